@@ -1,0 +1,255 @@
+//! Who is calling, and what they may do.
+//!
+//! A caller is either a signed-in user (JWT access token) or an external app
+//! (API key, `fnk_…`). Both resolve to a [`Principal`]: a user with a role,
+//! the sites they are assigned to, and for API keys a narrowed set of scopes.
+pub mod password;
+pub mod tokens;
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{error::ApiError, state::AppState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Coordinator,
+    Fieldworker,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::Fieldworker => "fieldworker",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "coordinator" => Some(Role::Coordinator),
+            "fieldworker" => Some(Role::Fieldworker),
+            _ => None,
+        }
+    }
+}
+
+/// What an API key may do. A key never has more than the user who made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum Scope {
+    #[serde(rename = "sites:read")]
+    SitesRead,
+    #[serde(rename = "notes:read")]
+    NotesRead,
+    #[serde(rename = "notes:write")]
+    NotesWrite,
+    #[serde(rename = "participants:read")]
+    ParticipantsRead,
+    #[serde(rename = "participants:write")]
+    ParticipantsWrite,
+    #[serde(rename = "schedule:read")]
+    ScheduleRead,
+    #[serde(rename = "schedule:write")]
+    ScheduleWrite,
+    #[serde(rename = "reports:read")]
+    ReportsRead,
+    #[serde(rename = "admin")]
+    Admin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub peer_researcher: bool,
+    pub site_ids: Vec<Uuid>,
+    pub session_id: Option<Uuid>,
+    pub api_key_id: Option<Uuid>,
+    /// `None` for a signed-in user (every scope their role allows).
+    pub scopes: Option<Vec<Scope>>,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
+        match &self.scopes {
+            Some(scopes) if !scopes.contains(&scope) => Err(ApiError::Forbidden(format!(
+                "This API key lacks the scope `{}`.",
+                serde_json::to_value(scope)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        self.require_scope(Scope::Admin)?;
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("Only an admin may do this.".into()))
+        }
+    }
+
+    pub fn require_coordinator(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin | Role::Coordinator => Ok(()),
+            Role::Fieldworker => Err(ApiError::Forbidden(
+                "Only a coordinator or an admin may do this.".into(),
+            )),
+        }
+    }
+
+    /// Admins see every site; everyone else only the sites they are assigned to.
+    pub fn can_see_site(&self, site_id: Uuid) -> bool {
+        self.is_admin() || self.site_ids.contains(&site_id)
+    }
+
+    /// The sites a list may include: `None` means all.
+    pub fn visible_sites(&self) -> Option<&[Uuid]> {
+        if self.is_admin() {
+            None
+        } else {
+            Some(&self.site_ids)
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+async fn load_user(
+    state: &AppState,
+    user_id: Uuid,
+) -> Result<Option<(entity::user::Model, Vec<Uuid>)>, ApiError> {
+    let Some(user) = entity::user::Entity::find_by_id(user_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if !user.active {
+        return Ok(None);
+    }
+    let sites = entity::user_site::Entity::find()
+        .filter(entity::user_site::Column::UserId.eq(user_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|us| us.site_id)
+        .collect();
+    Ok(Some((user, sites)))
+}
+
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let denied = || {
+        ApiError::unauthorized(
+            "The access token or API key is missing, invalid, expired or revoked.",
+        )
+    };
+    let now = Utc::now();
+    if let Some(secret) = token.strip_prefix(tokens::API_KEY_PREFIX) {
+        if secret.is_empty() {
+            return Err(denied());
+        }
+        let key = entity::api_key::Entity::find()
+            .filter(entity::api_key::Column::KeyHash.eq(tokens::sha256_hex(token)))
+            .filter(entity::api_key::Column::RevokedAt.is_null())
+            .one(&state.db)
+            .await?
+            .ok_or_else(denied)?;
+        let (user, site_ids) = load_user(state, key.user_id).await?.ok_or_else(denied)?;
+        let scopes: Vec<Scope> = serde_json::from_value(key.scopes.clone()).unwrap_or_default();
+        return Ok(Principal {
+            user_id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role: Role::parse(&user.role).ok_or_else(denied)?,
+            peer_researcher: user.peer_researcher,
+            site_ids,
+            session_id: None,
+            api_key_id: Some(key.id),
+            scopes: Some(scopes),
+        });
+    }
+    let claims = state.jwt.verify(token).ok_or_else(denied)?;
+    let session = entity::auth_session::Entity::find_by_id(claims.sid)
+        .one(&state.db)
+        .await?
+        .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > now)
+        .ok_or_else(denied)?;
+    let (user, site_ids) = load_user(state, claims.sub).await?.ok_or_else(denied)?;
+    Ok(Principal {
+        user_id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        role: Role::parse(&user.role).ok_or_else(denied)?,
+        peer_researcher: user.peer_researcher,
+        site_ids,
+        session_id: Some(session.id),
+        api_key_id: None,
+        scopes: None,
+    })
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
+            let token = token.ok_or_else(|| {
+                ApiError::unauthorized("Send `Authorization: Bearer <access token or API key>`.")
+            })?;
+            authenticate(&state, &token).await
+        })
+    }
+}
+
+/// Who made a request and from where: what the audit log records.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl FromRequest for RequestMeta {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        use actix_web::HttpMessage;
+        let request_id = req
+            .extensions()
+            .get::<tracing_actix_web::RequestId>()
+            .map(|id| id.to_string());
+        let ip = req.peer_addr().map(|a| a.ip().to_string());
+        std::future::ready(Ok(RequestMeta { request_id, ip }))
+    }
+}

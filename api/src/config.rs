@@ -1,0 +1,285 @@
+//! Typed settings: built-in defaults, overridden by `FIELDNOTES_*` environment
+//! variables. An invalid value stops start-up with one line naming the variable.
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use rand::RngCore;
+
+/// How durable a SQLite commit is. `Full` survives a power cut (the default for
+/// research data); `Normal` in WAL mode survives a process crash but may lose
+/// the last commits on power loss, in exchange for faster writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SqliteSync {
+    Full,
+    Normal,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub jwt_secret: Vec<u8>,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub public_url: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub sqlite_synchronous: SqliteSync,
+    pub max_body_bytes: usize,
+    pub outbox_poll: Duration,
+    pub db_max_connections: u32,
+    pub run_workers: bool,
+}
+
+/// One line, naming the variable that is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+/// Reads `FIELDNOTES_*` through a lookup function so tests can supply their own.
+pub struct Source<'a>(pub &'a dyn Fn(&str) -> Option<String>);
+
+impl Source<'_> {
+    fn get(&self, var: &'static str) -> Option<String> {
+        (self.0)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(var) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|e| err(var, format!("invalid value {v:?}: {e}"))),
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let lookup = |k: &str| std::env::var(k).ok();
+        Self::from_source(&Source(&lookup))
+    }
+
+    pub fn from_source(src: &Source<'_>) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(
+            src.get("FIELDNOTES_DATA_DIR")
+                .unwrap_or_else(|| "./data".to_string()),
+        );
+        let database_url = match src.get("FIELDNOTES_DATABASE_URL") {
+            Some(url) => {
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    return Err(err(
+                        "FIELDNOTES_DATABASE_URL",
+                        format!("must be a sqlite:// or postgres:// URL, got {url:?}"),
+                    ));
+                }
+                url
+            }
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("fieldnotes.db").display()
+            ),
+        };
+        let bind: SocketAddr =
+            src.parse("FIELDNOTES_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let jwt_secret = match src.get("FIELDNOTES_JWT_SECRET") {
+            Some(s) if s.len() < 32 => {
+                return Err(err(
+                    "FIELDNOTES_JWT_SECRET",
+                    "must be at least 32 characters long",
+                ))
+            }
+            Some(s) => s.into_bytes(),
+            None => Vec::new(), // filled from the data directory by `ensure_jwt_secret`
+        };
+        let smtp_url = src.get("FIELDNOTES_SMTP_URL");
+        if let Some(url) = &smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(err(
+                    "FIELDNOTES_SMTP_URL",
+                    format!("must start with smtp:// or smtps://, got {url:?}"),
+                ));
+            }
+        }
+        let public_url = src
+            .get("FIELDNOTES_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(err(
+                "FIELDNOTES_PUBLIC_URL",
+                format!("must be an http(s) URL, got {public_url:?}"),
+            ));
+        }
+        let mail_from = src
+            .get("FIELDNOTES_MAIL_FROM")
+            .unwrap_or_else(|| "Fieldnotes <fieldnotes@localhost>".to_string());
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(err(
+                "FIELDNOTES_MAIL_FROM",
+                format!("not a mailbox: {mail_from:?}"),
+            ));
+        }
+        let sqlite_synchronous = match src
+            .get("FIELDNOTES_SQLITE_SYNCHRONOUS")
+            .map(|s| s.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("full") => SqliteSync::Full,
+            Some("normal") => SqliteSync::Normal,
+            Some(other) => {
+                return Err(err(
+                    "FIELDNOTES_SQLITE_SYNCHRONOUS",
+                    format!("must be full or normal, got {other:?}"),
+                ))
+            }
+        };
+        let access_minutes: u64 = src.parse("FIELDNOTES_ACCESS_TOKEN_MINUTES", 15)?;
+        let refresh_days: u64 = src.parse("FIELDNOTES_REFRESH_TOKEN_DAYS", 30)?;
+        if access_minutes == 0 {
+            return Err(err("FIELDNOTES_ACCESS_TOKEN_MINUTES", "must be at least 1"));
+        }
+        if refresh_days == 0 {
+            return Err(err("FIELDNOTES_REFRESH_TOKEN_DAYS", "must be at least 1"));
+        }
+        let max_body_bytes: usize = src.parse("FIELDNOTES_MAX_BODY_BYTES", 4 * 1024 * 1024)?;
+        let outbox_poll_ms: u64 = src.parse("FIELDNOTES_OUTBOX_POLL_MS", 2000)?;
+        let db_max_connections: u32 = src.parse("FIELDNOTES_DB_MAX_CONNECTIONS", 16)?;
+        if db_max_connections == 0 {
+            return Err(err("FIELDNOTES_DB_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        let run_workers: bool = src.parse("FIELDNOTES_RUN_WORKERS", true)?;
+        Ok(Settings {
+            database_url,
+            bind,
+            data_dir,
+            jwt_secret,
+            smtp_url,
+            mail_from,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            access_token_ttl: Duration::from_secs(access_minutes * 60),
+            refresh_token_ttl: Duration::from_secs(refresh_days * 86_400),
+            sqlite_synchronous,
+            max_body_bytes,
+            outbox_poll: Duration::from_millis(outbox_poll_ms.max(50)),
+            db_max_connections,
+            run_workers,
+        })
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        self.data_dir.join("mail")
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Without `FIELDNOTES_JWT_SECRET`, a random secret is generated once and kept
+    /// in the data directory (mode 0600), so restarts do not sign everybody out.
+    /// Several instances must share `FIELDNOTES_JWT_SECRET` instead.
+    pub fn ensure_jwt_secret(&mut self) -> Result<(), ConfigError> {
+        if !self.jwt_secret.is_empty() {
+            return Ok(());
+        }
+        let var = "FIELDNOTES_DATA_DIR";
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            err(
+                var,
+                format!("cannot create {}: {e}", self.data_dir.display()),
+            )
+        })?;
+        let path = self.data_dir.join("jwt-secret");
+        match std::fs::read_to_string(&path) {
+            Ok(s) if s.trim().len() >= 32 => {
+                self.jwt_secret = s.trim().as_bytes().to_vec();
+                return Ok(());
+            }
+            Ok(_) => {
+                return Err(err(
+                    var,
+                    format!("{} is shorter than 32 characters", path.display()),
+                ))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(err(var, format!("cannot read {}: {e}", path.display()))),
+        }
+        let mut bytes = [0u8; 48];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let secret = hex::encode(bytes);
+        write_private(&path, secret.as_bytes())
+            .map_err(|e| err(var, format!("cannot write {}: {e}", path.display())))?;
+        self.jwt_secret = secret.into_bytes();
+        Ok(())
+    }
+}
+
+fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let owned: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let f = move |k: &str| owned.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        Settings::from_source(&Source(&f))
+    }
+
+    #[test]
+    fn defaults_are_embedded_sqlite_on_localhost() {
+        let s = with(&[]).expect("defaults");
+        assert!(s.database_url.starts_with("sqlite://./data/"));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.sqlite_synchronous, SqliteSync::Full);
+        assert!(s.smtp_url.is_none());
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        for (var, value) in [
+            ("FIELDNOTES_BIND", "nonsense"),
+            ("FIELDNOTES_DATABASE_URL", "mysql://x"),
+            ("FIELDNOTES_SMTP_URL", "http://x"),
+            ("FIELDNOTES_JWT_SECRET", "short"),
+            ("FIELDNOTES_SQLITE_SYNCHRONOUS", "off"),
+            ("FIELDNOTES_ACCESS_TOKEN_MINUTES", "-3"),
+        ] {
+            let e = with(&[(var, value)]).expect_err(var);
+            assert_eq!(e.var, var);
+            assert!(e.to_string().starts_with(var));
+            assert!(!e.to_string().contains('\n'));
+        }
+    }
+}

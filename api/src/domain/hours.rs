@@ -1,0 +1,114 @@
+//! Clinic opening hours: a list of daily windows in the site's local time.
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::FieldError;
+
+/// One daily opening window, local time of the site, `HH:MM` 24-hour clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    #[schema(example = "08:00")]
+    pub start: String,
+    #[schema(example = "12:00")]
+    pub end: String,
+}
+
+pub fn parse_time(s: &str) -> Option<NaiveTime> {
+    if s.len() != 5 {
+        return None;
+    }
+    NaiveTime::parse_from_str(s, "%H:%M").ok()
+}
+
+/// Windows must be well-formed, each start before its end, and not overlap.
+pub fn validate(pointer: &str, windows: &[Window]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if windows.len() > 12 {
+        errors.push(FieldError::new(pointer, "at most 12 windows a day"));
+        return errors;
+    }
+    let mut parsed = Vec::new();
+    for (i, w) in windows.iter().enumerate() {
+        let (s, e) = (parse_time(&w.start), parse_time(&w.end));
+        if s.is_none() {
+            errors.push(FieldError::new(
+                format!("{pointer}/{i}/start"),
+                "must be a time as HH:MM",
+            ));
+        }
+        if e.is_none() {
+            errors.push(FieldError::new(
+                format!("{pointer}/{i}/end"),
+                "must be a time as HH:MM",
+            ));
+        }
+        if let (Some(s), Some(e)) = (s, e) {
+            if s >= e {
+                errors.push(FieldError::new(
+                    format!("{pointer}/{i}/end"),
+                    "must be after start",
+                ));
+            } else {
+                parsed.push((i, s, e));
+            }
+        }
+    }
+    parsed.sort_by_key(|p| p.1);
+    for pair in parsed.windows(2) {
+        if pair[1].1 < pair[0].2 {
+            errors.push(FieldError::new(
+                format!("{pointer}/{}", pair[1].0),
+                "overlaps another window",
+            ));
+        }
+    }
+    errors
+}
+
+pub fn validate_timezone(pointer: &str, tz: &str) -> Option<FieldError> {
+    tz.parse::<chrono_tz::Tz>()
+        .err()
+        .map(|_| FieldError::new(pointer, "must be an IANA time zone such as Europe/Oslo"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str, e: &str) -> Window {
+        Window {
+            start: s.into(),
+            end: e.into(),
+        }
+    }
+
+    #[test]
+    fn clinic_hours_are_valid() {
+        assert!(validate("/h", &[w("08:00", "12:00"), w("14:00", "17:00")]).is_empty());
+    }
+
+    #[test]
+    fn bad_windows_are_named() {
+        let errs = validate(
+            "/h",
+            &[
+                w("8", "12:00"),
+                w("13:00", "12:00"),
+                w("11:00", "13:00"),
+                w("12:30", "14:00"),
+            ],
+        );
+        let pointers: Vec<_> = errs.iter().map(|e| e.pointer.as_str()).collect();
+        assert!(pointers.contains(&"/h/0/start"));
+        assert!(pointers.contains(&"/h/1/end"));
+        assert!(pointers.contains(&"/h/3"));
+    }
+
+    #[test]
+    fn timezones() {
+        assert!(validate_timezone("/tz", "Europe/Oslo").is_none());
+        assert!(validate_timezone("/tz", "Mars/Olympus").is_some());
+    }
+}

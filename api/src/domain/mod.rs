@@ -1,0 +1,2 @@
+//! Rules with no web or database imports.
+pub mod hours;

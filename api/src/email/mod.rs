@@ -1,0 +1,116 @@
+//! Sending mail: an SMTP transport when `FIELDNOTES_SMTP_URL` is set, else
+//! `.eml` files under `<data dir>/mail/`. The outbox worker drains the queue.
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use chrono::Utc;
+use lettre::{
+    message::{header::ContentType, Mailbox},
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+};
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+use crate::{config::Settings, services::outbox};
+
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        match &settings.smtp_url {
+            Some(url) => Ok(Mailer::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .context("FIELDNOTES_SMTP_URL: cannot be used")?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
+            )),
+            None => {
+                let dir = settings.mail_dir();
+                std::fs::create_dir_all(&dir).with_context(|| {
+                    format!("FIELDNOTES_DATA_DIR: cannot create {}", dir.display())
+                })?;
+                Ok(Mailer::File(AsyncFileTransport::new(dir)))
+            }
+        }
+    }
+
+    pub async fn send(&self, from: &Mailbox, msg: &entity::outbox::Model) -> anyhow::Result<()> {
+        let to: Mailbox = msg
+            .to_addr
+            .parse()
+            .with_context(|| format!("bad recipient {:?}", msg.to_addr))?;
+        let email = Message::builder()
+            .from(from.clone())
+            .to(to)
+            // A stable Message-ID lets receiving servers drop a duplicate if a
+            // crash between sending and recording forces a resend.
+            .message_id(Some(format!("<{}@fieldnotes>", msg.id)))
+            .subject(msg.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(msg.body_text.clone())?;
+        match self {
+            Mailer::Smtp(t) => {
+                t.send(email).await?;
+            }
+            Mailer::File(t) => {
+                t.send(email).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sends every due message once. Safe to run on every instance at once.
+pub async fn drain_once(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    from: &Mailbox,
+) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    loop {
+        let batch = outbox::claim_due(db, Utc::now(), 20).await?;
+        if batch.is_empty() {
+            return Ok(sent);
+        }
+        for msg in batch {
+            match mailer.send(from, &msg).await {
+                Ok(()) => {
+                    outbox::mark_sent(db, msg.id).await?;
+                    sent += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(outbox_id = %msg.id, error = %e, "mail not sent; will retry");
+                    outbox::mark_failed(db, &msg, &format!("{e:#}")).await?;
+                }
+            }
+        }
+    }
+}
+
+/// The background worker: drains the outbox whenever woken, and at least every
+/// `poll` interval so it also sends what other instances queued.
+pub fn spawn_worker(
+    db: DatabaseConnection,
+    settings: Arc<Settings>,
+    wake: Arc<Notify>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mailer = Mailer::from_settings(&settings)?;
+    let from: Mailbox = settings
+        .mail_from
+        .parse()
+        .context("FIELDNOTES_MAIL_FROM: not a mailbox")?;
+    Ok(tokio::spawn(async move {
+        loop {
+            if let Err(e) = drain_once(&db, &mailer, &from).await {
+                tracing::warn!(error = %e, "outbox worker pass failed");
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(settings.outbox_poll) => {}
+            }
+        }
+    }))
+}

@@ -1,0 +1,253 @@
+//! The error policy of the service, in one place.
+//!
+//! * Every error leaves as `application/problem+json` (RFC 9457) with a stable
+//!   machine-readable `code`. Clients branch on `code`, people read `detail`.
+//! * Validation errors list every offending field as `{pointer, detail}` where
+//!   `pointer` is a JSON pointer into the request body (or `/name` of a query
+//!   or path parameter).
+//! * A 5xx body never says anything internal: the log carries the whole error
+//!   chain, tagged with the request id that the response also returns.
+//! * Objects the caller may not see are reported exactly like objects that do
+//!   not exist (404), so an error never reveals another site's data.
+use actix_web::{
+    http::{header, StatusCode},
+    HttpResponse, ResponseError,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON pointer to the field, e.g. `/observed_at` or `/notes/3/body`.
+    pub pointer: String,
+    /// What is wrong with it, in words a person can act on.
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem (`about:blank`-style tags under `/problems/`).
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`, `not_ready`.
+    pub code: String,
+    /// Present on validation errors: each invalid field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// Extra members of some problems (e.g. `current` on a 412, `reasons` on `not_ready`).
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{detail}")]
+    Conflict {
+        code: &'static str,
+        detail: String,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    },
+    #[error("{detail}")]
+    Status {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    },
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ApiError::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl<E: Into<ApiError> + std::error::Error> From<sea_orm::TransactionError<E>> for ApiError {
+    fn from(e: sea_orm::TransactionError<E>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner.into(),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn field(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(pointer, detail)])
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        ApiError::Unauthorized {
+            code: "unauthorized",
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+            extensions: Default::default(),
+        }
+    }
+
+    pub fn status(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Status {
+            status,
+            code,
+            detail: detail.into(),
+            extensions: Default::default(),
+        }
+    }
+
+    /// Adds an extension member to a problem that carries them.
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
+        match &mut self {
+            ApiError::Conflict { extensions, .. } | ApiError::Status { extensions, .. } => {
+                extensions.insert(key.to_string(), value);
+            }
+            _ => {}
+        }
+        self
+    }
+
+    fn parts(&self) -> (StatusCode, &str, String) {
+        match self {
+            ApiError::Validation(errs) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                match errs.as_slice() {
+                    [one] => format!("{}: {}", one.pointer, one.detail),
+                    _ => format!("{} fields are invalid", errs.len()),
+                },
+            ),
+            ApiError::BadRequest { code, detail } => {
+                (StatusCode::BAD_REQUEST, code, detail.clone())
+            }
+            ApiError::Unauthorized { code, detail } => {
+                (StatusCode::UNAUTHORIZED, code, detail.clone())
+            }
+            ApiError::Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", d.clone()),
+            ApiError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
+            ApiError::Conflict { code, detail, .. } => (StatusCode::CONFLICT, code, detail.clone()),
+            ApiError::Status {
+                status,
+                code,
+                detail,
+                ..
+            } => (*status, code, detail.clone()),
+            ApiError::TooManyRequests { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!("Too many attempts. Try again in {retry_after_secs} seconds."),
+            ),
+            ApiError::MethodNotAllowed { allow } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("This resource supports: {allow}"),
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The service cannot reach its database.".to_string(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Something went wrong on our side. It has been logged; please try again."
+                    .to_string(),
+            ),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (status, code, detail) = self.parts();
+        let extensions = match self {
+            ApiError::Conflict { extensions, .. } | ApiError::Status { extensions, .. } => {
+                extensions.clone()
+            }
+            _ => Default::default(),
+        };
+        Problem {
+            type_: format!("/problems/{}", code.replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_string(),
+            errors: match self {
+                ApiError::Validation(errs) => Some(errs.clone()),
+                _ => None,
+            },
+            extensions,
+        }
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(e) = self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let problem = self.to_problem();
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        match self {
+            ApiError::TooManyRequests { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::Unauthorized { .. } => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.clone()));
+            }
+            _ => {}
+        }
+        res.body(serde_json::to_string(&problem).unwrap_or_else(|_| "{}".to_string()))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

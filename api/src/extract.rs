@@ -1,0 +1,209 @@
+//! Request extractors that turn every malformed input into a problem that
+//! names the field: bodies (`Json`), query strings (`Query`) and path ids.
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest request body accepted, set from `FIELDNOTES_MAX_BODY_BYTES`.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body, deserialized with the path of the first bad field kept.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(ct) = ct.to_str() else { return false };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn segment_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
+            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// serde names the field in the message for unknown and missing fields;
+/// append it so the pointer points at the field, not at its parent.
+fn refine_pointer(mut pointer: String, message: &str) -> (String, String) {
+    for prefix in ["unknown field `", "missing field `", "duplicate field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some(end) = rest.find('`') {
+                let field = format!("/{}", &rest[..end]);
+                if !pointer.ends_with(&field) {
+                    pointer.push_str(&field);
+                }
+            }
+        }
+    }
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    };
+    let message = if message.starts_with("unknown field") {
+        match message.find(", expected") {
+            Some(i) => format!("{} (this field is not part of the request)", &message[..i]),
+            None => message,
+        }
+    } else {
+        message
+    };
+    if pointer.is_empty() {
+        pointer.push('/');
+    }
+    (pointer, message)
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::BadRequest {
+            code: "malformed_json",
+            detail: "The request body is empty; a JSON document was expected.".into(),
+        });
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let pointer = segment_pointer(e.path());
+        let inner = e.inner();
+        match inner.classify() {
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => ApiError::BadRequest {
+                code: "malformed_json",
+                detail: format!("The request body is not valid JSON: {inner}"),
+            },
+            serde_json::error::Category::Data => {
+                let (pointer, message) = refine_pointer(pointer, &inner.to_string());
+                ApiError::Validation(vec![FieldError::new(pointer, message)])
+            }
+        }
+    })?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map(|l| l.0)
+            .unwrap_or(4 * 1024 * 1024);
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::status(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Send the body as JSON with `Content-Type: application/json`.",
+                ));
+            }
+            let too_large = || {
+                ApiError::status(
+                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("The request body is larger than {limit} bytes."),
+                )
+            };
+            if declared.is_some_and(|n| n > limit) {
+                return Err(too_large());
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::BadRequest {
+                    code: "bad_payload",
+                    detail: format!("The request body could not be read: {e}"),
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+/// A query string, deserialized with the offending parameter named.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let pointer = segment_pointer(e.path());
+        let (pointer, message) = refine_pointer(pointer, &e.inner().to_string());
+        ApiError::Validation(vec![FieldError::new(pointer, message)])
+    })
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// Path parameters that do not parse (a malformed id) are a 422 naming the parameter.
+pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    let bad = req
+        .match_info()
+        .iter()
+        .find(|(_, v)| uuid::Uuid::parse_str(v).is_err() && v.parse::<u32>().is_err())
+        .map(|(k, _)| k.to_string())
+        .unwrap_or_else(|| "id".to_string());
+    let _ = err;
+    ApiError::field(
+        format!("/{bad}"),
+        "is not a valid identifier (expected a UUID)",
+    )
+    .into()
+}

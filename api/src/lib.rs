@@ -1,0 +1,13 @@
+//! Fieldnotes: field notes, interviews, screening-gated consent and
+//! postponements for qualitative fieldwork with vulnerable participants.
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod email;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,163 @@
+//! The `fieldnotes` binary: parse the command line, load settings, run.
+use std::io::{BufRead, IsTerminal};
+
+use clap::{Parser, Subcommand};
+use fieldnotes::{
+    auth::{password, Role},
+    config::Settings,
+    services::{
+        self,
+        audit::{self, Actor, Entry},
+    },
+    startup::Application,
+};
+use sea_orm::TransactionTrait;
+
+#[derive(Parser)]
+#[command(
+    name = "fieldnotes",
+    version,
+    about = "Fieldnotes: fieldwork notes, interviews and screening-gated consent"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create an admin account. The password comes from FIELDNOTES_ADMIN_PASSWORD,
+    /// or is read from standard input (prompted when it is a terminal).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fieldnotes: configuration error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fieldnotes: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let res = rt.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => {
+                let db = fieldnotes::db::connect(&settings).await?;
+                fieldnotes::db::migrate(&db).await?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::CreateAdmin { email, name } => create_admin(settings, email, name).await,
+            Command::Openapi => {
+                print!("{}", fieldnotes::startup::api_doc_json());
+                Ok(())
+            }
+        }
+    });
+    if let Err(e) = res {
+        eprintln!("fieldnotes: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let public = settings.public_url.clone();
+    let mail = match &settings.smtp_url {
+        Some(_) => "over SMTP".to_string(),
+        None => format!("as .eml files in {}", settings.mail_dir().display()),
+    };
+    let db_kind = if settings.is_sqlite() {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    let app = Application::build(settings.clone()).await?;
+    let addr = std::net::SocketAddr::new(settings.bind.ip(), app.port());
+    println!("fieldnotes listening on http://{addr} ({db_kind}; mail {mail})");
+    println!("API docs: {public}/docs/  ·  OpenAPI: {public}/api/v1/openapi.json  ·  health: {public}/health");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("FIELDNOTES_ADMIN_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        return Ok(rpassword::prompt_password(
+            "Password for the new admin (12+ characters): ",
+        )?);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn create_admin(settings: Settings, email: String, name: String) -> anyhow::Result<()> {
+    let email = services::auth::normalize_email(&email);
+    if !services::users::valid_email(&email) {
+        anyhow::bail!("--email: not an email address");
+    }
+    let pw = read_password()?;
+    if let Err(e) = password::check_strength("password", &pw) {
+        anyhow::bail!("password {}", e.detail);
+    }
+    let db = fieldnotes::db::connect(&settings).await?;
+    fieldnotes::db::migrate(&db).await?;
+    let hash = password::hash(pw)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let txn = db.begin().await?;
+    let user = services::users::create(
+        &txn,
+        services::users::NewUser {
+            email,
+            display_name: name,
+            role: Role::Admin,
+            peer_researcher: false,
+            site_ids: vec![],
+            password_hash: Some(hash),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    audit::record(
+        &txn,
+        &Actor::system(),
+        Entry::new("user.create_admin", "user", user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    println!("admin {} created ({})", user.email, user.id);
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! The HTTP surface. `configure` is the one route table: the server mounts it
+//! and the OpenAPI document is generated from it (see `startup::api_doc`).
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod me;
+pub mod sites;
+pub mod users;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every operation under `/api/v1`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::accept_invitation)
+        .service(auth::request_password_reset)
+        .service(auth::confirm_password_reset)
+        .service(me::get_me)
+        .service(sites::create_site)
+        .service(sites::list_sites)
+        .service(sites::get_site)
+        .service(sites::patch_site)
+        .service(users::create_user)
+        .service(users::list_users)
+        .service(users::get_user)
+        .service(users::patch_user)
+        .service(api_keys::create_api_key)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::delete_api_key)
+        .service(audit::list_audit);
+}
+
+/// Upper bound of `limit` on every list.
+pub const MAX_LIMIT: u64 = 200;
+pub const DEFAULT_LIMIT: u64 = 50;
+
+pub fn limit(requested: Option<u64>) -> Result<u64, crate::error::ApiError> {
+    match requested {
+        None => Ok(DEFAULT_LIMIT),
+        Some(0) => Err(crate::error::ApiError::field(
+            "/limit",
+            "must be at least 1",
+        )),
+        Some(n) if n > MAX_LIMIT => Err(crate::error::ApiError::field(
+            "/limit",
+            format!("must be at most {MAX_LIMIT}"),
+        )),
+        Some(n) => Ok(n),
+    }
+}

@@ -1,0 +1,353 @@
+//! Sign-in, refresh-token rotation with reuse detection, sign-out, and the
+//! single-use tokens sent by email (invitations, password resets).
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::tokens::{random_token, sha256_hex},
+    error::ApiError,
+    services::audit::{self, Actor, Entry},
+    state::AppState,
+};
+
+/// Failed logins allowed per account, and per address, in `THROTTLE_WINDOW`.
+pub const MAX_FAILURES_PER_ACCOUNT: u64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: u64 = 30;
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: u64,
+    pub user_id: Uuid,
+}
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Counts recent failures in the database (not in memory), so every instance
+/// behind a load balancer sees the same count.
+async fn throttle(
+    db: &impl ConnectionTrait,
+    email: &str,
+    ip: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    use entity::login_attempt::{Column, Entity};
+    let since = now - THROTTLE_WINDOW;
+    for (col, value, max) in [
+        (Column::Email, email, MAX_FAILURES_PER_ACCOUNT),
+        (Column::Ip, ip, MAX_FAILURES_PER_ADDRESS),
+    ] {
+        let q = Entity::find()
+            .filter(col.eq(value))
+            .filter(Column::Success.eq(false))
+            .filter(Column::At.gt(since));
+        let failures = q.clone().count(db).await?;
+        if failures >= max {
+            // The window frees up when the oldest counted failure ages out.
+            let skip = failures - max;
+            let oldest = q
+                .order_by_asc(Column::At)
+                .offset(skip)
+                .one(db)
+                .await?
+                .map(|a| a.at)
+                .unwrap_or(now);
+            let retry = (oldest + THROTTLE_WINDOW - now).num_seconds().max(1) as u64;
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: retry,
+            });
+        }
+    }
+    Ok(())
+}
+
+use sea_orm::QuerySelect;
+
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+    actor: &Actor,
+) -> Result<Issued, ApiError> {
+    let db = &state.db;
+    let now = Utc::now();
+    let email = normalize_email(email);
+    let ip = actor.ip.clone().unwrap_or_default();
+    throttle(db, &email, &ip, now).await?;
+    let user = entity::user::Entity::find()
+        .filter(entity::user::Column::Email.eq(email.clone()))
+        .one(db)
+        .await?;
+    let stored = user
+        .as_ref()
+        .filter(|u| u.active)
+        .and_then(|u| u.password_hash.clone());
+    let ok = crate::auth::password::verify(stored, password).await?;
+    let txn = db.begin().await?;
+    entity::login_attempt::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email.clone()),
+        ip: Set(ip),
+        at: Set(now),
+        success: Set(ok),
+    }
+    .insert(&txn)
+    .await?;
+    let user = match (ok, user) {
+        (true, Some(u)) => u,
+        (_, user) => {
+            let mut a = actor.clone();
+            a.user_id = user.as_ref().map(|u| u.id);
+            audit::record(
+                &txn,
+                &a,
+                Entry {
+                    action: "auth.login_failed",
+                    object_type: "user",
+                    object_id: user.as_ref().map(|u| u.id.to_string()),
+                    site_id: None,
+                    detail: None,
+                },
+            )
+            .await?;
+            txn.commit().await?;
+            return Err(ApiError::Unauthorized {
+                code: "invalid_credentials",
+                detail: "The email or password is wrong.".into(),
+            });
+        }
+    };
+    let mut a = actor.clone();
+    a.user_id = Some(user.id);
+    audit::record(&txn, &a, Entry::new("auth.login", "user", user.id)).await?;
+    let issued = start_session(state, &txn, user.id, now).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+async fn start_session(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Issued, ApiError> {
+    let session_id = Uuid::now_v7();
+    let refresh_ttl =
+        Duration::from_std(state.settings.refresh_token_ttl).unwrap_or(Duration::days(30));
+    entity::auth_session::ActiveModel {
+        id: Set(session_id),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        expires_at: Set(now + refresh_ttl),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+    }
+    .insert(db)
+    .await?;
+    issue_pair(state, db, user_id, session_id, now).await
+}
+
+async fn issue_pair(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Issued, ApiError> {
+    let refresh = random_token();
+    let refresh_ttl =
+        Duration::from_std(state.settings.refresh_token_ttl).unwrap_or(Duration::days(30));
+    entity::refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session_id),
+        token_hash: Set(sha256_hex(&refresh)),
+        created_at: Set(now),
+        expires_at: Set(now + refresh_ttl),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    let ttl = state.settings.access_token_ttl;
+    let access = state.jwt.issue(user_id, session_id, now, ttl)?;
+    Ok(Issued {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: ttl.as_secs(),
+        user_id,
+    })
+}
+
+pub async fn revoke_session(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    reason: &str,
+) -> Result<(), sea_orm::DbErr> {
+    use entity::auth_session::Column;
+    entity::auth_session::Entity::update_many()
+        .col_expr(
+            Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .col_expr(
+            Column::RevokedReason,
+            sea_orm::sea_query::Expr::value(reason),
+        )
+        .filter(Column::Id.eq(session_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_all_sessions(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    reason: &str,
+) -> Result<u64, sea_orm::DbErr> {
+    use entity::auth_session::Column;
+    let res = entity::auth_session::Entity::update_many()
+        .col_expr(
+            Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .col_expr(
+            Column::RevokedReason,
+            sea_orm::sea_query::Expr::value(reason),
+        )
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Rotates a refresh token. A token that was already used means it was copied:
+/// the whole session (token family) is revoked and the caller must sign in.
+pub async fn refresh(state: &AppState, token: &str, actor: &Actor) -> Result<Issued, ApiError> {
+    let denied = || ApiError::Unauthorized {
+        code: "invalid_refresh_token",
+        detail: "The refresh token is invalid, expired or revoked. Sign in again.".into(),
+    };
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let Some(rt) = entity::refresh_token::Entity::find()
+        .filter(entity::refresh_token::Column::TokenHash.eq(sha256_hex(token)))
+        .one(&txn)
+        .await?
+    else {
+        return Err(denied());
+    };
+    let session = entity::auth_session::Entity::find_by_id(rt.session_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(denied)?;
+    // Mark used only if nobody else did: the conditional UPDATE is the race guard.
+    let won = entity::refresh_token::Entity::update_many()
+        .col_expr(
+            entity::refresh_token::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(entity::refresh_token::Column::Id.eq(rt.id))
+        .filter(entity::refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        revoke_session(&txn, session.id, "refresh_token_reused").await?;
+        let mut a = actor.clone();
+        a.user_id = Some(session.user_id);
+        audit::record(
+            &txn,
+            &a,
+            Entry::new("auth.refresh_reuse_detected", "session", session.id),
+        )
+        .await?;
+        txn.commit().await?;
+        return Err(ApiError::Unauthorized {
+            code: "refresh_token_reused",
+            detail: "This refresh token was already used, so it may have been copied. All tokens of this sign-in are revoked; sign in again.".into(),
+        });
+    }
+    if session.revoked_at.is_some() || session.expires_at <= now || rt.expires_at <= now {
+        return Err(denied());
+    }
+    let active = entity::user::Entity::find_by_id(session.user_id)
+        .one(&txn)
+        .await?
+        .is_some_and(|u| u.active);
+    if !active {
+        return Err(denied());
+    }
+    let issued = issue_pair(state, &txn, session.user_id, session.id, now).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+pub const PURPOSE_INVITATION: &str = "invitation";
+pub const PURPOSE_PASSWORD_RESET: &str = "password_reset";
+
+/// Creates a single-use token and returns it; only its hash is stored.
+pub async fn create_user_token(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    purpose: &str,
+    ttl: Duration,
+) -> Result<String, sea_orm::DbErr> {
+    let token = random_token();
+    let now = Utc::now();
+    entity::user_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        purpose: Set(purpose.to_string()),
+        token_hash: Set(sha256_hex(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Uses up a token: returns its user, or an error if unknown, expired or used.
+pub async fn consume_user_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purpose: &str,
+) -> Result<Uuid, ApiError> {
+    use entity::user_token::{Column, Entity};
+    let invalid = || ApiError::BadRequest {
+        code: "invalid_token",
+        detail: "This link is invalid, expired or already used. Ask for a new one.".into(),
+    };
+    let now = Utc::now();
+    let row = Entity::find()
+        .filter(Column::TokenHash.eq(sha256_hex(token)))
+        .filter(Column::Purpose.eq(purpose))
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    if row.expires_at <= now {
+        return Err(invalid());
+    }
+    let won = Entity::update_many()
+        .col_expr(Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::UsedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        return Err(invalid());
+    }
+    Ok(row.user_id)
+}

@@ -1,0 +1,7 @@
+//! Database work over `&impl ConnectionTrait`, so callers choose the
+//! transaction. Multi-row writes always run in one transaction.
+pub mod audit;
+pub mod auth;
+pub mod outbox;
+pub mod sites;
+pub mod users;

@@ -1,0 +1,341 @@
+//! Builds the application: one route table, mounted on the server and turned
+//! into the OpenAPI document, so the two cannot disagree.
+use std::{net::TcpListener, sync::Arc};
+
+use actix_web::{
+    body::{BoxBody, EitherBody},
+    dev::{Server, ServiceResponse},
+    http::{header, Method, StatusCode},
+    middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers},
+    web, App, HttpRequest, HttpResponse, HttpServer, ResponseError,
+};
+use anyhow::Context;
+use tokio::sync::Notify;
+use utoipa::{
+    openapi::{
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        ContentBuilder, OpenApi as OpenApiDoc, RefOr, ResponseBuilder,
+    },
+    Modify, OpenApi,
+};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    auth::tokens::JwtKeys,
+    config::Settings,
+    error::{ApiError, PROBLEM_JSON},
+    extract::BodyLimit,
+    routes,
+    state::AppState,
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fieldnotes API",
+        description = "Field notes, interviews, screening-gated consent and postponements for qualitative fieldwork with vulnerable participants.\n\nAuthenticate with `POST /api/v1/auth/login`, then send `Authorization: Bearer <access_token>` (or an API key `fnk_…`). Every error is `application/problem+json` (RFC 9457) with a stable `code`.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&SecurityAddon),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    tags(
+        (name = "health", description = "Liveness"),
+        (name = "auth", description = "Sign-in, tokens, invitations, password resets"),
+        (name = "users", description = "The team"),
+        (name = "sites", description = "Clinics"),
+        (name = "api-keys", description = "Keys for external apps"),
+        (name = "audit", description = "The audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT access token, or an API key fnk_…")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every operation can fail with a problem document; say so in the contract.
+fn add_default_problem(doc: &mut OpenApiDoc) {
+    let problem = ResponseBuilder::new()
+        .description("A problem (RFC 9457); `code` says which")
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "Problem",
+                ))))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.responses
+                .responses
+                .entry("default".to_string())
+                .or_insert_with(|| RefOr::T(problem.clone()));
+        }
+    }
+}
+
+fn build_app_parts() -> (
+    App<
+        impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
+    OpenApiDoc,
+) {
+    let (app, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        // Registered before the `/api/v1` scope, which would otherwise answer 404 for it.
+        .map(|app| app.route("/api/v1/openapi.json", web::get().to(serve_openapi)))
+        .service(routes::health::health)
+        .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
+        .split_for_parts();
+    add_default_problem(&mut doc);
+    (app, doc)
+}
+
+/// The document served at `/api/v1/openapi.json`.
+#[derive(Clone)]
+struct OpenApiJson(Arc<String>);
+
+async fn serve_openapi(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.as_str().to_string())
+}
+
+/// The OpenAPI document, exactly as the server serves it.
+pub fn api_doc() -> OpenApiDoc {
+    build_app_parts().1
+}
+
+/// The OpenAPI document as committed in `openapi/openapi.json`.
+pub fn api_doc_json() -> String {
+    let mut s = api_doc().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Path templates and their methods, to answer 405 (with `Allow`) instead of 404.
+#[derive(Clone)]
+struct RouteTable(Arc<Vec<(Vec<String>, Vec<&'static str>)>>);
+
+impl RouteTable {
+    fn from_doc(doc: &OpenApiDoc) -> Self {
+        let mut out = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            let segs = path.split('/').map(str::to_string).collect();
+            let mut methods = Vec::new();
+            for (m, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                if op.is_some() {
+                    methods.push(m);
+                }
+            }
+            out.push((segs, methods));
+        }
+        RouteTable(Arc::new(out))
+    }
+
+    fn allowed(&self, path: &str) -> Option<String> {
+        let segs: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(tpl, _)| {
+                tpl.len() == segs.len()
+                    && tpl
+                        .iter()
+                        .zip(&segs)
+                        .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+            })
+            .map(|(_, m)| m.join(", "))
+    }
+}
+
+async fn not_found(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    if let Some(allow) = table.allowed(req.path()) {
+        if req.method() == Method::OPTIONS {
+            return HttpResponse::NoContent()
+                .insert_header((header::ALLOW, allow))
+                .finish();
+        }
+        return ApiError::MethodNotAllowed { allow }.error_response();
+    }
+    ApiError::status(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("There is nothing at {}.", req.path()),
+    )
+    .error_response()
+}
+
+fn code_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        406 => "not_acceptable",
+        408 => "request_timeout",
+        411 => "length_required",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        431 => "headers_too_large",
+        s if s >= 500 => "internal_error",
+        _ => "error",
+    }
+}
+
+/// The safety net: any error response not already a problem document (from
+/// actix itself, e.g. a malformed header) is rewritten as one.
+fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = if status.is_server_error() {
+        "Something went wrong on our side. It has been logged; please try again.".to_string()
+    } else {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    };
+    let (req, _) = res.into_parts();
+    let new: HttpResponse<BoxBody> =
+        ApiError::status(status, code_for(status), detail).error_response();
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new)
+            .map_into_right_body::<B>()
+            .map_body(|_, b| match b {
+                EitherBody::Left { body } => EitherBody::Left { body },
+                EitherBody::Right { body } => EitherBody::Right { body },
+            }),
+    ))
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    pub state: AppState,
+    worker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    /// Connects, migrates, starts the outbox worker and binds the listener.
+    /// Binding port 0 picks a free port (tests do this).
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        settings
+            .ensure_jwt_secret()
+            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        let db = crate::db::connect(&settings).await?;
+        crate::db::migrate(&db).await?;
+        let settings = Arc::new(settings);
+        let state = AppState {
+            db,
+            jwt: Arc::new(JwtKeys::new(&settings.jwt_secret)),
+            settings: settings.clone(),
+            outbox_wake: Arc::new(Notify::new()),
+        };
+        let worker = if settings.run_workers {
+            Some(crate::email::spawn_worker(
+                state.db.clone(),
+                settings.clone(),
+                state.outbox_wake.clone(),
+            )?)
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("FIELDNOTES_BIND: cannot listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = Self::server(listener, state.clone())?;
+        Ok(Application {
+            server,
+            port,
+            state,
+            worker,
+        })
+    }
+
+    fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+        let limit = BodyLimit(state.settings.max_body_bytes);
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            let (app, doc) = build_app_parts();
+            let table = web::Data::new(RouteTable::from_doc(&doc));
+            let json = web::Data::new(OpenApiJson(Arc::new(
+                doc.to_pretty_json().unwrap_or_default() + "\n",
+            )));
+            app.app_data(data.clone())
+                .app_data(limit)
+                .app_data(table)
+                .app_data(json)
+                .app_data(web::PathConfig::default().error_handler(crate::extract::path_error))
+                .service(web::redirect("/docs", "/docs/"))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
+                .default_service(web::to(not_found))
+                .wrap(ErrorHandlers::new().default_handler(problemize))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add((header::X_FRAME_OPTIONS, "DENY")),
+                )
+                .wrap(tracing_actix_web::TracingLogger::default())
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(server)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let res = self.server.await;
+        if let Some(w) = self.worker {
+            w.abort();
+        }
+        res
+    }
+}

@@ -1,0 +1,24 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_log")]
+pub struct Model {
+    /// UUIDv7: time-ordered, so it doubles as the pagination cursor.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub at: DateTimeUtc,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_api_key_id: Option<Uuid>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub site_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<Json>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

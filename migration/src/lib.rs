@@ -1,0 +1,15 @@
+//! The schema's history. Every migration runs on SQLite and PostgreSQL alike;
+//! write them with sea-query builders, never backend-specific SQL, unless the
+//! feature (full-text search) has no portable form.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_foundation::Migration)]
+    }
+}

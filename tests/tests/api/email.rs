@@ -1,0 +1,216 @@
+use std::sync::{Arc, Mutex};
+
+use mailin_embedded::{response, Handler, Response, Server, SslConfig};
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Db, TestApp};
+
+#[derive(Clone, Default)]
+struct Inbox(Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<u8>>>);
+
+impl Handler for Inbox {
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.1.lock().expect("lock").extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> Response {
+        let msg = String::from_utf8_lossy(&std::mem::take(&mut *self.1.lock().expect("lock")))
+            .to_string();
+        self.0.lock().expect("lock").push(msg);
+        response::OK
+    }
+}
+
+/// A real SMTP server on a free port, in a thread of its own.
+fn smtp_server() -> (u16, Inbox) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let inbox = Inbox::default();
+    let mut server = Server::new(inbox.clone());
+    server
+        .with_name("smtp.test")
+        .with_ssl(SslConfig::None)
+        .expect("ssl")
+        .with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    (port, inbox)
+}
+
+async fn wait_for_mail(inbox: &Inbox, n: usize) -> Vec<String> {
+    for _ in 0..100 {
+        let got = inbox.0.lock().expect("lock").clone();
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail arrived over SMTP");
+}
+
+fn token_from(mail: &str) -> String {
+    // quoted-printable may wrap lines; undo soft breaks first
+    let flat = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = flat.find("token=").expect("link with token") + "token=".len();
+    flat[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+async fn invitation_flow(app: TestApp, inbox: Inbox) {
+    let r = app
+        .post("/users", &app.admin_token, json!({"email": "new@example.org", "display_name": "New Peer", "role": "fieldworker", "peer_researcher": true}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["has_password"], false);
+    let mails = wait_for_mail(&inbox, 1).await;
+    assert!(mails[0].contains("new@example.org"));
+    assert!(mails[0].contains("http://fieldnotes.test/#/accept?token="));
+    let token = token_from(&mails[0]);
+    let weak = app
+        .send(
+            app.client
+                .post(app.url("/auth/invitations/accept"))
+                .json(&json!({"token": token, "password": "short"})),
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    let ok = app
+        .send(
+            app.client
+                .post(app.url("/auth/invitations/accept"))
+                .json(&json!({"token": token, "password": "my new long password"})),
+        )
+        .await;
+    assert_eq!(ok.status, 204, "{}", ok.body);
+    app.login("new@example.org", "my new long password").await;
+    let again = app
+        .send(
+            app.client
+                .post(app.url("/auth/invitations/accept"))
+                .json(&json!({"token": token, "password": "another long password"})),
+        )
+        .await;
+    assert_eq!(again.status, 400, "links are single-use");
+    // password reset works the same way; unknown emails get the same answer
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/auth/password-reset"))
+                .json(&json!({"email": "nobody@example.org"})),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/auth/password-reset"))
+                .json(&json!({"email": "new@example.org"})),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    let mails = wait_for_mail(&inbox, 2).await;
+    assert_eq!(mails.len(), 2, "no mail for an unknown address");
+    let token = token_from(&mails[1]);
+    let ok = app
+        .send(
+            app.client
+                .post(app.url("/auth/password-reset/confirm"))
+                .json(&json!({"token": token, "password": "reset long password"})),
+        )
+        .await;
+    assert_eq!(ok.status, 204);
+    app.login("new@example.org", "reset long password").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitation_over_smtp_sqlite() {
+    let (port, inbox) = smtp_server();
+    let app = spawn_app(
+        Db::Sqlite,
+        &[("FIELDNOTES_SMTP_URL", format!("smtp://127.0.0.1:{port}"))],
+    )
+    .await;
+    invitation_flow(app, inbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitation_over_smtp_postgres() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let (port, inbox) = smtp_server();
+    let app = spawn_app(
+        db,
+        &[("FIELDNOTES_SMTP_URL", format!("smtp://127.0.0.1:{port}"))],
+    )
+    .await;
+    invitation_flow(app, inbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_is_kept_in_the_outbox_while_smtp_is_down_then_sent() {
+    // Reserve a port, then close it: nothing listens there yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("a")
+        .port();
+    let app = spawn_app(
+        Db::Sqlite,
+        &[("FIELDNOTES_SMTP_URL", format!("smtp://127.0.0.1:{port}"))],
+    )
+    .await;
+    let r = app
+        .post(
+            "/users",
+            &app.admin_token,
+            json!({"email": "later@example.org", "display_name": "Later", "role": "fieldworker"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    use sea_orm::EntityTrait;
+    let rows = entity::outbox::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].sent_at.is_none());
+    assert!(rows[0].attempts >= 1, "a failed attempt is recorded");
+    assert!(rows[0].last_error.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_smtp_mail_is_written_as_files() {
+    let app = spawn_app(Db::Sqlite, &[]).await;
+    let r = app
+        .post(
+            "/users",
+            &app.admin_token,
+            json!({"email": "file@example.org", "display_name": "F", "role": "coordinator"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let dir = app.data_dir.join("mail");
+    for _ in 0..50 {
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().collect())
+            .unwrap_or_default();
+        if let Some(f) = files
+            .iter()
+            .find(|f| f.path().extension().is_some_and(|e| e == "eml"))
+        {
+            let text = std::fs::read_to_string(f.path()).expect("read");
+            assert!(text.contains("file@example.org"));
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no .eml file written");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real server on port 0, over HTTP, against a fresh
+//! SQLite database and (when `FIELDNOTES_TEST_POSTGRES_URL` is set) a fresh
+//! PostgreSQL database per test.
+mod helpers;
+
+mod auth;
+mod basics;
+mod email;
+mod scoping;
