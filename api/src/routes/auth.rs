@@ -161,6 +161,7 @@ pub struct TokenPasswordIn {
     /// The token from the emailed link.
     pub token: String,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -180,10 +181,7 @@ async fn set_password_with_token(
         .await?
         .ok_or(ApiError::NotFound("user"))?;
     if !user.active {
-        return Err(ApiError::BadRequest {
-            code: "invalid_token",
-            detail: "This link is invalid, expired or already used. Ask for a new one.".into(),
-        });
+        return Err(services::auth::invalid_link());
     }
     entity::user::ActiveModel {
         id: Set(user_id),
@@ -221,8 +219,7 @@ async fn set_password_with_token(
     request_body = TokenPasswordIn,
     responses(
         (status = 204, description = "Password set; sign in with it"),
-        (status = 400, description = "Invalid, expired or used token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Weak password", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, expired or used token, or a weak password", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/invitations/accept")]
@@ -299,7 +296,7 @@ pub async fn request_password_reset(
     request_body = TokenPasswordIn,
     responses(
         (status = 204, description = "Password changed; every sign-in ended"),
-        (status = 400, description = "Invalid, expired or used token", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid, expired or used token, or a weak password", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset/confirm")]

@@ -22,7 +22,7 @@ use crate::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SiteIn {
-    #[schema(example = "Clinic A")]
+    #[schema(example = "Clinic A", min_length = 1, max_length = 120)]
     pub name: String,
     /// IANA time zone, e.g. `Europe/Oslo`.
     #[schema(example = "Europe/Oslo")]

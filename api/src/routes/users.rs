@@ -25,7 +25,7 @@ use crate::{
 pub struct UserIn {
     #[schema(example = "peer@example.org")]
     pub email: String,
-    #[schema(example = "Kari")]
+    #[schema(example = "Kari", min_length = 1, max_length = 120)]
     pub display_name: String,
     pub role: Role,
     /// A researcher with lived experience; shown in the team list, never a lesser role.
@@ -34,6 +34,7 @@ pub struct UserIn {
     #[serde(default)]
     pub site_ids: Vec<Uuid>,
     /// At least 12 characters. Leave out to send an invitation instead.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: Option<String>,
 }
 

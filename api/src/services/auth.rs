@@ -324,10 +324,7 @@ pub async fn consume_user_token(
     purpose: &str,
 ) -> Result<Uuid, ApiError> {
     use entity::user_token::{Column, Entity};
-    let invalid = || ApiError::BadRequest {
-        code: "invalid_token",
-        detail: "This link is invalid, expired or already used. Ask for a new one.".into(),
-    };
+    let invalid = invalid_link;
     let now = Utc::now();
     let row = Entity::find()
         .filter(Column::TokenHash.eq(sha256_hex(token)))
@@ -350,4 +347,18 @@ pub async fn consume_user_token(
         return Err(invalid());
     }
     Ok(row.user_id)
+}
+
+/// The answer to an unknown, expired or used emailed link: 422 naming `/token`.
+pub fn invalid_link() -> ApiError {
+    let detail = "This link is invalid, expired or already used. Ask for a new one.";
+    ApiError::status(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_token",
+        detail,
+    )
+    .with(
+        "errors",
+        serde_json::json!([{"pointer": "/token", "detail": detail}]),
+    )
 }

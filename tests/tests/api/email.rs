@@ -96,7 +96,8 @@ async fn invitation_flow(app: TestApp, inbox: Inbox) {
                 .json(&json!({"token": token, "password": "another long password"})),
         )
         .await;
-    assert_eq!(again.status, 400, "links are single-use");
+    assert_eq!(again.status, 422, "links are single-use");
+    assert_eq!(again.body["code"], "invalid_token");
     // password reset works the same way; unknown emails get the same answer
     let r = app
         .send(
