@@ -215,3 +215,97 @@ async fn without_smtp_mail_is_written_as_files() {
     }
     panic!("no .eml file written");
 }
+
+/// Several instances on one database each run the mail worker: every message
+/// is sent exactly once.
+async fn concurrent_workers_send_each_message_once(app: TestApp) {
+    use fieldnotes::{
+        email::{drain_once, Mailer},
+        services::outbox::{enqueue, NewMail},
+    };
+    for i in 0..40 {
+        let queued = enqueue(
+            &app.state.db,
+            NewMail {
+                to: format!("p{i}@example.org"),
+                subject: format!("message {i}"),
+                body: "hello".into(),
+                dedupe_key: Some(format!("test:{i}")),
+            },
+        )
+        .await
+        .expect("enqueue");
+        assert!(queued);
+    }
+    // the same dedupe key is never queued twice
+    let again = enqueue(
+        &app.state.db,
+        NewMail {
+            to: "p0@example.org".into(),
+            subject: "dup".into(),
+            body: "x".into(),
+            dedupe_key: Some("test:0".into()),
+        },
+    )
+    .await
+    .expect("enqueue");
+    assert!(!again);
+    let from: lettre::message::Mailbox = "Fieldnotes <f@example.org>".parse().expect("mailbox");
+    let mut handles = Vec::new();
+    for n in 0..4 {
+        let db = app.state.db.clone();
+        let from = from.clone();
+        let mut settings = (*app.state.settings).clone();
+        settings.smtp_url = None;
+        settings.data_dir = app.data_dir.join(format!("instance{n}"));
+        handles.push(tokio::spawn(async move {
+            let mailer = Mailer::from_settings(&settings).expect("mailer");
+            drain_once(&db, &mailer, &from).await.expect("drain")
+        }));
+    }
+    let mut total = 0;
+    for h in handles {
+        total += h.await.expect("join");
+    }
+    assert_eq!(total, 40);
+    fn count_eml(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| {
+                        let p = e.path();
+                        if p.is_dir() {
+                            count_eml(&p)
+                        } else {
+                            usize::from(p.extension().is_some_and(|x| x == "eml"))
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    let files = count_eml(&app.data_dir);
+    assert_eq!(
+        files, 40,
+        "each message written exactly once across instances"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_workers_sqlite() {
+    concurrent_workers_send_each_message_once(
+        spawn_app(Db::Sqlite, &[("FIELDNOTES_RUN_WORKERS", "false".into())]).await,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_workers_postgres() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    concurrent_workers_send_each_message_once(
+        spawn_app(db, &[("FIELDNOTES_RUN_WORKERS", "false".into())]).await,
+    )
+    .await;
+}
