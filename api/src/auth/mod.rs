@@ -181,18 +181,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
             .await?
             .ok_or_else(denied)?;
         let (user, site_ids) = load_user(state, key.user_id).await?.ok_or_else(denied)?;
-        let scopes: Vec<Scope> = serde_json::from_value(key.scopes.clone()).unwrap_or_default();
-        return Ok(Principal {
-            user_id: user.id,
-            email: user.email,
-            display_name: user.display_name,
-            role: Role::parse(&user.role).ok_or_else(denied)?,
-            peer_researcher: user.peer_researcher,
-            site_ids,
-            session_id: None,
-            api_key_id: Some(key.id),
-            scopes: Some(scopes),
-        });
+        let mut p = principal(user, site_ids).ok_or_else(denied)?;
+        p.api_key_id = Some(key.id);
+        p.scopes = Some(serde_json::from_value(key.scopes.clone()).unwrap_or_default());
+        return Ok(p);
     }
     let claims = state.jwt.verify(token).ok_or_else(denied)?;
     let session = entity::auth_session::Entity::find_by_id(claims.sid)
@@ -201,14 +193,21 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > now)
         .ok_or_else(denied)?;
     let (user, site_ids) = load_user(state, claims.sub).await?.ok_or_else(denied)?;
-    Ok(Principal {
+    let mut p = principal(user, site_ids).ok_or_else(denied)?;
+    p.session_id = Some(session.id);
+    Ok(p)
+}
+
+/// A signed-in user with every scope; callers narrow it for API keys.
+fn principal(user: entity::user::Model, site_ids: Vec<Uuid>) -> Option<Principal> {
+    Some(Principal {
         user_id: user.id,
         email: user.email,
         display_name: user.display_name,
-        role: Role::parse(&user.role).ok_or_else(denied)?,
+        role: Role::parse(&user.role)?,
         peer_researcher: user.peer_researcher,
         site_ids,
-        session_id: Some(session.id),
+        session_id: None,
         api_key_id: None,
         scopes: None,
     })

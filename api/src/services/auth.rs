@@ -188,27 +188,21 @@ pub async fn revoke_session(
     db: &impl ConnectionTrait,
     session_id: Uuid,
     reason: &str,
-) -> Result<(), sea_orm::DbErr> {
-    use entity::auth_session::Column;
-    entity::auth_session::Entity::update_many()
-        .col_expr(
-            Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
-        )
-        .col_expr(
-            Column::RevokedReason,
-            sea_orm::sea_query::Expr::value(reason),
-        )
-        .filter(Column::Id.eq(session_id))
-        .filter(Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
+) -> Result<u64, sea_orm::DbErr> {
+    revoke_where(db, entity::auth_session::Column::Id.eq(session_id), reason).await
 }
 
 pub async fn revoke_all_sessions(
     db: &impl ConnectionTrait,
     user_id: Uuid,
+    reason: &str,
+) -> Result<u64, sea_orm::DbErr> {
+    revoke_where(db, entity::auth_session::Column::UserId.eq(user_id), reason).await
+}
+
+async fn revoke_where(
+    db: &impl ConnectionTrait,
+    which: sea_orm::sea_query::SimpleExpr,
     reason: &str,
 ) -> Result<u64, sea_orm::DbErr> {
     use entity::auth_session::Column;
@@ -221,7 +215,7 @@ pub async fn revoke_all_sessions(
             Column::RevokedReason,
             sea_orm::sea_query::Expr::value(reason),
         )
-        .filter(Column::UserId.eq(user_id))
+        .filter(which)
         .filter(Column::RevokedAt.is_null())
         .exec(db)
         .await?;

@@ -196,6 +196,18 @@ db_test!(
             .get("/audit?action=auth.login_failed", &app.admin_token)
             .await;
         assert!(audit.body["items"].as_array().is_some_and(|a| a.len() >= 6));
+        // cursor pagination: two pages of two, no overlap, newest first
+        let p1 = app.get("/audit?limit=2", &app.admin_token).await;
+        assert_eq!(p1.body["items"].as_array().map(|a| a.len()), Some(2));
+        let cursor = p1.body["next_cursor"].as_str().expect("cursor").to_string();
+        let p2 = app
+            .get(&format!("/audit?limit=2&cursor={cursor}"), &app.admin_token)
+            .await;
+        assert_eq!(p2.body["items"].as_array().map(|a| a.len()), Some(2));
+        assert_ne!(p1.body["items"][1]["id"], p2.body["items"][0]["id"]);
+        assert!(p1.body["items"][1]["at"].as_str() >= p2.body["items"][0]["at"].as_str());
+        // no secrets in the log
+        assert!(!audit.body.to_string().contains("wrong wrong wrong"));
     }
 );
 
