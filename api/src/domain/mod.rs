@@ -1,2 +1,3 @@
 //! Rules with no web or database imports.
 pub mod hours;
+pub mod readiness;

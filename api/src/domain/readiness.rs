@@ -1,0 +1,471 @@
+//! Readiness to consent or to run an interview session, from screenings.
+//!
+//! Pure rules, no database or web: the service loads the latest screenings
+//! and the study's policy and asks [`decide`]. The most restrictive outcome
+//! wins (STOP > POSTPONE > READY); a missing answer is never counted as 0.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    Ready,
+    Postpone,
+    Stop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+    pub outcome: Outcome,
+}
+
+impl Reason {
+    fn new(outcome: Outcome, code: &str, message: impl Into<String>) -> Self {
+        Reason {
+            code: code.into(),
+            message: message.into(),
+            outcome,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Level {
+    pub key: String,
+    /// `None` marks "not assessed": it answers nothing.
+    pub score: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub key: String,
+    pub required: bool,
+    pub levels: Vec<Level>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoring {
+    Sum,
+}
+
+/// Maps a total in `min..=max` to an outcome, with the reason people read.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub min: i32,
+    pub max: i32,
+    pub outcome: Outcome,
+    pub reason_code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Instrument {
+    pub key: String,
+    pub name: String,
+    pub items: Vec<Item>,
+    pub scoring: Scoring,
+    pub rules: Vec<Rule>,
+    pub validity_minutes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scored {
+    pub total: Option<i32>,
+    pub outcome: Outcome,
+    pub reasons: Vec<Reason>,
+}
+
+/// Scores one screening. Unanswered or "not assessed" required items make it
+/// incomplete (POSTPONE, `screening_incomplete`) and it gets no total.
+pub fn score(instrument: &Instrument, responses: &BTreeMap<String, String>) -> Scored {
+    let mut total = 0;
+    let mut missing = Vec::new();
+    for item in &instrument.items {
+        let score = responses
+            .get(&item.key)
+            .and_then(|answer| item.levels.iter().find(|l| &l.key == answer))
+            .and_then(|l| l.score);
+        match score {
+            Some(s) => total += s,
+            None if item.required => missing.push(item.key.clone()),
+            None => {}
+        }
+    }
+    if !missing.is_empty() {
+        return Scored {
+            total: None,
+            outcome: Outcome::Postpone,
+            reasons: vec![Reason::new(
+                Outcome::Postpone,
+                "screening_incomplete",
+                format!(
+                    "{}: not every required item was answered ({}). Finish the screening before going on.",
+                    instrument.name,
+                    missing.join(", ")
+                ),
+            )],
+        };
+    }
+    let mut reasons: Vec<Reason> = instrument
+        .rules
+        .iter()
+        .filter(|r| (r.min..=r.max).contains(&total) && r.outcome != Outcome::Ready)
+        .map(|r| Reason::new(r.outcome, &r.reason_code, r.message.clone()))
+        .collect();
+    let matched = instrument
+        .rules
+        .iter()
+        .any(|r| (r.min..=r.max).contains(&total));
+    if !matched {
+        // A total no rule covers is not a pass.
+        reasons.push(Reason::new(
+            Outcome::Postpone,
+            "screening_unrecognised",
+            format!(
+                "{}: a total of {total} is not covered by the instrument's rules.",
+                instrument.name
+            ),
+        ));
+    }
+    let outcome = reasons
+        .iter()
+        .map(|r| r.outcome)
+        .max()
+        .unwrap_or(Outcome::Ready);
+    Scored {
+        total: Some(total),
+        outcome,
+        reasons,
+    }
+}
+
+/// A screening as stored: when, with which instrument, and how it scored.
+#[derive(Debug, Clone)]
+pub struct Screening {
+    pub instrument_key: String,
+    pub performed_at: DateTime<Utc>,
+    pub scored: Scored,
+}
+
+/// What a study requires before consent or a session.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Intoxication/sedation instruments, all required.
+    pub required: Vec<Instrument>,
+    /// A capacity check that only counts after the others passed.
+    pub capacity: Option<Instrument>,
+    /// A POSTPONE within this many minutes is not erased by a passing re-screen.
+    pub no_screen_shopping_minutes: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub reasons: Vec<Reason>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+fn minutes_ago(now: DateTime<Utc>, then: DateTime<Utc>) -> i64 {
+    (now - then).num_minutes()
+}
+
+fn check(
+    now: DateTime<Utc>,
+    instrument: &Instrument,
+    history: &[Screening],
+    shopping: i64,
+    reasons: &mut Vec<Reason>,
+    valid_until: &mut Option<DateTime<Utc>>,
+    missing_code: &str,
+) {
+    let mut own: Vec<&Screening> = history
+        .iter()
+        .filter(|s| s.instrument_key == instrument.key && s.performed_at <= now)
+        .collect();
+    own.sort_by_key(|s| s.performed_at);
+    let Some(latest) = own.last() else {
+        reasons.push(Reason::new(
+            Outcome::Postpone,
+            missing_code,
+            format!(
+                "No {} screening yet. Screen the participant first.",
+                instrument.name
+            ),
+        ));
+        return;
+    };
+    let expires = latest.performed_at + Duration::minutes(instrument.validity_minutes);
+    if expires <= now {
+        reasons.push(Reason::new(
+            Outcome::Postpone,
+            "screening_stale",
+            format!(
+                "Screened with {} {} minutes ago; screenings are valid for {} minutes. Screen again.",
+                instrument.name,
+                minutes_ago(now, latest.performed_at),
+                instrument.validity_minutes
+            ),
+        ));
+        return;
+    }
+    *valid_until = Some(valid_until.map_or(expires, |v| v.min(expires)));
+    reasons.extend(
+        latest
+            .scored
+            .reasons
+            .iter()
+            .filter(|r| r.outcome != Outcome::Ready)
+            .cloned(),
+    );
+    if latest.scored.outcome == Outcome::Ready {
+        let window = now - Duration::minutes(shopping);
+        if let Some(recent) = own
+            .iter()
+            .rev()
+            .skip(1)
+            .find(|s| s.performed_at > window && s.scored.outcome > Outcome::Ready)
+        {
+            let until = recent.performed_at + Duration::minutes(shopping);
+            reasons.push(Reason::new(
+                recent.scored.outcome,
+                "recent_postpone",
+                format!(
+                    "{} said {} {} minutes ago. A new passing screening counts from {} UTC.",
+                    instrument.name,
+                    if recent.scored.outcome == Outcome::Stop {
+                        "stop"
+                    } else {
+                        "postpone"
+                    },
+                    minutes_ago(now, recent.performed_at),
+                    until.format("%H:%M")
+                ),
+            ));
+        }
+    }
+}
+
+/// The readiness decision at `now` from every screening of the participant.
+pub fn decide(now: DateTime<Utc>, policy: &Policy, history: &[Screening]) -> Decision {
+    let mut reasons = Vec::new();
+    let mut valid_until = None;
+    for instrument in &policy.required {
+        check(
+            now,
+            instrument,
+            history,
+            policy.no_screen_shopping_minutes,
+            &mut reasons,
+            &mut valid_until,
+            "screening_missing",
+        );
+    }
+    if let Some(capacity) = &policy.capacity {
+        if reasons.is_empty() {
+            // Only a capacity check done after the intoxication screens passed counts.
+            let passed_at = history
+                .iter()
+                .filter(|s| policy.required.iter().any(|i| i.key == s.instrument_key))
+                .map(|s| s.performed_at)
+                .max();
+            let after: Vec<Screening> = history
+                .iter()
+                .filter(|s| {
+                    s.instrument_key == capacity.key
+                        && passed_at.is_none_or(|p| s.performed_at >= p)
+                })
+                .cloned()
+                .collect();
+            check(
+                now,
+                capacity,
+                &after,
+                policy.no_screen_shopping_minutes,
+                &mut reasons,
+                &mut valid_until,
+                "capacity_not_assessed",
+            );
+        }
+    }
+    let outcome = reasons
+        .iter()
+        .map(|r| r.outcome)
+        .max()
+        .unwrap_or(Outcome::Ready);
+    Decision {
+        outcome,
+        valid_until: if outcome == Outcome::Ready {
+            valid_until
+        } else {
+            None
+        },
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// POSS as a single-item instrument: S, 1 ready? Only 1 is plainly ready.
+    fn poss() -> Instrument {
+        let lv = |k: &str, s: i32| Level {
+            key: k.into(),
+            score: Some(s),
+        };
+        Instrument {
+            key: "poss".into(),
+            name: "POSS".into(),
+            items: vec![Item {
+                key: "sedation".into(),
+                required: true,
+                levels: vec![
+                    lv("S", 0),
+                    lv("1", 1),
+                    lv("2", 2),
+                    lv("3", 3),
+                    lv("4", 4),
+                    Level {
+                        key: "not_assessed".into(),
+                        score: None,
+                    },
+                ],
+            }],
+            scoring: Scoring::Sum,
+            rules: vec![
+                Rule {
+                    min: 0,
+                    max: 0,
+                    outcome: Outcome::Postpone,
+                    reason_code: "poss_sleeping".into(),
+                    message: "Asleep.".into(),
+                },
+                Rule {
+                    min: 1,
+                    max: 1,
+                    outcome: Outcome::Ready,
+                    reason_code: "poss_alert".into(),
+                    message: "Awake and alert.".into(),
+                },
+                Rule {
+                    min: 2,
+                    max: 3,
+                    outcome: Outcome::Postpone,
+                    reason_code: "poss_drowsy".into(),
+                    message: "Drowsy.".into(),
+                },
+                Rule {
+                    min: 4,
+                    max: 4,
+                    outcome: Outcome::Stop,
+                    reason_code: "poss_somnolent".into(),
+                    message: "Somnolent.".into(),
+                },
+            ],
+            validity_minutes: 30,
+        }
+    }
+
+    fn screen(at: DateTime<Utc>, level: &str) -> Screening {
+        let mut r = BTreeMap::new();
+        r.insert("sedation".to_string(), level.to_string());
+        Screening {
+            instrument_key: "poss".into(),
+            performed_at: at,
+            scored: score(&poss(), &r),
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            required: vec![poss()],
+            capacity: None,
+            no_screen_shopping_minutes: 60,
+        }
+    }
+
+    fn codes(d: &Decision) -> Vec<&str> {
+        d.reasons.iter().map(|r| r.code.as_str()).collect()
+    }
+
+    #[test]
+    fn the_reasons_table() {
+        let now = Utc::now();
+        let d = decide(now, &policy(), &[]);
+        assert_eq!(
+            (d.outcome, codes(&d)),
+            (Outcome::Postpone, vec!["screening_missing"])
+        );
+        let d = decide(now, &policy(), &[screen(now - Duration::minutes(42), "1")]);
+        assert_eq!(codes(&d), vec!["screening_stale"]);
+        assert!(d.reasons[0].message.contains("42 minutes ago"));
+        let d = decide(
+            now,
+            &policy(),
+            &[screen(now - Duration::minutes(5), "not_assessed")],
+        );
+        assert_eq!(codes(&d), vec!["screening_incomplete"]);
+        let d = decide(now, &policy(), &[screen(now - Duration::minutes(5), "4")]);
+        assert_eq!(
+            (d.outcome, codes(&d)),
+            (Outcome::Stop, vec!["poss_somnolent"])
+        );
+        let d = decide(now, &policy(), &[screen(now - Duration::minutes(5), "1")]);
+        assert_eq!(d.outcome, Outcome::Ready);
+        assert_eq!(
+            d.valid_until,
+            Some(now - Duration::minutes(5) + Duration::minutes(30))
+        );
+        let d = decide(
+            now,
+            &policy(),
+            &[
+                screen(now - Duration::minutes(20), "3"),
+                screen(now - Duration::minutes(2), "1"),
+            ],
+        );
+        assert_eq!(
+            (d.outcome, codes(&d)),
+            (Outcome::Postpone, vec!["recent_postpone"])
+        );
+    }
+
+    #[test]
+    fn a_missing_item_is_never_zero() {
+        let s = score(&poss(), &BTreeMap::new());
+        assert_eq!(s.total, None);
+        assert_eq!(s.outcome, Outcome::Postpone);
+    }
+
+    #[test]
+    fn adding_a_worse_screening_never_makes_ready() {
+        let now = Utc::now();
+        let levels = ["S", "1", "2", "3", "4", "not_assessed"];
+        for a in levels {
+            for b in levels {
+                for gap in [1i64, 10, 25] {
+                    let first = screen(now - Duration::minutes(gap + 1), a);
+                    let second = screen(now - Duration::minutes(1), b);
+                    let before = decide(now, &policy(), std::slice::from_ref(&first));
+                    let after = decide(now, &policy(), &[first.clone(), second.clone()]);
+                    if second.scored.outcome >= first.scored.outcome
+                        && before.outcome > Outcome::Ready
+                    {
+                        assert!(after.outcome > Outcome::Ready, "{a} then {b}: {after:?}");
+                    }
+                    assert!(
+                        after.outcome
+                            >= after
+                                .reasons
+                                .iter()
+                                .map(|r| r.outcome)
+                                .max()
+                                .unwrap_or(Outcome::Ready)
+                    );
+                }
+            }
+        }
+    }
+}
