@@ -46,6 +46,7 @@ use crate::{
         (name = "sites", description = "Clinics"),
         (name = "api-keys", description = "Keys for external apps"),
         (name = "audit", description = "The audit log"),
+        (name = "participants", description = "Participants, by pseudonym only"),
     )
 )]
 struct ApiDoc;

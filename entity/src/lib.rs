@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod auth_session;
 pub mod login_attempt;
 pub mod outbox;
+pub mod participant;
 pub mod refresh_token;
 pub mod site;
 pub mod user;

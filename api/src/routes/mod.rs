@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod participants;
 pub mod sites;
 pub mod users;
 
@@ -30,7 +31,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
         .service(api_keys::delete_api_key)
-        .service(audit::list_audit);
+        .service(audit::list_audit)
+        .service(participants::create_participant)
+        .service(participants::list_participants)
+        .service(participants::get_participant)
+        .service(participants::patch_participant);
 }
 
 /// Upper bound of `limit` on every list.

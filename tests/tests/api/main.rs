@@ -6,4 +6,5 @@ mod helpers;
 mod auth;
 mod basics;
 mod email;
+mod participants;
 mod scoping;

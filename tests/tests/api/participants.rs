@@ -1,0 +1,105 @@
+use serde_json::json;
+
+use crate::db_test;
+use crate::helpers::TestApp;
+
+db_test!(
+    participants_are_pseudonymous_and_site_scoped,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co_a) = app.user("co-a@example.org", "coordinator", &[a]).await;
+        let (_, fw_a) = app.user("fw-a@example.org", "fieldworker", &[a]).await;
+        let (_, co_b) = app.user("co-b@example.org", "coordinator", &[b]).await;
+        let new = |site: uuid::Uuid, ps: &str| json!({"pseudonym": ps, "site_id": site, "treatment_started_on": "2026-10-01", "age_band": "30-39"});
+        let r = app.post("/participants", &co_a, new(a, "P01")).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let p1 = r.body["id"].as_str().expect("id").to_string();
+        assert_eq!(r.body["status"], "active");
+        // pseudonyms are unique, case-insensitive
+        let r = app.post("/participants", &co_b, new(b, "p01")).await;
+        assert_eq!(r.status, 409);
+        // no place for identifying data
+        let mut bad = new(a, "P02");
+        bad["name"] = json!("Ola Nordmann");
+        bad["phone"] = json!("+47 12345678");
+        let r = app.post("/participants", &co_a, bad).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body["errors"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("pseudonym only")));
+        // a coordinator cannot register at another site, a fieldworker not at all
+        assert_eq!(
+            app.post("/participants", &co_a, new(b, "P03"))
+                .await
+                .errors_pointer(),
+            "/site_id"
+        );
+        assert_eq!(
+            app.post("/participants", &fw_a, new(a, "P04")).await.status,
+            403
+        );
+        let r = app.post("/participants", &co_b, new(b, "P05")).await;
+        assert_eq!(r.status, 201);
+        let p5 = r.body["id"].as_str().expect("id").to_string();
+        // lists, filters and ids never show another site's participants
+        let list = app.get("/participants", &fw_a).await;
+        let names: Vec<&str> = list.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|p| p["pseudonym"].as_str())
+            .collect();
+        assert_eq!(names, vec!["P01"]);
+        let list = app.get(&format!("/participants?site_id={b}"), &fw_a).await;
+        assert_eq!(list.body["items"], json!([]));
+        assert_eq!(
+            app.get(&format!("/participants/{p5}"), &fw_a).await.status,
+            404
+        );
+        assert_eq!(
+            app.patch(
+                &format!("/participants/{p5}"),
+                &co_a,
+                json!({"status": "ended"})
+            )
+            .await
+            .status,
+            404
+        );
+        let list = app
+            .get("/participants?pseudonym_prefix=p0", &app.admin_token)
+            .await;
+        assert_eq!(list.body["items"].as_array().map(|a| a.len()), Some(2));
+        // change, and every read and write is audited
+        let r = app
+            .patch(
+                &format!("/participants/{p1}"),
+                &co_a,
+                json!({"status": "withdrawn"}),
+            )
+            .await;
+        assert_eq!(r.body["status"], "withdrawn");
+        assert_eq!(
+            app.get(&format!("/participants/{p1}"), &fw_a).await.status,
+            200
+        );
+        let audit = app
+            .get(&format!("/audit?object_id={p1}"), &app.admin_token)
+            .await;
+        let actions: Vec<&str> = audit.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                "participant.read",
+                "participant.update",
+                "participant.create"
+            ]
+        );
+    }
+);
