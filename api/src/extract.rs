@@ -94,23 +94,29 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         });
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
-        let pointer = segment_pointer(e.path());
-        let inner = e.inner();
-        match inner.classify() {
-            serde_json::error::Category::Syntax
-            | serde_json::error::Category::Eof
-            | serde_json::error::Category::Io => ApiError::BadRequest {
-                code: "malformed_json",
-                detail: format!("The request body is not valid JSON: {inner}"),
-            },
-            serde_json::error::Category::Data => {
-                let (pointer, message) = refine_pointer(pointer, &inner.to_string());
-                ApiError::Validation(vec![FieldError::new(pointer, message)])
-            }
+    serde_path_to_error::deserialize(de).map_err(json_error)
+}
+
+/// Deserializes an already-parsed body (e.g. after checking which keys it has).
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(json_error)
+}
+
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let pointer = segment_pointer(e.path());
+    let inner = e.inner();
+    match inner.classify() {
+        serde_json::error::Category::Syntax
+        | serde_json::error::Category::Eof
+        | serde_json::error::Category::Io => ApiError::BadRequest {
+            code: "malformed_json",
+            detail: format!("The request body is not valid JSON: {inner}"),
+        },
+        serde_json::error::Category::Data => {
+            let (pointer, message) = refine_pointer(pointer, &inner.to_string());
+            ApiError::Validation(vec![FieldError::new(pointer, message)])
         }
-    })?;
-    Ok(value)
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {

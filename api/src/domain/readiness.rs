@@ -45,11 +45,6 @@ pub struct Item {
     pub levels: Vec<Level>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scoring {
-    Sum,
-}
-
 /// Maps a total in `min..=max` to an outcome, with the reason people read.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -60,12 +55,13 @@ pub struct Rule {
     pub message: String,
 }
 
+/// A screening instrument. Its total is the sum of its answered items' scores;
+/// a single-item scale (POSS, RASS) is an instrument with one item.
 #[derive(Debug, Clone)]
 pub struct Instrument {
     pub key: String,
     pub name: String,
     pub items: Vec<Item>,
-    pub scoring: Scoring,
     pub rules: Vec<Rule>,
     pub validity_minutes: i64,
 }
@@ -333,7 +329,6 @@ mod tests {
                     },
                 ],
             }],
-            scoring: Scoring::Sum,
             rules: vec![
                 Rule {
                     min: 0,

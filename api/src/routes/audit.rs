@@ -92,13 +92,7 @@ pub async fn list_audit(
     if let Some(c) = q.cursor {
         sel = sel.filter(Column::Id.lt(c));
     }
-    let mut rows = sel.all(&state.db).await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let (rows, next_cursor) = super::page(sel.all(&state.db).await?, limit, |r| r.id);
     let items = rows
         .into_iter()
         .map(|r| AuditEntryOut {

@@ -56,3 +56,19 @@ pub fn limit(requested: Option<u64>) -> Result<u64, crate::error::ApiError> {
         Some(n) => Ok(n),
     }
 }
+
+/// Cuts a list fetched with `limit + 1` rows to one page, and gives the
+/// cursor of the next page when there is one.
+pub fn page<T>(
+    mut rows: Vec<T>,
+    limit: u64,
+    id: impl Fn(&T) -> uuid::Uuid,
+) -> (Vec<T>, Option<uuid::Uuid>) {
+    if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        let next = rows.last().map(id);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, RequestMeta, Scope},
     error::{ApiError, ApiResult, FieldError},
-    extract::{parse_json, Json, Query},
+    extract::{parse_value, Json, Query},
     services::{
         self,
         audit::{self, Actor, Entry},
@@ -195,8 +195,7 @@ pub async fn create_participant(
     p.require_scope(Scope::ParticipantsWrite)?;
     p.require_coordinator()?;
     refuse_identifying(&body.0)?;
-    let body: ParticipantIn =
-        parse_json(&serde_json::to_vec(&body.0).map_err(anyhow::Error::from)?)?;
+    let body: ParticipantIn = parse_value(body.0)?;
     let mut errors = Vec::new();
     check_text(&mut errors, "/pseudonym", Some(&body.pseudonym), 1);
     check_text(&mut errors, "/gender", body.gender.as_deref(), 0);
@@ -204,12 +203,12 @@ pub async fn create_participant(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    if !p.can_see_site(body.site_id)
-        || services::sites::visible(&state.db, &p, body.site_id)
-            .await
-            .is_err()
-    {
-        return Err(ApiError::field("/site_id", "no such site"));
+    // The site must exist and be one of the caller's; either way the answer
+    // names the field without telling which.
+    match services::sites::visible(&state.db, &p, body.site_id).await {
+        Ok(_) => {}
+        Err(ApiError::NotFound(_)) => return Err(ApiError::field("/site_id", "no such site")),
+        Err(e) => return Err(e),
     }
     let pseudonym = body.pseudonym.trim().to_string();
     let key = pseudonym.to_lowercase();
@@ -301,13 +300,7 @@ pub async fn list_participants(
     if let Some(c) = q.cursor {
         sel = sel.filter(Column::Id.gt(c));
     }
-    let mut rows = sel.all(&state.db).await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let (rows, next_cursor) = super::page(sel.all(&state.db).await?, limit, |r| r.id);
     audit::record(
         &state.db,
         &Actor::new(&p, &meta),
@@ -383,8 +376,7 @@ pub async fn patch_participant(
     let m = visible(&state, &p, *id).await?;
     p.require_coordinator()?;
     refuse_identifying(&body.0)?;
-    let body: ParticipantPatch =
-        parse_json(&serde_json::to_vec(&body.0).map_err(anyhow::Error::from)?)?;
+    let body: ParticipantPatch = parse_value(body.0)?;
     let mut errors = Vec::new();
     check_text(&mut errors, "/pseudonym", body.pseudonym.as_deref(), 1);
     check_text(&mut errors, "/gender", body.gender.as_deref(), 0);

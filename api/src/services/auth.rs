@@ -318,16 +318,15 @@ pub async fn consume_user_token(
     purpose: &str,
 ) -> Result<Uuid, ApiError> {
     use entity::user_token::{Column, Entity};
-    let invalid = invalid_link;
     let now = Utc::now();
     let row = Entity::find()
         .filter(Column::TokenHash.eq(sha256_hex(token)))
         .filter(Column::Purpose.eq(purpose))
         .one(db)
         .await?
-        .ok_or_else(invalid)?;
+        .ok_or_else(invalid_link)?;
     if row.expires_at <= now {
-        return Err(invalid());
+        return Err(invalid_link());
     }
     let won = Entity::update_many()
         .col_expr(Column::UsedAt, sea_orm::sea_query::Expr::value(now))
@@ -338,7 +337,7 @@ pub async fn consume_user_token(
         .rows_affected
         == 1;
     if !won {
-        return Err(invalid());
+        return Err(invalid_link());
     }
     Ok(row.user_id)
 }
