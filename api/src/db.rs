@@ -70,9 +70,13 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
             txn.execute_unprepared("SELECT pg_advisory_xact_lock(7746031)")
                 .await?;
             Migrator::up(&txn, None).await.context("migration failed")?;
+            crate::services::readiness::seed_builtins(&txn).await?;
             txn.commit().await?;
         }
-        _ => Migrator::up(db, None).await.context("migration failed")?,
+        _ => {
+            Migrator::up(db, None).await.context("migration failed")?;
+            crate::services::readiness::seed_builtins(db).await?;
+        }
     }
     Ok(())
 }

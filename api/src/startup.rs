@@ -47,6 +47,7 @@ use crate::{
         (name = "api-keys", description = "Keys for external apps"),
         (name = "audit", description = "The audit log"),
         (name = "participants", description = "Participants, by pseudonym only"),
+        (name = "readiness", description = "Screening instruments, screenings, readiness decisions and consent"),
     )
 )]
 struct ApiDoc;

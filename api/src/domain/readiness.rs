@@ -7,14 +7,27 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Ready,
     Postpone,
     Stop,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     pub code: String,
     pub message: String,
@@ -22,11 +35,29 @@ pub struct Reason {
 }
 
 impl Reason {
-    fn new(outcome: Outcome, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(outcome: Outcome, code: &str, message: impl Into<String>) -> Self {
         Reason {
             code: code.into(),
             message: message.into(),
             outcome,
+        }
+    }
+}
+
+/// Language of the messages people read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    /// Norwegian (bokmål).
+    Nb,
+}
+
+impl Lang {
+    fn pick(self, en: String, nb: String) -> String {
+        match self {
+            Lang::En => en,
+            Lang::Nb => nb,
         }
     }
 }
@@ -64,6 +95,8 @@ pub struct Instrument {
     pub items: Vec<Item>,
     pub rules: Vec<Rule>,
     pub validity_minutes: i64,
+    /// Language of `name`, rule messages and the engine's own messages.
+    pub lang: Lang,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,10 +129,17 @@ pub fn score(instrument: &Instrument, responses: &BTreeMap<String, String>) -> S
             reasons: vec![Reason::new(
                 Outcome::Postpone,
                 "screening_incomplete",
-                format!(
-                    "{}: not every required item was answered ({}). Finish the screening before going on.",
-                    instrument.name,
-                    missing.join(", ")
+                instrument.lang.pick(
+                    format!(
+                        "{}: not every required item was answered ({}). Finish the screening before going on.",
+                        instrument.name,
+                        missing.join(", ")
+                    ),
+                    format!(
+                        "{}: ikke alle obligatoriske spørsmål er besvart ({}). Fullfør screeningen før du går videre.",
+                        instrument.name,
+                        missing.join(", ")
+                    ),
                 ),
             )],
         };
@@ -119,9 +159,15 @@ pub fn score(instrument: &Instrument, responses: &BTreeMap<String, String>) -> S
         reasons.push(Reason::new(
             Outcome::Postpone,
             "screening_unrecognised",
-            format!(
-                "{}: a total of {total} is not covered by the instrument's rules.",
-                instrument.name
+            instrument.lang.pick(
+                format!(
+                    "{}: a total of {total} is not covered by the instrument's rules.",
+                    instrument.name
+                ),
+                format!(
+                    "{}: summen {total} dekkes ikke av instrumentets regler.",
+                    instrument.name
+                ),
             ),
         ));
     }
@@ -140,6 +186,8 @@ pub fn score(instrument: &Instrument, responses: &BTreeMap<String, String>) -> S
 /// A screening as stored: when, with which instrument, and how it scored.
 #[derive(Debug, Clone)]
 pub struct Screening {
+    /// The caller's id for the screening, echoed in [`Decision::screening_ids`].
+    pub id: String,
     pub instrument_key: String,
     pub performed_at: DateTime<Utc>,
     pub scored: Scored,
@@ -161,10 +209,21 @@ pub struct Decision {
     pub outcome: Outcome,
     pub reasons: Vec<Reason>,
     pub valid_until: Option<DateTime<Utc>>,
+    /// The screenings the decision rests on (the latest valid one of each
+    /// instrument), in policy order.
+    pub screening_ids: Vec<String>,
 }
 
 fn minutes_ago(now: DateTime<Utc>, then: DateTime<Utc>) -> i64 {
     (now - then).num_minutes()
+}
+
+/// What the checks of a decision gather.
+#[derive(Default)]
+struct Acc {
+    reasons: Vec<Reason>,
+    valid_until: Option<DateTime<Utc>>,
+    used: Vec<String>,
 }
 
 fn check(
@@ -172,10 +231,14 @@ fn check(
     instrument: &Instrument,
     history: &[Screening],
     shopping: i64,
-    reasons: &mut Vec<Reason>,
-    valid_until: &mut Option<DateTime<Utc>>,
+    acc: &mut Acc,
     missing_code: &str,
 ) {
+    let Acc {
+        reasons,
+        valid_until,
+        used,
+    } = acc;
     let mut own: Vec<&Screening> = history
         .iter()
         .filter(|s| s.instrument_key == instrument.key && s.performed_at <= now)
@@ -185,9 +248,15 @@ fn check(
         reasons.push(Reason::new(
             Outcome::Postpone,
             missing_code,
-            format!(
-                "No {} screening yet. Screen the participant first.",
-                instrument.name
+            instrument.lang.pick(
+                format!(
+                    "No {} screening yet. Screen the participant first.",
+                    instrument.name
+                ),
+                format!(
+                    "Ingen {}-screening ennå. Screen deltakeren først.",
+                    instrument.name
+                ),
             ),
         ));
         return;
@@ -197,16 +266,25 @@ fn check(
         reasons.push(Reason::new(
             Outcome::Postpone,
             "screening_stale",
-            format!(
-                "Screened with {} {} minutes ago; screenings are valid for {} minutes. Screen again.",
-                instrument.name,
-                minutes_ago(now, latest.performed_at),
-                instrument.validity_minutes
+            instrument.lang.pick(
+                format!(
+                    "Screened with {} {} minutes ago; screenings are valid for {} minutes. Screen again.",
+                    instrument.name,
+                    minutes_ago(now, latest.performed_at),
+                    instrument.validity_minutes
+                ),
+                format!(
+                    "Screenet med {} for {} minutter siden; screeninger gjelder i {} minutter. Screen på nytt.",
+                    instrument.name,
+                    minutes_ago(now, latest.performed_at),
+                    instrument.validity_minutes
+                ),
             ),
         ));
         return;
     }
     *valid_until = Some(valid_until.map_or(expires, |v| v.min(expires)));
+    used.push(latest.id.clone());
     reasons.extend(
         latest
             .scored
@@ -223,20 +301,26 @@ fn check(
             .skip(1)
             .find(|s| s.performed_at > window && s.scored.outcome > Outcome::Ready)
         {
-            let until = recent.performed_at + Duration::minutes(shopping);
+            let wait = ((recent.performed_at + Duration::minutes(shopping)) - now)
+                .num_minutes()
+                .max(1);
+            let stop = recent.scored.outcome == Outcome::Stop;
             reasons.push(Reason::new(
                 recent.scored.outcome,
                 "recent_postpone",
-                format!(
-                    "{} said {} {} minutes ago. A new passing screening counts from {} UTC.",
-                    instrument.name,
-                    if recent.scored.outcome == Outcome::Stop {
-                        "stop"
-                    } else {
-                        "postpone"
-                    },
-                    minutes_ago(now, recent.performed_at),
-                    until.format("%H:%M")
+                instrument.lang.pick(
+                    format!(
+                        "{} said {} {} minutes ago, and a passing screening right after does not undo that. Screen again in {wait} minutes.",
+                        instrument.name,
+                        if stop { "stop" } else { "postpone" },
+                        minutes_ago(now, recent.performed_at),
+                    ),
+                    format!(
+                        "{} ga {} for {} minutter siden, og en godkjent screening rett etterpå opphever ikke det. Screen på nytt om {wait} minutter.",
+                        instrument.name,
+                        if stop { "stopp" } else { "utsett" },
+                        minutes_ago(now, recent.performed_at),
+                    ),
                 ),
             ));
         }
@@ -245,21 +329,19 @@ fn check(
 
 /// The readiness decision at `now` from every screening of the participant.
 pub fn decide(now: DateTime<Utc>, policy: &Policy, history: &[Screening]) -> Decision {
-    let mut reasons = Vec::new();
-    let mut valid_until = None;
+    let mut acc = Acc::default();
     for instrument in &policy.required {
         check(
             now,
             instrument,
             history,
             policy.no_screen_shopping_minutes,
-            &mut reasons,
-            &mut valid_until,
+            &mut acc,
             "screening_missing",
         );
     }
     if let Some(capacity) = &policy.capacity {
-        if reasons.is_empty() {
+        if acc.reasons.is_empty() {
             // Only a capacity check done after the intoxication screens passed counts.
             let passed_at = history
                 .iter()
@@ -279,12 +361,16 @@ pub fn decide(now: DateTime<Utc>, policy: &Policy, history: &[Screening]) -> Dec
                 capacity,
                 &after,
                 policy.no_screen_shopping_minutes,
-                &mut reasons,
-                &mut valid_until,
+                &mut acc,
                 "capacity_not_assessed",
             );
         }
     }
+    let Acc {
+        reasons,
+        valid_until,
+        used,
+    } = acc;
     let outcome = reasons
         .iter()
         .map(|r| r.outcome)
@@ -298,6 +384,7 @@ pub fn decide(now: DateTime<Utc>, policy: &Policy, history: &[Screening]) -> Dec
             None
         },
         reasons,
+        screening_ids: used,
     }
 }
 
@@ -360,6 +447,7 @@ mod tests {
                 },
             ],
             validity_minutes: 30,
+            lang: Lang::En,
         }
     }
 
@@ -367,6 +455,7 @@ mod tests {
         let mut r = BTreeMap::new();
         r.insert("sedation".to_string(), level.to_string());
         Screening {
+            id: format!("{at}-{level}"),
             instrument_key: "poss".into(),
             performed_at: at,
             scored: score(&poss(), &r),
@@ -459,6 +548,97 @@ mod tests {
                                 .max()
                                 .unwrap_or(Outcome::Ready)
                     );
+                }
+            }
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const LEVELS: [&str; 6] = ["S", "1", "2", "3", "4", "not_assessed"];
+
+        fn history() -> impl Strategy<Value = Vec<(usize, i64)>> {
+            prop::collection::vec((0..LEVELS.len(), 0i64..120), 0..6)
+        }
+
+        fn build(now: DateTime<Utc>, h: &[(usize, i64)]) -> Vec<Screening> {
+            h.iter()
+                .map(|(l, ago)| screen(now - Duration::minutes(*ago), LEVELS[*l]))
+                .collect()
+        }
+
+        fn policy_with(shopping: i64) -> Policy {
+            Policy {
+                no_screen_shopping_minutes: shopping,
+                ..policy()
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn a_worse_screening_never_turns_not_ready_into_ready(
+                h in history(),
+                extra in (0..LEVELS.len(), 0i64..120),
+                shopping in 0i64..120,
+            ) {
+                let now = Utc::now();
+                let before = build(now, &h);
+                let added = screen(now - Duration::minutes(extra.1), LEVELS[extra.0]);
+                prop_assume!(added.scored.outcome > Outcome::Ready);
+                let d0 = decide(now, &policy_with(shopping), &before);
+                let mut after = before.clone();
+                after.push(added);
+                let d1 = decide(now, &policy_with(shopping), &after);
+                if d0.outcome > Outcome::Ready {
+                    prop_assert!(d1.outcome > Outcome::Ready, "{:?}", d1);
+                }
+            }
+
+            #[test]
+            fn the_most_restrictive_outcome_wins(h in history(), shopping in 0i64..120) {
+                let now = Utc::now();
+                let d = decide(now, &policy_with(shopping), &build(now, &h));
+                let worst = d.reasons.iter().map(|r| r.outcome).max().unwrap_or(Outcome::Ready);
+                prop_assert_eq!(d.outcome, worst);
+                prop_assert_eq!(d.outcome == Outcome::Ready, d.reasons.is_empty());
+                prop_assert_eq!(d.valid_until.is_some(), d.outcome == Outcome::Ready);
+                // READY rests on a fresh, passing latest screening
+                if d.outcome == Outcome::Ready {
+                    let latest = h.iter().min_by_key(|(_, ago)| *ago).expect("screened");
+                    prop_assert_eq!(LEVELS[latest.0], "1");
+                    prop_assert!(latest.1 < 30);
+                }
+            }
+
+            #[test]
+            fn a_missing_item_never_passes(
+                answers in prop::collection::vec(prop::option::of(0usize..4), 10),
+            ) {
+                let capacity = crate::domain::instruments::builtins()
+                    .into_iter()
+                    .find(|b| b.def.key == "capacity")
+                    .expect("capacity")
+                    .def
+                    .to_engine(Lang::En, None);
+                let keys = ["0", "1", "2", "not_assessed"];
+                let responses: BTreeMap<String, String> = capacity
+                    .items
+                    .iter()
+                    .zip(&answers)
+                    .filter_map(|(item, a)| a.map(|a| (item.key.clone(), keys[a].to_string())))
+                    .collect();
+                let incomplete = answers.iter().any(|a| matches!(a, None | Some(3)));
+                let s = score(&capacity, &responses);
+                if incomplete {
+                    prop_assert_eq!(s.outcome, Outcome::Postpone);
+                    prop_assert_eq!(s.total, None);
+                    prop_assert_eq!(s.reasons[0].code.as_str(), "screening_incomplete");
+                } else {
+                    let total: i32 = answers.iter().map(|a| a.unwrap_or(0) as i32).sum();
+                    prop_assert_eq!(s.total, Some(total));
+                    prop_assert_eq!(s.outcome == Outcome::Ready, total >= 15);
                 }
             }
         }

@@ -4,8 +4,10 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod instruments;
 pub mod me;
 pub mod participants;
+pub mod screenings;
 pub mod sites;
 pub mod users;
 
@@ -35,7 +37,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(participants::create_participant)
         .service(participants::list_participants)
         .service(participants::get_participant)
-        .service(participants::patch_participant);
+        .service(participants::patch_participant)
+        .service(instruments::list_instruments)
+        .service(instruments::create_instrument)
+        .service(instruments::get_instrument)
+        .service(instruments::replace_instrument)
+        .service(instruments::create_instrument_version)
+        .service(instruments::get_readiness_settings)
+        .service(instruments::patch_readiness_settings)
+        .service(screenings::create_screening)
+        .service(screenings::list_screenings)
+        .service(screenings::get_readiness)
+        .service(screenings::create_consent)
+        .service(screenings::list_consents)
+        .service(screenings::withdraw_consent);
 }
 
 /// Upper bound of `limit` on every list.
@@ -70,5 +85,26 @@ pub fn page<T>(
         (rows, next)
     } else {
         (rows, None)
+    }
+}
+
+/// The language people read messages in: Norwegian when `Accept-Language`
+/// prefers `nb`, `no` or `nn`, English otherwise.
+pub fn lang(req: &actix_web::HttpRequest) -> crate::domain::readiness::Lang {
+    use crate::domain::readiness::Lang;
+    let first = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|t| t.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ["nb", "no", "nn"]
+        .iter()
+        .any(|l| first == *l || first.starts_with(&format!("{l}-")))
+    {
+        Lang::Nb
+    } else {
+        Lang::En
     }
 }

@@ -319,7 +319,7 @@ pub async fn list_participants(
     }))
 }
 
-async fn visible(
+pub async fn visible_participant(
     state: &AppState,
     p: &Principal,
     id: Uuid,
@@ -346,7 +346,7 @@ pub async fn get_participant(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ParticipantsRead)?;
-    let m = visible(&state, &p, *id).await?;
+    let m = visible_participant(&state, &p, *id).await?;
     audit::record(
         &state.db,
         &Actor::new(&p, &meta),
@@ -373,7 +373,7 @@ pub async fn patch_participant(
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ParticipantsWrite)?;
-    let m = visible(&state, &p, *id).await?;
+    let m = visible_participant(&state, &p, *id).await?;
     p.require_coordinator()?;
     refuse_identifying(&body.0)?;
     let body: ParticipantPatch = parse_value(body.0)?;

@@ -3,5 +3,6 @@
 pub mod audit;
 pub mod auth;
 pub mod outbox;
+pub mod readiness;
 pub mod sites;
 pub mod users;

@@ -7,4 +7,5 @@ mod auth;
 mod basics;
 mod email;
 mod participants;
+mod readiness;
 mod scoping;
