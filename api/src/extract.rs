@@ -200,6 +200,13 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 
 /// Path parameters that do not parse (a malformed id) are a 422 naming the parameter.
 pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    // `PATCH /notes/sync` reaches `PATCH /notes/{id}`: it is a wrong method
+    // on a real resource, not a bad id.
+    if let Some(table) = req.app_data::<actix_web::web::Data<crate::startup::RouteTable>>() {
+        if let Some(allow) = table.literal(req.path()) {
+            return ApiError::MethodNotAllowed { allow }.into();
+        }
+    }
     let bad = req
         .match_info()
         .iter()
@@ -212,4 +219,14 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
         "is not a valid identifier (expected a UUID)",
     )
     .into()
+}
+
+/// For `Option<Option<T>>` fields of a PATCH: absent is `None`, `null` is
+/// `Some(None)`. Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }

@@ -47,6 +47,8 @@ use crate::{
         (name = "api-keys", description = "Keys for external apps"),
         (name = "audit", description = "The audit log"),
         (name = "participants", description = "Participants, by pseudonym only"),
+        (name = "notes", description = "Field notes: idempotent offline sync, search, versioned edits"),
+        (name = "codebook", description = "Hierarchical codes for notes"),
         (name = "readiness", description = "Screening instruments, screenings, readiness decisions and consent"),
     )
 )]
@@ -149,7 +151,7 @@ pub fn api_doc_json() -> String {
 
 /// Path templates and their methods, to answer 405 (with `Allow`) instead of 404.
 #[derive(Clone)]
-struct RouteTable(Arc<Vec<(Vec<String>, Vec<&'static str>)>>);
+pub(crate) struct RouteTable(Arc<Vec<(Vec<String>, Vec<&'static str>)>>);
 
 impl RouteTable {
     fn from_doc(doc: &OpenApiDoc) -> Self {
@@ -171,6 +173,16 @@ impl RouteTable {
             out.push((segs, methods));
         }
         RouteTable(Arc::new(out))
+    }
+
+    /// The methods of a template that matches `path` with no placeholder,
+    /// e.g. `/notes/sync` (which a request could also reach as `/notes/{id}`).
+    pub(crate) fn literal(&self, path: &str) -> Option<String> {
+        let segs: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(tpl, _)| tpl.len() == segs.len() && tpl.iter().zip(&segs).all(|(t, s)| t == s))
+            .map(|(_, m)| m.join(", "))
     }
 
     fn allowed(&self, path: &str) -> Option<String> {

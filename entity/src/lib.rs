@@ -3,9 +3,14 @@
 pub mod api_key;
 pub mod audit_log;
 pub mod auth_session;
+pub mod code;
 pub mod consent;
 pub mod instrument;
 pub mod login_attempt;
+pub mod note;
+pub mod note_code;
+pub mod note_participant;
+pub mod note_version;
 pub mod outbox;
 pub mod participant;
 pub mod refresh_token;

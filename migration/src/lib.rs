@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_foundation;
 mod m20261123_000002_create_participants;
 mod m20261123_000003_create_readiness;
+mod m20261123_000004_create_notes;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_foundation::Migration),
             Box::new(m20261123_000002_create_participants::Migration),
             Box::new(m20261123_000003_create_readiness::Migration),
+            Box::new(m20261123_000004_create_notes::Migration),
         ]
     }
 }

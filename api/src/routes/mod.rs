@@ -3,9 +3,11 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod codes;
 pub mod health;
 pub mod instruments;
 pub mod me;
+pub mod notes;
 pub mod participants;
 pub mod screenings;
 pub mod sites;
@@ -50,7 +52,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(screenings::get_readiness)
         .service(screenings::create_consent)
         .service(screenings::list_consents)
-        .service(screenings::withdraw_consent);
+        .service(screenings::withdraw_consent)
+        .service(notes::create_note)
+        .service(notes::sync_notes)
+        .service(notes::list_notes)
+        .service(notes::get_note)
+        .service(notes::patch_note)
+        .service(notes::delete_note)
+        .service(notes::restore_note)
+        .service(notes::note_history)
+        .service(codes::create_code)
+        .service(codes::list_codes)
+        .service(codes::patch_code)
+        .service(codes::delete_code);
 }
 
 /// Upper bound of `limit` on every list.

@@ -677,6 +677,8 @@ pub struct WithdrawIn {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Deleted {
     pub screenings: u64,
+    /// Links from field notes to the participant (the notes stay).
+    pub note_links: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -756,8 +758,16 @@ pub async fn withdraw_consent(
         .filter(entity::participant::Column::Id.eq(consent.participant_id))
         .exec(&txn)
         .await?;
-    let mut deleted = Deleted { screenings: 0 };
+    let mut deleted = Deleted {
+        screenings: 0,
+        note_links: 0,
+    };
     if body.data_decision == DataDecision::Delete {
+        deleted.note_links = entity::note_participant::Entity::delete_many()
+            .filter(entity::note_participant::Column::ParticipantId.eq(consent.participant_id))
+            .exec(&txn)
+            .await?
+            .rows_affected;
         deleted.screenings = entity::screening::Entity::delete_many()
             .filter(entity::screening::Column::ParticipantId.eq(consent.participant_id))
             .exec(&txn)
@@ -773,6 +783,7 @@ pub async fn withdraw_consent(
                 "participant_id": consent.participant_id,
                 "data_decision": consent.data_decision,
                 "deleted_screenings": deleted.screenings,
+                "deleted_note_links": deleted.note_links,
             })),
     )
     .await?;

@@ -77,6 +77,14 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(db: Db, extra: &[(&str, String)]) -> TestApp {
+    // Server errors show in a failing test's output (RUST_LOG=debug for more).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .with_test_writer()
+        .try_init();
     let data_dir = std::env::temp_dir().join(format!("fieldnotes-test-{}", Uuid::new_v4()));
     std::fs::create_dir_all(&data_dir).expect("temp dir");
     let url = match db {

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod basics;
 mod email;
+mod notes;
 mod participants;
 mod readiness;
 mod scoping;

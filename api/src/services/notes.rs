@@ -1,0 +1,574 @@
+//! Field notes: idempotent creation (one path for `POST /notes` and
+//! `/notes/sync`), loading with links, and their version history.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use sea_orm::{
+    sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::{tokens::sha256_hex, Principal},
+    error::{ApiError, ApiResult, FieldError},
+    services::audit::{self, Actor, Entry},
+};
+
+/// Longest note body, in characters.
+pub const MAX_BODY_CHARS: usize = 100_000;
+/// Most notes in one `/notes/sync` request.
+pub const MAX_SYNC: usize = 1000;
+/// How far `observed_at` may be ahead of the server's clock.
+pub const CLOCK_SKEW_MINUTES: i64 = 5;
+const MAX_LINKS: usize = 50;
+
+/// Where in or around the clinic something was observed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Location {
+    WaitingRoom,
+    ScreeningRoom,
+    InjectionRoom,
+    ObservationRoom,
+    Outside,
+    Other,
+}
+
+impl Location {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::WaitingRoom => "waiting_room",
+            Location::ScreeningRoom => "screening_room",
+            Location::InjectionRoom => "injection_room",
+            Location::ObservationRoom => "observation_room",
+            Location::Outside => "outside",
+            Location::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "waiting_room" => Location::WaitingRoom,
+            "screening_room" => Location::ScreeningRoom,
+            "injection_room" => Location::InjectionRoom,
+            "observation_room" => Location::ObservationRoom,
+            "outside" => Location::Outside,
+            _ => Location::Other,
+        }
+    }
+}
+
+/// A note as a phone sends it. The phone makes the id (a UUID) when the note
+/// is written, so sending it again is recognised as the same note.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteIn {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    /// When it happened; may be hours before the upload, never in the future.
+    pub observed_at: DateTime<Utc>,
+    pub location: Location,
+    /// 1 to 100 000 characters.
+    #[schema(min_length = 1, max_length = 100000)]
+    pub body: String,
+    /// Participants at the note's site (pseudonymous ids).
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub participant_ids: Vec<Uuid>,
+    /// Codes of the codebook.
+    #[serde(default)]
+    #[schema(max_items = 50)]
+    pub code_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NoteOut {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub author_id: Uuid,
+    pub observed_at: DateTime<Utc>,
+    pub location: Location,
+    pub body: String,
+    pub participant_ids: Vec<Uuid>,
+    pub code_ids: Vec<Uuid>,
+    /// Starts at 1; every change adds 1. The ETag is `"<version>"`.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Set when the note is deleted (it can be restored).
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl NoteOut {
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.version)
+    }
+    pub fn from_parts(
+        m: entity::note::Model,
+        participant_ids: Vec<Uuid>,
+        code_ids: Vec<Uuid>,
+    ) -> Self {
+        NoteOut {
+            id: m.id,
+            site_id: m.site_id,
+            author_id: m.author_id,
+            observed_at: m.observed_at,
+            location: Location::parse(&m.location),
+            body: m.body,
+            participant_ids,
+            code_ids,
+            version: m.version,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            deleted_at: m.deleted_at,
+        }
+    }
+}
+
+/// Sorted, without duplicates: links are sets.
+pub fn normalise(ids: &[Uuid]) -> Vec<Uuid> {
+    let mut v = ids.to_vec();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Identifies a note's creation content, so a retry is told from a clash.
+pub fn content_hash(n: &NoteIn) -> String {
+    let canonical = serde_json::json!([
+        n.site_id,
+        n.observed_at.timestamp_micros(),
+        n.location.as_str(),
+        n.body,
+        normalise(&n.participant_ids),
+        normalise(&n.code_ids),
+    ]);
+    sha256_hex(&canonical.to_string())
+}
+
+/// What became of one note of a batch.
+pub enum Applied {
+    Created(NoteOut),
+    Unchanged(NoteOut),
+    Rejected(ApiError),
+}
+
+/// Field checks that need no database. Pointers are relative to the note.
+pub fn check_fields(
+    errors: &mut Vec<FieldError>,
+    body: Option<&str>,
+    observed_at: Option<DateTime<Utc>>,
+    participant_ids: Option<&[Uuid]>,
+    code_ids: Option<&[Uuid]>,
+    now: DateTime<Utc>,
+) {
+    if let Some(b) = body {
+        if b.trim().is_empty() {
+            errors.push(FieldError::new("/body", "must not be empty"));
+        } else if b.chars().count() > MAX_BODY_CHARS {
+            errors.push(FieldError::new(
+                "/body",
+                format!("must be at most {MAX_BODY_CHARS} characters"),
+            ));
+        }
+    }
+    if observed_at.is_some_and(|t| t > now + Duration::minutes(CLOCK_SKEW_MINUTES)) {
+        errors.push(FieldError::new(
+            "/observed_at",
+            "is in the future; give the time it was observed",
+        ));
+    }
+    if participant_ids.is_some_and(|v| v.len() > MAX_LINKS) {
+        errors.push(FieldError::new(
+            "/participant_ids",
+            format!("at most {MAX_LINKS}"),
+        ));
+    }
+    if code_ids.is_some_and(|v| v.len() > MAX_LINKS) {
+        errors.push(FieldError::new("/code_ids", format!("at most {MAX_LINKS}")));
+    }
+}
+
+/// Participants (with their sites) and codes that exist among `pids`/`cids`.
+pub struct Known {
+    pub sites: HashSet<Uuid>,
+    pub participants: HashMap<Uuid, Uuid>,
+    pub codes: HashSet<Uuid>,
+}
+
+pub async fn lookup(
+    db: &impl ConnectionTrait,
+    sites: Vec<Uuid>,
+    pids: Vec<Uuid>,
+    cids: Vec<Uuid>,
+) -> ApiResult<Known> {
+    let sites = if sites.is_empty() {
+        HashSet::new()
+    } else {
+        entity::site::Entity::find()
+            .filter(entity::site::Column::Id.is_in(sites))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    let participants = if pids.is_empty() {
+        HashMap::new()
+    } else {
+        entity::participant::Entity::find()
+            .filter(entity::participant::Column::Id.is_in(pids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.site_id))
+            .collect()
+    };
+    let codes = if cids.is_empty() {
+        HashSet::new()
+    } else {
+        entity::code::Entity::find()
+            .filter(entity::code::Column::Id.is_in(cids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    };
+    Ok(Known {
+        sites,
+        participants,
+        codes,
+    })
+}
+
+/// Checks links against what exists: participants must be at the note's
+/// site (another site's participant reads as "no such participant").
+pub fn check_links(
+    errors: &mut Vec<FieldError>,
+    known: &Known,
+    site_id: Uuid,
+    participant_ids: Option<&[Uuid]>,
+    code_ids: Option<&[Uuid]>,
+) {
+    for (i, pid) in participant_ids.unwrap_or_default().iter().enumerate() {
+        if known.participants.get(pid) != Some(&site_id) {
+            errors.push(FieldError::new(
+                format!("/participant_ids/{i}"),
+                "no such participant at this note's site",
+            ));
+        }
+    }
+    for (i, cid) in code_ids.unwrap_or_default().iter().enumerate() {
+        if !known.codes.contains(cid) {
+            errors.push(FieldError::new(
+                format!("/code_ids/{i}"),
+                "no such code in the codebook",
+            ));
+        }
+    }
+}
+
+fn prefixed(prefix: &str, errors: Vec<FieldError>) -> ApiError {
+    ApiError::Validation(
+        errors
+            .into_iter()
+            .map(|e| FieldError::new(format!("{prefix}{}", e.pointer), e.detail))
+            .collect(),
+    )
+}
+
+/// Validates a batch; `prefix(i)` is the JSON pointer of note `i` in the
+/// request (`""` for a single note, `/notes/3` in a sync).
+pub async fn validate(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    notes: Vec<Result<NoteIn, ApiError>>,
+    prefix: impl Fn(usize) -> String,
+) -> ApiResult<Vec<Result<NoteIn, ApiError>>> {
+    let now = Utc::now();
+    let mut sites = Vec::new();
+    let mut pids = Vec::new();
+    let mut cids = Vec::new();
+    for n in notes.iter().flatten() {
+        sites.push(n.site_id);
+        pids.extend(&n.participant_ids);
+        cids.extend(&n.code_ids);
+    }
+    let known = lookup(db, normalise(&sites), normalise(&pids), normalise(&cids)).await?;
+    Ok(notes
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let mut n = n?;
+            n.observed_at = n.observed_at.trunc_subsecs(6);
+            let mut errors = Vec::new();
+            check_fields(
+                &mut errors,
+                Some(&n.body),
+                Some(n.observed_at),
+                Some(&n.participant_ids),
+                Some(&n.code_ids),
+                now,
+            );
+            if !known.sites.contains(&n.site_id) || !p.can_see_site(n.site_id) {
+                errors.push(FieldError::new("/site_id", "no such site"));
+            } else {
+                check_links(
+                    &mut errors,
+                    &known,
+                    n.site_id,
+                    Some(&n.participant_ids),
+                    Some(&n.code_ids),
+                );
+            }
+            if errors.is_empty() {
+                Ok(n)
+            } else {
+                Err(prefixed(&prefix(i), errors))
+            }
+        })
+        .collect())
+}
+
+fn id_clash(id: Uuid) -> ApiError {
+    ApiError::conflict(
+        "note_id_conflict",
+        "A different note already has this id. Keep your note and send it again with a new id.",
+    )
+    .with("id", serde_json::json!(id))
+}
+
+async fn insert_links(
+    txn: &DatabaseTransaction,
+    note_id: Uuid,
+    pids: &[Uuid],
+    cids: &[Uuid],
+) -> ApiResult<()> {
+    if !pids.is_empty() {
+        entity::note_participant::Entity::insert_many(pids.iter().map(|pid| {
+            entity::note_participant::ActiveModel {
+                note_id: Set(note_id),
+                participant_id: Set(*pid),
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    if !cids.is_empty() {
+        entity::note_code::Entity::insert_many(cids.iter().map(|cid| {
+            entity::note_code::ActiveModel {
+                note_id: Set(note_id),
+                code_id: Set(*cid),
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Appends a version row describing `note` as it now is.
+pub async fn record_version(
+    txn: &DatabaseTransaction,
+    note: &NoteOut,
+    action: &str,
+    by: Uuid,
+) -> ApiResult<()> {
+    entity::note_version::Entity::insert(entity::note_version::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        note_id: Set(note.id),
+        version: Set(note.version),
+        action: Set(action.into()),
+        site_id: Set(note.site_id),
+        observed_at: Set(note.observed_at),
+        location: Set(note.location.as_str().into()),
+        body: Set(note.body.clone()),
+        participant_ids: Set(serde_json::json!(note.participant_ids)),
+        code_ids: Set(serde_json::json!(note.code_ids)),
+        changed_by: Set(Some(by)),
+        changed_at: Set(note.updated_at),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// Creates the valid notes of a batch in one transaction. A note whose id
+/// exists with the same creation content is `Unchanged`; with other content
+/// it is rejected as a conflict. Safe against concurrent retries of the same
+/// id on both databases (insert-or-nothing, then compare).
+pub async fn apply(
+    db: &impl TransactionTrait,
+    p: &Principal,
+    actor: &Actor,
+    notes: Vec<Result<NoteIn, ApiError>>,
+) -> ApiResult<Vec<Applied>> {
+    let now = Utc::now().trunc_subsecs(6);
+    let txn = db.begin().await?;
+    let mut out = Vec::with_capacity(notes.len());
+    let mut existing = Vec::new();
+    for n in notes {
+        let n = match n {
+            Ok(n) => n,
+            Err(e) => {
+                out.push(Applied::Rejected(e));
+                continue;
+            }
+        };
+        let hash = content_hash(&n);
+        let pids = normalise(&n.participant_ids);
+        let cids = normalise(&n.code_ids);
+        let inserted = entity::note::Entity::insert(entity::note::ActiveModel {
+            id: Set(n.id),
+            site_id: Set(n.site_id),
+            author_id: Set(p.user_id),
+            observed_at: Set(n.observed_at),
+            location: Set(n.location.as_str().into()),
+            body: Set(n.body.clone()),
+            create_hash: Set(hash.clone()),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            deleted_by: Set(None),
+        })
+        .on_conflict(
+            OnConflict::column(entity::note::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        if inserted == 0 {
+            existing.push((out.len(), n.id, hash));
+            out.push(Applied::Rejected(id_clash(n.id)));
+            continue;
+        }
+        insert_links(&txn, n.id, &pids, &cids).await?;
+        let note = NoteOut {
+            id: n.id,
+            site_id: n.site_id,
+            author_id: p.user_id,
+            observed_at: n.observed_at,
+            location: n.location,
+            body: n.body,
+            participant_ids: pids,
+            code_ids: cids,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        record_version(&txn, &note, "create", p.user_id).await?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new("note.create", "note", note.id).site(Some(note.site_id)),
+        )
+        .await?;
+        out.push(Applied::Created(note));
+    }
+    // Ids that existed: the same author and creation content is a retry.
+    if !existing.is_empty() {
+        let ids: Vec<Uuid> = existing.iter().map(|(_, id, _)| *id).collect();
+        let found = load(&txn, ids).await?;
+        for (slot, id, hash) in existing {
+            if let Some((m, note)) = found.get(&id) {
+                if m.author_id == p.user_id && m.create_hash == hash {
+                    out[slot] = Applied::Unchanged(note.clone());
+                }
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Notes by id, with their links.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> ApiResult<HashMap<Uuid, (entity::note::Model, NoteOut)>> {
+    let rows = entity::note::Entity::find()
+        .filter(entity::note::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    let outs = with_links(db, rows.clone()).await?;
+    Ok(rows
+        .into_iter()
+        .zip(outs)
+        .map(|(m, o)| (m.id, (m, o)))
+        .collect())
+}
+
+/// The notes as the API shows them, links included, in the given order.
+pub async fn with_links(
+    db: &impl ConnectionTrait,
+    rows: Vec<entity::note::Model>,
+) -> ApiResult<Vec<NoteOut>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut pids: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for l in entity::note_participant::Entity::find()
+        .filter(entity::note_participant::Column::NoteId.is_in(ids.clone()))
+        .all(db)
+        .await?
+    {
+        pids.entry(l.note_id).or_default().push(l.participant_id);
+    }
+    let mut cids: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for l in entity::note_code::Entity::find()
+        .filter(entity::note_code::Column::NoteId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        cids.entry(l.note_id).or_default().push(l.code_id);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let p = normalise(&pids.remove(&m.id).unwrap_or_default());
+            let c = normalise(&cids.remove(&m.id).unwrap_or_default());
+            NoteOut::from_parts(m, p, c)
+        })
+        .collect())
+}
+
+/// Replaces a note's links.
+pub async fn replace_links(
+    txn: &DatabaseTransaction,
+    note_id: Uuid,
+    pids: Option<&[Uuid]>,
+    cids: Option<&[Uuid]>,
+) -> ApiResult<()> {
+    if let Some(pids) = pids {
+        entity::note_participant::Entity::delete_many()
+            .filter(entity::note_participant::Column::NoteId.eq(note_id))
+            .exec(txn)
+            .await?;
+        insert_links(txn, note_id, &normalise(pids), &[]).await?;
+    }
+    if let Some(cids) = cids {
+        entity::note_code::Entity::delete_many()
+            .filter(entity::note_code::Column::NoteId.eq(note_id))
+            .exec(txn)
+            .await?;
+        insert_links(txn, note_id, &[], &normalise(cids)).await?;
+    }
+    Ok(())
+}
+
+/// Words of a search, for both full-text engines: letters and digits only,
+/// lower-cased, at most 8. Each word matches as a prefix; all must match.
+pub fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .take(8)
+        .collect()
+}

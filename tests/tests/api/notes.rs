@@ -1,0 +1,622 @@
+//! Field notes and the codebook over HTTP.
+use chrono::{Duration, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::db_test;
+use crate::helpers::{Resp, TestApp};
+
+fn note(site: Uuid, body: &str) -> Value {
+    json!({
+        "id": Uuid::new_v4(),
+        "site_id": site,
+        "observed_at": (Utc::now() - Duration::hours(3)).to_rfc3339(),
+        "location": "waiting_room",
+        "body": body,
+        "participant_ids": [],
+        "code_ids": []
+    })
+}
+
+async fn with_if_match(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    etag: Option<&str>,
+    body: Value,
+) -> Resp {
+    let mut req = app
+        .client
+        .patch(app.url(path))
+        .bearer_auth(token)
+        .json(&body);
+    if let Some(e) = etag {
+        req = req.header("If-Match", e);
+    }
+    app.send(req).await
+}
+
+fn ids(r: &Resp) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {} {}", r.status, r.body))
+        .iter()
+        .filter_map(|n| n["id"].as_str().map(String::from))
+        .collect()
+}
+
+db_test!(a_retried_note_is_stored_once, |app: TestApp| async move {
+    let site = app.create_site("Clinic A").await;
+    let (_, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+    let (_, fw2) = app.user("fw2@example.org", "fieldworker", &[site]).await;
+    let n = note(site, "Two patients joked about the new queue system.");
+    let first = app.post("/notes", &fw, n.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.headers["etag"], "\"1\"");
+    assert_eq!(first.body["version"], 1);
+    // the phone did not hear the answer and sends it again
+    let again = app.post("/notes", &fw, n.clone()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body, first.body);
+    // the same id with other content, or from someone else, is a conflict
+    let mut other = n.clone();
+    other["body"] = json!("Something else entirely");
+    let r = app.post("/notes", &fw, other).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("note_id_conflict"))
+    );
+    assert_eq!(app.post("/notes", &fw2, n.clone()).await.status, 409);
+    let list = app.get("/notes", &fw).await;
+    assert_eq!(ids(&list), vec![n["id"].as_str().expect("id").to_string()]);
+    // concurrent retries of one new note: one row
+    let n = note(site, "Concurrent retries");
+    let sends = (0..8).map(|_| app.post("/notes", &fw, n.clone()));
+    let statuses: Vec<u16> = futures_util::future::join_all(sends)
+        .await
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 200),
+        "{statuses:?}"
+    );
+    assert_eq!(ids(&app.get("/notes", &fw).await).len(), 2);
+});
+
+db_test!(
+    sync_answers_per_note_and_a_retry_changes_nothing,
+    |app: TestApp| async move {
+        let site = app.create_site("Clinic A").await;
+        let (_, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+        let existing = note(site, "Already uploaded");
+        assert_eq!(app.post("/notes", &fw, existing.clone()).await.status, 201);
+        let mut notes: Vec<Value> = (0..500)
+            .map(|i| note(site, &format!("Queued note {i} about waiting")))
+            .collect();
+        notes.push(existing.clone());
+        let mut clash = existing.clone();
+        clash["body"] = json!("changed offline and given the old id");
+        notes.push(clash);
+        let mut future = note(site, "from the future");
+        future["observed_at"] = json!((Utc::now() + Duration::hours(2)).to_rfc3339());
+        notes.push(future);
+        let mut bad_location = note(site, "somewhere");
+        bad_location["location"] = json!("kitchen");
+        notes.push(bad_location);
+        let batch = json!({"notes": notes});
+        let r = app.post("/notes/sync", &fw, batch.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let statuses: Vec<&str> = r.body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|x| x["status"].as_str())
+            .collect();
+        assert_eq!(statuses.len(), 504);
+        assert!(statuses[..500].iter().all(|s| *s == "created"));
+        assert_eq!(
+            &statuses[500..],
+            ["unchanged", "conflict", "invalid", "invalid"]
+        );
+        assert_eq!(
+            r.body["results"][502]["problem"]["errors"][0]["pointer"],
+            "/notes/502/observed_at"
+        );
+        assert_eq!(
+            r.body["results"][503]["problem"]["errors"][0]["pointer"],
+            "/notes/503/location"
+        );
+        assert_eq!(r.body["results"][503]["id"], bad_location_id(&batch));
+        // the same batch again: nothing new
+        let r = app.post("/notes/sync", &fw, batch).await;
+        let statuses: Vec<&str> = r.body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|x| x["status"].as_str())
+            .collect();
+        assert!(
+            statuses[..501].iter().all(|s| *s == "unchanged"),
+            "{statuses:?}"
+        );
+        let mut total = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/notes?limit=200&cursor={c}"),
+                None => "/notes?limit=200".to_string(),
+            };
+            let page = app.get(&path, &fw).await;
+            total += ids(&page).len();
+            match page.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(total, 501);
+        let too_many: Vec<Value> = (0..1001).map(|_| json!({})).collect();
+        assert_eq!(
+            app.post("/notes/sync", &fw, json!({"notes": too_many}))
+                .await
+                .errors_pointer(),
+            "/notes"
+        );
+    }
+);
+
+fn bad_location_id(batch: &Value) -> Value {
+    batch["notes"][503]["id"].clone()
+}
+
+db_test!(bad_notes_name_the_field, |app: TestApp| async move {
+    let a = app.create_site("Clinic A").await;
+    let b = app.create_site("Clinic B").await;
+    let (_, co) = app.user("co@example.org", "coordinator", &[a, b]).await;
+    let (_, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
+    let pb = app
+        .post(
+            "/participants",
+            &co,
+            json!({"pseudonym": "PB", "site_id": b, "treatment_started_on": "2026-10-01"}),
+        )
+        .await
+        .body["id"]
+        .clone();
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"body": "   "}), "/body"),
+        (json!({"body": "x".repeat(100_001)}), "/body"),
+        (
+            json!({"observed_at": (Utc::now() + Duration::hours(1)).to_rfc3339()}),
+            "/observed_at",
+        ),
+        (json!({"location": "kitchen"}), "/location"),
+        (
+            json!({"participant_ids": [Uuid::now_v7()]}),
+            "/participant_ids/0",
+        ),
+        (json!({"participant_ids": [pb]}), "/participant_ids/0"),
+        (json!({"code_ids": [Uuid::now_v7()]}), "/code_ids/0"),
+        (json!({"site_id": b}), "/site_id"),
+        (json!({"id": "not-a-uuid"}), "/id"),
+        (json!({"colour": "red"}), "/colour"),
+    ];
+    for (change, pointer) in cases {
+        let mut n = note(a, "fine");
+        for (k, v) in change.as_object().expect("object") {
+            n[k] = v.clone();
+        }
+        let r = app.post("/notes", &fw, n).await;
+        assert_eq!(r.errors_pointer(), pointer, "{}", r.body);
+    }
+    assert_eq!(app.get("/notes?q=%20%2C", &fw).await.errors_pointer(), "/q");
+    assert_eq!(
+        app.get("/notes?cursor=garbage", &fw).await.errors_pointer(),
+        "/cursor"
+    );
+    assert_eq!(app.get("/notes", &fw).await.body["items"], json!([]));
+});
+
+db_test!(
+    edits_need_the_current_version_and_keep_history,
+    |app: TestApp| async move {
+        let site = app.create_site("Clinic A").await;
+        let (fw_id, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+        let (_, fw2) = app.user("fw2@example.org", "fieldworker", &[site]).await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[site]).await;
+        let n = note(site, "First draft");
+        let id = n["id"].as_str().expect("id").to_string();
+        app.post("/notes", &fw, n).await;
+        let path = format!("/notes/{id}");
+        let r = with_if_match(&app, &path, &fw, None, json!({"body": "Second draft"})).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (428, Some("if_match_required"))
+        );
+        let r = with_if_match(
+            &app,
+            &path,
+            &fw,
+            Some("\"1\""),
+            json!({"body": "Second draft"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.headers["etag"], "\"2\"");
+        // a second phone still holding version 1 is told, and sees both
+        let r = with_if_match(
+            &app,
+            &path,
+            &co,
+            Some("\"1\""),
+            json!({"body": "Coordinator's edit"}),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (412, Some("version_mismatch"))
+        );
+        assert_eq!(r.body["current"]["body"], "Second draft");
+        assert_eq!(r.body["current"]["version"], 2);
+        // someone else's note: only coordinators may change it
+        assert_eq!(
+            with_if_match(&app, &path, &fw2, Some("\"2\""), json!({"body": "x"}))
+                .await
+                .status,
+            403
+        );
+        let r = with_if_match(
+            &app,
+            &path,
+            &co,
+            Some("W/\"2\""),
+            json!({"location": "outside"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            (r.body["body"].as_str(), r.body["author_id"].clone()),
+            (Some("Second draft"), json!(fw_id))
+        );
+        // soft delete, restore
+        assert_eq!(app.delete(&path, &fw2).await.status, 403);
+        assert_eq!(app.delete(&path, &fw).await.status, 204);
+        assert_eq!(app.delete(&path, &fw).await.status, 204);
+        assert_eq!(app.get("/notes", &fw).await.body["items"], json!([]));
+        assert_eq!(
+            ids(&app.get("/notes?include_deleted=true", &fw).await),
+            vec![id.clone()]
+        );
+        assert!(app.get(&path, &fw).await.body["deleted_at"].is_string());
+        assert_eq!(
+            with_if_match(&app, &path, &fw, Some("\"4\""), json!({"body": "x"}))
+                .await
+                .status,
+            409
+        );
+        assert_eq!(
+            app.post(&format!("{path}/restore"), &fw, json!({}))
+                .await
+                .status,
+            403
+        );
+        let r = app.post(&format!("{path}/restore"), &co, json!({})).await;
+        assert_eq!((r.status, r.body["version"].clone()), (200, json!(5)));
+        assert_eq!(
+            app.post(&format!("{path}/restore"), &co, json!({}))
+                .await
+                .status,
+            409
+        );
+        let h = app.get(&format!("{path}/history"), &fw).await;
+        let actions: Vec<&str> = h.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|v| v["action"].as_str())
+            .collect();
+        assert_eq!(actions, ["create", "update", "update", "delete", "restore"]);
+        assert_eq!(h.body["items"][0]["body"], "First draft");
+        let audit = app
+            .get(
+                &format!("/audit?object_id={id}&limit=200"),
+                &app.admin_token,
+            )
+            .await;
+        let actions: Vec<&str> = audit.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|v| v["action"].as_str())
+            .collect();
+        for a in [
+            "note.create",
+            "note.update",
+            "note.delete",
+            "note.restore",
+            "note.read",
+            "note.history",
+        ] {
+            assert!(actions.contains(&a), "{a} missing from {actions:?}");
+        }
+        assert!(
+            !audit.body.to_string().contains("draft"),
+            "the audit log never holds note text"
+        );
+    }
+);
+
+db_test!(
+    search_filters_and_pages_stay_within_sites,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a, b]).await;
+        let (fw_id, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let (_, fw_b) = app.user("fwb@example.org", "fieldworker", &[b]).await;
+        let p1 = app
+            .post(
+                "/participants",
+                &co,
+                json!({"pseudonym": "P01", "site_id": a, "treatment_started_on": "2026-10-01"}),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let code = app
+            .post(
+                "/codes",
+                &co,
+                json!({"name": "Clinic rules", "dimension": "configurational"}),
+            )
+            .await;
+        assert_eq!(code.status, 201, "{}", code.body);
+        let code = code.body["id"].as_str().expect("id").to_string();
+        let bodies = [
+            "Nurses explained the new take-home rules; patients were sceptical.",
+            "Long queue in the waiting room before the morning dose.",
+            "P01 talked about stress and money, less pressure now.",
+            "Stressful morning: the injection room was closed for cleaning.",
+            "Ærlig talt var køen lang i dag.",
+        ];
+        let mut made = Vec::new();
+        for (i, body) in bodies.iter().enumerate() {
+            let mut n = note(a, body);
+            n["observed_at"] = json!((Utc::now() - Duration::hours(10 - i as i64)).to_rfc3339());
+            if i == 2 {
+                n["participant_ids"] = json!([p1]);
+                n["code_ids"] = json!([code]);
+                n["location"] = json!("outside");
+            }
+            let r = app.post("/notes", &fw, n).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            made.push(r.body["id"].as_str().expect("id").to_string());
+        }
+        let secret = app
+            .post(
+                "/notes",
+                &fw_b,
+                note(b, "Queue and stress at the other clinic"),
+            )
+            .await;
+        assert_eq!(secret.status, 201);
+        let q = |s: &str| format!("/notes?q={s}");
+        // words match whole or as prefixes, case-insensitively, all must match
+        assert_eq!(ids(&app.get(&q("queue"), &fw).await), vec![made[1].clone()]);
+        assert_eq!(
+            ids(&app.get(&q("STRESS"), &fw).await),
+            vec![made[3].clone(), made[2].clone()]
+        );
+        assert_eq!(
+            ids(&app.get(&q("stress%20money"), &fw).await),
+            vec![made[2].clone()]
+        );
+        assert_eq!(
+            ids(&app.get(&q("take-home"), &fw).await),
+            vec![made[0].clone()]
+        );
+        assert_eq!(
+            ids(&app.get(&q("k%C3%B8en"), &fw).await),
+            vec![made[4].clone()]
+        );
+        assert_eq!(
+            ids(&app.get(&q("nothing-like-this"), &fw).await),
+            Vec::<String>::new()
+        );
+        // filters
+        assert_eq!(
+            ids(&app.get(&format!("/notes?participant_id={p1}"), &fw).await),
+            vec![made[2].clone()]
+        );
+        assert_eq!(
+            ids(&app.get(&format!("/notes?code_id={code}"), &fw).await),
+            vec![made[2].clone()]
+        );
+        assert_eq!(
+            ids(&app.get("/notes?location=outside", &fw).await),
+            vec![made[2].clone()]
+        );
+        assert_eq!(
+            ids(&app.get(&format!("/notes?author_id={fw_id}"), &fw).await).len(),
+            5
+        );
+        let from = (Utc::now() - Duration::hours(8) - Duration::minutes(30)).to_rfc3339();
+        let to = (Utc::now() - Duration::hours(6) - Duration::minutes(30)).to_rfc3339();
+        let r = app
+            .get(
+                &format!("/notes?from={}&to={}", urlencode(&from), urlencode(&to)),
+                &fw,
+            )
+            .await;
+        assert_eq!(ids(&r), vec![made[3].clone(), made[2].clone()]);
+        // pages of two, newest first, nothing twice or missing
+        let mut seen = Vec::new();
+        let mut path = "/notes?limit=2".to_string();
+        loop {
+            let page = app.get(&path, &fw).await;
+            seen.extend(ids(&page));
+            match page.body["next_cursor"].as_str() {
+                Some(c) => path = format!("/notes?limit=2&cursor={c}"),
+                None => break,
+            }
+        }
+        let mut expected = made.clone();
+        expected.reverse();
+        assert_eq!(seen, expected);
+        // another site's note never shows, whatever the filter
+        let secret_id = secret.body["id"].as_str().expect("id").to_string();
+        assert!(!ids(&app.get(&q("stress"), &fw).await).contains(&secret_id));
+        assert_eq!(
+            app.get(&format!("/notes?site_id={b}"), &fw).await.body["items"],
+            json!([])
+        );
+        assert_eq!(
+            app.get(&format!("/notes/{secret_id}"), &fw).await.status,
+            404
+        );
+        assert_eq!(
+            app.get(&format!("/notes/{secret_id}/history"), &fw)
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            with_if_match(
+                &app,
+                &format!("/notes/{secret_id}"),
+                &fw,
+                Some("\"1\""),
+                json!({"body": "x"})
+            )
+            .await
+            .status,
+            404
+        );
+        assert_eq!(
+            app.delete(&format!("/notes/{secret_id}"), &fw).await.status,
+            404
+        );
+    }
+);
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
+}
+
+db_test!(
+    the_codebook_is_a_tree_that_keeps_its_codings,
+    |app: TestApp| async move {
+        let site = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[site]).await;
+        let (_, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+        let post = |body: Value| app.post("/codes", &co, body);
+        let benefits: Value = post(json!({"name": "Benefits"})).await.body["id"].clone();
+        let access = post(json!({"name": "Access to medical heroin", "dimension": "medical", "parent_id": benefits})).await;
+        assert_eq!(access.status, 201, "{}", access.body);
+        let access = access.body["id"].clone();
+        let stress: Value =
+            post(json!({"name": "Reduced stress and financial pressure", "parent_id": access}))
+                .await
+                .body["id"]
+                .clone();
+        let challenges: Value = post(json!({"name": "Challenges"})).await.body["id"].clone();
+        let rules: Value = post(json!({"name": "Clinic rules", "dimension": "configurational", "parent_id": challenges})).await.body["id"].clone();
+        let unfounded: Value = post(json!({"name": "Unfounded rules", "parent_id": rules}))
+            .await
+            .body["id"]
+            .clone();
+        let [benefits_s, challenges_s, unfounded_s, rules_s] =
+            [&benefits, &challenges, &unfounded, &rules]
+                .map(|v| v.as_str().expect("id").to_string());
+        assert_eq!(
+            app.post("/codes", &fw, json!({"name": "Mine"}))
+                .await
+                .status,
+            403
+        );
+        let dup = post(json!({"name": "clinic RULES", "parent_id": challenges})).await;
+        assert_eq!(
+            (dup.status, dup.body["code"].as_str()),
+            (409, Some("code_name_taken"))
+        );
+        assert_eq!(
+            post(json!({"name": "x", "parent_id": Uuid::now_v7()}))
+                .await
+                .errors_pointer(),
+            "/parent_id"
+        );
+        let tree = app.get("/codes?tree=true", &fw).await;
+        assert_eq!(tree.body["items"][0]["name"], "Benefits");
+        assert_eq!(
+            tree.body["items"][0]["children"][0]["children"][0]["name"],
+            "Reduced stress and financial pressure"
+        );
+        assert_eq!(
+            tree.body["items"][1]["children"][0]["children"][0]["name"],
+            "Unfounded rules"
+        );
+        assert_eq!(
+            app.get("/codes", &fw).await.body["items"]
+                .as_array()
+                .map(Vec::len),
+            Some(6)
+        );
+        // no cycles
+        let r = app
+            .patch(
+                &format!("/codes/{benefits_s}"),
+                &co,
+                json!({"parent_id": stress}),
+            )
+            .await;
+        assert_eq!(r.errors_pointer(), "/parent_id");
+        let r = app
+            .patch(
+                &format!("/codes/{unfounded_s}"),
+                &co,
+                json!({"parent_id": null, "description": "Rules seen as arbitrary"}),
+            )
+            .await;
+        assert_eq!((r.status, r.body["parent_id"].clone()), (200, Value::Null));
+        // a used code keeps its codings: refused, then moved
+        let mut n = note(site, "Rules again");
+        n["code_ids"] = json!([unfounded, rules]);
+        let nid = app.post("/notes", &fw, n).await.body["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let r = app.delete(&format!("/codes/{unfounded_s}"), &co).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str(), r.body["count"].clone()),
+            (409, Some("code_in_use"), json!(1))
+        );
+        let r = app.delete(&format!("/codes/{challenges_s}"), &co).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (409, Some("code_has_children"))
+        );
+        assert_eq!(
+            app.delete(&format!("/codes/{unfounded_s}?move_to={rules_s}"), &co)
+                .await
+                .status,
+            204
+        );
+        let n = app.get(&format!("/notes/{nid}"), &fw).await;
+        assert_eq!(n.body["code_ids"], json!([rules]));
+        assert_eq!(
+            app.get(&format!("/notes?code_id={rules_s}"), &fw)
+                .await
+                .body["items"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+    }
+);
