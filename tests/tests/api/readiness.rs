@@ -532,6 +532,10 @@ db_test!(
             .await;
         assert_eq!(ca.status, 201, "{}", ca.body);
         let ca = ca.body["id"].as_str().expect("id").to_string();
+        let note = json!({"id": Uuid::new_v4(), "site_id": a, "observed_at": ago(60), "location": "waiting_room", "body": "PA waited a long time", "participant_ids": [pa]});
+        let note = app.post("/notes", &fw_a, note).await;
+        assert_eq!(note.status, 201, "{}", note.body);
+        let note_id = note.body["id"].as_str().expect("id").to_string();
         let w =
             json!({"reason": "Participant asked to leave the study", "data_decision": "delete"});
         assert_eq!(
@@ -545,6 +549,15 @@ db_test!(
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.body["deleted"]["screenings"], 2);
+        assert_eq!(r.body["deleted"]["note_links"], 1);
+        let note = app.get(&format!("/notes/{note_id}"), &fw_a).await;
+        assert_eq!(
+            (
+                note.body["participant_ids"].clone(),
+                note.body["body"].as_str()
+            ),
+            (json!([]), Some("PA waited a long time"))
+        );
         assert_eq!(r.body["consent"]["data_decision"], "delete");
         assert_eq!(
             app.post(&format!("/consents/{ca}/withdraw"), &co_a, w)
