@@ -49,6 +49,9 @@ use crate::{
         (name = "participants", description = "Participants, by pseudonym only"),
         (name = "notes", description = "Field notes: idempotent offline sync, search, versioned edits"),
         (name = "codebook", description = "Hierarchical codes for notes"),
+        (name = "interviews", description = "Scheduling, postponements, split sessions, waves, who is due"),
+        (name = "calendar", description = "Secret calendar feeds (iCalendar)"),
+        (name = "reports", description = "Fieldwork numbers for a methods section"),
         (name = "readiness", description = "Screening instruments, screenings, readiness decisions and consent"),
     )
 )]

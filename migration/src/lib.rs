@@ -7,6 +7,7 @@ mod m20261123_000001_create_foundation;
 mod m20261123_000002_create_participants;
 mod m20261123_000003_create_readiness;
 mod m20261123_000004_create_notes;
+mod m20261123_000005_create_interviews;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_participants::Migration),
             Box::new(m20261123_000003_create_readiness::Migration),
             Box::new(m20261123_000004_create_notes::Migration),
+            Box::new(m20261123_000005_create_interviews::Migration),
         ]
     }
 }

@@ -2,3 +2,4 @@
 pub mod hours;
 pub mod instruments;
 pub mod readiness;
+pub mod schedule;

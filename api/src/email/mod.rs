@@ -104,6 +104,17 @@ pub fn spawn_worker(
         .context("FIELDNOTES_MAIL_FROM: not a mailbox")?;
     Ok(tokio::spawn(async move {
         loop {
+            // Reminders are queued by every instance; the outbox's unique
+            // key keeps each one to a single mail.
+            if let Err(e) = crate::services::interviews::enqueue_reminders(
+                &db,
+                chrono::Utc::now(),
+                &settings.public_url,
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "queueing reminders failed");
+            }
             if let Err(e) = drain_once(&db, &mailer, &from).await {
                 tracing::warn!(error = %e, "outbox worker pass failed");
             }

@@ -3,12 +3,15 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod codes;
 pub mod health;
 pub mod instruments;
+pub mod interviews;
 pub mod me;
 pub mod notes;
 pub mod participants;
+pub mod reports;
 pub mod screenings;
 pub mod sites;
 pub mod users;
@@ -38,6 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit::list_audit)
         .service(participants::create_participant)
         .service(participants::list_participants)
+        // before /participants/{id}, which would otherwise take "due" for an id
+        .service(reports::participants_due)
         .service(participants::get_participant)
         .service(participants::patch_participant)
         .service(instruments::list_instruments)
@@ -64,7 +69,25 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(codes::create_code)
         .service(codes::list_codes)
         .service(codes::patch_code)
-        .service(codes::delete_code);
+        .service(codes::delete_code)
+        .service(interviews::create_interview)
+        .service(interviews::list_interviews)
+        .service(interviews::my_interviews)
+        .service(interviews::get_interview)
+        .service(interviews::list_postponements)
+        .service(interviews::postpone)
+        .service(interviews::cancel_interview)
+        .service(interviews::reopen_interview)
+        .service(interviews::start_session)
+        .service(interviews::end_session)
+        .service(interviews::complete_interview)
+        .service(interviews::get_waves)
+        .service(interviews::patch_waves)
+        .service(calendar::create_feed)
+        .service(calendar::list_feeds)
+        .service(calendar::delete_feed)
+        .service(calendar::feed)
+        .service(reports::fieldwork);
 }
 
 /// Upper bound of `limit` on every list.

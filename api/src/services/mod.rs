@@ -2,6 +2,7 @@
 //! transaction. Multi-row writes always run in one transaction.
 pub mod audit;
 pub mod auth;
+pub mod interviews;
 pub mod notes;
 pub mod outbox;
 pub mod readiness;

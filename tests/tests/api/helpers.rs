@@ -17,6 +17,25 @@ pub const PASSWORD: &str = "a long enough passphrase";
 /// Runs a test body once on SQLite and once on PostgreSQL.
 #[macro_export]
 macro_rules! db_test {
+    ($name:ident, env = $env:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite, &$env).await;
+                ($body)(app).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(db) = $crate::helpers::Db::postgres().await else {
+                    return;
+                };
+                let app = $crate::helpers::spawn_app(db, &$env).await;
+                ($body)(app).await
+            }
+        }
+    };
     ($name:ident, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]

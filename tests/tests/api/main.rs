@@ -2,6 +2,7 @@
 //! SQLite database and (when `FIELDNOTES_TEST_POSTGRES_URL` is set) a fresh
 //! PostgreSQL database per test.
 mod helpers;
+mod interviews;
 
 mod auth;
 mod basics;

@@ -1,0 +1,275 @@
+//! Calendar feeds: a secret URL per feed serving the user's interviews as
+//! an RFC 5545 calendar (pseudonyms only).
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::{Duration, Utc};
+use chrono_tz::Tz;
+use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::{
+        tokens::{random_token, sha256_hex},
+        Principal, RequestMeta, Scope,
+    },
+    error::{ApiError, ApiResult},
+    services::audit::{self, Actor, Entry},
+    state::AppState,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedOut {
+    pub id: Uuid,
+    pub created_at: chrono::DateTime<Utc>,
+    pub revoked_at: Option<chrono::DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewFeedOut {
+    pub id: Uuid,
+    /// The secret feed address: anyone with it can read your schedule
+    /// (pseudonyms, times, places). Shown once; revoke it if it leaks.
+    pub url: String,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedList {
+    pub items: Vec<FeedOut>,
+}
+
+/// Create a calendar feed of my interviews.
+#[utoipa::path(
+    tag = "calendar",
+    responses((status = 201, description = "Created; the URL is shown once", body = NewFeedOut)),
+    security(("bearer" = []))
+)]
+#[post("/calendar-feeds")]
+pub async fn create_feed(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+) -> ApiResult<HttpResponse> {
+    p.require_scope(Scope::ScheduleRead)?;
+    let token = random_token();
+    let m = entity::calendar_feed::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(p.user_id),
+        token_hash: Set(sha256_hex(&token)),
+        created_at: Set(Utc::now()),
+        revoked_at: Set(None),
+    }
+    .insert(&state.db)
+    .await?;
+    audit::record(
+        &state.db,
+        &Actor::new(&p, &meta),
+        Entry::new("calendar_feed.create", "calendar_feed", m.id),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(NewFeedOut {
+        id: m.id,
+        url: format!(
+            "{}/api/v1/calendar/{token}.ics",
+            state.settings.public_url.trim_end_matches('/')
+        ),
+        created_at: m.created_at,
+    }))
+}
+
+/// My calendar feeds.
+#[utoipa::path(
+    tag = "calendar",
+    responses((status = 200, description = "Feeds", body = FeedList)),
+    security(("bearer" = []))
+)]
+#[get("/calendar-feeds")]
+pub async fn list_feeds(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
+    p.require_scope(Scope::ScheduleRead)?;
+    let items = entity::calendar_feed::Entity::find()
+        .filter(entity::calendar_feed::Column::UserId.eq(p.user_id))
+        .order_by_asc(entity::calendar_feed::Column::Id)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| FeedOut {
+            id: m.id,
+            created_at: m.created_at,
+            revoked_at: m.revoked_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(FeedList { items }))
+}
+
+/// Revoke a calendar feed (its owner or an admin); its URL stops working.
+#[utoipa::path(
+    tag = "calendar",
+    params(("id" = Uuid, Path, description = "Feed id")),
+    responses((status = 204, description = "Revoked")),
+    security(("bearer" = []))
+)]
+#[delete("/calendar-feeds/{id}")]
+pub async fn delete_feed(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    p.require_scope(Scope::ScheduleRead)?;
+    let m = entity::calendar_feed::Entity::find_by_id(*id)
+        .one(&state.db)
+        .await?
+        .filter(|m| m.user_id == p.user_id || p.is_admin())
+        .ok_or(ApiError::NotFound("calendar feed"))?;
+    if m.revoked_at.is_none() {
+        let mut am: entity::calendar_feed::ActiveModel = m.clone().into();
+        am.revoked_at = Set(Some(Utc::now()));
+        am.update(&state.db).await?;
+        audit::record(
+            &state.db,
+            &Actor::new(&p, &meta),
+            Entry::new("calendar_feed.revoke", "calendar_feed", m.id),
+        )
+        .await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The feed itself: no other authentication than the secret in the URL.
+/// Interviews from 90 days back on, each with a stable UID and a SEQUENCE
+/// that grows with every change; cancelled ones (and postponed ones whose new
+/// time is still to be agreed) are marked CANCELLED. Times carry the site's
+/// time zone.
+#[utoipa::path(
+    tag = "calendar",
+    params(("token" = String, Path, description = "The feed's secret")),
+    responses(
+        (status = 200, description = "iCalendar", content_type = "text/calendar", body = String),
+        (status = 404, description = "Unknown or revoked", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/calendar/{token}.ics")]
+pub async fn feed(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    token: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let feed = entity::calendar_feed::Entity::find()
+        .filter(entity::calendar_feed::Column::TokenHash.eq(sha256_hex(&token)))
+        .filter(entity::calendar_feed::Column::RevokedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("calendar feed"))?;
+    let user = entity::user::Entity::find_by_id(feed.user_id)
+        .one(&state.db)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(ApiError::NotFound("calendar feed"))?;
+    let mine: Vec<Uuid> = entity::interview_interviewer::Entity::find()
+        .filter(entity::interview_interviewer::Column::UserId.eq(user.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|l| l.interview_id)
+        .collect();
+    let sites: Vec<Uuid> = entity::user_site::Entity::find()
+        .filter(entity::user_site::Column::UserId.eq(user.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|l| l.site_id)
+        .collect();
+    let mut q = entity::interview::Entity::find()
+        .filter(entity::interview::Column::Id.is_in(mine))
+        .filter(entity::interview::Column::ScheduledAt.gte(Utc::now() - Duration::days(90)))
+        .order_by_asc(entity::interview::Column::ScheduledAt);
+    if user.role != "admin" {
+        q = q.filter(entity::interview::Column::SiteId.is_in(sites));
+    }
+    let rows = q.all(&state.db).await?;
+    let out = super::interviews::expand(&state.db, rows).await?;
+    let site_rows: std::collections::HashMap<Uuid, entity::site::Model> =
+        entity::site::Entity::find()
+            .filter(
+                entity::site::Column::Id.is_in(out.iter().map(|i| i.site_id).collect::<Vec<_>>()),
+            )
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+    let host = state
+        .settings
+        .public_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("fieldnotes")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("fieldnotes")
+        .to_string();
+    let mut cal = Calendar::new();
+    cal.name("Fieldnotes interviews");
+    for i in &out {
+        let Some(site) = site_rows.get(&i.site_id) else {
+            continue;
+        };
+        let tz: Tz = site.timezone.parse().unwrap_or(Tz::UTC);
+        let local = |t: chrono::DateTime<Utc>| CalendarDateTime::WithTimezone {
+            date_time: t.with_timezone(&tz).naive_local(),
+            tzid: site.timezone.clone(),
+        };
+        let status = match i.status {
+            super::interviews::InterviewStatus::Cancelled
+            | super::interviews::InterviewStatus::Postponed => EventStatus::Cancelled,
+            _ => EventStatus::Confirmed,
+        };
+        let summary = match i.status {
+            super::interviews::InterviewStatus::Postponed => {
+                format!(
+                    "Interview {} (postponed, new time to be agreed)",
+                    i.pseudonym
+                )
+            }
+            super::interviews::InterviewStatus::Cancelled => {
+                format!("Interview {} (cancelled)", i.pseudonym)
+            }
+            _ => format!("Interview {} (wave {})", i.pseudonym, i.wave),
+        };
+        let mut ev = Event::new();
+        ev.uid(&format!("{}@{host}", i.id))
+            .summary(&summary)
+            .starts(local(i.scheduled_at))
+            .ends(local(i.ends_at))
+            .location(&format!(
+                "{}{}",
+                site.name,
+                i.location
+                    .as_deref()
+                    .map(|l| format!(", {l}"))
+                    .unwrap_or_default()
+            ))
+            .status(status)
+            .timestamp(i.updated_at)
+            .add_property("SEQUENCE", i.sequence.to_string());
+        cal.push(ev.done());
+    }
+    audit::record(
+        &state.db,
+        &Actor {
+            user_id: Some(user.id),
+            api_key_id: None,
+            request_id: meta.request_id.clone(),
+            ip: meta.ip.clone(),
+        },
+        Entry::new("calendar_feed.read", "calendar_feed", feed.id)
+            .detail(serde_json::json!({"count": out.len()})),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header(("Cache-Control", "private, max-age=300"))
+        .body(cal.done().to_string()))
+}

@@ -1,0 +1,321 @@
+//! Interviews: wave settings, interviewer locks and clashes, notification
+//! mail and reminders through the outbox.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Statement};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    domain::schedule::{default_waves, Wave},
+    error::{ApiError, ApiResult},
+    services::outbox::{self, NewMail},
+};
+
+pub const WAVES_KEY: &str = "waves";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WaveSettings {
+    pub waves: Vec<Wave>,
+}
+
+pub async fn waves(db: &impl ConnectionTrait) -> ApiResult<Vec<Wave>> {
+    match entity::setting::Entity::find_by_id(WAVES_KEY)
+        .one(db)
+        .await?
+    {
+        Some(m) => serde_json::from_value::<WaveSettings>(m.value)
+            .map(|w| w.waves)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("wave settings unreadable: {e}"))),
+        None => Ok(default_waves()),
+    }
+}
+
+/// Statuses in which an interview holds its interviewers' time.
+pub const BUSY: [&str; 2] = ["scheduled", "in_progress"];
+/// Statuses of an interview that is still to be done.
+pub const OPEN: [&str; 3] = ["scheduled", "postponed", "in_progress"];
+
+/// Serialises bookings of the same interviewers across instances (PostgreSQL
+/// advisory locks held until the transaction ends; SQLite has one writer).
+pub async fn lock_interviewers(db: &impl ConnectionTrait, users: &[Uuid]) -> ApiResult<()> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let mut keys: Vec<i64> = users
+        .iter()
+        .map(|u| {
+            let b = u.as_bytes();
+            i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+                ^ i64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]])
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for k in keys {
+        db.execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [k.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The first busy interview of one of `users` that overlaps `start..end`.
+pub async fn clash(
+    db: &impl ConnectionTrait,
+    users: &[Uuid],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> ApiResult<Option<(entity::interview::Model, Uuid)>> {
+    use entity::{interview, interview_interviewer as ii};
+    let links = ii::Entity::find()
+        .filter(ii::Column::UserId.is_in(users.to_vec()))
+        .all(db)
+        .await?;
+    if links.is_empty() {
+        return Ok(None);
+    }
+    let by_interview: HashMap<Uuid, Uuid> =
+        links.iter().map(|l| (l.interview_id, l.user_id)).collect();
+    let mut q = interview::Entity::find()
+        .filter(interview::Column::Id.is_in(by_interview.keys().copied().collect::<Vec<_>>()))
+        .filter(interview::Column::Status.is_in(BUSY))
+        .filter(interview::Column::ScheduledAt.lt(end))
+        .filter(interview::Column::EndsAt.gt(start));
+    if let Some(id) = except {
+        q = q.filter(interview::Column::Id.ne(id));
+    }
+    Ok(q.one(db).await?.map(|m| {
+        let user = by_interview[&m.id];
+        (m, user)
+    }))
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    Scheduled,
+    Postponed,
+    NewTime,
+    Cancelled,
+    Reopened,
+}
+
+/// Someone to tell, with the site's time zone for the times in the mail.
+pub struct MailContext<'a> {
+    pub interview: &'a entity::interview::Model,
+    pub pseudonym: &'a str,
+    pub site: &'a entity::site::Model,
+    pub public_url: &'a str,
+}
+
+fn local(tz: Tz, t: DateTime<Utc>) -> String {
+    t.with_timezone(&tz).format("%a %d %b %Y %H:%M").to_string()
+}
+
+fn tz_of(site: &entity::site::Model) -> Tz {
+    site.timezone.parse().unwrap_or(Tz::UTC)
+}
+
+/// Mail to each interviewer and to the coordinator who scheduled the
+/// interview if someone else made the change. Pseudonym only; no screening
+/// data. Written in the caller's transaction.
+pub async fn notify(
+    db: &impl ConnectionTrait,
+    ctx: &MailContext<'_>,
+    change: Change,
+    actor: Uuid,
+    previous: Option<DateTime<Utc>>,
+) -> ApiResult<()> {
+    let i = ctx.interview;
+    let mut recipients: Vec<Uuid> = entity::interview_interviewer::Entity::find()
+        .filter(entity::interview_interviewer::Column::InterviewId.eq(i.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.user_id)
+        .collect();
+    if let Some(c) = i.created_by {
+        if c != actor && !recipients.contains(&c) {
+            recipients.push(c);
+        }
+    }
+    let users = entity::user::Entity::find()
+        .filter(entity::user::Column::Id.is_in(recipients))
+        .filter(entity::user::Column::Active.eq(true))
+        .all(db)
+        .await?;
+    let tz = tz_of(ctx.site);
+    let when = local(tz, i.scheduled_at);
+    let (subject, what) = match change {
+        Change::Scheduled => (
+            format!("Interview scheduled: {} on {when}", ctx.pseudonym),
+            format!("An interview with {} (wave {}) is scheduled for {when} ({}).", ctx.pseudonym, i.wave, ctx.site.timezone),
+        ),
+        Change::Postponed => (
+            format!("Interview postponed: {}", ctx.pseudonym),
+            format!(
+                "The interview with {} (wave {}) planned for {} is postponed; a new time is to be agreed.",
+                ctx.pseudonym,
+                i.wave,
+                local(tz, previous.unwrap_or(i.scheduled_at))
+            ),
+        ),
+        Change::NewTime => (
+            format!("Interview moved: {} to {when}", ctx.pseudonym),
+            format!(
+                "The interview with {} (wave {}) moved from {} to {when} ({}).",
+                ctx.pseudonym,
+                i.wave,
+                previous.map_or_else(|| "a time to be agreed".to_string(), |p| local(tz, p)),
+                ctx.site.timezone
+            ),
+        ),
+        Change::Cancelled => (
+            format!("Interview cancelled: {}", ctx.pseudonym),
+            format!("The interview with {} (wave {}) planned for {when} is cancelled.", ctx.pseudonym, i.wave),
+        ),
+        Change::Reopened => (
+            format!("Interview reopened: {}", ctx.pseudonym),
+            format!("The interview with {} (wave {}) is open again.", ctx.pseudonym, i.wave),
+        ),
+    };
+    for u in users {
+        let body = format!(
+            "Hello {},\n\n{what}\nPlace: {}, {}\n\nSee it in Fieldnotes: {}/\n\nFieldnotes",
+            u.display_name,
+            ctx.site.name,
+            i.location.as_deref().unwrap_or("to be told"),
+            ctx.public_url.trim_end_matches('/'),
+        );
+        outbox::enqueue(
+            db,
+            NewMail {
+                dedupe_key: Some(format!("interview:{}:{}:{}", i.id, i.sequence, u.id)),
+                to: u.email.clone(),
+                subject: subject.clone(),
+                body,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Drops reminders not yet sent for an interview whose time changed or that
+/// was cancelled, in the transaction that changes it.
+pub async fn drop_pending_reminders(db: &impl ConnectionTrait, interview: Uuid) -> ApiResult<()> {
+    entity::outbox::Entity::delete_many()
+        .filter(entity::outbox::Column::DedupeKey.starts_with(format!("reminder:{interview}:")))
+        .filter(entity::outbox::Column::SentAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Queues the reminders due at `now`: 24 hours and 1 hour before each
+/// scheduled interview, once per interviewer, time and kind. Run on every
+/// instance, as often as you like: the outbox's unique key makes each
+/// reminder exist once. An interview less than an hour away gets only the
+/// 1-hour reminder.
+pub async fn enqueue_reminders(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    public_url: &str,
+) -> ApiResult<usize> {
+    use entity::interview::{Column, Entity};
+    let soon = Entity::find()
+        .filter(Column::Status.eq("scheduled"))
+        .filter(Column::ScheduledAt.gt(now))
+        .filter(Column::ScheduledAt.lte(now + Duration::hours(24)))
+        .all(db)
+        .await?;
+    if soon.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = soon.iter().map(|i| i.id).collect();
+    let links = entity::interview_interviewer::Entity::find()
+        .filter(entity::interview_interviewer::Column::InterviewId.is_in(ids))
+        .all(db)
+        .await?;
+    let user_ids: Vec<Uuid> = links.iter().map(|l| l.user_id).collect();
+    let users: HashMap<Uuid, entity::user::Model> = entity::user::Entity::find()
+        .filter(entity::user::Column::Id.is_in(user_ids))
+        .filter(entity::user::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let pids: Vec<Uuid> = soon.iter().map(|i| i.participant_id).collect();
+    let pseudonyms: HashMap<Uuid, String> = entity::participant::Entity::find()
+        .filter(entity::participant::Column::Id.is_in(pids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.pseudonym))
+        .collect();
+    let sids: Vec<Uuid> = soon.iter().map(|i| i.site_id).collect();
+    let sites: HashMap<Uuid, entity::site::Model> = entity::site::Entity::find()
+        .filter(entity::site::Column::Id.is_in(sids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let mut queued = 0;
+    for i in &soon {
+        let kind = if i.scheduled_at <= now + Duration::hours(1) {
+            "1h"
+        } else {
+            "24h"
+        };
+        let (Some(site), Some(pseudonym)) =
+            (sites.get(&i.site_id), pseudonyms.get(&i.participant_id))
+        else {
+            continue;
+        };
+        let tz = tz_of(site);
+        for l in links.iter().filter(|l| l.interview_id == i.id) {
+            let Some(u) = users.get(&l.user_id) else {
+                continue;
+            };
+            let hours = (i.scheduled_at - now).num_hours();
+            let lead = if kind == "1h" {
+                "within the hour".to_string()
+            } else {
+                format!("in about {} hours", hours.max(1))
+            };
+            let created = outbox::enqueue(
+                db,
+                NewMail {
+                    dedupe_key: Some(format!("reminder:{}:{}:{kind}:{}", i.id, i.sequence, u.id)),
+                    to: u.email.clone(),
+                    subject: format!("Reminder: interview with {pseudonym} {lead}, {}", local(tz, i.scheduled_at)),
+                    body: format!(
+                        "Hello {},\n\nReminder: the interview with {pseudonym} (wave {}) is {lead}, at {} ({}), {}, {}.\nScreen the participant before you start.\n\n{}/\n\nFieldnotes",
+                        u.display_name,
+                        i.wave,
+                        local(tz, i.scheduled_at),
+                        site.timezone,
+                        site.name,
+                        i.location.as_deref().unwrap_or("place to be told"),
+                        public_url.trim_end_matches('/'),
+                    ),
+                },
+            )
+            .await?;
+            if created {
+                queued += 1;
+            }
+        }
+    }
+    Ok(queued)
+}
