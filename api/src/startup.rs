@@ -204,6 +204,9 @@ impl RouteTable {
 }
 
 async fn not_found(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    if let Some(res) = crate::web::asset(&req) {
+        return res;
+    }
     if let Some(allow) = table.allowed(req.path()) {
         if req.method() == Method::OPTIONS {
             return HttpResponse::NoContent()
@@ -330,6 +333,7 @@ impl Application {
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
                 .default_service(web::to(not_found))
                 .wrap(ErrorHandlers::new().default_handler(problemize))
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(
                     DefaultHeaders::new()
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
