@@ -15,6 +15,25 @@ use crate::config::{Settings, SqliteSync};
 /// in the service instead of failing with `SQLITE_BUSY` when a deferred
 /// transaction tries to upgrade its lock.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    connect_with(settings, false).await
+}
+
+/// Connections for reads only. On SQLite a pool of read-only connections
+/// beside the single writer: in WAL mode readers never wait for the writer,
+/// and each statement sees everything committed before it began. On
+/// PostgreSQL the same pool as writes.
+pub async fn connect_reader(
+    settings: &Settings,
+    writer: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if settings.is_sqlite() {
+        connect_with(settings, true).await
+    } else {
+        Ok(writer.clone())
+    }
+}
+
+async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<DatabaseConnection> {
     if settings.is_sqlite() {
         use sqlx::sqlite::{
             SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
@@ -40,8 +59,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                     .with_context(|| format!("cannot create {}", parent.display()))?;
             }
         }
+        let opts = opts.read_only(read_only);
         let pool = SqlitePoolOptions::new()
-            .max_connections(1)
+            .max_connections(if read_only {
+                settings.db_max_connections.min(8)
+            } else {
+                1
+            })
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
             .await

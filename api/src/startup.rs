@@ -287,13 +287,20 @@ impl Application {
             .map_err(|e| anyhow::anyhow!(e.to_string()))?;
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
+        let read = crate::db::connect_reader(&settings, &db).await?;
         let settings = Arc::new(settings);
         let state = AppState {
             db,
+            read,
             jwt: Arc::new(JwtKeys::new(&settings.jwt_secret)),
             settings: settings.clone(),
             outbox_wake: Arc::new(Notify::new()),
+            notes_writer: None,
         };
+        let mut state = state;
+        if settings.is_sqlite() {
+            state.notes_writer = Some(crate::services::notes::NotesWriter::spawn(state.db.clone()));
+        }
         let worker = if settings.run_workers {
             Some(crate::email::spawn_worker(
                 state.db.clone(),

@@ -9,10 +9,16 @@ use crate::{auth::tokens::JwtKeys, config::Settings};
 /// across instances: everything durable is in the database.
 #[derive(Clone)]
 pub struct AppState {
+    /// Every write, and reads that must see the writer's own transaction.
     pub db: DatabaseConnection,
+    /// Plain reads (sign-in checks, lookups, lists). The same pool as `db`
+    /// on PostgreSQL; read-only connections beside the writer on SQLite.
+    pub read: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     /// Wakes this instance's outbox worker early; only a latency hint; the
     /// worker also polls, so mail queued by another instance is sent too.
     pub outbox_wake: Arc<Notify>,
+    /// SQLite only: the group-commit writer of field notes.
+    pub notes_writer: Option<crate::services::notes::NotesWriter>,
 }

@@ -34,7 +34,11 @@ pub fn asset(req: &HttpRequest) -> Option<HttpResponse> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
     {
-        return Some(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+        return Some(
+            HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag))
+                .finish(),
+        );
     }
     // The service worker decides what is cached on the phone; the browser's
     // own cache must always ask again.

@@ -145,7 +145,7 @@ async fn load_user(
     user_id: Uuid,
 ) -> Result<Option<(entity::user::Model, Vec<Uuid>)>, ApiError> {
     let Some(user) = entity::user::Entity::find_by_id(user_id)
-        .one(&state.db)
+        .one(&state.read)
         .await?
     else {
         return Ok(None);
@@ -155,7 +155,7 @@ async fn load_user(
     }
     let sites = entity::user_site::Entity::find()
         .filter(entity::user_site::Column::UserId.eq(user_id))
-        .all(&state.db)
+        .all(&state.read)
         .await?
         .into_iter()
         .map(|us| us.site_id)
@@ -177,7 +177,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         let key = entity::api_key::Entity::find()
             .filter(entity::api_key::Column::KeyHash.eq(tokens::sha256_hex(token)))
             .filter(entity::api_key::Column::RevokedAt.is_null())
-            .one(&state.db)
+            .one(&state.read)
             .await?
             .ok_or_else(denied)?;
         let (user, site_ids) = load_user(state, key.user_id).await?.ok_or_else(denied)?;
@@ -188,7 +188,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
     }
     let claims = state.jwt.verify(token).ok_or_else(denied)?;
     let session = entity::auth_session::Entity::find_by_id(claims.sid)
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > now)
         .ok_or_else(denied)?;

@@ -49,8 +49,8 @@ pub async fn create_note(
     body: Json<NoteIn>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesWrite)?;
-    let notes = svc::validate(&state.db, &p, vec![Ok(body.0)], |_| String::new()).await?;
-    let applied = svc::apply(&state.db, &p, &Actor::new(&p, &meta), notes).await?;
+    let notes = svc::validate(&state.read, &p, vec![Ok(body.0)], |_| String::new()).await?;
+    let applied = svc::apply(&state, p.user_id, Actor::new(&p, &meta), notes).await?;
     match applied.into_iter().next() {
         Some(Applied::Created(n)) => Ok(with_etag(HttpResponse::Created(), &n)),
         Some(Applied::Unchanged(n)) => Ok(with_etag(HttpResponse::Ok(), &n)),
@@ -146,8 +146,8 @@ pub async fn sync_notes(
             })
         })
         .collect();
-    let notes = svc::validate(&state.db, &p, parsed, |i| format!("/notes/{i}")).await?;
-    let applied = svc::apply(&state.db, &p, &Actor::new(&p, &meta), notes).await?;
+    let notes = svc::validate(&state.read, &p, parsed, |i| format!("/notes/{i}")).await?;
+    let applied = svc::apply(&state, p.user_id, Actor::new(&p, &meta), notes).await?;
     let results = applied
         .into_iter()
         .zip(ids)

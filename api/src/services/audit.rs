@@ -1,6 +1,6 @@
 //! The append-only audit log. Nothing updates or deletes its rows.
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::auth::{Principal, RequestMeta};
@@ -70,7 +70,7 @@ pub async fn record(
     actor: &Actor,
     entry: Entry<'_>,
 ) -> Result<(), sea_orm::DbErr> {
-    entity::audit_log::ActiveModel {
+    entity::audit_log::Entity::insert(entity::audit_log::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(Utc::now()),
         actor_user_id: Set(actor.user_id),
@@ -82,8 +82,8 @@ pub async fn record(
         request_id: Set(actor.request_id.clone()),
         ip: Set(actor.ip.clone()),
         detail: Set(entry.detail),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await?;
     Ok(())
 }

@@ -401,13 +401,30 @@ pub async fn record_version(
 /// it is rejected as a conflict. Safe against concurrent retries of the same
 /// id on both databases (insert-or-nothing, then compare).
 pub async fn apply(
-    db: &impl TransactionTrait,
-    p: &Principal,
+    state: &crate::state::AppState,
+    user_id: Uuid,
+    actor: Actor,
+    notes: Vec<Result<NoteIn, ApiError>>,
+) -> ApiResult<Vec<Applied>> {
+    match &state.notes_writer {
+        Some(w) => w.submit(user_id, actor, notes).await,
+        None => {
+            let txn = state.db.begin().await?;
+            let out = apply_in(&txn, user_id, &actor, notes).await?;
+            txn.commit().await?;
+            Ok(out)
+        }
+    }
+}
+
+/// Creates a batch's notes inside `txn` (which the caller commits).
+async fn apply_in(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
     actor: &Actor,
     notes: Vec<Result<NoteIn, ApiError>>,
 ) -> ApiResult<Vec<Applied>> {
     let now = Utc::now().trunc_subsecs(6);
-    let txn = db.begin().await?;
     let mut out = Vec::with_capacity(notes.len());
     let mut existing = Vec::new();
     for n in notes {
@@ -424,7 +441,7 @@ pub async fn apply(
         let inserted = entity::note::Entity::insert(entity::note::ActiveModel {
             id: Set(n.id),
             site_id: Set(n.site_id),
-            author_id: Set(p.user_id),
+            author_id: Set(user_id),
             observed_at: Set(n.observed_at),
             location: Set(n.location.as_str().into()),
             body: Set(n.body.clone()),
@@ -440,18 +457,18 @@ pub async fn apply(
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
         if inserted == 0 {
             existing.push((out.len(), n.id, hash));
             out.push(Applied::Rejected(id_clash(n.id)));
             continue;
         }
-        insert_links(&txn, n.id, &pids, &cids).await?;
+        insert_links(txn, n.id, &pids, &cids).await?;
         let note = NoteOut {
             id: n.id,
             site_id: n.site_id,
-            author_id: p.user_id,
+            author_id: user_id,
             observed_at: n.observed_at,
             location: n.location,
             body: n.body,
@@ -462,9 +479,9 @@ pub async fn apply(
             updated_at: now,
             deleted_at: None,
         };
-        record_version(&txn, &note, "create", p.user_id).await?;
+        record_version(txn, &note, "create", user_id).await?;
         audit::record(
-            &txn,
+            txn,
             actor,
             Entry::new("note.create", "note", note.id).site(Some(note.site_id)),
         )
@@ -474,16 +491,15 @@ pub async fn apply(
     // Ids that existed: the same author and creation content is a retry.
     if !existing.is_empty() {
         let ids: Vec<Uuid> = existing.iter().map(|(_, id, _)| *id).collect();
-        let found = load(&txn, ids).await?;
+        let found = load(txn, ids).await?;
         for (slot, id, hash) in existing {
             if let Some((m, note)) = found.get(&id) {
-                if m.author_id == p.user_id && m.create_hash == hash {
+                if m.author_id == user_id && m.create_hash == hash {
                     out[slot] = Applied::Unchanged(note.clone());
                 }
             }
         }
     }
-    txn.commit().await?;
     Ok(out)
 }
 
@@ -571,4 +587,102 @@ pub fn search_terms(q: &str) -> Vec<String> {
         .map(|w| w.to_lowercase())
         .take(8)
         .collect()
+}
+
+/// Group commit for SQLite: notes from concurrent requests are written by one
+/// task, several requests to a transaction, so one fsync makes a whole group
+/// durable. Each request's notes run in a savepoint of their own: one
+/// request's failure never touches another's. A request is answered only
+/// after the group's commit returned, so a 2xx still means "on disk".
+#[derive(Clone)]
+pub struct NotesWriter {
+    tx: tokio::sync::mpsc::Sender<Job>,
+}
+
+struct Job {
+    user_id: Uuid,
+    actor: Actor,
+    notes: Vec<Result<NoteIn, ApiError>>,
+    reply: tokio::sync::oneshot::Sender<ApiResult<Vec<Applied>>>,
+}
+
+/// Most requests in one group.
+const GROUP: usize = 64;
+
+impl NotesWriter {
+    pub fn spawn(db: sea_orm::DatabaseConnection) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Job>(1024);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                while jobs.len() < GROUP {
+                    match rx.try_recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => break,
+                    }
+                }
+                write_group(&db, jobs).await;
+            }
+        });
+        NotesWriter { tx }
+    }
+
+    async fn submit(
+        &self,
+        user_id: Uuid,
+        actor: Actor,
+        notes: Vec<Result<NoteIn, ApiError>>,
+    ) -> ApiResult<Vec<Applied>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(Job {
+                user_id,
+                actor,
+                notes,
+                reply,
+            })
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        answer.await.map_err(|_| ApiError::Unavailable)?
+    }
+}
+
+async fn write_group(db: &sea_orm::DatabaseConnection, jobs: Vec<Job>) {
+    let txn = match db.begin().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "notes writer cannot begin");
+            for j in jobs {
+                let _ = j.reply.send(Err(ApiError::Unavailable));
+            }
+            return;
+        }
+    };
+    let mut done = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        let result = match txn.begin().await {
+            Ok(sp) => match apply_in(&sp, j.user_id, &j.actor, j.notes).await {
+                Ok(out) => match sp.commit().await {
+                    Ok(()) => Ok(out),
+                    Err(e) => Err(e.into()),
+                },
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e.into()),
+        };
+        done.push((j.reply, result));
+    }
+    match txn.commit().await {
+        Ok(()) => {
+            for (reply, result) in done {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "notes group commit failed");
+            for (reply, _) in done {
+                let _ = reply.send(Err(ApiError::Unavailable));
+            }
+        }
+    }
 }

@@ -1,0 +1,936 @@
+//! `bench`: how many notes the Fieldnotes server takes and finds per second on
+//! this machine, at what latency and memory, next to what the disk allows.
+//!
+//! One run measures, in order:
+//! (a) raw SQLite: single-row inserts, one commit each, WAL + synchronous=FULL
+//!     on a fresh file in the same filesystem as the server's data: the
+//!     physical floor of a durable write;
+//! (b) `POST /api/v1/notes` with 1, 16 and 64 closed-loop clients (one
+//!     keep-alive connection each, fresh uuid v4 per note, ~300-character
+//!     bodies): requests/s, p50/p90/p99 latency, errors;
+//! (c) (b) at 16 clients divided by (a);
+//! (d) `POST /api/v1/notes/sync` with 500 notes per request: time per batch
+//!     and notes/s;
+//! (e) `GET /api/v1/notes?q=…&limit=50` with 16 clients after topping the
+//!     database up to 100 000 notes through sync batches;
+//! (f) the server's RSS: idle after start, the peak of every phase (sampled
+//!     every 200 ms) and VmHWM at the end.
+//!
+//! The server runs with synchronous=FULL, workers on, on a fresh temporary
+//! data directory (or a fresh PostgreSQL database with `--database postgres`),
+//! with an admin made by `fieldnotes create-admin`, one site, and the admin's
+//! token. A table goes to stdout and everything to a JSON file.
+//!
+//! Run: `cargo build --release -p fieldnotes-api && cargo run --release -p bench --bin bench`
+//! (add `-- --database postgres`, `--duration-secs 5`, `--json out.json`, …;
+//! `--help` lists all flags). The exit status is non-zero when any request
+//! failed.
+use std::{
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context};
+use bench::{
+    client, ms, round,
+    server::{self, DatabaseKind, PgDatabase, ServerConfig},
+    sys::{self, PhasePeak, RssSampler},
+    text::{self, Vocabulary},
+    us_to_ms,
+};
+use clap::Parser;
+use hdrhistogram::Histogram;
+use rand::{rngs::StdRng, SeedableRng};
+use serde::{de::IgnoredAny, Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Parser, Debug, Clone, Serialize)]
+#[command(about = "Throughput, latency and memory of the Fieldnotes server")]
+struct Args {
+    /// Measured seconds per concurrency level of POST /notes, and of the search phase.
+    #[arg(long, default_value_t = 10)]
+    duration_secs: u64,
+    /// Unmeasured seconds before each load level.
+    #[arg(long, default_value_t = 1)]
+    warmup_secs: u64,
+    /// Concurrent clients for POST /notes (comma-separated levels).
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    concurrency: Vec<usize>,
+    /// Seconds of raw SQLite inserts.
+    #[arg(long, default_value_t = 3.0)]
+    raw_sqlite_secs: f64,
+    /// Measured sync batches (one more runs first as a warm-up).
+    #[arg(long, default_value_t = 20)]
+    sync_batches: usize,
+    /// Notes per sync batch (also used to top the database up for search).
+    #[arg(long, default_value_t = 500)]
+    sync_batch_size: usize,
+    /// Notes in the database before the search phase.
+    #[arg(long, default_value_t = 100_000)]
+    notes_for_search: u64,
+    /// Concurrent clients in the search phase.
+    #[arg(long, default_value_t = 16)]
+    search_clients: usize,
+    /// Characters per generated note body.
+    #[arg(long, default_value_t = 300)]
+    body_chars: usize,
+    /// Pseudo-words in the vocabulary of note bodies and queries.
+    #[arg(long, default_value_t = 4000)]
+    vocabulary: usize,
+    #[arg(long, value_enum, default_value_t = DatabaseKind::Sqlite)]
+    database: DatabaseKind,
+    /// The server binary [default: $CARGO_TARGET_DIR/release/fieldnotes].
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Where the JSON report goes.
+    #[arg(long, default_value = "bench-results.json")]
+    json: PathBuf,
+    /// Parent of the run's temporary directory (the raw SQLite file and the
+    /// server's data directory live there).
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    tmp_dir: PathBuf,
+    /// Keep the temporary directory (database, server log) after the run.
+    #[arg(long)]
+    keep_data: bool,
+    /// Seed of the generated text and queries.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+// ---------------------------------------------------------------- report --
+
+#[derive(Serialize)]
+struct Report {
+    started_at: String,
+    command_line: String,
+    machine: sys::Machine,
+    args: Args,
+    server_binary: String,
+    server_version: Option<String>,
+    server_startup_ms: Option<f64>,
+    raw_sqlite: Option<RawSqlite>,
+    create: Vec<LoadResult>,
+    /// (b) at 16 clients ÷ (a).
+    create_16_clients_vs_raw_sqlite: Option<f64>,
+    sync: Option<SyncResult>,
+    search_fill: Option<FillResult>,
+    search: Option<LoadResult>,
+    rss: Rss,
+    /// Phases that could not run to the end, with the reason.
+    failures: Vec<String>,
+}
+
+#[derive(Serialize, Default)]
+struct Rss {
+    idle_after_start_kib: Option<u64>,
+    phases: Vec<PhasePeak>,
+    vm_hwm_kib: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct RawSqlite {
+    sqlite_version: String,
+    journal_mode: String,
+    synchronous: String,
+    commits: u64,
+    seconds: f64,
+    commits_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+#[derive(Serialize)]
+struct LoadResult {
+    clients: usize,
+    seconds: f64,
+    ok: u64,
+    errors: u64,
+    error_samples: Vec<String>,
+    per_sec: f64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    /// Search only: mean notes per page, and pages with none.
+    mean_items: Option<f64>,
+    empty_pages: Option<u64>,
+    peak_rss_kib: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct SyncResult {
+    batches: usize,
+    batch_size: usize,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    notes_per_sec: f64,
+    /// Failed requests plus notes whose status was not `created`.
+    errors: u64,
+    error_samples: Vec<String>,
+    peak_rss_kib: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct FillResult {
+    notes_before: u64,
+    notes_added: u64,
+    notes_after: u64,
+    seconds: f64,
+    notes_per_sec: f64,
+    /// Time of the first and of the last full batch of the fill.
+    first_batch_ms: Option<f64>,
+    last_batch_ms: Option<f64>,
+    peak_rss_kib: Option<u64>,
+}
+
+// ------------------------------------------------------------- raw SQLite --
+
+fn raw_sqlite(
+    dir: &std::path::Path,
+    secs: f64,
+    vocab: &Vocabulary,
+    seed: u64,
+) -> anyhow::Result<RawSqlite> {
+    let path = dir.join("raw.db");
+    let mut conn = rusqlite::Connection::open(&path)?;
+    let journal_mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let synchronous: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+    if journal_mode != "wal" || synchronous != 2 {
+        bail!("SQLite refused WAL/FULL: journal_mode={journal_mode}, synchronous={synchronous}");
+    }
+    conn.execute_batch("CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT NOT NULL)")?;
+    // Bodies made beforehand, so the loop times SQLite alone.
+    let mut rng = StdRng::seed_from_u64(seed);
+    let bodies: Vec<String> = (0..256).map(|_| vocab.body(&mut rng, 300)).collect();
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    let mut commits = 0u64;
+    while Instant::now() < deadline {
+        let t0 = Instant::now();
+        let tx = conn.transaction()?;
+        tx.prepare_cached("INSERT INTO notes (id, body) VALUES (?1, ?2)")?
+            .execute(rusqlite::params![
+                Uuid::new_v4().to_string(),
+                bodies[commits as usize % bodies.len()]
+            ])?;
+        tx.commit()?;
+        hist.saturating_record(t0.elapsed().as_micros() as u64);
+        commits += 1;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    drop(conn);
+    let _ = std::fs::remove_file(&path);
+    Ok(RawSqlite {
+        sqlite_version: rusqlite::version().to_string(),
+        journal_mode,
+        synchronous: "FULL".into(),
+        commits,
+        seconds: round(seconds, 3),
+        commits_per_sec: round(commits as f64 / seconds, 1),
+        p50_ms: us_to_ms(hist.value_at_quantile(0.5)),
+        p99_ms: us_to_ms(hist.value_at_quantile(0.99)),
+        max_ms: us_to_ms(hist.max()),
+    })
+}
+
+// ------------------------------------------------------------ load driver --
+
+struct Ctx {
+    base: String,
+    token: String,
+    site_id: Uuid,
+    vocab: Vocabulary,
+    body_chars: usize,
+    seed: u64,
+    /// Notes the server said it created (201s and `created` sync results).
+    created: AtomicU64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Create,
+    Search,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    items: Vec<IgnoredAny>,
+}
+
+struct ClientTally {
+    hist: Histogram<u64>,
+    ok: u64,
+    errors: u64,
+    samples: Vec<String>,
+    items: u64,
+    empty: u64,
+}
+
+/// One closed-loop client: send, wait for the whole answer, send the next.
+/// Only requests started in `[from, end)` are counted.
+async fn client_loop(
+    ctx: Arc<Ctx>,
+    work: Work,
+    task: u64,
+    from: Instant,
+    end: Instant,
+) -> anyhow::Result<ClientTally> {
+    let http = client::http_client(Duration::from_secs(60))?;
+    let mut rng = StdRng::seed_from_u64(ctx.seed ^ task.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut t = ClientTally {
+        hist: Histogram::new_with_bounds(1, 120_000_000, 3)?,
+        ok: 0,
+        errors: 0,
+        samples: Vec::new(),
+        items: 0,
+        empty: 0,
+    };
+    let notes_url = format!("{}/api/v1/notes", ctx.base);
+    loop {
+        let t0 = Instant::now();
+        if t0 >= end {
+            break;
+        }
+        let outcome: Result<Option<usize>, String> = match work {
+            Work::Create => {
+                let note = text::random_note(&ctx.vocab, &mut rng, ctx.site_id, ctx.body_chars);
+                match http
+                    .post(&notes_url)
+                    .bearer_auth(&ctx.token)
+                    .json(&note)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => {
+                        if r.status().as_u16() == 201 {
+                            ctx.created.fetch_add(1, Ordering::Relaxed);
+                        }
+                        r.bytes().await.map(|_| None).map_err(|e| e.to_string())
+                    }
+                    Ok(r) => Err(client::describe(r).await),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            Work::Search => {
+                let q = ctx.vocab.query(&mut rng);
+                match http
+                    .get(&notes_url)
+                    .bearer_auth(&ctx.token)
+                    .query(&[("q", q.as_str()), ("limit", "50")])
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(b) => serde_json::from_slice::<Page>(&b)
+                            .map(|p| Some(p.items.len()))
+                            .map_err(|e| format!("unreadable page: {e}")),
+                        Err(e) => Err(e.to_string()),
+                    },
+                    Ok(r) => Err(client::describe(r).await),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        };
+        let elapsed = t0.elapsed();
+        let failed = outcome.is_err();
+        if t0 >= from {
+            match outcome {
+                Ok(items) => {
+                    t.ok += 1;
+                    t.hist.saturating_record(elapsed.as_micros() as u64);
+                    if let Some(n) = items {
+                        t.items += n as u64;
+                        t.empty += u64::from(n == 0);
+                    }
+                }
+                Err(e) => {
+                    t.errors += 1;
+                    if t.samples.len() < 3 && !t.samples.contains(&e) {
+                        t.samples.push(e);
+                    }
+                }
+            }
+        }
+        if failed {
+            // Do not spin on a server that is down or refusing everything.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    Ok(t)
+}
+
+async fn closed_loop(
+    ctx: &Arc<Ctx>,
+    work: Work,
+    clients: usize,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<LoadResult> {
+    let from = Instant::now() + warmup;
+    let end = from + measure;
+    let tasks: Vec<_> = (0..clients)
+        .map(|i| tokio::spawn(client_loop(ctx.clone(), work, i as u64, from, end)))
+        .collect();
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3)?;
+    let (mut ok, mut errors, mut items, mut empty) = (0, 0, 0, 0);
+    let mut samples: Vec<String> = Vec::new();
+    for t in tasks {
+        let t = t.await.context("a client task panicked")??;
+        hist.add(&t.hist)?;
+        ok += t.ok;
+        errors += t.errors;
+        items += t.items;
+        empty += t.empty;
+        for s in t.samples {
+            if samples.len() < 5 && !samples.contains(&s) {
+                samples.push(s);
+            }
+        }
+    }
+    let seconds = measure.as_secs_f64();
+    let search = work == Work::Search;
+    Ok(LoadResult {
+        clients,
+        seconds,
+        ok,
+        errors,
+        error_samples: samples,
+        per_sec: round(ok as f64 / seconds, 1),
+        p50_ms: us_to_ms(hist.value_at_quantile(0.5)),
+        p90_ms: us_to_ms(hist.value_at_quantile(0.9)),
+        p99_ms: us_to_ms(hist.value_at_quantile(0.99)),
+        max_ms: us_to_ms(hist.max()),
+        mean_items: (search && ok > 0).then(|| round(items as f64 / ok as f64, 1)),
+        empty_pages: search.then_some(empty),
+        peak_rss_kib: None,
+    })
+}
+
+// ------------------------------------------------------------------- sync --
+
+#[derive(Deserialize)]
+struct SyncOut {
+    results: Vec<SyncItem>,
+}
+
+#[derive(Deserialize)]
+struct SyncItem {
+    status: String,
+    problem: Option<serde_json::Value>,
+}
+
+/// One `POST /notes/sync` of `size` fresh notes; returns its time and how
+/// many notes were created. The request body is built before the clock starts.
+async fn sync_batch(
+    ctx: &Ctx,
+    http: &reqwest::Client,
+    rng: &mut StdRng,
+    size: usize,
+) -> anyhow::Result<(Duration, u64, Vec<String>)> {
+    let notes: Vec<_> = (0..size)
+        .map(|_| text::random_note(&ctx.vocab, rng, ctx.site_id, ctx.body_chars))
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({ "notes": notes }))?;
+    let t0 = Instant::now();
+    let r = http
+        .post(format!("{}/api/v1/notes/sync", ctx.base))
+        .bearer_auth(&ctx.token)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .context("POST /api/v1/notes/sync")?;
+    if r.status().as_u16() != 200 {
+        bail!("POST /api/v1/notes/sync: {}", client::describe(r).await);
+    }
+    let bytes = r.bytes().await?;
+    let elapsed = t0.elapsed();
+    let out: SyncOut = serde_json::from_slice(&bytes).context("reading the sync answer")?;
+    let mut created = 0;
+    let mut problems = Vec::new();
+    for item in &out.results {
+        if item.status == "created" {
+            created += 1;
+        } else if problems.len() < 3 {
+            problems.push(format!(
+                "{}: {}",
+                item.status,
+                item.problem
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if out.results.len() != size {
+        problems.push(format!("{} results for {size} notes", out.results.len()));
+    }
+    ctx.created.fetch_add(created, Ordering::Relaxed);
+    Ok((elapsed, created, problems))
+}
+
+async fn sync_phase(ctx: &Ctx, batches: usize, size: usize) -> anyhow::Result<SyncResult> {
+    let http = client::http_client(Duration::from_secs(300))?;
+    let mut rng = StdRng::seed_from_u64(ctx.seed ^ 0x5959);
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let (mut total, mut created, mut errors) = (Duration::ZERO, 0u64, 0u64);
+    let mut samples = Vec::new();
+    for i in 0..=batches {
+        let (elapsed, c, problems) = match sync_batch(ctx, &http, &mut rng, size).await {
+            Ok(x) => x,
+            Err(e) => (Duration::ZERO, 0, vec![format!("{e:#}")]),
+        };
+        if i == 0 {
+            continue; // warm-up
+        }
+        if c == size as u64 {
+            hist.saturating_record(elapsed.as_micros() as u64);
+        }
+        total += elapsed;
+        created += c;
+        errors += size as u64 - c.min(size as u64);
+        for p in problems {
+            if samples.len() < 5 {
+                samples.push(p);
+            }
+        }
+    }
+    Ok(SyncResult {
+        batches,
+        batch_size: size,
+        p50_ms: us_to_ms(hist.value_at_quantile(0.5)),
+        p99_ms: us_to_ms(hist.value_at_quantile(0.99)),
+        max_ms: us_to_ms(hist.max()),
+        notes_per_sec: if total.is_zero() {
+            0.0
+        } else {
+            round(created as f64 / total.as_secs_f64(), 1)
+        },
+        errors,
+        error_samples: samples,
+        peak_rss_kib: None,
+    })
+}
+
+/// Sync batches until the server has created `target` notes in this run.
+async fn fill(ctx: &Ctx, target: u64, size: usize) -> anyhow::Result<FillResult> {
+    let http = client::http_client(Duration::from_secs(300))?;
+    let mut rng = StdRng::seed_from_u64(ctx.seed ^ 0xF111);
+    let before = ctx.created.load(Ordering::Relaxed);
+    let start = Instant::now();
+    let (mut first, mut last) = (None, None);
+    let mut next_report = before + 10_000;
+    let mut failures = 0;
+    loop {
+        let have = ctx.created.load(Ordering::Relaxed);
+        if have >= target {
+            break;
+        }
+        let n = size.min((target - have) as usize);
+        match sync_batch(ctx, &http, &mut rng, n).await {
+            Ok((elapsed, c, problems)) => {
+                if c < n as u64 {
+                    bail!("sync created {c} of {n} notes: {}", problems.join("; "));
+                }
+                if n == size {
+                    first.get_or_insert(ms(elapsed));
+                    last = Some(ms(elapsed));
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= 3 {
+                    return Err(e.context("three sync batches failed while filling"));
+                }
+            }
+        }
+        let have = ctx.created.load(Ordering::Relaxed);
+        if have >= next_report {
+            eprintln!("  … {have} notes ({:.0} s)", start.elapsed().as_secs_f64());
+            next_report += 10_000;
+        }
+    }
+    let after = ctx.created.load(Ordering::Relaxed);
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(FillResult {
+        notes_before: before,
+        notes_added: after - before,
+        notes_after: after,
+        seconds: round(seconds, 2),
+        notes_per_sec: if seconds > 0.0 {
+            round((after - before) as f64 / seconds, 1)
+        } else {
+            0.0
+        },
+        first_batch_ms: first,
+        last_batch_ms: last,
+        peak_rss_kib: None,
+    })
+}
+
+// ------------------------------------------------------------------- main --
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bench: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // One thread for the whole load generator: it shares the cores with the server.
+    match rt.block_on(run(args)) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("bench: some requests or phases failed (see the report)");
+            std::process::ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("bench: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn run(args: Args) -> anyhow::Result<bool> {
+    let server_bin = args
+        .server
+        .clone()
+        .unwrap_or_else(|| server::default_server(true));
+    server::check_server_binary(&server_bin)?;
+    if args.concurrency.is_empty() || args.concurrency.contains(&0) {
+        bail!("--concurrency: give levels of 1 or more clients");
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("fieldnotes-bench-")
+        .tempdir_in(&args.tmp_dir)
+        .with_context(|| format!("making a directory in {}", args.tmp_dir.display()))?;
+    let mut report = Report {
+        started_at: chrono::Utc::now().to_rfc3339(),
+        command_line: command_line(),
+        machine: sys::machine(tmp.path()),
+        args: args.clone(),
+        server_binary: server_bin.display().to_string(),
+        server_version: server::server_version(&server_bin),
+        server_startup_ms: None,
+        raw_sqlite: None,
+        create: Vec::new(),
+        create_16_clients_vs_raw_sqlite: None,
+        sync: None,
+        search_fill: None,
+        search: None,
+        rss: Rss::default(),
+        failures: Vec::new(),
+    };
+    print_header(&report);
+    let vocab = Vocabulary::new(args.vocabulary, 1.07, args.seed);
+
+    eprintln!("(a) raw SQLite inserts for {} s …", args.raw_sqlite_secs);
+    match raw_sqlite(tmp.path(), args.raw_sqlite_secs, &vocab, args.seed) {
+        Ok(r) => report.raw_sqlite = Some(r),
+        Err(e) => report.failures.push(format!("raw SQLite: {e:#}")),
+    }
+
+    // The server, on a fresh database.
+    let mut pg = match args.database {
+        DatabaseKind::Postgres => Some(PgDatabase::create("fieldnotes_bench")?),
+        DatabaseKind::Sqlite => None,
+    };
+    let data_dir = tmp.path().join("data");
+    std::fs::create_dir_all(&data_dir)?;
+    let cfg = ServerConfig::new(server_bin, &data_dir, pg.as_ref().map(|p| p.url()), true)?;
+    eprintln!("starting the server on {} …", cfg.base_url());
+    cfg.create_admin()?;
+    let mut srv = cfg.spawn()?;
+    let startup = srv.wait_healthy(Duration::from_secs(60)).await?;
+    report.server_startup_ms = Some(ms(startup));
+    let pid = srv.pid();
+    let sampler = RssSampler::start(pid, Duration::from_millis(200));
+    sampler.phase("idle after start");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    report.rss.idle_after_start_kib = sys::proc_status_kib(pid, "VmRSS");
+    sampler.end_phase();
+
+    // Login hashes a password (Argon2), which shows in VmHWM: its own phase.
+    sampler.phase("login and site");
+    let setup = client::http_client(Duration::from_secs(60))?;
+    let token = client::login(
+        &setup,
+        &cfg.base_url(),
+        server::ADMIN_EMAIL,
+        server::ADMIN_PASSWORD,
+    )
+    .await?;
+    let site_id = client::create_site(&setup, &cfg.base_url(), &token, "Clinic A").await?;
+    sampler.end_phase();
+    let ctx = Arc::new(Ctx {
+        base: cfg.base_url(),
+        token,
+        site_id,
+        vocab,
+        body_chars: args.body_chars,
+        seed: args.seed,
+        created: AtomicU64::new(0),
+    });
+    let warmup = Duration::from_secs(args.warmup_secs);
+    let measure = Duration::from_secs(args.duration_secs.max(1));
+
+    for &clients in &args.concurrency {
+        eprintln!("(b) POST /api/v1/notes with {clients} clients …");
+        sampler.phase(&format!("POST /notes, {clients} clients"));
+        let r = closed_loop(&ctx, Work::Create, clients, warmup, measure).await;
+        let peak = sampler.end_phase();
+        match r {
+            Ok(mut r) => {
+                r.peak_rss_kib = peak;
+                report.create.push(r);
+            }
+            Err(e) => report
+                .failures
+                .push(format!("POST /notes, {clients} clients: {e:#}")),
+        }
+    }
+    if let (Some(raw), Some(c16)) = (
+        &report.raw_sqlite,
+        report.create.iter().find(|r| r.clients == 16),
+    ) {
+        if raw.commits_per_sec > 0.0 {
+            report.create_16_clients_vs_raw_sqlite =
+                Some(round(c16.per_sec / raw.commits_per_sec, 3));
+        }
+    }
+
+    eprintln!(
+        "(d) POST /api/v1/notes/sync, {} batches of {} …",
+        args.sync_batches, args.sync_batch_size
+    );
+    sampler.phase("POST /notes/sync");
+    let r = sync_phase(&ctx, args.sync_batches, args.sync_batch_size).await;
+    let peak = sampler.end_phase();
+    match r {
+        Ok(mut r) => {
+            r.peak_rss_kib = peak;
+            report.sync = Some(r);
+        }
+        Err(e) => report.failures.push(format!("sync: {e:#}")),
+    }
+
+    eprintln!("(e) filling up to {} notes …", args.notes_for_search);
+    sampler.phase("fill for search (sync)");
+    let r = fill(&ctx, args.notes_for_search, args.sync_batch_size).await;
+    let peak = sampler.end_phase();
+    match r {
+        Ok(mut r) => {
+            r.peak_rss_kib = peak;
+            report.search_fill = Some(r);
+        }
+        Err(e) => report.failures.push(format!("fill for search: {e:#}")),
+    }
+    eprintln!(
+        "(e) GET /api/v1/notes?q=… with {} clients …",
+        args.search_clients
+    );
+    sampler.phase(&format!("GET /notes?q, {} clients", args.search_clients));
+    let r = closed_loop(&ctx, Work::Search, args.search_clients, warmup, measure).await;
+    let peak = sampler.end_phase();
+    match r {
+        Ok(mut r) => {
+            r.peak_rss_kib = peak;
+            report.search = Some(r);
+        }
+        Err(e) => report.failures.push(format!("search: {e:#}")),
+    }
+
+    report.rss.vm_hwm_kib = sys::proc_status_kib(pid, "VmHWM");
+    if !srv.stop(Duration::from_secs(20)).await? {
+        report
+            .failures
+            .push("the server did not stop within 20 s of SIGTERM (killed)".into());
+    }
+    report.rss.phases = sampler.finish();
+    if let Some(pg) = pg.as_mut() {
+        pg.drop_now()?;
+    }
+
+    print_report(&report);
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&args.json, json + "\n")
+        .with_context(|| format!("writing {}", args.json.display()))?;
+    println!("\nJSON report: {}", args.json.display());
+    if args.keep_data {
+        let kept = tmp.keep();
+        println!("data kept in {}", kept.display());
+    }
+
+    let request_errors = report.create.iter().map(|r| r.errors).sum::<u64>()
+        + report.sync.as_ref().map_or(0, |s| s.errors)
+        + report.search.as_ref().map_or(0, |s| s.errors);
+    Ok(report.failures.is_empty() && request_errors == 0)
+}
+
+// ----------------------------------------------------------------- output --
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0))
+}
+
+fn print_header(r: &Report) {
+    let m = &r.machine;
+    println!("Fieldnotes bench, {}", r.started_at);
+    println!("command:  {}", r.command_line);
+    println!(
+        "machine:  {} cores ({}), {:.1} GiB RAM, Linux {}",
+        m.nproc,
+        m.cpu_model,
+        m.mem_total_kib as f64 / 1024.0 / 1024.0,
+        m.kernel
+    );
+    println!("disk:     {}", m.data_fs);
+    println!(
+        "server:   {} ({}), database {}, synchronous=full",
+        r.server_binary,
+        r.server_version.as_deref().unwrap_or("version unknown"),
+        r.args.database
+    );
+    println!();
+}
+
+fn print_load_row(r: &LoadResult) {
+    println!(
+        "  {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9}",
+        r.clients,
+        r.per_sec,
+        r.p50_ms,
+        r.p90_ms,
+        r.p99_ms,
+        r.max_ms,
+        r.errors,
+        mib(r.peak_rss_kib)
+    );
+}
+
+fn print_errors(samples: &[String]) {
+    for s in samples {
+        println!("          error: {s}");
+    }
+}
+
+fn print_report(r: &Report) {
+    println!();
+    match &r.raw_sqlite {
+        Some(s) => println!(
+            "(a) raw SQLite {} (WAL, synchronous=FULL), one row per commit:\n    {:.1} commits/s  (p50 {:.2} ms, p99 {:.2} ms, {} commits in {:.1} s)",
+            s.sqlite_version, s.commits_per_sec, s.p50_ms, s.p99_ms, s.commits, s.seconds
+        ),
+        None => println!("(a) raw SQLite: did not run"),
+    }
+    println!();
+    println!(
+        "(b) POST /api/v1/notes, closed loop, {} s per level after {} s warm-up",
+        r.args.duration_secs, r.args.warmup_secs
+    );
+    println!(
+        "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}",
+        "clients", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "RSS MiB"
+    );
+    for c in &r.create {
+        print_load_row(c);
+        print_errors(&c.error_samples);
+    }
+    println!();
+    match r.create_16_clients_vs_raw_sqlite {
+        Some(x) => println!("(c) POST /notes at 16 clients ÷ raw SQLite commits: {x:.3}"),
+        None => println!("(c) ratio: not available"),
+    }
+    println!();
+    match &r.sync {
+        Some(s) => {
+            println!(
+                "(d) POST /api/v1/notes/sync, {} notes per batch, {} batches:\n    p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms per batch; {:.1} notes/s; errors {}; peak RSS {} MiB",
+                s.batch_size, s.batches, s.p50_ms, s.p99_ms, s.max_ms, s.notes_per_sec, s.errors, mib(s.peak_rss_kib)
+            );
+            print_errors(&s.error_samples);
+        }
+        None => println!("(d) sync: did not run"),
+    }
+    println!();
+    if let Some(f) = r.search_fill.as_ref().filter(|f| f.notes_added == 0) {
+        println!(
+            "(e) fill: not needed, {} notes already stored",
+            f.notes_after
+        );
+    } else if let Some(f) = &r.search_fill {
+        println!(
+            "(e) fill: {} → {} notes by sync in {:.1} s ({:.1} notes/s; first full batch {} ms, last {} ms)",
+            f.notes_before,
+            f.notes_after,
+            f.seconds,
+            f.notes_per_sec,
+            f.first_batch_ms.map_or("-".into(), |x| format!("{x:.0}")),
+            f.last_batch_ms.map_or("-".into(), |x| format!("{x:.0}")),
+        );
+    }
+    match &r.search {
+        Some(s) => {
+            println!(
+                "    GET /api/v1/notes?q=<1-2 words>&limit=50, {} s; mean {} notes per page, {} empty pages",
+                r.args.duration_secs,
+                s.mean_items.map_or("-".into(), |x| format!("{x:.1}")),
+                s.empty_pages.unwrap_or(0)
+            );
+            println!(
+                "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}",
+                "clients", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "RSS MiB"
+            );
+            print_load_row(s);
+            print_errors(&s.error_samples);
+        }
+        None => println!("(e) search: did not run"),
+    }
+    println!();
+    println!(
+        "(f) server RSS: {} MiB idle after start; VmHWM {} MiB at the end; peak per phase (sampled every 200 ms):",
+        mib(r.rss.idle_after_start_kib),
+        mib(r.rss.vm_hwm_kib)
+    );
+    for p in &r.rss.phases {
+        println!(
+            "    {:<32} {:>8} MiB  (VmHWM {} MiB at its end)",
+            p.phase,
+            mib(Some(p.peak_rss_kib)),
+            mib(p.hwm_at_end_kib)
+        );
+    }
+    if !r.failures.is_empty() {
+        println!();
+        println!("FAILED PHASES:");
+        for f in &r.failures {
+            println!("  - {f}");
+        }
+    }
+}
