@@ -8,6 +8,7 @@ mod m20261123_000002_create_participants;
 mod m20261123_000003_create_readiness;
 mod m20261123_000004_create_notes;
 mod m20261123_000005_create_interviews;
+mod m20261123_000006_notes_fts_by_rowid;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_readiness::Migration),
             Box::new(m20261123_000004_create_notes::Migration),
             Box::new(m20261123_000005_create_interviews::Migration),
+            Box::new(m20261123_000006_notes_fts_by_rowid::Migration),
         ]
     }
 }

@@ -324,7 +324,7 @@ pub async fn list_notes(
                 )
             }
             _ => Expr::cust_with_values(
-                "\"notes\".\"id\" IN (SELECT note_id FROM notes_fts WHERE notes_fts MATCH ?)",
+                "\"notes\".\"rowid\" IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)",
                 [terms
                     .iter()
                     .map(|t| format!("\"{t}\"*"))
@@ -343,10 +343,25 @@ pub async fn list_notes(
             ),
         );
     }
-    let mut rows = sel.all(&state.db).await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(limit as usize);
-    let items = svc::with_links(&state.db, rows).await?;
+    // Two steps: the page's ids (sorting only keys, not whole notes, which
+    // matters when a common word matches tens of thousands), then the notes.
+    let mut ids: Vec<Uuid> = sel
+        .select_only()
+        .column(Column::Id)
+        .into_tuple()
+        .all(&state.read)
+        .await?;
+    let more = ids.len() as u64 > limit;
+    ids.truncate(limit as usize);
+    let mut found: std::collections::HashMap<Uuid, entity::note::Model> = Entity::find()
+        .filter(Column::Id.is_in(ids.clone()))
+        .all(&state.read)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let rows = ids.iter().filter_map(|id| found.remove(id)).collect();
+    let items = svc::with_links(&state.read, rows).await?;
     let next_cursor = if more {
         items.last().map(encode_cursor)
     } else {
@@ -394,7 +409,7 @@ pub async fn get_note(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesRead)?;
-    let (m, note) = visible_note(&state.db, &p, *id).await?;
+    let (m, note) = visible_note(&state.read, &p, *id).await?;
     audit::record(
         &state.db,
         &Actor::new(&p, &meta),

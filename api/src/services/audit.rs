@@ -65,12 +65,8 @@ impl<'a> Entry<'a> {
     }
 }
 
-pub async fn record(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    entry: Entry<'_>,
-) -> Result<(), sea_orm::DbErr> {
-    entity::audit_log::Entity::insert(entity::audit_log::ActiveModel {
+fn row(actor: &Actor, entry: Entry<'_>) -> entity::audit_log::ActiveModel {
+    entity::audit_log::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(Utc::now()),
         actor_user_id: Set(actor.user_id),
@@ -82,8 +78,32 @@ pub async fn record(
         request_id: Set(actor.request_id.clone()),
         ip: Set(actor.ip.clone()),
         detail: Set(entry.detail),
-    })
-    .exec_without_returning(db)
-    .await?;
+    }
+}
+
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    entry: Entry<'_>,
+) -> Result<(), sea_orm::DbErr> {
+    entity::audit_log::Entity::insert(row(actor, entry))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Several entries by one actor, in one statement per 2000 entries.
+pub async fn record_many<'a>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    entries: impl IntoIterator<Item = Entry<'a>>,
+) -> Result<(), sea_orm::DbErr> {
+    let rows: Vec<entity::audit_log::ActiveModel> =
+        entries.into_iter().map(|e| row(actor, e)).collect();
+    for chunk in rows.chunks(2000) {
+        entity::audit_log::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }

@@ -370,14 +370,8 @@ async fn insert_links(
     Ok(())
 }
 
-/// Appends a version row describing `note` as it now is.
-pub async fn record_version(
-    txn: &DatabaseTransaction,
-    note: &NoteOut,
-    action: &str,
-    by: Uuid,
-) -> ApiResult<()> {
-    entity::note_version::Entity::insert(entity::note_version::ActiveModel {
+fn version_row(note: &NoteOut, action: &str, by: Uuid) -> entity::note_version::ActiveModel {
+    entity::note_version::ActiveModel {
         id: Set(Uuid::now_v7()),
         note_id: Set(note.id),
         version: Set(note.version),
@@ -390,9 +384,19 @@ pub async fn record_version(
         code_ids: Set(serde_json::json!(note.code_ids)),
         changed_by: Set(Some(by)),
         changed_at: Set(note.updated_at),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    }
+}
+
+/// Appends a version row describing `note` as it now is.
+pub async fn record_version(
+    txn: &DatabaseTransaction,
+    note: &NoteOut,
+    action: &str,
+    by: Uuid,
+) -> ApiResult<()> {
+    entity::note_version::Entity::insert(version_row(note, action, by))
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 
@@ -417,87 +421,146 @@ pub async fn apply(
     }
 }
 
-/// Creates a batch's notes inside `txn` (which the caller commits).
+/// Creates a batch's notes inside `txn` (which the caller commits), with a
+/// handful of multi-row statements whatever the batch size: insert-or-nothing
+/// of the notes (returning which went in), then their links, first versions
+/// and audit entries.
 async fn apply_in(
     txn: &DatabaseTransaction,
     user_id: Uuid,
     actor: &Actor,
     notes: Vec<Result<NoteIn, ApiError>>,
 ) -> ApiResult<Vec<Applied>> {
+    use sea_orm::TryInsertResult;
     let now = Utc::now().trunc_subsecs(6);
-    let mut out = Vec::with_capacity(notes.len());
-    let mut existing = Vec::new();
+    let mut out: Vec<Applied> = Vec::with_capacity(notes.len());
+    // (slot in `out`, note, creation hash) of every valid note
+    let mut valid: Vec<(usize, NoteIn, String)> = Vec::new();
     for n in notes {
-        let n = match n {
-            Ok(n) => n,
-            Err(e) => {
-                out.push(Applied::Rejected(e));
-                continue;
+        match n {
+            Ok(n) => {
+                let hash = content_hash(&n);
+                valid.push((out.len(), n, hash));
+                out.push(Applied::Rejected(ApiError::Unavailable));
             }
-        };
-        let hash = content_hash(&n);
-        let pids = normalise(&n.participant_ids);
-        let cids = normalise(&n.code_ids);
-        let inserted = entity::note::Entity::insert(entity::note::ActiveModel {
-            id: Set(n.id),
-            site_id: Set(n.site_id),
-            author_id: Set(user_id),
-            observed_at: Set(n.observed_at),
-            location: Set(n.location.as_str().into()),
-            body: Set(n.body.clone()),
-            create_hash: Set(hash.clone()),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            deleted_by: Set(None),
-        })
+            Err(e) => out.push(Applied::Rejected(e)),
+        }
+    }
+    if valid.is_empty() {
+        return Ok(out);
+    }
+    let rows = valid.iter().map(|(_, n, hash)| entity::note::ActiveModel {
+        id: Set(n.id),
+        site_id: Set(n.site_id),
+        author_id: Set(user_id),
+        observed_at: Set(n.observed_at),
+        location: Set(n.location.as_str().into()),
+        body: Set(n.body.clone()),
+        create_hash: Set(hash.clone()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        deleted_by: Set(None),
+    });
+    let mut inserted: HashSet<Uuid> = match entity::note::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::column(entity::note::Column::Id)
                 .do_nothing()
                 .to_owned(),
         )
+        .do_nothing()
+        .exec_with_returning_keys(txn)
+        .await?
+    {
+        TryInsertResult::Inserted(keys) => keys.into_iter().collect(),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => HashSet::new(),
+    };
+    let mut created = Vec::new();
+    let mut existing = Vec::new();
+    for (slot, n, hash) in valid {
+        // The first occurrence of an id in the batch is the one inserted.
+        if inserted.remove(&n.id) {
+            created.push((
+                slot,
+                NoteOut {
+                    id: n.id,
+                    site_id: n.site_id,
+                    author_id: user_id,
+                    observed_at: n.observed_at,
+                    location: n.location,
+                    body: n.body,
+                    participant_ids: normalise(&n.participant_ids),
+                    code_ids: normalise(&n.code_ids),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                    deleted_at: None,
+                },
+            ));
+        } else {
+            existing.push((slot, n.id, hash));
+        }
+    }
+    let links: Vec<(Uuid, Uuid)> = created
+        .iter()
+        .flat_map(|(_, n)| n.participant_ids.iter().map(|p| (n.id, *p)))
+        .collect();
+    for chunk in links.chunks(5000) {
+        entity::note_participant::Entity::insert_many(chunk.iter().map(|(note_id, pid)| {
+            entity::note_participant::ActiveModel {
+                note_id: Set(*note_id),
+                participant_id: Set(*pid),
+            }
+        }))
         .exec_without_returning(txn)
         .await?;
-        if inserted == 0 {
-            existing.push((out.len(), n.id, hash));
-            out.push(Applied::Rejected(id_clash(n.id)));
-            continue;
-        }
-        insert_links(txn, n.id, &pids, &cids).await?;
-        let note = NoteOut {
-            id: n.id,
-            site_id: n.site_id,
-            author_id: user_id,
-            observed_at: n.observed_at,
-            location: n.location,
-            body: n.body,
-            participant_ids: pids,
-            code_ids: cids,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-        };
-        record_version(txn, &note, "create", user_id).await?;
-        audit::record(
+    }
+    let codings: Vec<(Uuid, Uuid)> = created
+        .iter()
+        .flat_map(|(_, n)| n.code_ids.iter().map(|c| (n.id, *c)))
+        .collect();
+    for chunk in codings.chunks(5000) {
+        entity::note_code::Entity::insert_many(chunk.iter().map(|(note_id, cid)| {
+            entity::note_code::ActiveModel {
+                note_id: Set(*note_id),
+                code_id: Set(*cid),
+            }
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    if !created.is_empty() {
+        entity::note_version::Entity::insert_many(
+            created
+                .iter()
+                .map(|(_, n)| version_row(n, "create", user_id)),
+        )
+        .exec_without_returning(txn)
+        .await?;
+        audit::record_many(
             txn,
             actor,
-            Entry::new("note.create", "note", note.id).site(Some(note.site_id)),
+            created
+                .iter()
+                .map(|(_, n)| Entry::new("note.create", "note", n.id).site(Some(n.site_id))),
         )
         .await?;
-        out.push(Applied::Created(note));
+    }
+    for (slot, note) in created {
+        out[slot] = Applied::Created(note);
     }
     // Ids that existed: the same author and creation content is a retry.
     if !existing.is_empty() {
         let ids: Vec<Uuid> = existing.iter().map(|(_, id, _)| *id).collect();
         let found = load(txn, ids).await?;
         for (slot, id, hash) in existing {
-            if let Some((m, note)) = found.get(&id) {
-                if m.author_id == user_id && m.create_hash == hash {
-                    out[slot] = Applied::Unchanged(note.clone());
+            out[slot] = match found.get(&id) {
+                Some((m, note)) if m.author_id == user_id && m.create_hash == hash => {
+                    Applied::Unchanged(note.clone())
                 }
-            }
+                _ => Applied::Rejected(id_clash(id)),
+            };
         }
     }
     Ok(out)
@@ -621,7 +684,13 @@ impl NotesWriter {
                         Err(_) => break,
                     }
                 }
-                write_group(&db, jobs).await;
+                // A panic must not take the writer down with it: the group's
+                // requests are dropped (they answer 503 and the phones retry;
+                // nothing was committed) and the next group goes on.
+                let group = std::panic::AssertUnwindSafe(write_group(&db, jobs));
+                if futures_util::FutureExt::catch_unwind(group).await.is_err() {
+                    tracing::error!("notes writer: a group panicked; its requests got 503");
+                }
             }
         });
         NotesWriter { tx }
