@@ -17,8 +17,20 @@ pub const JWT_SECRET: &str = "fieldnotes-bench-fixed-jwt-secret-do-not-use-in-pr
 pub const ADMIN_EMAIL: &str = "bench-admin@example.org";
 pub const ADMIN_PASSWORD: &str = "bench-admin-password-2026";
 /// The maintenance database used to create and drop per-run databases.
-pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const PG_BASE_URL: &str = "postgres://postgres@127.0.0.1:5432";
+/// The PostgreSQL server: `FIELDNOTES_TEST_POSTGRES_URL` (as for the test
+/// suite), by default the local one.
+fn pg_base_url() -> String {
+    std::env::var("FIELDNOTES_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".to_string())
+        .trim_end_matches('/')
+        .to_string()
+}
+
+pub fn pg_admin_url() -> String {
+    format!("{}/postgres", pg_base_url())
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,7 +87,15 @@ pub fn free_port() -> anyhow::Result<u16> {
 /// Runs one SQL statement with `psql` against the maintenance database.
 fn psql(sql: &str) -> anyhow::Result<()> {
     let out = Command::new("psql")
-        .args([PG_ADMIN_URL, "-v", "ON_ERROR_STOP=1", "-q", "-X", "-c", sql])
+        .args([
+            pg_admin_url().as_str(),
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-X",
+            "-c",
+            sql,
+        ])
         .stdin(Stdio::null())
         .output()
         .context("running psql (is the PostgreSQL client installed?)")?;
@@ -110,7 +130,7 @@ impl PgDatabase {
     }
 
     pub fn url(&self) -> String {
-        format!("{PG_BASE_URL}/{}", self.name)
+        format!("{}/{}", pg_base_url(), self.name)
     }
 
     /// The first column of the first row of `sql`, run in this database.
