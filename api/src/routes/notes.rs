@@ -6,7 +6,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     sea_query::{Alias, BinOper, Expr, Func, Query as SqlQuery},
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect, Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -218,6 +218,10 @@ pub struct NotePage {
     pub next_cursor: Option<String>,
 }
 
+/// Above this many matches a search walks the notes in page order instead of
+/// sorting all matches (SQLite).
+const COMMON: i64 = 500;
+
 fn encode_cursor(n: &NoteOut) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}|{}", n.observed_at.timestamp_micros(), n.id))
 }
@@ -323,14 +327,36 @@ pub async fn list_notes(
                     ]),
                 )
             }
-            _ => Expr::cust_with_values(
-                "\"notes\".\"rowid\" IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)",
-                [terms
+            _ => {
+                let query = terms
                     .iter()
                     .map(|t| format!("\"{t}\"*"))
                     .collect::<Vec<_>>()
-                    .join(" AND ")],
-            ),
+                    .join(" AND ");
+                // Two plans, chosen by how many notes match (counting stops at
+                // COMMON): few matches are looked up and sorted; many are found
+                // by walking the notes in page order and stopping when the page
+                // is full (the unary + keeps SQLite from driving by rowid).
+                let common = state
+                    .read
+                    .query_one(Statement::from_sql_and_values(
+                        DatabaseBackend::Sqlite,
+                        "SELECT count(*) FROM (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ? LIMIT ?)",
+                        [query.clone().into(), COMMON.into()],
+                    ))
+                    .await?
+                    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+                    .unwrap_or(0)
+                    >= COMMON;
+                Expr::cust_with_values(
+                    if common {
+                        "+\"notes\".\"rowid\" IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)"
+                    } else {
+                        "\"notes\".\"rowid\" IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)"
+                    },
+                    [query],
+                )
+            }
         });
     }
     if let Some(c) = &q.cursor {

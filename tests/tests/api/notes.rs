@@ -160,6 +160,24 @@ db_test!(
             }
         }
         assert_eq!(total, 501);
+        // a word in 500 notes (SQLite walks the notes in page order for it): every
+        // match once, newest first, across pages
+        let mut seen: Vec<String> = Vec::new();
+        let mut path = "/notes?q=waiting&limit=150".to_string();
+        loop {
+            let page = app.get(&path, &fw).await;
+            seen.extend(ids(&page));
+            match page.body["next_cursor"].as_str() {
+                Some(c) => path = format!("/notes?q=waiting&limit=150&cursor={c}"),
+                None => break,
+            }
+        }
+        let distinct: std::collections::HashSet<&String> = seen.iter().collect();
+        assert_eq!((seen.len(), distinct.len()), (500, 500));
+        assert_eq!(
+            ids(&app.get("/notes?q=queued%20note%20417", &fw).await).len(),
+            1
+        );
         let too_many: Vec<Value> = (0..1001).map(|_| json!({})).collect();
         assert_eq!(
             app.post("/notes/sync", &fw, json!({"notes": too_many}))
