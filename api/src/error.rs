@@ -133,6 +133,51 @@ impl ApiError {
         }
     }
 
+    /// The same problem again (for answering several requests with one error).
+    pub fn duplicate(&self) -> ApiError {
+        match self {
+            ApiError::Validation(e) => ApiError::Validation(e.clone()),
+            ApiError::BadRequest { code, detail } => ApiError::BadRequest {
+                code,
+                detail: detail.clone(),
+            },
+            ApiError::Unauthorized { code, detail } => ApiError::Unauthorized {
+                code,
+                detail: detail.clone(),
+            },
+            ApiError::Forbidden(d) => ApiError::Forbidden(d.clone()),
+            ApiError::NotFound(w) => ApiError::NotFound(w),
+            ApiError::Conflict {
+                code,
+                detail,
+                extensions,
+            } => ApiError::Conflict {
+                code,
+                detail: detail.clone(),
+                extensions: extensions.clone(),
+            },
+            ApiError::Status {
+                status,
+                code,
+                detail,
+                extensions,
+            } => ApiError::Status {
+                status: *status,
+                code,
+                detail: detail.clone(),
+                extensions: extensions.clone(),
+            },
+            ApiError::TooManyRequests { retry_after_secs } => ApiError::TooManyRequests {
+                retry_after_secs: *retry_after_secs,
+            },
+            ApiError::MethodNotAllowed { allow } => ApiError::MethodNotAllowed {
+                allow: allow.clone(),
+            },
+            ApiError::Unavailable => ApiError::Unavailable,
+            ApiError::Internal(e) => ApiError::Internal(anyhow::anyhow!("{e:#}")),
+        }
+    }
+
     /// Adds an extension member to a problem that carries them.
     pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
         match &mut self {

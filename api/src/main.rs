@@ -40,6 +40,11 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Load a demo study into an empty database: two clinics, a team (with a
+    /// peer researcher), a dozen pseudonymous participants, interviews, notes
+    /// and the source paper's codebook. Prints the accounts and their shared
+    /// password (FIELDNOTES_DEMO_PASSWORD, or a generated one).
+    Demo,
 }
 
 fn main() {
@@ -82,6 +87,7 @@ fn main() {
                 print!("{}", fieldnotes::startup::api_doc_json());
                 Ok(())
             }
+            Command::Demo => demo(settings).await,
         }
     });
     if let Err(e) = res {
@@ -159,5 +165,39 @@ async fn create_admin(settings: Settings, email: String, name: String) -> anyhow
     .await?;
     txn.commit().await?;
     println!("admin {} created ({})", user.email, user.id);
+    Ok(())
+}
+
+async fn demo(settings: Settings) -> anyhow::Result<()> {
+    let db = fieldnotes::db::connect(&settings).await?;
+    fieldnotes::db::migrate(&db).await?;
+    let password = std::env::var("FIELDNOTES_DEMO_PASSWORD").ok();
+    let d = fieldnotes::demo::load(&db, password, chrono::Utc::now()).await?;
+    println!(
+        "Demo study loaded: {} sites, {} team members, {} participants, {} interviews, {} notes, {} codes.",
+        d.sites,
+        d.accounts.len(),
+        d.participants,
+        d.interviews,
+        d.notes,
+        d.codes
+    );
+    println!(
+        "Start the service (fieldnotes serve) and sign in at {}/ with one of these accounts:\n",
+        settings.public_url.trim_end_matches('/')
+    );
+    for a in &d.accounts {
+        println!(
+            "  {:<12} {:<30} {} ({})",
+            a.role.as_str(),
+            a.email,
+            a.name,
+            a.about
+        );
+    }
+    println!(
+        "\n  password (the same for every demo account): {}",
+        d.password
+    );
     Ok(())
 }

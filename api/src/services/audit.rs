@@ -92,14 +92,13 @@ pub async fn record(
     Ok(())
 }
 
-/// Several entries by one actor, in one statement per 2000 entries.
+/// Several entries, in one statement per 2000 entries.
 pub async fn record_many<'a>(
     db: &impl ConnectionTrait,
-    actor: &Actor,
-    entries: impl IntoIterator<Item = Entry<'a>>,
+    entries: impl IntoIterator<Item = (&'a Actor, Entry<'a>)>,
 ) -> Result<(), sea_orm::DbErr> {
     let rows: Vec<entity::audit_log::ActiveModel> =
-        entries.into_iter().map(|e| row(actor, e)).collect();
+        entries.into_iter().map(|(a, e)| row(a, e)).collect();
     for chunk in rows.chunks(2000) {
         entity::audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(db)

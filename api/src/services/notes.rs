@@ -413,56 +413,70 @@ pub async fn apply(
     match &state.notes_writer {
         Some(w) => w.submit(user_id, actor, notes).await,
         None => {
+            let batch = [Batch {
+                user_id,
+                actor,
+                notes,
+            }];
             let txn = state.db.begin().await?;
-            let out = apply_in(&txn, user_id, &actor, notes).await?;
+            let out = apply_in(&txn, &batch).await?;
             txn.commit().await?;
-            Ok(out)
+            out.into_iter()
+                .next()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no result for a batch")))
         }
     }
 }
 
-/// Creates a batch's notes inside `txn` (which the caller commits), with a
-/// handful of multi-row statements whatever the batch size: insert-or-nothing
-/// of the notes (returning which went in), then their links, first versions
-/// and audit entries.
-async fn apply_in(
-    txn: &DatabaseTransaction,
-    user_id: Uuid,
-    actor: &Actor,
-    notes: Vec<Result<NoteIn, ApiError>>,
-) -> ApiResult<Vec<Applied>> {
+/// One request's notes, by one author.
+pub struct Batch {
+    pub user_id: Uuid,
+    pub actor: Actor,
+    pub notes: Vec<Result<NoteIn, ApiError>>,
+}
+
+/// Creates the notes of one or more requests inside `txn` (which the caller
+/// commits) with a handful of multi-row statements whatever their number:
+/// insert-or-nothing of the notes (returning which went in), then their
+/// links, first versions and audit entries. Returns one result list per batch.
+async fn apply_in(txn: &DatabaseTransaction, batches: &[Batch]) -> ApiResult<Vec<Vec<Applied>>> {
     use sea_orm::TryInsertResult;
     let now = Utc::now().trunc_subsecs(6);
-    let mut out: Vec<Applied> = Vec::with_capacity(notes.len());
-    // (slot in `out`, note, creation hash) of every valid note
-    let mut valid: Vec<(usize, NoteIn, String)> = Vec::new();
-    for n in notes {
-        match n {
-            Ok(n) => {
-                let hash = content_hash(&n);
-                valid.push((out.len(), n, hash));
-                out.push(Applied::Rejected(ApiError::Unavailable));
+    let mut out: Vec<Vec<Applied>> = Vec::with_capacity(batches.len());
+    // (batch, slot, note, creation hash) of every valid note
+    let mut valid: Vec<(usize, usize, &NoteIn, String)> = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let mut results = Vec::with_capacity(batch.notes.len());
+        for n in &batch.notes {
+            match n {
+                Ok(n) => {
+                    valid.push((b, results.len(), n, content_hash(n)));
+                    results.push(Applied::Rejected(ApiError::Unavailable));
+                }
+                Err(e) => results.push(Applied::Rejected(e.duplicate())),
             }
-            Err(e) => out.push(Applied::Rejected(e)),
         }
+        out.push(results);
     }
     if valid.is_empty() {
         return Ok(out);
     }
-    let rows = valid.iter().map(|(_, n, hash)| entity::note::ActiveModel {
-        id: Set(n.id),
-        site_id: Set(n.site_id),
-        author_id: Set(user_id),
-        observed_at: Set(n.observed_at),
-        location: Set(n.location.as_str().into()),
-        body: Set(n.body.clone()),
-        create_hash: Set(hash.clone()),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-    });
+    let rows = valid
+        .iter()
+        .map(|(b, _, n, hash)| entity::note::ActiveModel {
+            id: Set(n.id),
+            site_id: Set(n.site_id),
+            author_id: Set(batches[*b].user_id),
+            observed_at: Set(n.observed_at),
+            location: Set(n.location.as_str().into()),
+            body: Set(n.body.clone()),
+            create_hash: Set(hash.clone()),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            deleted_by: Set(None),
+        });
     let mut inserted: HashSet<Uuid> = match entity::note::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::column(entity::note::Column::Id)
@@ -478,18 +492,19 @@ async fn apply_in(
     };
     let mut created = Vec::new();
     let mut existing = Vec::new();
-    for (slot, n, hash) in valid {
-        // The first occurrence of an id in the batch is the one inserted.
+    for (b, slot, n, hash) in valid {
+        // The first occurrence of an id is the one inserted.
         if inserted.remove(&n.id) {
             created.push((
+                b,
                 slot,
                 NoteOut {
                     id: n.id,
                     site_id: n.site_id,
-                    author_id: user_id,
+                    author_id: batches[b].user_id,
                     observed_at: n.observed_at,
                     location: n.location,
-                    body: n.body,
+                    body: n.body.clone(),
                     participant_ids: normalise(&n.participant_ids),
                     code_ids: normalise(&n.code_ids),
                     version: 1,
@@ -499,12 +514,12 @@ async fn apply_in(
                 },
             ));
         } else {
-            existing.push((slot, n.id, hash));
+            existing.push((b, slot, n.id, hash));
         }
     }
     let links: Vec<(Uuid, Uuid)> = created
         .iter()
-        .flat_map(|(_, n)| n.participant_ids.iter().map(|p| (n.id, *p)))
+        .flat_map(|(_, _, n)| n.participant_ids.iter().map(|p| (n.id, *p)))
         .collect();
     for chunk in links.chunks(5000) {
         entity::note_participant::Entity::insert_many(chunk.iter().map(|(note_id, pid)| {
@@ -518,7 +533,7 @@ async fn apply_in(
     }
     let codings: Vec<(Uuid, Uuid)> = created
         .iter()
-        .flat_map(|(_, n)| n.code_ids.iter().map(|c| (n.id, *c)))
+        .flat_map(|(_, _, n)| n.code_ids.iter().map(|c| (n.id, *c)))
         .collect();
     for chunk in codings.chunks(5000) {
         entity::note_code::Entity::insert_many(chunk.iter().map(|(note_id, cid)| {
@@ -534,29 +549,31 @@ async fn apply_in(
         entity::note_version::Entity::insert_many(
             created
                 .iter()
-                .map(|(_, n)| version_row(n, "create", user_id)),
+                .map(|(b, _, n)| version_row(n, "create", batches[*b].user_id)),
         )
         .exec_without_returning(txn)
         .await?;
         audit::record_many(
             txn,
-            actor,
-            created
-                .iter()
-                .map(|(_, n)| Entry::new("note.create", "note", n.id).site(Some(n.site_id))),
+            created.iter().map(|(b, _, n)| {
+                (
+                    &batches[*b].actor,
+                    Entry::new("note.create", "note", n.id).site(Some(n.site_id)),
+                )
+            }),
         )
         .await?;
     }
-    for (slot, note) in created {
-        out[slot] = Applied::Created(note);
+    for (b, slot, note) in created {
+        out[b][slot] = Applied::Created(note);
     }
     // Ids that existed: the same author and creation content is a retry.
     if !existing.is_empty() {
-        let ids: Vec<Uuid> = existing.iter().map(|(_, id, _)| *id).collect();
+        let ids: Vec<Uuid> = existing.iter().map(|(_, _, id, _)| *id).collect();
         let found = load(txn, ids).await?;
-        for (slot, id, hash) in existing {
-            out[slot] = match found.get(&id) {
-                Some((m, note)) if m.author_id == user_id && m.create_hash == hash => {
+        for (b, slot, id, hash) in existing {
+            out[b][slot] = match found.get(&id) {
+                Some((m, note)) if m.author_id == batches[b].user_id && m.create_hash == hash => {
                     Applied::Unchanged(note.clone())
                 }
                 _ => Applied::Rejected(id_clash(id)),
@@ -717,41 +734,53 @@ impl NotesWriter {
 }
 
 async fn write_group(db: &sea_orm::DatabaseConnection, jobs: Vec<Job>) {
-    let txn = match db.begin().await {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %e, "notes writer cannot begin");
-            for j in jobs {
-                let _ = j.reply.send(Err(ApiError::Unavailable));
-            }
-            return;
-        }
-    };
-    let mut done = Vec::with_capacity(jobs.len());
-    for j in jobs {
-        let result = match txn.begin().await {
-            Ok(sp) => match apply_in(&sp, j.user_id, &j.actor, j.notes).await {
-                Ok(out) => match sp.commit().await {
-                    Ok(()) => Ok(out),
-                    Err(e) => Err(e.into()),
+    let (batches, replies): (Vec<Batch>, Vec<_>) = jobs
+        .into_iter()
+        .map(|j| {
+            (
+                Batch {
+                    user_id: j.user_id,
+                    actor: j.actor,
+                    notes: j.notes,
                 },
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e.into()),
-        };
-        done.push((j.reply, result));
-    }
-    match txn.commit().await {
-        Ok(()) => {
-            for (reply, result) in done {
+                j.reply,
+            )
+        })
+        .unzip();
+    // All requests of the group in one transaction and one set of statements.
+    match write_together(db, &batches).await {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(Ok(result));
+            }
+        }
+        // Something in the group failed (rare: a database error). Nothing
+        // was committed; each request gets its own transaction, so one
+        // request's trouble is never another's.
+        Err(e) if batches.len() > 1 => {
+            tracing::warn!(error = %e, "notes group failed; writing its requests one by one");
+            for (reply, batch) in replies.into_iter().zip(batches) {
+                let one = [batch];
+                let result = write_together(db, &one)
+                    .await
+                    .and_then(|mut r| r.pop().ok_or(ApiError::Unavailable));
                 let _ = reply.send(result);
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, "notes group commit failed");
-            for (reply, _) in done {
-                let _ = reply.send(Err(ApiError::Unavailable));
+            for reply in replies {
+                let _ = reply.send(Err(e.duplicate()));
             }
         }
     }
+}
+
+async fn write_together(
+    db: &sea_orm::DatabaseConnection,
+    batches: &[Batch],
+) -> ApiResult<Vec<Vec<Applied>>> {
+    let txn = db.begin().await?;
+    let out = apply_in(&txn, batches).await?;
+    txn.commit().await?;
+    Ok(out)
 }

@@ -1,0 +1,188 @@
+// The shell: header, navigation, routing, offline state and the sync badge.
+import { signedIn, whenSignedOut, ApiError, NetworkError } from './api.js';
+import { t, lang, setLang } from './i18n.js';
+import { h, clear, status } from './ui.js';
+import { load, sync, onQueueChange, notifyQueue } from './store.js';
+import * as signin from './screens/signin.js';
+import * as today from './screens/today.js';
+import * as participant from './screens/participant.js';
+import * as session from './screens/session.js';
+import * as notes from './screens/notes.js';
+import * as note from './screens/note.js';
+import * as schedule from './screens/schedule.js';
+import * as more from './screens/more.js';
+
+// Every screen is loaded up front: one version of the whole app at a time.
+const screens = { signin, today, participant, session, notes, note, schedule, more };
+
+/** Shared state of the signed-in app. */
+export const app = {
+  me: null,
+  sites: [],
+  site(id) {
+    return this.sites.find((s) => s.id === id);
+  },
+  /** The zone "today" is counted in: the first site's, else the phone's. */
+  get tz() {
+    return this.sites[0]?.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  },
+  get coordinator() {
+    return this.me && (this.me.role === 'coordinator' || this.me.role === 'admin');
+  },
+  cleanup: [],
+};
+
+const header = document.querySelector('header');
+const nav = document.querySelector('nav');
+const main = document.querySelector('main');
+
+export const go = (hash) => {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+};
+
+function parseHash() {
+  const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const parts = path.split('/').filter(Boolean);
+  return { parts, query: new URLSearchParams(query) };
+}
+
+function pick(parts) {
+  const [a, b] = parts;
+  if (!signedIn()) return ['signin', {}];
+  switch (a) {
+    case 'participant': return ['participant', { id: b }];
+    case 'session': return ['session', { id: b }];
+    case 'notes': return b ? ['note', { id: b }] : ['notes', {}];
+    case 'schedule': return ['schedule', {}];
+    case 'more': return ['more', {}];
+    default: return ['today', {}];
+  }
+}
+
+function renderHeader() {
+  document.querySelector('.skip').textContent = t('skip');
+  const count = h('span', { class: 'badge' });
+  const online = navigator.onLine !== false;
+  clear(header,
+    h('a', { class: 'brand', href: '#/today' }, h('img', { src: '/icons/icon.svg', alt: '', width: 28, height: 28 }), 'Fieldnotes'),
+    h('span', { class: `net ${online ? 'on' : 'off'}`, role: 'status' }, online ? '' : t('offline')),
+    signedIn() ? h('a', { href: '#/notes', class: 'sync', id: 'sync-badge', hidden: true }, count) : null,
+    h('button', { type: 'button', class: 'lang', lang: lang() === 'nb' ? 'en' : 'nb', onclick: toggleLang },
+      lang() === 'nb' ? 'English' : 'Norsk'));
+  if (app.me) notifyQueue(app.me.id);
+}
+
+function renderNav(active) {
+  if (!signedIn() || !app.me) {
+    nav.hidden = true;
+    return;
+  }
+  nav.hidden = false;
+  const item = (key, href, label) =>
+    h('a', { href, 'aria-current': active === key ? 'page' : false }, label);
+  clear(nav, h('ul', {},
+    h('li', {}, item('today', '#/today', t('nav.today'))),
+    h('li', {}, item('notes', '#/notes', t('nav.notes'))),
+    app.coordinator ? h('li', {}, item('schedule', '#/schedule', t('nav.schedule'))) : null,
+    h('li', {}, item('more', '#/more', t('nav.more')))));
+  nav.setAttribute('aria-label', t('nav.label'));
+}
+
+function toggleLang() {
+  setLang(lang() === 'nb' ? 'en' : 'nb');
+  renderHeader();
+  route();
+}
+
+onQueueChange((q) => {
+  const b = document.getElementById('sync-badge');
+  if (!b) return;
+  b.hidden = q.length === 0;
+  b.firstChild.textContent = t('sync.waiting', { n: q.length });
+});
+
+/** Loads who is signed in and their sites; cached for offline starts. */
+export async function loadMe() {
+  app.me = await load('me', '/me');
+  const sites = await load('sites', '/sites');
+  app.sites = Array.isArray(sites) ? sites : sites.items; // GET /sites answers a bare array
+  prefetch();
+}
+
+/** Keeps what the note form needs on the phone, for writing offline. */
+function prefetch() {
+  if (navigator.onLine === false) return;
+  load('codes', '/codes').catch(() => {});
+  for (const s of app.sites.slice(0, 10)) {
+    load(`participants.${s.id}`, `/participants?site_id=${s.id}&status=active&limit=200`).catch(() => {});
+  }
+}
+
+let current = 0;
+export async function route() {
+  const n = ++current;
+  for (const fn of app.cleanup.splice(0)) fn();
+  const { parts, query } = parseHash();
+  let [name, params] = pick(parts);
+  if (name !== 'signin' && !app.me) {
+    try {
+      await loadMe();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) [name, params] = ['signin', {}];
+      else return fatal(e);
+    }
+  }
+  if (n !== current) return;
+  renderHeader();
+  const key = name === 'note' ? 'notes' : name === 'participant' || name === 'session' ? 'today' : name;
+  renderNav(key);
+  const mod = screens[name];
+  main.replaceChildren();
+  main.focus({ preventScroll: true });
+  try {
+    await mod.render(main, { params, query, app, go, route });
+  } catch (e) {
+    if (n === current) main.append(problem(e));
+  }
+}
+
+/** An error as the user should read it. */
+export function problem(e) {
+  if (e instanceof NetworkError) return status('error', t('err.offline'));
+  if (e instanceof ApiError) {
+    const list = (e.problem.errors || []).map((x) => h('li', {}, x.detail));
+    return status('error', h('p', {}, e.problem.detail || e.message), list.length ? h('ul', {}, list) : null);
+  }
+  console.error(e);
+  return status('error', t('err.unexpected'));
+}
+
+function fatal(e) {
+  renderHeader();
+  renderNav('');
+  clear(main, h('h1', {}, 'Fieldnotes'), problem(e), h('button', { type: 'button', onclick: () => route() }, t('retry')));
+}
+
+whenSignedOut(() => {
+  app.me = null;
+  go('#/signin');
+});
+
+window.addEventListener('hashchange', route);
+window.addEventListener('online', () => {
+  renderHeader();
+  if (app.me) sync(app.me.id);
+});
+window.addEventListener('offline', renderHeader);
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && app.me) sync(app.me.id);
+});
+setInterval(() => app.me && sync(app.me.id), 30000);
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker', e));
+}
+
+document.documentElement.lang = lang();
+route().then(() => app.me && sync(app.me.id));

@@ -1,0 +1,42 @@
+// Who is signed in, language, sign out (here or everywhere).
+import { signOut } from '../api.js';
+import { t, lang, setLang } from '../i18n.js';
+import { h, choices, status, busy } from '../ui.js';
+import { clearCache, queued } from '../store.js';
+import { problem } from '../app.js';
+
+export async function render(main, { app, go, route }) {
+  document.title = `${t('more.title')} · Fieldnotes`;
+  const me = app.me;
+  const waiting = (await queued(me.id)).length;
+  const langChoice = choices(t('more.language'), 'lang', [
+    { value: 'nb', label: 'Norsk (bokmål)' },
+    { value: 'en', label: 'English' },
+  ], lang(), (ev) => { setLang(ev.target.value); route(); });
+  langChoice.querySelectorAll('label').forEach((l, i) => l.setAttribute('lang', i === 0 ? 'nb' : 'en'));
+  const out = h('div');
+  const leave = (everywhere) => async (ev) => busy(ev.target, async () => {
+    try {
+      await signOut(everywhere);
+    } catch (e) {
+      out.append(problem(e));
+    }
+    clearCache();
+    app.me = null;
+    go('#/signin');
+  });
+  main.append(
+    h('h1', {}, t('more.title')),
+    h('section', { class: 'card', 'aria-labelledby': 'me-h' },
+      h('h2', { id: 'me-h' }, me.display_name),
+      h('p', {}, me.email),
+      h('p', {}, t(`role.${me.role}`), me.peer_researcher ? ` · ${t('role.peer')}` : ''),
+      h('p', {}, t('more.sites'), ' ', app.sites.map((s) => s.name).join(', ') || '—')),
+    langChoice,
+    h('section', { class: 'card', 'aria-labelledby': 'out-h' },
+      h('h2', { id: 'out-h' }, t('more.signout_title')),
+      waiting ? status('error', t('more.waiting', { n: waiting })) : null,
+      h('button', { type: 'button', class: 'secondary big', onclick: leave(false) }, t('more.signout')),
+      h('button', { type: 'button', class: 'warn big', onclick: leave(true) }, t('more.signout_all')),
+      out));
+}

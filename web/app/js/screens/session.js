@@ -1,0 +1,76 @@
+// A running session: timer, end with note and recording label, complete.
+import { get, post } from '../api.js';
+import { t } from '../i18n.js';
+import { h, clear, field, status, busy, uid } from '../ui.js';
+import { fmtTime, duration } from '../time.js';
+import { problem } from '../app.js';
+import { statusBadge } from './today.js';
+
+export async function render(main, ctx) {
+  const { params, app } = ctx;
+  const i = await get(`/interviews/${params.id}`);
+  const tz = app.site(i.site_id)?.timezone || app.tz;
+  document.title = `${t('session.title')} · ${i.pseudonym} · Fieldnotes`;
+  const open = i.sessions.find((s) => !s.ended_at);
+  main.append(h('h1', {}, t('session.title'), h('small', {}, i.pseudonym)),
+    h('p', { class: 'sub' }, statusBadge(i.status), ' ', t('session.total', { n: i.total_minutes })));
+
+  if (open) {
+    const timer = h('p', { class: 'timer', role: 'timer', 'aria-live': 'off' }, duration(Date.now() - Date.parse(open.started_at)));
+    const tick = setInterval(() => { timer.textContent = duration(Date.now() - Date.parse(open.started_at)); }, 1000);
+    app.cleanup.push(() => clearInterval(tick));
+    const note = h('textarea', { name: 'note', rows: 3, maxlength: 2000 });
+    const recorded = h('input', { type: 'checkbox', name: 'recorded', id: uid() });
+    const label = h('input', { type: 'text', name: 'recording_label', maxlength: 200 });
+    const out = h('div');
+    const submit = h('button', { type: 'submit', class: 'primary big' }, t('session.end'));
+    const form = h('form', { class: 'card' },
+      h('h2', {}, t('session.running', { n: open.n, time: fmtTime(open.started_at, tz) })),
+      timer,
+      field(t('session.note'), note),
+      h('div', { class: 'check' }, recorded, h('label', { for: recorded.id }, t('session.recorded'))),
+      field(t('session.label'), label, t('session.label_hint')),
+      submit, out);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      await busy(submit, async () => {
+        try {
+          await post(`/interviews/${i.id}/sessions/${open.n}/end`, {
+            note: note.value.trim() || null, recorded: recorded.checked, recording_label: label.value.trim() || null,
+          });
+          ctx.route();
+        } catch (e) {
+          clear(out, problem(e));
+        }
+      });
+    });
+    main.append(form);
+    return;
+  }
+
+  if (i.sessions.length) {
+    main.append(h('h2', {}, t('session.list')), h('ul', { class: 'cards' }, i.sessions.map((s) => h('li', { class: 'card' },
+      h('strong', {}, t('session.n', { n: s.n })), ' ',
+      `${fmtTime(s.started_at, tz)}–${s.ended_at ? fmtTime(s.ended_at, tz) : ''}`, ' · ',
+      t('session.minutes', { n: s.minutes ?? 0 }),
+      s.recorded ? h('span', { class: 'state' }, t('session.rec'), s.recording_label ? `: ${s.recording_label}` : '') : null,
+      s.note ? h('p', {}, s.note) : null))));
+  }
+  if (i.status === 'completed') {
+    main.append(status('ok', t('session.completed')), h('a', { href: '#/today', class: 'button' }, t('back.today')));
+    return;
+  }
+  const out = h('div');
+  const again = h('a', { class: 'button secondary', href: `#/participant/${i.participant_id}?interview=${i.id}` }, t('session.another'));
+  const done = h('button', { type: 'button', class: 'primary big', disabled: i.status !== 'in_progress' }, t('session.complete'));
+  done.addEventListener('click', () => busy(done, async () => {
+    try {
+      await post(`/interviews/${i.id}/complete`);
+      clear(main, h('h1', {}, t('session.title'), h('small', {}, i.pseudonym)),
+        status('ok', t('session.completed')), h('a', { href: '#/today', class: 'button' }, t('back.today')));
+    } catch (e) {
+      clear(out, problem(e));
+    }
+  }));
+  main.append(h('div', { class: 'actions' }, done, again, out));
+}

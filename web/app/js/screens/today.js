@@ -1,0 +1,61 @@
+import { get, qs } from '../api.js';
+import { t } from '../i18n.js';
+import { h } from '../ui.js';
+import { fmtTime, fmtDay, dayStart, fmt } from '../time.js';
+import { load } from '../store.js';
+import { problem } from '../app.js';
+
+export function statusBadge(s) {
+  return h('span', { class: `state st-${s}` }, t(`status.${s}`));
+}
+
+export async function render(main, { app }) {
+  document.title = `${t('today.title')} · Fieldnotes`;
+  const now = new Date();
+  const tz = app.tz;
+  main.append(h('h1', {}, t('today.title'), h('small', {}, fmtDay(now.toISOString(), tz))));
+
+  const mine = h('section', { 'aria-labelledby': 'mine-h' }, h('h2', { id: 'mine-h' }, t('today.mine')));
+  main.append(mine, h('a', { class: 'button primary big', href: '#/notes/new' }, t('notes.write')));
+  try {
+    const q = qs({ from: dayStart(now, tz).toISOString(), to: dayStart(now, tz, 1).toISOString() });
+    const { items } = await load(`today.${app.me.id}`, `/me/interviews${q}`);
+    if (!items.length) mine.append(h('p', { class: 'empty' }, t('today.none')));
+    else mine.append(h('ul', { class: 'cards' }, items.map((i) => interviewCard(i, app))));
+  } catch (e) {
+    mine.append(problem(e));
+  }
+
+  if (app.coordinator) {
+    const due = h('section', { 'aria-labelledby': 'due-h' }, h('h2', { id: 'due-h' }, t('today.due')));
+    main.append(due);
+    try {
+      const { items } = await get('/participants/due?wave=1');
+      if (!items.length) due.append(h('p', { class: 'empty' }, t('today.none_due')));
+      else due.append(h('ul', { class: 'cards' }, items.map((d) => dueCard(d, app))));
+    } catch (e) {
+      due.append(problem(e));
+    }
+  }
+}
+
+function interviewCard(i, app) {
+  const site = app.site(i.site_id);
+  const tz = site?.timezone;
+  const running = i.sessions.some((s) => !s.ended_at);
+  const href = running ? `#/session/${i.id}` : `#/participant/${i.participant_id}?interview=${i.id}`;
+  return h('li', {}, h('a', { class: 'card link iv', href },
+    h('span', { class: 'when' }, i.status === 'postponed' ? t('tba') : fmtTime(i.scheduled_at, tz)),
+    h('strong', { class: 'who' }, i.pseudonym),
+    h('span', { class: 'where' }, [site?.name, i.location].filter(Boolean).join(' · ')),
+    statusBadge(i.status)));
+}
+
+function dueCard(d, app) {
+  const tz = app.site(d.site_id)?.timezone;
+  return h('li', {}, h('a', { class: 'card link', href: `#/participant/${d.participant_id}${d.interview ? `?interview=${d.interview.id}` : ''}` },
+    h('strong', { class: 'who' }, d.pseudonym),
+    h('span', { class: 'where' }, t(d.days_left < 0 ? 'due.closed' : 'due.closes', { date: fmt(`${d.closes_on}T12:00:00Z`, 'UTC', { day: 'numeric', month: 'short' }), n: Math.abs(d.days_left) })),
+    d.interview ? h('span', { class: 'where' }, `${t('due.booked')} ${fmt(d.interview.scheduled_at, tz, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })}`) : null,
+    h('span', { class: `state due-${d.state}` }, t(`due.${d.state}`))));
+}

@@ -1,0 +1,109 @@
+// What the phone keeps: reference data for offline use (localStorage) and
+// the queue of notes not yet on the server (IndexedDB).
+import { api, get, NetworkError } from './api.js';
+
+const PREFIX = 'fieldnotes.cache.';
+
+export function cached(key) {
+  try {
+    return JSON.parse(localStorage.getItem(PREFIX + key));
+  } catch {
+    return null;
+  }
+}
+export function cache(key, value) {
+  localStorage.setItem(PREFIX + key, JSON.stringify(value));
+  return value;
+}
+export function clearCache() {
+  for (const k of Object.keys(localStorage)) if (k.startsWith(PREFIX)) localStorage.removeItem(k);
+}
+
+/** GET with a fallback to the last answer when offline. */
+export async function load(key, path) {
+  try {
+    return cache(key, await get(path));
+  } catch (e) {
+    const c = cached(key);
+    if (e instanceof NetworkError && c) return c;
+    throw e;
+  }
+}
+
+// Remembered choices (not sensitive): language, last site and location.
+export const pref = (k, d) => localStorage.getItem(`fieldnotes.pref.${k}`) ?? d;
+export const setPref = (k, v) => localStorage.setItem(`fieldnotes.pref.${k}`, v);
+
+// ---- the note queue ----------------------------------------------------
+let dbp;
+function db() {
+  dbp ||= new Promise((resolve, reject) => {
+    const req = indexedDB.open('fieldnotes', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('queue', { keyPath: 'id' });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  return dbp;
+}
+
+async function tx(mode, fn) {
+  const d = await db();
+  return new Promise((resolve, reject) => {
+    const t = d.transaction('queue', mode);
+    const out = fn(t.objectStore('queue'));
+    t.oncomplete = () => resolve(out?.result ?? out);
+    t.onerror = () => reject(t.error);
+  });
+}
+
+/** Queued entries: { id, user_id, note, state: pending|conflict|invalid, problem, queued_at }. */
+export async function queued(userId) {
+  const all = await tx('readonly', (s) => s.getAll());
+  return all.filter((e) => e.user_id === userId).sort((a, b) => a.queued_at.localeCompare(b.queued_at));
+}
+
+export const enqueue = (userId, note) =>
+  tx('readwrite', (s) => s.put({ id: note.id, user_id: userId, note, state: 'pending', problem: null, queued_at: new Date().toISOString() }));
+
+export const putEntry = (entry) => tx('readwrite', (s) => s.put(entry));
+export const dropEntry = (id) => tx('readwrite', (s) => s.delete(id));
+
+const listeners = new Set();
+export const onQueueChange = (fn) => listeners.add(fn);
+export async function notifyQueue(userId) {
+  const q = await queued(userId);
+  for (const fn of listeners) fn(q);
+  return q;
+}
+
+let syncing = null;
+/**
+ * Sends the pending notes through /notes/sync. Created or unchanged notes
+ * leave the queue; conflicts and invalid notes stay with their problem.
+ * Returns the queue afterwards. Offline or on a server error nothing changes.
+ */
+export function sync(userId) {
+  syncing ||= (async () => {
+    try {
+      const pending = (await queued(userId)).filter((e) => e.state === 'pending');
+      if (pending.length && navigator.onLine !== false) {
+        for (let i = 0; i < pending.length; i += 500) {
+          const batch = pending.slice(i, i + 500);
+          const out = await api('POST', '/notes/sync', { notes: batch.map((e) => e.note) });
+          for (const r of out.results) {
+            const entry = batch[r.index];
+            if (!entry) continue;
+            if (r.status === 'created' || r.status === 'unchanged') await dropEntry(entry.id);
+            else await putEntry({ ...entry, state: r.status, problem: r.problem });
+          }
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof NetworkError)) console.warn('sync failed', e);
+    } finally {
+      syncing = null;
+    }
+    return notifyQueue(userId);
+  })();
+  return syncing;
+}

@@ -1,0 +1,58 @@
+// The service worker: keeps the app shell on the phone so Fieldnotes opens
+// with no network. API calls are never cached here (they carry study data).
+// VERSION is a digest of every other file in web/app, written by
+// web/tools/stamp-sw.py; the e2e tests fail when it is stale.
+const VERSION = '733bf9f8b703';
+const CACHE = `fieldnotes-shell-${VERSION}`;
+const SHELL = [
+  '/',
+  '/app.css',
+  '/manifest.webmanifest',
+  '/icons/icon.svg',
+  '/icons/icon-192.png',
+  '/icons/icon-512.png',
+  '/js/app.js',
+  '/js/api.js',
+  '/js/i18n.js',
+  '/js/store.js',
+  '/js/time.js',
+  '/js/ui.js',
+  '/js/screens/signin.js',
+  '/js/screens/today.js',
+  '/js/screens/participant.js',
+  '/js/screens/session.js',
+  '/js/screens/notes.js',
+  '/js/screens/note.js',
+  '/js/screens/schedule.js',
+  '/js/screens/more.js',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    // The server sends every file with an ETag and no-cache, so what the
+    // page has just loaded is revalidated (a 304), not downloaded again.
+    await cache.addAll(SHELL);
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  const url = new URL(req.url);
+  if (req.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/docs') || url.pathname === '/health') return;
+  const key = req.mode === 'navigate' ? '/' : url.pathname === '/index.html' ? '/' : url.pathname;
+  if (!SHELL.includes(key)) return;
+  event.respondWith((async () => {
+    const hit = await caches.match(key, { cacheName: CACHE });
+    return hit || fetch(req);
+  })());
+});

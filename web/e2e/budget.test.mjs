@@ -1,0 +1,80 @@
+// What the phone downloads: the compressed size budget, the service
+// worker's list and version, and the load time on an emulated slow 4G.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { BASE, WEB, launch, phone } from './lib.mjs';
+
+const APP = join(WEB, 'app');
+const files = (dir) => readdirSync(dir).flatMap((f) => {
+  const p = join(dir, f);
+  return statSync(p).isDirectory() ? files(p) : [p];
+});
+const all = files(APP).map((p) => relative(APP, p).split('\\').join('/')).sort();
+
+test('the whole app is under 150 KB compressed', () => {
+  let raw = 0;
+  let gz = 0;
+  for (const f of all) {
+    const bytes = readFileSync(join(APP, f));
+    raw += bytes.length;
+    gz += gzipSync(bytes, { level: 6 }).length;
+  }
+  console.log(`app size: ${all.length} files, ${(raw / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzip (budget 150 KB)`);
+  assert.ok(gz < 150 * 1024, `${gz} bytes gzip`);
+});
+
+test('the service worker caches every file of the app and its version matches their content', () => {
+  const sw = readFileSync(join(APP, 'sw.js'), 'utf8');
+  const shell = JSON.parse(sw.match(/const SHELL = (\[[\s\S]*?\]);/)[1].replace(/'/g, '"').replace(/,\s*\]/, ']'));
+  const expected = all.filter((f) => f !== 'sw.js').map((f) => (f === 'index.html' ? '/' : `/${f}`)).sort();
+  assert.deepEqual([...shell].sort(), expected, 'SHELL in sw.js lists exactly the files of web/app');
+  const h = createHash('sha256');
+  for (const f of all.filter((x) => x !== 'sw.js')) {
+    h.update(Buffer.concat([Buffer.from(f), Buffer.from([0]), readFileSync(join(APP, f)), Buffer.from([0])]));
+  }
+  const version = sw.match(/const VERSION = '([0-9a-f]+)';/)[1];
+  assert.equal(version, h.digest('hex').slice(0, 12), 'sw.js VERSION is stale: run python3 web/tools/stamp-sw.py');
+});
+
+test('the sign-in screen is usable quickly on an emulated slow 4G phone', async () => {
+  const browser = await launch();
+  try {
+    const { context, page, foreign } = await phone(browser);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    // Lighthouse's "slow 4G": 150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up; and a 4x slower CPU.
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8,
+    });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    let bytes = 0;
+    cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+    const start = Date.now();
+    await page.goto(`${BASE}/`);
+    await page.getByLabel('Email').waitFor();
+    const usable = Date.now() - start;
+    const bytesUsable = bytes; // the page's own requests, headers included
+    const nav = await page.evaluate(() => JSON.parse(JSON.stringify(performance.getEntriesByType('navigation')[0])));
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    // Wait for the service worker's own download, then count only the next load.
+    await page.waitForLoadState('networkidle');
+    const start2 = Date.now();
+    await page.reload();
+    await page.getByLabel('Email').waitFor();
+    const repeat = Date.now() - start2;
+    console.log(`slow 4G (150 ms RTT, 1.6 Mbit/s, CPU 4x slower): sign-in usable after ${usable} ms on the first visit `
+      + `(load event ${Math.round(nav.loadEventEnd)} ms, ${(bytesUsable / 1024).toFixed(1)} KB over the wire), `
+      + `${repeat} ms on a repeat visit from the service worker`);
+    assert.ok(usable < 5000, `first visit took ${usable} ms`);
+    assert.ok(repeat < usable, 'a repeat visit is faster than the first');
+    assert.deepEqual(foreign, []);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,320 @@
+// The web client in headless Chromium at a phone's size, against the real
+// server: screening, postponement, consent, sessions, notes offline, the
+// coordinator's schedule, axe-core on every screen, and screenshots.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BASE, PASSWORD, DEMO_PASSWORD, Api, admin, seed, launch, phone, signIn, check, poll, axeResults,
+} from './lib.mjs';
+
+let browser;
+const contexts = [];
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  const serious = axeResults.flatMap((r) => r.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${r.screen}: ${v.id}`));
+  const minor = axeResults.reduce((n, r) => n + r.violations.length, 0) - serious.length;
+  console.log(`axe-core: ${axeResults.length} screens checked, ${serious.length} serious or critical violations, ${minor} minor or moderate`);
+  await browser?.close();
+});
+
+/** A phone, closed after the test; asserts no foreign host and no page error. */
+async function openPhone(t, opts) {
+  const p = await phone(browser, opts);
+  contexts.push(p.context);
+  t.after(async () => {
+    await p.context.close();
+    assert.deepEqual(p.foreign, [], 'requests to hosts other than the server');
+    assert.deepEqual(p.errors, [], 'page errors or CSP violations');
+  });
+  return p;
+}
+
+async function screen(page, name) {
+  const { serious, small } = await check(page, name);
+  assert.deepEqual(serious, [], `axe-core: serious or critical violations on ${name}`);
+  assert.deepEqual(small, [], `touch targets smaller than 44x44 px on ${name}`);
+}
+
+const osloTime = (iso) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Oslo', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+
+test('the demo fieldworker signs in and sees today\'s interview; tokens refresh; sign out everywhere', async (t) => {
+  assert.ok(DEMO_PASSWORD, 'FIELDNOTES_DEMO_PASSWORD is set by .ci/e2e');
+  const ola = await Api.login('demo-fieldworker@example.org', DEMO_PASSWORD);
+  const mine = await ola.get('/me/interviews');
+  const today = mine.items.find((i) => i.pseudonym === 'Heron');
+  assert.ok(today, 'the demo has an interview today for the fieldworker');
+
+  const { page } = await openPhone(t);
+  await page.goto(`${BASE}/`);
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  await screen(page, 'signin');
+  await signIn(page, 'demo-fieldworker@example.org', DEMO_PASSWORD);
+  const card = page.getByRole('link', { name: /Heron/ });
+  await card.waitFor();
+  const text = await card.innerText();
+  assert.match(text, new RegExp(osloTime(today.scheduled_at)), 'the time is shown in the site\'s time zone');
+  assert.match(text, /Oslo HAT clinic · Room 2/);
+  assert.match(text, /Scheduled/);
+  await screen(page, 'today-fieldworker');
+
+  // An expired or broken access token is refreshed once with the stored
+  // refresh token, which rotates.
+  const before = await page.evaluate(() => JSON.parse(localStorage.getItem('fieldnotes.tokens')));
+  await page.evaluate(() => {
+    const tk = JSON.parse(localStorage.getItem('fieldnotes.tokens'));
+    localStorage.setItem('fieldnotes.tokens', JSON.stringify({ ...tk, access: 'not-a-valid-token' }));
+    localStorage.removeItem('fieldnotes.cache.me');
+  });
+  await page.reload();
+  await page.getByRole('link', { name: /Heron/ }).waitFor();
+  const after = await page.evaluate(() => JSON.parse(localStorage.getItem('fieldnotes.tokens')));
+  assert.notEqual(after.refresh, before.refresh, 'the refresh token rotated');
+  assert.notEqual(after.access, 'not-a-valid-token');
+
+  // When the refresh token is refused too, the app goes to sign-in.
+  await page.evaluate(() => localStorage.setItem('fieldnotes.tokens', JSON.stringify({ access: 'bad', refresh: 'bad' })));
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem('fieldnotes.tokens')), null);
+  await signIn(page, 'demo-fieldworker@example.org', DEMO_PASSWORD);
+
+  await page.getByRole('link', { name: 'More', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'More' }).waitFor();
+  assert.match(await page.locator('main').innerText(), /Ola Dahl[\s\S]*Fieldworker/);
+  await screen(page, 'more');
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem('fieldnotes.tokens')), null);
+  const res = await fetch(`${BASE}/api/v1/auth/refresh`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: after.refresh }),
+  });
+  assert.equal(res.status, 401, 'every sign-in of the user is revoked');
+});
+
+test('a coordinator sees who is due on Today', async (t) => {
+  const { page } = await openPhone(t);
+  await signIn(page, 'demo-coordinator@example.org', DEMO_PASSWORD);
+  const due = page.getByRole('region', { name: /Due soon/ });
+  await due.getByRole('link', { name: /Osprey/ }).waitFor();
+  assert.match(await due.getByRole('link', { name: /Osprey/ }).innerText(), /Closing soon/);
+  assert.match(await due.getByRole('link', { name: /Willow/ }).innerText(), /Overdue/);
+  await screen(page, 'today-coordinator');
+});
+
+const sedation = (page, level) => page.locator(`input[name="item-sedation"][value="${level}"]`).check();
+
+test('a participant screened as not ready is postponed in two taps, with the reasons in Norwegian', async (t) => {
+  const s = await seed('notready');
+  const { page } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  await page.getByRole('button', { name: 'Norsk' }).click();
+  await page.getByRole('heading', { level: 1, name: /^I dag/ }).waitFor();
+  await page.getByRole('link', { name: new RegExp(s.participant.pseudonym) }).click();
+  await page.getByRole('heading', { name: 'Screening', exact: true }).waitFor();
+  await screen(page, 'screening-poss');
+  await sedation(page, '3');
+  await page.getByRole('button', { name: /^Lagre og gå videre \(1 av 2\)/ }).click();
+  const verdict = page.locator('#verdict');
+  await assert.doesNotReject(verdict.getByText('UTSETT', { exact: true }).waitFor());
+  assert.match(await verdict.innerText(), /ofte døsig \(3\)/, 'the reason is given in Norwegian');
+  await screen(page, 'verdict-postpone-nb');
+  await page.getByRole('button', { name: 'Utsett', exact: true }).click();
+  assert.equal(await page.getByLabel('Grunn').inputValue(), 'participant_not_ready');
+  await screen(page, 'postpone-form-nb');
+  await page.getByRole('button', { name: 'Bekreft utsettelsen' }).click();
+  await page.getByText('Utsatt. Alle som berøres får e-post.').waitFor();
+
+  const history = await s.api.get(`/interviews/${s.interview.id}/postponements`);
+  assert.equal(history.items.length, 1);
+  assert.equal(history.items[0].reason, 'participant_not_ready');
+  assert.equal(history.items[0].new_scheduled_at ?? null, null, 'to be agreed');
+  assert.ok(history.items[0].readiness_reasons.includes('poss_drowsy'), JSON.stringify(history.items[0]));
+  assert.equal((await s.api.get(`/interviews/${s.interview.id}`)).status, 'postponed');
+});
+
+test('a participant screened as ready gives consent, and a session is started and ended', async (t) => {
+  const s = await seed('ready');
+  const { page } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  await page.getByRole('link', { name: new RegExp(s.participant.pseudonym) }).click();
+  await sedation(page, '1');
+  await page.getByRole('button', { name: /Save and go on \(1 of 2\)/ }).click();
+  await page.getByRole('heading', { name: /Capacity to consent/ }).waitFor();
+  const items = await page.locator('fieldset.choices input[value="2"]').all();
+  assert.equal(items.length, 10, 'ten comprehension questions');
+  for (const i of items) await i.check();
+  await screen(page, 'screening-capacity');
+  await page.getByRole('button', { name: 'Save and see the verdict' }).click();
+  const verdict = page.locator('#verdict');
+  await verdict.getByText('READY', { exact: true }).waitFor();
+  assert.match(await verdict.innerText(), /for consent[\s\S]*Valid until \d\d:\d\d/);
+  await screen(page, 'verdict-ready-consent');
+  await page.getByRole('button', { name: 'Record consent' }).click();
+  await page.getByText('Consent recorded (Written, form 1.0).').first().waitFor();
+  await verdict.getByText('for an interview session').waitFor();
+  await screen(page, 'verdict-ready-session');
+  await page.getByRole('button', { name: 'Start session' }).click();
+  const timer = page.getByRole('timer');
+  await timer.waitFor();
+  const first = await timer.innerText();
+  await poll(async () => (await timer.innerText()) !== first, { timeout: 4000 });
+  await screen(page, 'session-running');
+  await page.getByLabel('Note about the session').fill('Tired after intake; we stopped after the treatment questions.');
+  await page.getByLabel('Audio recorded').check();
+  await page.getByLabel('Recording label').fill('REC_0042');
+  await page.getByRole('button', { name: 'End session' }).click();
+  await page.getByRole('button', { name: 'Complete the interview' }).waitFor();
+  await screen(page, 'session-ended');
+  await page.getByRole('button', { name: 'Complete the interview' }).click();
+  await page.getByText('The interview is completed.').waitFor();
+  await screen(page, 'interview-completed');
+
+  const iv = await s.api.get(`/interviews/${s.interview.id}`);
+  assert.equal(iv.status, 'completed');
+  assert.equal(iv.sessions.length, 1);
+  assert.equal(iv.sessions[0].recorded, true);
+  assert.equal(iv.sessions[0].recording_label, 'REC_0042');
+  assert.match(iv.sessions[0].note, /treatment questions/);
+  const consents = await s.api.get(`/participants/${s.participant.id}/consents`);
+  assert.equal(consents.items.length, 1);
+  assert.equal(consents.items[0].method, 'written');
+});
+
+test('notes written offline are kept on the phone, survive a reload, and sync once when online', async (t) => {
+  const s = await seed('offline', { interview: false });
+  const { page, context } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  await page.getByRole('link', { name: 'Notes', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Notes' }).waitFor();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await screen(page, 'notes-empty');
+
+  await context.setOffline(true);
+  await page.getByText('Offline', { exact: true }).waitFor();
+  const bodies = ['juggler', 'singing', 'drizzle'].map((w) => `Offline note about a ${w}, ${s.participant.pseudonym}; waiting room quiet`);
+  for (const [i, body] of bodies.entries()) {
+    await page.getByRole('link', { name: 'Write a note', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'New note' }).waitFor();
+    await page.getByLabel('What did you observe?').fill(body);
+    if (i === 0) {
+      await page.getByLabel(s.participant.pseudonym).check();
+      await page.getByLabel('Where').selectOption('outside');
+      await screen(page, 'note-new-offline');
+    }
+    await page.getByRole('button', { name: 'Save note' }).click();
+    await page.getByText('Note saved on this phone. It is sent when the network is back.').waitFor();
+    await page.getByRole('link', { name: `${i + 1} waiting to sync` }).waitFor();
+  }
+  await screen(page, 'notes-queued-offline');
+
+  const reload = await page.reload();
+  assert.ok(reload.fromServiceWorker(), 'the app opened from the service worker');
+  await page.getByRole('heading', { level: 2, name: '3 waiting to sync' }).waitFor();
+  for (const body of bodies) await page.getByText(body).waitFor();
+  assert.equal((await s.api.get(`/notes?author_id=${s.user.id}`)).items.length, 0, 'nothing reached the server while offline');
+
+  await context.setOffline(false);
+  const notes = await poll(async () => {
+    const page = await s.api.get(`/notes?author_id=${s.user.id}`);
+    return page.items.length >= 3 && page.items;
+  });
+  await page.getByRole('link', { name: /waiting to sync/ }).waitFor({ state: 'hidden' });
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Notes' }).waitFor();
+  await page.getByText(bodies[2]).waitFor();
+  const stored = (await s.api.get(`/notes?author_id=${s.user.id}`)).items;
+  assert.equal(stored.length, 3, 'exactly three notes exist');
+  assert.deepEqual(stored.map((n) => n.body).sort(), [...bodies].sort());
+  const first = stored.find((n) => n.body === bodies[0]);
+  assert.deepEqual(first.participant_ids, [s.participant.id]);
+  assert.equal(first.location, 'outside');
+  assert.equal(notes.length, 3);
+  await screen(page, 'notes-synced');
+
+  await page.getByLabel('Search my notes').fill('jugg');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.getByRole('heading', { level: 2, name: /Notes matching/ }).waitFor();
+  await page.getByText(bodies[0]).waitFor();
+  assert.equal(await page.locator('main ul.cards > li').count(), 1, 'only the note with the word matches');
+  await screen(page, 'notes-search');
+});
+
+test('an edit that lost the race shows both versions and can be merged', async (t) => {
+  const s = await seed('conflict', { interview: false });
+  const id = crypto.randomUUID();
+  await s.api.post('/notes', {
+    id, site_id: s.site.id, observed_at: new Date(Date.now() - 600e3).toISOString(), location: 'waiting_room',
+    body: 'First draft from the waiting room.',
+  });
+  const { page } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  await page.goto(`${BASE}/#/notes/${id}`);
+  await page.getByRole('heading', { level: 1, name: 'Edit note' }).waitFor();
+  await page.getByLabel('What did you observe?').fill('Mine: two patients talked about the rules.');
+  await s.api.call('PATCH', `/notes/${id}`, { body: 'Theirs: a nurse explained the new rules.' }, { 'if-match': '"1"' });
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Someone else changed this note' }).waitFor();
+  await page.getByText('Mine: two patients talked about the rules.').waitFor();
+  await page.getByText('Theirs: a nurse explained the new rules.').waitFor();
+  await screen(page, 'note-conflict');
+  await page.getByRole('button', { name: 'Merge' }).click();
+  const merged = page.getByLabel('Merged text');
+  assert.match(await merged.inputValue(), /Theirs[\s\S]*Mine/);
+  await merged.fill('Theirs: a nurse explained the new rules. Mine: two patients talked about the rules.');
+  await page.getByRole('button', { name: 'Save merged note' }).click();
+  await page.getByText('Note saved.').waitFor();
+  const note = await s.api.get(`/notes/${id}`);
+  assert.equal(note.version, 3);
+  assert.equal(note.body, 'Theirs: a nurse explained the new rules. Mine: two patients talked about the rules.');
+});
+
+test('a coordinator sees the week, an interview\'s postponement history, and reschedules it', async (t) => {
+  const s = await seed('schedule', { interview: false });
+  const a = await admin();
+  const oslo = (d) => Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Oslo', year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(d).map((p) => [p.type, p.value]));
+  const d = oslo(new Date());
+  const day = `${d.year}-${d.month}-${d.day}`;
+  // Wall-clock times of today in Oslo, as UTC: 00:10, 00:20, 00:30 and 00:40.
+  const offsetMin = (() => {
+    const probe = new Date(`${day}T12:00:00Z`);
+    const h = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Oslo', hour: '2-digit', hourCycle: 'h23' }).format(probe));
+    return (h - 12) * 60;
+  })();
+  const local = (mm) => new Date(Date.parse(`${day}T00:${mm}:00Z`) - offsetMin * 60e3).toISOString().replace('.000Z', 'Z');
+  const iv = await a.post('/interviews', {
+    participant_id: s.participant.id, wave: 1, scheduled_at: local('10'), duration_minutes: 5,
+    interviewer_ids: [s.user.id], location: 'Room 3', allow_outside_opening_hours: true,
+  });
+  await a.post(`/interviews/${iv.id}/postponements`, { reason: 'participant_absent', new_scheduled_at: local('20'), allow_outside_opening_hours: true });
+  await a.post(`/interviews/${iv.id}/postponements`, { reason: 'interviewer_unavailable', new_scheduled_at: local('30'), allow_outside_opening_hours: true });
+
+  const { page } = await openPhone(t);
+  await signIn(page, process.env.FIELDNOTES_E2E_ADMIN_EMAIL || 'admin@example.org', process.env.FIELDNOTES_E2E_ADMIN_PASSWORD || 'e2e-admin-password');
+  await page.getByRole('link', { name: 'Schedule', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Schedule' }).waitFor();
+  await page.getByLabel('Site').selectOption(s.site.id);
+  const card = page.locator('li.card', { hasText: s.participant.pseudonym });
+  await card.waitFor();
+  assert.match(await card.innerText(), /00:30–00:35/);
+  await card.getByRole('button', { name: 'History (2)' }).click();
+  const history = card.locator('ol.history > li');
+  await history.nth(1).waitFor();
+  assert.equal(await history.count(), 2);
+  assert.match(await history.nth(0).innerText(), /Participant absent[\s\S]*00:10 → .*00:20/);
+  assert.match(await history.nth(1).innerText(), /Interviewer unavailable[\s\S]*00:20 → .*00:30/);
+  await screen(page, 'schedule-history');
+
+  await card.getByRole('button', { name: 'Reschedule or postpone' }).click();
+  await card.getByLabel(/Date and time/).fill(`${day}T00:40`);
+  await card.getByLabel('Allow a time outside opening hours').check();
+  await screen(page, 'schedule-reschedule');
+  await card.getByRole('button', { name: 'Confirm postponement' }).click();
+  await page.locator('li.card', { hasText: s.participant.pseudonym }).getByRole('button', { name: 'History (3)' }).waitFor();
+  const after = await a.get(`/interviews/${iv.id}`);
+  assert.equal(after.scheduled_at, local('40'));
+  assert.equal(after.postponements.length, 3);
+  assert.equal(after.postponements[2].reason, 'clinic_circumstances');
+});

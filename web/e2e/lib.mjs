@@ -1,0 +1,170 @@
+// Shared helpers of the end-to-end tests: the server's HTTP API for seeding
+// and checking, Debian's Chromium at a phone's size, axe-core and screenshots.
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+export const BASE = process.env.FIELDNOTES_E2E_URL || 'http://127.0.0.1:8080';
+export const ADMIN = {
+  email: process.env.FIELDNOTES_E2E_ADMIN_EMAIL || 'admin@example.org',
+  password: process.env.FIELDNOTES_E2E_ADMIN_PASSWORD || 'e2e-admin-password',
+};
+export const DEMO_PASSWORD = process.env.FIELDNOTES_DEMO_PASSWORD || '';
+export const PASSWORD = 'e2e-fieldworker-pw';
+const here = dirname(fileURLToPath(import.meta.url));
+export const WEB = join(here, '..');
+export const ARTIFACTS = process.env.FIELDNOTES_E2E_ARTIFACTS || join(WEB, 'test-artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** A small API client, signed in as one user. */
+export class Api {
+  constructor(token) {
+    this.token = token;
+  }
+  static async login(email, password) {
+    const res = await fetch(`${BASE}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+    });
+    if (!res.ok) throw new Error(`login ${email}: ${res.status} ${await res.text()}`);
+    const body = await res.json();
+    const api = new Api(body.access_token);
+    api.refresh = body.refresh_token;
+    return api;
+  }
+  async call(method, path, body, headers = {}) {
+    const res = await fetch(`${BASE}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!res.ok) {
+      const err = new Error(`${method} ${path}: ${res.status} ${text}`);
+      err.status = res.status;
+      err.body = data;
+      throw err;
+    }
+    return data;
+  }
+  get(path) { return this.call('GET', path); }
+  post(path, body) { return this.call('POST', path, body ?? {}); }
+}
+
+let adminApi;
+export async function admin() {
+  adminApi ||= await Api.login(ADMIN.email, ADMIN.password);
+  return adminApi;
+}
+
+const isoDay = (d) => d.toISOString().slice(0, 10);
+let counter = 0;
+
+/**
+ * A site, a fieldworker at it, a participant 5 weeks into treatment and an
+ * interview of that fieldworker starting now. Everything is named with `tag`.
+ */
+export async function seed(tag, { interview = true } = {}) {
+  const a = await admin();
+  const n = `${tag}-${Date.now().toString(36)}-${++counter}`;
+  const site = await a.post('/sites', {
+    name: `Clinic ${n}`, timezone: 'Europe/Oslo',
+    opening_hours: [{ start: '08:00', end: '12:00' }, { start: '14:00', end: '17:00' }],
+  });
+  const email = `fw-${n}@example.org`;
+  const user = await a.post('/users', {
+    email, display_name: `Fieldworker ${n}`, role: 'fieldworker', password: PASSWORD, site_ids: [site.id],
+  });
+  const participant = await a.post('/participants', {
+    pseudonym: `Lark-${n}`, site_id: site.id, treatment_started_on: isoDay(new Date(Date.now() - 35 * 864e5)),
+  });
+  let iv = null;
+  if (interview) {
+    const at = new Date(Math.floor(Date.now() / 60000) * 60000);
+    iv = await a.post('/interviews', {
+      participant_id: participant.id, wave: 1, scheduled_at: at.toISOString(), duration_minutes: 45,
+      interviewer_ids: [user.id], location: 'Room 2', allow_outside_opening_hours: true,
+    });
+  }
+  return { site, user, email, participant, interview: iv, api: await Api.login(email, PASSWORD) };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A phone-sized context that records every request leaving it. */
+export async function phone(browser, { locale = 'en-GB' } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true,
+    locale, timezoneId: 'Europe/Oslo',
+  });
+  const foreign = [];
+  const errors = [];
+  context.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== BASE) foreign.push(r.url());
+  });
+  context.on('weberror', (e) => errors.push(String(e.error())));
+  context.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) errors.push(m.text());
+  });
+  context.setDefaultTimeout(10000);
+  const page = await context.newPage();
+  return { context, page, foreign, errors };
+}
+
+/** Signs in through the form and waits for Today. */
+export async function signIn(page, email, password) {
+  await page.goto(`${BASE}/`);
+  await page.getByLabel(/^(Email|E-post)$/).fill(email);
+  await page.getByLabel(/^(Password|Passord)$/).fill(password);
+  await page.getByRole('button', { name: /^(Sign in|Logg inn)$/ }).click();
+  await page.getByRole('heading', { level: 1, name: /^(Today|I dag)/ }).waitFor();
+}
+
+export const axeResults = [];
+let shot = 0;
+
+/** axe-core on the current screen, and its screenshot at 390x844. */
+export async function check(page, name) {
+  await page.waitForLoadState('networkidle').catch(() => {});
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+  });
+  const small = await page.evaluate(() => {
+    // Everything a thumb presses: at least 44x44 CSS pixels. Radios and
+    // checkboxes are pressed through their labels.
+    const sel = 'a[href], button, select, textarea, input:not([type=radio]):not([type=checkbox]):not([type=hidden]), summary, .choice label, .check label';
+    return [...document.querySelectorAll(sel)]
+      .filter((el) => el.getClientRects().length && !el.closest('[hidden]') && !el.classList.contains('skip'))
+      .map((el) => ({ el, r: el.getBoundingClientRect() }))
+      .filter(({ r }) => r.width < 44 || r.height < 44)
+      .map(({ el, r }) => `${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+  });
+  const file = `${String(++shot).padStart(2, '0')}-${name}.png`;
+  await page.screenshot({ path: join(ARTIFACTS, file), fullPage: false });
+  axeResults.push({ screen: name, violations, small });
+  writeFileSync(join(ARTIFACTS, 'axe.json'), JSON.stringify(axeResults, null, 2));
+  return { serious: violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), small };
+}
+
+export async function poll(fn, { timeout = 10000, interval = 200 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
