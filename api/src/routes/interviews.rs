@@ -1509,3 +1509,150 @@ pub async fn patch_waves(
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(WaveSettings { waves }))
 }
+
+/// Changes to an interview's details; absent fields stay as they are. A new
+/// time is a postponement (`POST .../postponements`), so its history is kept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InterviewPatch {
+    #[schema(minimum = 5, maximum = 480)]
+    pub duration_minutes: Option<i32>,
+    #[schema(min_items = 1, max_items = 5)]
+    pub interviewer_ids: Option<Vec<Uuid>>,
+    #[schema(max_length = 200)]
+    pub location: Option<String>,
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub allow_outside_opening_hours: bool,
+}
+
+/// Change an open interview's length, interviewers, place or note
+/// (coordinator), with the same checks as booking it.
+#[utoipa::path(
+    tag = "interviews",
+    params(("id" = Uuid, Path, description = "Interview id")),
+    request_body = InterviewPatch,
+    responses(
+        (status = 200, description = "Changed", body = InterviewOut),
+        (status = 409, description = "Interviewer busy, or the interview is closed", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/interviews/{id}")]
+pub async fn patch_interview(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+    body: Json<InterviewPatch>,
+) -> ApiResult<HttpResponse> {
+    p.require_scope(Scope::ScheduleWrite)?;
+    let m = visible_interview(&state.db, &p, *id).await?;
+    p.require_coordinator()?;
+    let body = body.0;
+    let mut errors = Vec::new();
+    if body
+        .duration_minutes
+        .is_some_and(|d| !(5..=480).contains(&d))
+    {
+        errors.push(FieldError::new(
+            "/duration_minutes",
+            "must be 5 to 480 minutes",
+        ));
+    }
+    text(&mut errors, "/location", body.location.as_deref(), 0, 200);
+    text(&mut errors, "/note", body.note.as_deref(), 0, 2000);
+    let users = match &body.interviewer_ids {
+        Some(ids) => {
+            if ids.is_empty() || ids.len() > 5 {
+                errors.push(FieldError::new(
+                    "/interviewer_ids",
+                    "name 1 to 5 interviewers",
+                ));
+            }
+            Some(check_interviewers(&state, ids, m.site_id, &mut errors).await?)
+        }
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if !matches!(m.status.as_str(), "scheduled" | "postponed" | "in_progress") {
+        return Err(ApiError::conflict(
+            "interview_closed",
+            format!("This interview is {}; reopen it first.", m.status),
+        ));
+    }
+    let site = site_of(&state.db, m.site_id).await?;
+    let duration = body.duration_minutes.unwrap_or(m.duration_minutes);
+    if m.status == "scheduled"
+        && body.duration_minutes.is_some()
+        && !body.allow_outside_opening_hours
+        && !within_hours(&site, m.scheduled_at, duration)
+    {
+        return Err(opening_hours_error("/duration_minutes", &site));
+    }
+    let participant = entity::participant::Entity::find_by_id(m.participant_id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))?;
+    let ends_at = m.scheduled_at + Duration::minutes(duration.into());
+    let txn = state.db.begin().await?;
+    let people = match &users {
+        Some(u) => u.clone(),
+        None => interviewer_ids(&txn, m.id).await?,
+    };
+    if m.status != "postponed" {
+        svc::lock_interviewers(&txn, &people).await?;
+        if let Some((other, user)) =
+            svc::clash(&txn, &people, m.scheduled_at, ends_at, Some(m.id)).await?
+        {
+            return Err(busy_error(&other, user));
+        }
+    }
+    let mut am: entity::interview::ActiveModel = m.clone().into();
+    am.duration_minutes = Set(duration);
+    am.ends_at = Set(ends_at);
+    if body.location.is_some() {
+        am.location = Set(clean(body.location));
+    }
+    if body.note.is_some() {
+        am.note = Set(clean(body.note));
+    }
+    am.sequence = Set(m.sequence + 1);
+    am.updated_at = Set(Utc::now());
+    let updated = am.update(&txn).await?;
+    if let Some(u) = &users {
+        entity::interview_interviewer::Entity::delete_many()
+            .filter(entity::interview_interviewer::Column::InterviewId.eq(m.id))
+            .exec(&txn)
+            .await?;
+        entity::interview_interviewer::Entity::insert_many(u.iter().map(|user| {
+            entity::interview_interviewer::ActiveModel {
+                interview_id: Set(m.id),
+                user_id: Set(*user),
+            }
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    // Reminders carry the sequence: the next pass queues them for the new details.
+    svc::drop_pending_reminders(&txn, m.id).await?;
+    let ctx = MailContext {
+        interview: &updated,
+        pseudonym: &participant.pseudonym,
+        site: &site,
+        public_url: &state.settings.public_url,
+    };
+    svc::notify(&txn, &ctx, Change::Changed, p.user_id, None).await?;
+    audit::record(
+        &txn,
+        &Actor::new(&p, &meta),
+        Entry::new("interview.update", "interview", m.id).site(Some(m.site_id)),
+    )
+    .await?;
+    txn.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(HttpResponse::Ok().json(one(&state.db, updated).await?))
+}

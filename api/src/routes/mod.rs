@@ -74,6 +74,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(interviews::list_interviews)
         .service(interviews::my_interviews)
         .service(interviews::get_interview)
+        .service(interviews::patch_interview)
         .service(interviews::list_postponements)
         .service(interviews::postpone)
         .service(interviews::cancel_interview)

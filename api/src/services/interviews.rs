@@ -106,6 +106,7 @@ pub enum Change {
     NewTime,
     Cancelled,
     Reopened,
+    Changed,
 }
 
 /// Someone to tell, with the site's time zone for the times in the mail.
@@ -181,6 +182,13 @@ pub async fn notify(
         Change::Cancelled => (
             format!("Interview cancelled: {}", ctx.pseudonym),
             format!("The interview with {} (wave {}) planned for {when} is cancelled.", ctx.pseudonym, i.wave),
+        ),
+        Change::Changed => (
+            format!("Interview changed: {} on {when}", ctx.pseudonym),
+            format!(
+                "The interview with {} (wave {}) on {when} ({}) has new details: {} minutes.",
+                ctx.pseudonym, i.wave, ctx.site.timezone, i.duration_minutes
+            ),
         ),
         Change::Reopened => (
             format!("Interview reopened: {}", ctx.pseudonym),

@@ -857,3 +857,63 @@ db_test!(the_fieldwork_report_adds_up, |app: TestApp| async move {
         (json!(0), json!(0))
     );
 });
+
+db_test!(
+    details_change_with_the_same_checks,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (fw1, fw1_t) = app.user("fw1@example.org", "fieldworker", &[a]).await;
+        let (fw2, _) = app.user("fw2@example.org", "fieldworker", &[a]).await;
+        let (fw_b, _) = app.user("fwb@example.org", "fieldworker", &[b]).await;
+        let p1 = participant(&app, &co, a, "P21", 30).await;
+        let p2 = participant(&app, &co, a, "P22", 30).await;
+        let i1 = s(&book(&app, &co, &p1, oslo(2, 9, 0), &[fw1]).await.body["id"]);
+        assert_eq!(
+            book(&app, &co, &p2, oslo(2, 10, 0), &[fw2]).await.status,
+            201
+        );
+        let path = format!("/interviews/{i1}");
+        let r = app
+            .patch(&path, &co, json!({"interviewer_ids": [fw_b]}))
+            .await;
+        assert_eq!(r.errors_pointer(), "/interviewer_ids/0");
+        let r = app
+            .patch(
+                &path,
+                &co,
+                json!({"interviewer_ids": [fw1, fw2], "duration_minutes": 90}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (409, Some("interviewer_busy"))
+        );
+        let r = app
+            .patch(&path, &co, json!({"duration_minutes": 240}))
+            .await;
+        assert_eq!(r.errors_pointer(), "/duration_minutes");
+        assert_eq!(
+            app.patch(&path, &fw1_t, json!({"location": "x"}))
+                .await
+                .status,
+            403
+        );
+        let r = app
+            .patch(
+                &path,
+                &co,
+                json!({"interviewer_ids": [fw2], "location": "Room 9", "duration_minutes": 45}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["location"], "Room 9");
+        assert_eq!(r.body["sequence"], 1);
+        // 09:00-09:45 ends before fw2's 10:00 interview
+        assert_eq!(r.body["interviewer_ids"], json!([fw2]));
+        let mails = outbox(&app, &format!("interview:{i1}:1:")).await;
+        assert_eq!(mails.len(), 1);
+        assert!(mails[0].subject.contains("changed"));
+    }
+);
