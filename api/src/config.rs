@@ -198,6 +198,14 @@ impl Settings {
         if !self.jwt_secret.is_empty() {
             return Ok(());
         }
+        if !self.is_sqlite() {
+            // Instances behind one load balancer must sign with one key; a
+            // key generated per instance would reject every other's tokens.
+            return Err(err(
+                "FIELDNOTES_JWT_SECRET",
+                "must be set (32+ characters, the same on every instance) when the database is PostgreSQL",
+            ));
+        }
         let var = "FIELDNOTES_DATA_DIR";
         std::fs::create_dir_all(&self.data_dir).map_err(|e| {
             err(

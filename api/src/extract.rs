@@ -94,7 +94,62 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         });
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(json_error)
+    let parsed = serde_path_to_error::deserialize(de).map_err(json_error)?;
+    // A second look at the document, for dates no fieldwork can have (and
+    // whose arithmetic would overflow), wherever they are in it.
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let mut errors = Vec::new();
+        scan_dates(&value, &mut String::new(), &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+    }
+    Ok(parsed)
+}
+
+/// Years a date or time may have. Outside them the service does no fieldwork
+/// and its date arithmetic would overflow.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+const DATE_RANGE: &str = "must be a date between the years 1900 and 2200";
+
+/// The year of a string that is a whole date or RFC 3339 time, if it is one.
+fn date_year(s: &str) -> Option<i32> {
+    use chrono::Datelike;
+    let first = s.chars().next()?;
+    if !(10..=40).contains(&s.len()) || !(first.is_ascii_digit() || first == '+' || first == '-') {
+        return None;
+    }
+    s.parse::<chrono::DateTime<chrono::Utc>>()
+        .map(|t| t.year())
+        .or_else(|_| s.parse::<chrono::NaiveDate>().map(|d| d.year()))
+        .ok()
+}
+
+fn scan_dates(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<FieldError>) {
+    match v {
+        serde_json::Value::String(s) if date_year(s).is_some_and(|y| !YEARS.contains(&y)) => {
+            errors.push(FieldError::new(pointer.clone(), DATE_RANGE));
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{i}"));
+                scan_dates(item, pointer, errors);
+                pointer.truncate(len);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, item) in map {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                scan_dates(item, pointer, errors);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Deserializes an already-parsed body (e.g. after checking which keys it has).
@@ -182,11 +237,20 @@ impl<T> std::ops::Deref for Query<T> {
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let parsed = serde_path_to_error::deserialize(de).map_err(|e| {
         let pointer = segment_pointer(e.path());
         let (pointer, message) = refine_pointer(pointer, &e.inner().to_string());
         ApiError::Validation(vec![FieldError::new(pointer, message)])
-    })
+    })?;
+    let errors: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(_, v)| date_year(v).is_some_and(|y| !YEARS.contains(&y)))
+        .map(|(k, _)| FieldError::new(format!("/{k}"), DATE_RANGE))
+        .collect();
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 impl<T: DeserializeOwned> FromRequest for Query<T> {

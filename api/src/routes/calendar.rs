@@ -4,7 +4,9 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
 use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -53,7 +55,13 @@ pub async fn create_feed(
     meta: RequestMeta,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
+    if p.api_key_id.is_some() {
+        return Err(ApiError::Forbidden(
+            "A calendar feed is made by a signed-in person, not an API key: its URL would outlive the key.".into(),
+        ));
+    }
     let token = random_token();
+    let txn = state.db.begin().await?;
     let m = entity::calendar_feed::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(p.user_id),
@@ -61,14 +69,15 @@ pub async fn create_feed(
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
     }
-    .insert(&state.db)
+    .insert(&txn)
     .await?;
     audit::record(
-        &state.db,
+        &txn,
         &Actor::new(&p, &meta),
         Entry::new("calendar_feed.create", "calendar_feed", m.id),
     )
     .await?;
+    txn.commit().await?;
     Ok(HttpResponse::Created().json(NewFeedOut {
         id: m.id,
         url: format!(

@@ -291,7 +291,11 @@ pub async fn patch_code(
         } else {
             // Walk up from the new parent: meeting this code would make a cycle.
             let mut at = Some(new_parent);
+            let mut seen = std::collections::HashSet::new();
             while let Some(cur) = at {
+                if !seen.insert(cur) {
+                    break;
+                }
                 if cur == m.id {
                     errors.push(FieldError::new(
                         "/parent_id",

@@ -17,6 +17,7 @@ use crate::{
     auth::{Principal, RequestMeta, Role, Scope},
     domain::{
         hours::Window,
+        readiness::Outcome,
         schedule::{Wave, WindowState},
     },
     error::{ApiError, ApiResult, FieldError},
@@ -370,7 +371,15 @@ fn within_hours(site: &entity::site::Model, start: DateTime<Utc>, minutes: i32) 
     crate::domain::schedule::within_opening_hours(tz, &hours, start, minutes.into())
 }
 
-fn busy_error(other: &entity::interview::Model, user: Uuid) -> ApiError {
+fn busy_error(p: &Principal, other: &entity::interview::Model, user: Uuid) -> ApiError {
+    if !p.can_see_site(other.site_id) {
+        // Another site's schedule is not the caller's to see.
+        return ApiError::conflict(
+            "interviewer_busy",
+            "An interviewer is already booked at that time.",
+        )
+        .with("interviewer_id", serde_json::json!(user));
+    }
     ApiError::conflict(
         "interviewer_busy",
         format!(
@@ -476,6 +485,13 @@ pub async fn create_interview(
     let ends_at = scheduled_at + Duration::minutes(body.duration_minutes.into());
     let now = Utc::now();
     let txn = state.db.begin().await?;
+    let participant = screenings::lock_participant(&txn, participant.id).await?;
+    if participant.status == "withdrawn" {
+        return Err(ApiError::conflict(
+            "participant_withdrawn",
+            "This participant has withdrawn; no interview can be scheduled.",
+        ));
+    }
     svc::lock_interviewers(&txn, &users).await?;
     let open = entity::interview::Entity::find()
         .filter(entity::interview::Column::ParticipantId.eq(participant.id))
@@ -494,7 +510,7 @@ pub async fn create_interview(
         .with("interview_id", serde_json::json!(o.id)));
     }
     if let Some((other, user)) = svc::clash(&txn, &users, scheduled_at, ends_at, None).await? {
-        return Err(busy_error(&other, user));
+        return Err(busy_error(&p, &other, user));
     }
     let m = entity::interview::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -791,10 +807,17 @@ pub struct PostponementList {
 pub async fn list_postponements(
     state: web::Data<AppState>,
     p: Principal,
+    meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
     let m = visible_interview(&state.db, &p, *id).await?;
+    audit::record(
+        &state.db,
+        &Actor::new(&p, &meta),
+        Entry::new("interview.postponements", "interview", m.id).site(Some(m.site_id)),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(PostponementList {
         items: one(&state.db, m).await?.postponements,
     }))
@@ -846,6 +869,7 @@ async fn interviewer_ids(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<Vec<U
 #[allow(clippy::too_many_arguments)]
 async fn move_to(
     txn: &sea_orm::DatabaseTransaction,
+    p: &Principal,
     m: &entity::interview::Model,
     site: &entity::site::Model,
     new: Option<DateTime<Utc>>,
@@ -863,7 +887,7 @@ async fn move_to(
             let users = interviewer_ids(txn, m.id).await?;
             svc::lock_interviewers(txn, &users).await?;
             if let Some((other, user)) = svc::clash(txn, &users, t, ends, Some(m.id)).await? {
-                return Err(busy_error(&other, user));
+                return Err(busy_error(p, &other, user));
             }
             am.scheduled_at = Set(t);
             am.ends_at = Set(ends);
@@ -940,8 +964,10 @@ pub async fn postpone(
         .await?
         .ok_or(ApiError::NotFound("participant"))?;
     let txn = state.db.begin().await?;
+    lock_unchanged(&txn, &m).await?;
     let updated = move_to(
         &txn,
+        &p,
         &m,
         &site,
         body.new_scheduled_at,
@@ -1041,6 +1067,7 @@ pub async fn cancel_interview(
         .await?
         .ok_or(ApiError::NotFound("participant"))?;
     let txn = state.db.begin().await?;
+    lock_unchanged(&txn, &m).await?;
     let mut am: entity::interview::ActiveModel = m.clone().into();
     am.status = Set("cancelled".into());
     am.cancel_reason = Set(Some(body.reason.trim().to_string()));
@@ -1106,6 +1133,8 @@ pub async fn reopen_interview(
         .await?
         .ok_or(ApiError::NotFound("participant"))?;
     let txn = state.db.begin().await?;
+    screenings::lock_participant(&txn, m.participant_id).await?;
+    lock_unchanged(&txn, &m).await?;
     let other = entity::interview::Entity::find()
         .filter(entity::interview::Column::ParticipantId.eq(m.participant_id))
         .filter(entity::interview::Column::Wave.eq(m.wave))
@@ -1127,6 +1156,7 @@ pub async fn reopen_interview(
     };
     let mut updated = move_to(
         &txn,
+        &p,
         &m,
         &site,
         body.scheduled_at,
@@ -1159,6 +1189,27 @@ pub async fn reopen_interview(
     txn.commit().await?;
     state.outbox_wake.notify_one();
     Ok(HttpResponse::Ok().json(one(&state.db, updated).await?))
+}
+
+/// Re-reads the interview inside `txn`, locked until the commit on
+/// PostgreSQL (SQLite has one writer), and refuses when someone changed it
+/// since it was read: changes never silently overwrite each other.
+async fn lock_unchanged(
+    txn: &sea_orm::DatabaseTransaction,
+    m: &entity::interview::Model,
+) -> ApiResult<entity::interview::Model> {
+    let fresh = entity::interview::Entity::find_by_id(m.id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound("interview"))?;
+    if fresh.sequence != m.sequence || fresh.status != m.status {
+        return Err(ApiError::conflict(
+            "interview_changed",
+            "Someone changed this interview a moment ago. Reload it and try again.",
+        ));
+    }
+    Ok(fresh)
 }
 
 async fn open_session(
@@ -1232,18 +1283,30 @@ pub async fn start_session(
         )
         .with("postpone_reason", serde_json::json!("participant_not_ready")));
     }
-    let ready = screenings::require_ready(
-        &state,
-        &p,
-        &meta,
-        super::lang(&req),
-        &participant,
-        Purpose::Session,
-        "session.refused",
-    )
-    .await?;
     let now = Utc::now();
     let txn = state.db.begin().await?;
+    lock_unchanged(&txn, &m).await?;
+    let participant = screenings::lock_participant(&txn, participant.id).await?;
+    if participant.status != "active" {
+        return Err(ApiError::conflict(
+            "no_consent",
+            "The participant is no longer active in the study.",
+        ));
+    }
+    if open_session(&txn, m.id).await?.is_some() {
+        return Err(ApiError::conflict(
+            "session_open",
+            "A session of this interview is already running; end it first.",
+        ));
+    }
+    let ready =
+        screenings::readiness_in(&txn, super::lang(&req), &participant, Purpose::Session).await?;
+    if ready.outcome != Outcome::Ready {
+        drop(txn);
+        return Err(
+            screenings::refuse(&state, &p, &meta, "session.refused", &participant, &ready).await,
+        );
+    }
     let n = entity::interview_session::Entity::find()
         .filter(entity::interview_session::Column::InterviewId.eq(m.id))
         .count(&txn)
@@ -1397,6 +1460,7 @@ pub async fn complete_interview(
         ));
     }
     let txn = state.db.begin().await?;
+    lock_unchanged(&txn, &m).await?;
     let mut am: entity::interview::ActiveModel = m.clone().into();
     am.status = Set("completed".into());
     am.completed_at = Set(Some(Utc::now()));
@@ -1599,6 +1663,7 @@ pub async fn patch_interview(
         .ok_or(ApiError::NotFound("participant"))?;
     let ends_at = m.scheduled_at + Duration::minutes(duration.into());
     let txn = state.db.begin().await?;
+    lock_unchanged(&txn, &m).await?;
     let people = match &users {
         Some(u) => u.clone(),
         None => interviewer_ids(&txn, m.id).await?,
@@ -1608,7 +1673,7 @@ pub async fn patch_interview(
         if let Some((other, user)) =
             svc::clash(&txn, &people, m.scheduled_at, ends_at, Some(m.id)).await?
         {
-            return Err(busy_error(&other, user));
+            return Err(busy_error(&p, &other, user));
         }
     }
     let mut am: entity::interview::ActiveModel = m.clone().into();

@@ -75,6 +75,7 @@ pub async fn participants_due(
     q: Query<DueQuery>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
+    p.require_coordinator()?;
     let waves = svc::waves(&state.db).await?;
     let wave = waves
         .iter()

@@ -142,6 +142,23 @@ pub async fn create_screening(
     else {
         return Err(ApiError::field("/instrument_id", "no such instrument"));
     };
+    // New screenings use the newest version: an older one may have rules the
+    // study has since made stricter.
+    let newest = entity::instrument::Entity::find()
+        .filter(entity::instrument::Column::Key.eq(instrument.key.as_str()))
+        .order_by_desc(entity::instrument::Column::Version)
+        .one(&state.db)
+        .await?;
+    if let Some(n) = newest.filter(|n| n.id != instrument.id) {
+        return Err(ApiError::conflict(
+            "instrument_outdated",
+            format!(
+                "Version {} of {} replaced this one; screen with instrument {}.",
+                n.version, n.key, n.id
+            ),
+        )
+        .with("instrument_id", serde_json::json!(n.id)));
+    }
     let def = svc::definition(&instrument)?;
     for (item_key, level_key) in &body.responses {
         let ptr = format!(
@@ -174,6 +191,8 @@ pub async fn create_screening(
     }
     active(&participant)?;
     let txn = state.db.begin().await?;
+    let participant = lock_participant(&txn, participant.id).await?;
+    active(&participant)?;
     // Pairs with the exclusive lock taken when an unused version is edited.
     entity::instrument::Entity::find_by_id(instrument.id)
         .lock_shared()
@@ -434,29 +453,50 @@ pub fn not_ready(r: &ReadinessOut, what: &str) -> ApiError {
         )
 }
 
-/// Evaluates readiness for `purpose` and, when it is not READY, writes the
-/// refusal to the audit log and returns the `not_ready` problem.
-pub async fn require_ready(
-    state: &AppState,
-    p: &Principal,
-    meta: &RequestMeta,
+/// Locks the participant's row until the transaction ends (PostgreSQL; on
+/// SQLite the one writer already serialises), so a screening, consent,
+/// session start or withdrawal of the same participant cannot interleave.
+pub async fn lock_participant(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+) -> ApiResult<entity::participant::Model> {
+    entity::participant::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))
+}
+
+/// Readiness for `purpose` as of now, read inside the caller's transaction.
+pub async fn readiness_in(
+    txn: &sea_orm::DatabaseTransaction,
     lang: crate::domain::readiness::Lang,
     participant: &entity::participant::Model,
     purpose: Purpose,
-    action: &str,
 ) -> ApiResult<ReadinessOut> {
     let now = Utc::now();
-    let e = svc::evaluate(&state.db, participant.id, purpose, lang, now).await?;
-    let out = readiness_out(participant.id, purpose, e, now);
-    if out.outcome != Outcome::Ready {
-        audit_readiness(&state.db, p, meta, action, participant, &out).await?;
-        let what = match purpose {
-            Purpose::Consent => "consent",
-            Purpose::Session => "an interview session",
-        };
-        return Err(not_ready(&out, what));
+    let e = svc::evaluate(txn, participant.id, purpose, lang, now).await?;
+    Ok(readiness_out(participant.id, purpose, e, now))
+}
+
+/// Writes a refusal to the audit log (after the caller's transaction ended)
+/// and returns the `not_ready` problem.
+pub async fn refuse(
+    state: &AppState,
+    p: &Principal,
+    meta: &RequestMeta,
+    action: &str,
+    participant: &entity::participant::Model,
+    out: &ReadinessOut,
+) -> ApiError {
+    if let Err(e) = audit_readiness(&state.db, p, meta, action, participant, out).await {
+        return e;
     }
-    Ok(out)
+    let what = match out.purpose {
+        Purpose::Consent => "consent",
+        Purpose::Session => "an interview session",
+    };
+    not_ready(out, what)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -580,18 +620,14 @@ pub async fn create_consent(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    active(&participant)?;
-    let ready = require_ready(
-        &state,
-        &p,
-        &meta,
-        super::lang(&req),
-        &participant,
-        Purpose::Consent,
-        "consent.refused",
-    )
-    .await?;
     let txn = state.db.begin().await?;
+    let participant = lock_participant(&txn, participant.id).await?;
+    active(&participant)?;
+    let ready = readiness_in(&txn, super::lang(&req), &participant, Purpose::Consent).await?;
+    if ready.outcome != Outcome::Ready {
+        drop(txn);
+        return Err(refuse(&state, &p, &meta, "consent.refused", &participant, &ready).await);
+    }
     let m = entity::consent::ActiveModel {
         id: Set(Uuid::now_v7()),
         participant_id: Set(participant.id),
@@ -723,6 +759,7 @@ pub async fn withdraw_consent(
     }
     let now = Utc::now();
     let txn = state.db.begin().await?;
+    lock_participant(&txn, consent.participant_id).await?;
     let consent = entity::consent::Entity::find_by_id(consent.id)
         .lock_exclusive()
         .one(&txn)
@@ -758,6 +795,22 @@ pub async fn withdraw_consent(
         .filter(entity::participant::Column::Id.eq(consent.participant_id))
         .exec(&txn)
         .await?;
+    // Nothing more is planned with someone who withdrew: open interviews are
+    // cancelled (their reminders go, calendars show them cancelled).
+    let open = entity::interview::Entity::find()
+        .filter(entity::interview::Column::ParticipantId.eq(consent.participant_id))
+        .filter(entity::interview::Column::Status.is_in(crate::services::interviews::OPEN))
+        .all(&txn)
+        .await?;
+    for i in &open {
+        let mut am: entity::interview::ActiveModel = i.clone().into();
+        am.status = Set("cancelled".into());
+        am.cancel_reason = Set(Some("The participant withdrew consent.".into()));
+        am.sequence = Set(i.sequence + 1);
+        am.updated_at = Set(now);
+        am.update(&txn).await?;
+        crate::services::interviews::drop_pending_reminders(&txn, i.id).await?;
+    }
     let mut deleted = Deleted {
         screenings: 0,
         note_links: 0,
@@ -784,6 +837,7 @@ pub async fn withdraw_consent(
                 "data_decision": consent.data_decision,
                 "deleted_screenings": deleted.screenings,
                 "deleted_note_links": deleted.note_links,
+                "cancelled_interviews": open.iter().map(|i| i.id).collect::<Vec<_>>(),
             })),
     )
     .await?;

@@ -298,12 +298,29 @@ pub async fn validate(
         cids.extend(&n.code_ids);
     }
     let known = lookup(db, normalise(&sites), normalise(&pids), normalise(&cids)).await?;
+    // A retry of a note already stored is recognised before any check: what
+    // was valid when it was stored stays stored, whatever changed since.
+    let ids: Vec<Uuid> = notes.iter().flatten().map(|n| n.id).collect();
+    let stored: HashMap<Uuid, (Uuid, String)> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        entity::note::Entity::find()
+            .filter(entity::note::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, (m.author_id, m.create_hash)))
+            .collect()
+    };
     Ok(notes
         .into_iter()
         .enumerate()
         .map(|(i, n)| {
             let mut n = n?;
             n.observed_at = n.observed_at.trunc_subsecs(6);
+            if stored.get(&n.id) == Some(&(p.user_id, content_hash(&n))) {
+                return Ok(n);
+            }
             let mut errors = Vec::new();
             check_fields(
                 &mut errors,
@@ -461,7 +478,7 @@ async fn apply_in(txn: &DatabaseTransaction, batches: &[Batch]) -> ApiResult<Vec
     if valid.is_empty() {
         return Ok(out);
     }
-    let rows = valid
+    let rows: Vec<entity::note::ActiveModel> = valid
         .iter()
         .map(|(b, _, n, hash)| entity::note::ActiveModel {
             id: Set(n.id),
@@ -476,20 +493,24 @@ async fn apply_in(txn: &DatabaseTransaction, batches: &[Batch]) -> ApiResult<Vec
             updated_at: Set(now),
             deleted_at: Set(None),
             deleted_by: Set(None),
-        });
-    let mut inserted: HashSet<Uuid> = match entity::note::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::column(entity::note::Column::Id)
-                .do_nothing()
-                .to_owned(),
-        )
-        .do_nothing()
-        .exec_with_returning_keys(txn)
-        .await?
-    {
-        TryInsertResult::Inserted(keys) => keys.into_iter().collect(),
-        TryInsertResult::Conflicted | TryInsertResult::Empty => HashSet::new(),
-    };
+        })
+        .collect();
+    // SQLite takes at most 32 766 parameters a statement: 1000 rows of 12.
+    let mut inserted: HashSet<Uuid> = HashSet::new();
+    for chunk in rows.chunks(1000) {
+        if let TryInsertResult::Inserted(keys) = entity::note::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(entity::note::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .do_nothing()
+            .exec_with_returning_keys(txn)
+            .await?
+        {
+            inserted.extend(keys);
+        }
+    }
     let mut created = Vec::new();
     let mut existing = Vec::new();
     for (b, slot, n, hash) in valid {
@@ -546,13 +567,15 @@ async fn apply_in(txn: &DatabaseTransaction, batches: &[Batch]) -> ApiResult<Vec
         .await?;
     }
     if !created.is_empty() {
-        entity::note_version::Entity::insert_many(
-            created
-                .iter()
-                .map(|(b, _, n)| version_row(n, "create", batches[*b].user_id)),
-        )
-        .exec_without_returning(txn)
-        .await?;
+        let versions: Vec<entity::note_version::ActiveModel> = created
+            .iter()
+            .map(|(b, _, n)| version_row(n, "create", batches[*b].user_id))
+            .collect();
+        for chunk in versions.chunks(1000) {
+            entity::note_version::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
+        }
         audit::record_many(
             txn,
             created.iter().map(|(b, _, n)| {
@@ -688,16 +711,35 @@ struct Job {
 
 /// Most requests in one group.
 const GROUP: usize = 64;
+/// A group takes more requests only while it holds fewer notes than this
+/// (a single larger sync is still written whole).
+const GROUP_NOTES: usize = 2000;
 
 impl NotesWriter {
     pub fn spawn(db: sea_orm::DatabaseConnection) -> Self {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Job>(1024);
         tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
+            let mut carried: Option<Job> = None;
+            loop {
+                let first = match carried.take() {
+                    Some(j) => j,
+                    None => match rx.recv().await {
+                        Some(j) => j,
+                        None => break,
+                    },
+                };
+                let mut notes = first.notes.len();
                 let mut jobs = vec![first];
                 while jobs.len() < GROUP {
                     match rx.try_recv() {
-                        Ok(j) => jobs.push(j),
+                        Ok(j) if notes + j.notes.len() > GROUP_NOTES => {
+                            carried = Some(j);
+                            break;
+                        }
+                        Ok(j) => {
+                            notes += j.notes.len();
+                            jobs.push(j);
+                        }
                         Err(_) => break,
                     }
                 }

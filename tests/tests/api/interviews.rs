@@ -177,6 +177,27 @@ db_test!(
         assert_eq!(r.status, 201, "{}", r.body);
         // before the wave's window: allowed, flagged
         assert_eq!(r.body["window"], "before");
+        // dates no fieldwork can have are refused before any arithmetic on them
+        let r = app
+        .post(
+            "/interviews",
+            &co,
+            json!({"participant_id": p2, "wave": 1, "scheduled_at": "+262142-12-31T23:00:00Z", "duration_minutes": 480, "interviewer_ids": [fw1], "allow_outside_opening_hours": true}),
+        )
+        .await;
+        assert_eq!(r.errors_pointer(), "/scheduled_at");
+        let r = app
+            .get("/me/interviews?from=%2B262142-12-31T23:30:00Z", &fw_token)
+            .await;
+        assert_eq!(r.errors_pointer(), "/from");
+        let r = app
+            .post(
+                "/participants",
+                &co,
+                json!({"pseudonym": "PX", "site_id": a, "treatment_started_on": "+262142-12-31"}),
+            )
+            .await;
+        assert_eq!(r.errors_pointer(), "/treatment_started_on");
         // a withdrawn participant
         let gone = participant(&app, &co, a, "P04", 30).await;
         app.patch(

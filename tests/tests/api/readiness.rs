@@ -422,6 +422,18 @@ db_test!(
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.body["version"], 2);
+        // new screenings use the newest version
+        let old = app
+            .post(
+                &format!("/participants/{p}/screenings"),
+                &co,
+                json!({"instrument_id": v1, "responses": {"pupils": "normal", "speech": "clear"}}),
+            )
+            .await;
+        assert_eq!(
+            (old.status, old.body["code"].as_str()),
+            (409, Some("instrument_outdated"))
+        );
         let first = app.get(&format!("/instruments/{v1}"), &co).await;
         assert_eq!(first.body["rules"][0]["max"], 1);
         assert_eq!(first.body["in_use"], true);
