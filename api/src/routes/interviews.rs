@@ -682,7 +682,10 @@ async fn list(
             object_type: "interview",
             object_id: None,
             site_id: q.site_id,
-            detail: Some(serde_json::json!({"count": items.len()})),
+            detail: Some(serde_json::json!({
+                "count": items.len(),
+                "ids": items.iter().map(|i| i.id).collect::<Vec<_>>(),
+            })),
         },
     )
     .await?;

@@ -401,7 +401,11 @@ pub async fn list_notes(
             object_type: "note",
             object_id: None,
             site_id: q.site_id,
-            detail: Some(serde_json::json!({"count": items.len(), "search": q.q.is_some()})),
+            detail: Some(serde_json::json!({
+                "count": items.len(),
+                "search": q.q.is_some(),
+                "ids": items.iter().map(|n| n.id).collect::<Vec<_>>(),
+            })),
         },
     )
     .await?;

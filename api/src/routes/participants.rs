@@ -309,7 +309,10 @@ pub async fn list_participants(
             object_type: "participant",
             object_id: None,
             site_id: q.site_id,
-            detail: Some(serde_json::json!({"count": rows.len()})),
+            detail: Some(serde_json::json!({
+                "count": rows.len(),
+                "ids": rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+            })),
         },
     )
     .await?;

@@ -816,6 +816,33 @@ pub async fn withdraw_consent(
         note_links: 0,
     };
     if body.data_decision == DataDecision::Delete {
+        // Earlier versions of those notes name the participant too.
+        let linked: Vec<Uuid> = entity::note_participant::Entity::find()
+            .filter(entity::note_participant::Column::ParticipantId.eq(consent.participant_id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|l| l.note_id)
+            .collect();
+        if !linked.is_empty() {
+            for v in entity::note_version::Entity::find()
+                .filter(entity::note_version::Column::NoteId.is_in(linked))
+                .all(&txn)
+                .await?
+            {
+                let ids: Vec<Uuid> =
+                    serde_json::from_value(v.participant_ids.clone()).unwrap_or_default();
+                if ids.contains(&consent.participant_id) {
+                    let kept: Vec<Uuid> = ids
+                        .into_iter()
+                        .filter(|i| *i != consent.participant_id)
+                        .collect();
+                    let mut am: entity::note_version::ActiveModel = v.into();
+                    am.participant_ids = Set(serde_json::json!(kept));
+                    am.update(&txn).await?;
+                }
+            }
+        }
         deleted.note_links = entity::note_participant::Entity::delete_many()
             .filter(entity::note_participant::Column::ParticipantId.eq(consent.participant_id))
             .exec(&txn)

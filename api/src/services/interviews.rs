@@ -234,15 +234,23 @@ pub async fn drop_pending_reminders(db: &impl ConnectionTrait, interview: Uuid) 
 /// reminder exist once. An interview less than an hour away gets only the
 /// 1-hour reminder.
 pub async fn enqueue_reminders(
-    db: &impl ConnectionTrait,
+    conn: &sea_orm::DatabaseConnection,
     now: DateTime<Utc>,
     public_url: &str,
 ) -> ApiResult<usize> {
     use entity::interview::{Column, Entity};
+    use sea_orm::{QuerySelect, TransactionTrait};
+    // The interviews are read with a shared row lock: a postponement or
+    // cancellation (which locks the row to change it, then drops unsent
+    // reminders) waits for this transaction, so no reminder for an old time
+    // can slip in after it.
+    let txn = conn.begin().await?;
+    let db = &txn;
     let soon = Entity::find()
         .filter(Column::Status.eq("scheduled"))
         .filter(Column::ScheduledAt.gt(now))
         .filter(Column::ScheduledAt.lte(now + Duration::hours(24)))
+        .lock_shared()
         .all(db)
         .await?;
     if soon.is_empty() {
@@ -325,5 +333,6 @@ pub async fn enqueue_reminders(
             }
         }
     }
+    txn.commit().await?;
     Ok(queued)
 }

@@ -570,6 +570,13 @@ db_test!(
             ),
             (json!([]), Some("PA waited a long time"))
         );
+        let history = app.get(&format!("/notes/{note_id}/history"), &fw_a).await;
+        assert_eq!(
+            history.body["items"][0]["participant_ids"],
+            json!([]),
+            "{}",
+            history.body
+        );
         assert_eq!(r.body["consent"]["data_decision"], "delete");
         assert_eq!(
             app.post(&format!("/consents/{ca}/withdraw"), &co_a, w)
