@@ -491,23 +491,7 @@ pub async fn patch_readiness_settings(
     }
     let value = serde_json::to_value(&s).map_err(anyhow::Error::from)?;
     let txn = state.db.begin().await?;
-    entity::setting::Entity::insert(entity::setting::ActiveModel {
-        key: Set(svc::READINESS_KEY.into()),
-        value: Set(value.clone()),
-        updated_at: Set(Utc::now()),
-        updated_by: Set(Some(p.user_id)),
-    })
-    .on_conflict(
-        OnConflict::column(entity::setting::Column::Key)
-            .update_columns([
-                entity::setting::Column::Value,
-                entity::setting::Column::UpdatedAt,
-                entity::setting::Column::UpdatedBy,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
+    crate::services::settings::save(&txn, svc::READINESS_KEY, value.clone(), p.user_id).await?;
     audit::record(
         &txn,
         &Actor::new(&p, &meta),

@@ -541,22 +541,69 @@ pub async fn create_interview(
     }))
     .exec_without_returning(&txn)
     .await?;
+    finish(
+        &state,
+        txn,
+        &p,
+        &meta,
+        m,
+        &participant,
+        &site,
+        Done {
+            change: Change::Scheduled,
+            previous: None,
+            action: "interview.create",
+            detail: None,
+            created: true,
+        },
+    )
+    .await
+}
+
+/// What a change to an interview says and records.
+struct Done<'a> {
+    change: Change,
+    previous: Option<DateTime<Utc>>,
+    action: &'a str,
+    detail: Option<serde_json::Value>,
+    created: bool,
+}
+
+/// The end of every change to an interview: tell the people concerned (in
+/// the transaction, through the outbox), record it, commit, and answer with
+/// the interview as it now is.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    state: &AppState,
+    txn: sea_orm::DatabaseTransaction,
+    p: &Principal,
+    meta: &RequestMeta,
+    interview: entity::interview::Model,
+    participant: &entity::participant::Model,
+    site: &entity::site::Model,
+    done: Done<'_>,
+) -> ApiResult<HttpResponse> {
     let ctx = MailContext {
-        interview: &m,
+        interview: &interview,
         pseudonym: &participant.pseudonym,
-        site: &site,
+        site,
         public_url: &state.settings.public_url,
     };
-    svc::notify(&txn, &ctx, Change::Scheduled, p.user_id, None).await?;
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("interview.create", "interview", m.id).site(Some(m.site_id)),
-    )
-    .await?;
+    svc::notify(&txn, &ctx, done.change, p.user_id, done.previous).await?;
+    let mut entry =
+        Entry::new(done.action, "interview", interview.id).site(Some(interview.site_id));
+    if let Some(d) = done.detail {
+        entry = entry.detail(d);
+    }
+    audit::record(&txn, &Actor::new(p, meta), entry).await?;
     txn.commit().await?;
     state.outbox_wake.notify_one();
-    Ok(HttpResponse::Created().json(one(&state.db, m).await?))
+    let out = one(&state.db, interview).await?;
+    Ok(if done.created {
+        HttpResponse::Created().json(out)
+    } else {
+        HttpResponse::Ok().json(out)
+    })
 }
 
 /// Interviewers must exist, be active and work at the participant's site.
@@ -991,34 +1038,30 @@ pub async fn postpone(
     }
     .insert(&txn)
     .await?;
-    let ctx = MailContext {
-        interview: &updated,
-        pseudonym: &participant.pseudonym,
-        site: &site,
-        public_url: &state.settings.public_url,
-    };
     let change = if body.new_scheduled_at.is_some() {
         Change::NewTime
     } else {
         Change::Postponed
     };
-    let previous = if m.status == "postponed" {
-        None
-    } else {
-        Some(m.scheduled_at)
-    };
-    svc::notify(&txn, &ctx, change, p.user_id, previous).await?;
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("interview.postpone", "interview", m.id)
-            .site(Some(m.site_id))
-            .detail(serde_json::json!({"reason": body.reason.as_str()})),
+    // From "to be agreed" there was no time to move from.
+    let previous = (m.status != "postponed").then_some(m.scheduled_at);
+    finish(
+        &state,
+        txn,
+        &p,
+        &meta,
+        updated,
+        &participant,
+        &site,
+        Done {
+            change,
+            previous,
+            action: "interview.postpone",
+            detail: Some(serde_json::json!({"reason": body.reason.as_str()})),
+            created: false,
+        },
     )
-    .await?;
-    txn.commit().await?;
-    state.outbox_wake.notify_one();
-    Ok(HttpResponse::Created().json(one(&state.db, updated).await?))
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1078,22 +1121,23 @@ pub async fn cancel_interview(
     am.updated_at = Set(Utc::now());
     let updated = am.update(&txn).await?;
     svc::drop_pending_reminders(&txn, m.id).await?;
-    let ctx = MailContext {
-        interview: &updated,
-        pseudonym: &participant.pseudonym,
-        site: &site,
-        public_url: &state.settings.public_url,
-    };
-    svc::notify(&txn, &ctx, Change::Cancelled, p.user_id, None).await?;
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("interview.cancel", "interview", m.id).site(Some(m.site_id)),
+    finish(
+        &state,
+        txn,
+        &p,
+        &meta,
+        updated,
+        &participant,
+        &site,
+        Done {
+            change: Change::Cancelled,
+            previous: None,
+            action: "interview.cancel",
+            detail: None,
+            created: false,
+        },
     )
-    .await?;
-    txn.commit().await?;
-    state.outbox_wake.notify_one();
-    Ok(HttpResponse::Ok().json(one(&state.db, updated).await?))
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1176,22 +1220,23 @@ pub async fn reopen_interview(
     am.cancel_reason = Set(None);
     am.completed_at = Set(None);
     let updated = am.update(&txn).await?;
-    let ctx = MailContext {
-        interview: &updated,
-        pseudonym: &participant.pseudonym,
-        site: &site,
-        public_url: &state.settings.public_url,
-    };
-    svc::notify(&txn, &ctx, Change::Reopened, p.user_id, None).await?;
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("interview.reopen", "interview", m.id).site(Some(m.site_id)),
+    finish(
+        &state,
+        txn,
+        &p,
+        &meta,
+        updated,
+        &participant,
+        &site,
+        Done {
+            change: Change::Reopened,
+            previous: None,
+            action: "interview.reopen",
+            detail: None,
+            created: false,
+        },
     )
-    .await?;
-    txn.commit().await?;
-    state.outbox_wake.notify_one();
-    Ok(HttpResponse::Ok().json(one(&state.db, updated).await?))
+    .await
 }
 
 /// Re-reads the interview inside `txn`, locked until the commit on
@@ -1550,23 +1595,7 @@ pub async fn patch_waves(
     })
     .map_err(anyhow::Error::from)?;
     let txn = state.db.begin().await?;
-    entity::setting::Entity::insert(entity::setting::ActiveModel {
-        key: Set(svc::WAVES_KEY.into()),
-        value: Set(value.clone()),
-        updated_at: Set(Utc::now()),
-        updated_by: Set(Some(p.user_id)),
-    })
-    .on_conflict(
-        sea_orm::sea_query::OnConflict::column(entity::setting::Column::Key)
-            .update_columns([
-                entity::setting::Column::Value,
-                entity::setting::Column::UpdatedAt,
-                entity::setting::Column::UpdatedBy,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
+    crate::services::settings::save(&txn, svc::WAVES_KEY, value.clone(), p.user_id).await?;
     audit::record(
         &txn,
         &Actor::new(&p, &meta),
@@ -1707,20 +1736,21 @@ pub async fn patch_interview(
     }
     // Reminders carry the sequence: the next pass queues them for the new details.
     svc::drop_pending_reminders(&txn, m.id).await?;
-    let ctx = MailContext {
-        interview: &updated,
-        pseudonym: &participant.pseudonym,
-        site: &site,
-        public_url: &state.settings.public_url,
-    };
-    svc::notify(&txn, &ctx, Change::Changed, p.user_id, None).await?;
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("interview.update", "interview", m.id).site(Some(m.site_id)),
+    finish(
+        &state,
+        txn,
+        &p,
+        &meta,
+        updated,
+        &participant,
+        &site,
+        Done {
+            change: Change::Changed,
+            previous: None,
+            action: "interview.update",
+            detail: None,
+            created: false,
+        },
     )
-    .await?;
-    txn.commit().await?;
-    state.outbox_wake.notify_one();
-    Ok(HttpResponse::Ok().json(one(&state.db, updated).await?))
+    .await
 }

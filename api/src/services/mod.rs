@@ -6,5 +6,6 @@ pub mod interviews;
 pub mod notes;
 pub mod outbox;
 pub mod readiness;
+pub mod settings;
 pub mod sites;
 pub mod users;
