@@ -1058,7 +1058,7 @@ pub async fn postpone(
             previous,
             action: "interview.postpone",
             detail: Some(serde_json::json!({"reason": body.reason.as_str()})),
-            created: false,
+            created: true,
         },
     )
     .await
