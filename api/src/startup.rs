@@ -296,6 +296,7 @@ impl Application {
             settings: settings.clone(),
             outbox_wake: Arc::new(Notify::new()),
             notes_writer: None,
+            known_sites: Default::default(),
         };
         let mut state = state;
         if settings.is_sqlite() {

@@ -19,6 +19,24 @@ pub struct AppState {
     /// Wakes this instance's outbox worker early; only a latency hint; the
     /// worker also polls, so mail queued by another instance is sent too.
     pub outbox_wake: Arc<Notify>,
+    /// Ids of sites known to exist (sites are never deleted).
+    pub known_sites: KnownSites,
     /// SQLite only: the group-commit writer of field notes.
     pub notes_writer: Option<crate::services::notes::NotesWriter>,
+}
+
+/// A set that only grows, of ids of rows that are never deleted: caching
+/// their existence is always right, on every instance.
+#[derive(Clone, Default)]
+pub struct KnownSites(Arc<std::sync::RwLock<std::collections::HashSet<uuid::Uuid>>>);
+
+impl KnownSites {
+    pub fn contains(&self, id: &uuid::Uuid) -> bool {
+        self.0.read().map(|s| s.contains(id)).unwrap_or(false)
+    }
+    pub fn extend(&self, ids: impl IntoIterator<Item = uuid::Uuid>) {
+        if let Ok(mut s) = self.0.write() {
+            s.extend(ids);
+        }
+    }
 }

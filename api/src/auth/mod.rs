@@ -187,12 +187,21 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         return Ok(p);
     }
     let claims = state.jwt.verify(token).ok_or_else(denied)?;
-    let session = entity::auth_session::Entity::find_by_id(claims.sid)
+    // The sign-in and its user in one query: this runs on every request.
+    let (session, user) = entity::auth_session::Entity::find_by_id(claims.sid)
+        .find_also_related(entity::user::Entity)
         .one(&state.read)
         .await?
-        .filter(|s| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > now)
+        .filter(|(s, _)| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > now)
         .ok_or_else(denied)?;
-    let (user, site_ids) = load_user(state, claims.sub).await?.ok_or_else(denied)?;
+    let user = user.filter(|u| u.active).ok_or_else(denied)?;
+    let site_ids = entity::user_site::Entity::find()
+        .filter(entity::user_site::Column::UserId.eq(user.id))
+        .all(&state.read)
+        .await?
+        .into_iter()
+        .map(|us| us.site_id)
+        .collect();
     let mut p = principal(user, site_ids).ok_or_else(denied)?;
     p.session_id = Some(session.id);
     Ok(p)

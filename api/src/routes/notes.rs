@@ -49,7 +49,14 @@ pub async fn create_note(
     body: Json<NoteIn>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesWrite)?;
-    let notes = svc::validate(&state.read, &p, vec![Ok(body.0)], |_| String::new()).await?;
+    let notes = svc::validate(
+        &state.read,
+        &state.known_sites,
+        &p,
+        vec![Ok(body.0)],
+        |_| String::new(),
+    )
+    .await?;
     let applied = svc::apply(&state, p.user_id, Actor::new(&p, &meta), notes).await?;
     match applied.into_iter().next() {
         Some(Applied::Created(n)) => Ok(with_etag(HttpResponse::Created(), &n)),
@@ -146,7 +153,10 @@ pub async fn sync_notes(
             })
         })
         .collect();
-    let notes = svc::validate(&state.read, &p, parsed, |i| format!("/notes/{i}")).await?;
+    let notes = svc::validate(&state.read, &state.known_sites, &p, parsed, |i| {
+        format!("/notes/{i}")
+    })
+    .await?;
     let applied = svc::apply(&state, p.user_id, Actor::new(&p, &meta), notes).await?;
     let results = applied
         .into_iter()

@@ -284,6 +284,7 @@ fn prefixed(prefix: &str, errors: Vec<FieldError>) -> ApiError {
 /// request (`""` for a single note, `/notes/3` in a sync).
 pub async fn validate(
     db: &impl ConnectionTrait,
+    known_sites: &crate::state::KnownSites,
     p: &Principal,
     notes: Vec<Result<NoteIn, ApiError>>,
     prefix: impl Fn(usize) -> String,
@@ -297,7 +298,14 @@ pub async fn validate(
         pids.extend(&n.participant_ids);
         cids.extend(&n.code_ids);
     }
-    let known = lookup(db, normalise(&sites), normalise(&pids), normalise(&cids)).await?;
+    // Sites are never deleted: one seen once (or one the caller is assigned
+    // to, which the foreign key guarantees) needs no lookup again.
+    let (seen, unseen): (Vec<Uuid>, Vec<Uuid>) = normalise(&sites)
+        .into_iter()
+        .partition(|s| p.site_ids.contains(s) || known_sites.contains(s));
+    let mut known = lookup(db, unseen, normalise(&pids), normalise(&cids)).await?;
+    known_sites.extend(known.sites.iter().copied());
+    known.sites.extend(seen);
     // A retry of a note already stored is recognised before any check: what
     // was valid when it was stored stays stored, whatever changed since.
     let ids: Vec<Uuid> = notes.iter().flatten().map(|n| n.id).collect();
