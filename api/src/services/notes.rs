@@ -306,56 +306,66 @@ pub async fn validate(
     let mut known = lookup(db, unseen, normalise(&pids), normalise(&cids)).await?;
     known_sites.extend(known.sites.iter().copied());
     known.sites.extend(seen);
-    // A retry of a note already stored is recognised before any check: what
-    // was valid when it was stored stays stored, whatever changed since.
-    let ids: Vec<Uuid> = notes.iter().flatten().map(|n| n.id).collect();
-    let stored: HashMap<Uuid, (Uuid, String)> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        entity::note::Entity::find()
-            .filter(entity::note::Column::Id.is_in(ids))
+    // Field checks first. Only a note that fails them is looked up, in case
+    // it is the retry of a note stored while it was valid: what was stored
+    // stays stored whatever changed since, so that retry is let through (and
+    // answered `unchanged`).
+    let mut out: Vec<Result<NoteIn, ApiError>> = Vec::with_capacity(notes.len());
+    let mut failed: Vec<(usize, NoteIn)> = Vec::new();
+    for (i, n) in notes.into_iter().enumerate() {
+        let mut n = match n {
+            Ok(n) => n,
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        n.observed_at = n.observed_at.trunc_subsecs(6);
+        let mut errors = Vec::new();
+        check_fields(
+            &mut errors,
+            Some(&n.body),
+            Some(n.observed_at),
+            Some(&n.participant_ids),
+            Some(&n.code_ids),
+            now,
+        );
+        if !known.sites.contains(&n.site_id) || !p.can_see_site(n.site_id) {
+            errors.push(FieldError::new("/site_id", "no such site"));
+        } else {
+            check_links(
+                &mut errors,
+                &known,
+                n.site_id,
+                Some(&n.participant_ids),
+                Some(&n.code_ids),
+            );
+        }
+        if errors.is_empty() {
+            out.push(Ok(n));
+        } else {
+            out.push(Err(prefixed(&prefix(i), errors)));
+            failed.push((i, n));
+        }
+    }
+    if !failed.is_empty() {
+        let stored: HashMap<Uuid, (Uuid, String)> = entity::note::Entity::find()
+            .filter(
+                entity::note::Column::Id
+                    .is_in(failed.iter().map(|(_, n)| n.id).collect::<Vec<_>>()),
+            )
             .all(db)
             .await?
             .into_iter()
             .map(|m| (m.id, (m.author_id, m.create_hash)))
-            .collect()
-    };
-    Ok(notes
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let mut n = n?;
-            n.observed_at = n.observed_at.trunc_subsecs(6);
+            .collect();
+        for (i, n) in failed {
             if stored.get(&n.id) == Some(&(p.user_id, content_hash(&n))) {
-                return Ok(n);
+                out[i] = Ok(n);
             }
-            let mut errors = Vec::new();
-            check_fields(
-                &mut errors,
-                Some(&n.body),
-                Some(n.observed_at),
-                Some(&n.participant_ids),
-                Some(&n.code_ids),
-                now,
-            );
-            if !known.sites.contains(&n.site_id) || !p.can_see_site(n.site_id) {
-                errors.push(FieldError::new("/site_id", "no such site"));
-            } else {
-                check_links(
-                    &mut errors,
-                    &known,
-                    n.site_id,
-                    Some(&n.participant_ids),
-                    Some(&n.code_ids),
-                );
-            }
-            if errors.is_empty() {
-                Ok(n)
-            } else {
-                Err(prefixed(&prefix(i), errors))
-            }
-        })
-        .collect())
+        }
+    }
+    Ok(out)
 }
 
 fn id_clash(id: Uuid) -> ApiError {

@@ -606,6 +606,7 @@ db_test!(
         // a used code keeps its codings: refused, then moved
         let mut n = note(site, "Rules again");
         n["code_ids"] = json!([unfounded, rules]);
+        let original = n.clone();
         let nid = app.post("/notes", &fw, n).await.body["id"]
             .as_str()
             .expect("id")
@@ -628,6 +629,12 @@ db_test!(
         );
         let n = app.get(&format!("/notes/{nid}"), &fw).await;
         assert_eq!(n.body["code_ids"], json!([rules]));
+        // a phone that never heard the first answer retries the note as it
+        // wrote it, with a code that is gone now: it was stored, so it is
+        // `unchanged`, not refused
+        let retry = app.post("/notes", &fw, original).await;
+        assert_eq!(retry.status, 200, "{}", retry.body);
+        assert_eq!(retry.body["code_ids"], json!([rules]));
         assert_eq!(
             app.get(&format!("/notes?code_id={rules_s}"), &fw)
                 .await
