@@ -71,12 +71,28 @@ pub async fn drain_once(
 ) -> anyhow::Result<usize> {
     let mut sent = 0;
     loop {
-        let batch = outbox::claim_due(db, Utc::now(), 20).await?;
+        let claimed = Utc::now();
+        let batch = outbox::claim_due(db, claimed, 20).await?;
         if batch.is_empty() {
             return Ok(sent);
         }
+        // Every send ends well inside the lease, and no send starts once half
+        // of it is gone: a message is never sent while another instance may
+        // already have claimed it again. What is left is claimed afresh.
+        let budget = (outbox::LEASE / 4)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(30));
         for msg in batch {
-            match mailer.send(from, &msg).await {
+            if Utc::now() - claimed > outbox::LEASE / 2 {
+                break;
+            }
+            let result = match tokio::time::timeout(budget, mailer.send(from, &msg)).await {
+                Ok(r) => r,
+                Err(_) => Err(anyhow::anyhow!(
+                    "the mail server took longer than {budget:?}"
+                )),
+            };
+            match result {
                 Ok(()) => {
                     outbox::mark_sent(db, msg.id).await?;
                     sent += 1;

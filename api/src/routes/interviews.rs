@@ -1734,8 +1734,11 @@ pub async fn patch_interview(
         .exec_without_returning(&txn)
         .await?;
     }
-    // Reminders carry the sequence: the next pass queues them for the new details.
-    svc::drop_pending_reminders(&txn, m.id).await?;
+    // Unsent reminders name the old interviewers or length: the next pass
+    // queues them anew. A new place or note alone keeps them.
+    if body.duration_minutes.is_some() || users.is_some() {
+        svc::drop_pending_reminders(&txn, m.id).await?;
+    }
     finish(
         &state,
         txn,

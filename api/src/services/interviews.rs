@@ -312,7 +312,14 @@ pub async fn enqueue_reminders(
             let created = outbox::enqueue(
                 db,
                 NewMail {
-                    dedupe_key: Some(format!("reminder:{}:{}:{kind}:{}", i.id, i.sequence, u.id)),
+                    // Keyed by the time, not the change count: a new place or
+                    // note does not send the same reminder twice, a new time does.
+                    dedupe_key: Some(format!(
+                        "reminder:{}:{}:{kind}:{}",
+                        i.id,
+                        i.scheduled_at.timestamp(),
+                        u.id
+                    )),
                     to: u.email.clone(),
                     subject: format!("Reminder: interview with {pseudonym} {lead}, {}", local(tz, i.scheduled_at)),
                     body: format!(

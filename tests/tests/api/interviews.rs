@@ -500,6 +500,16 @@ db_test!(
         let (x, y) = tokio::join!(run(at - Duration::hours(23)), run(at - Duration::hours(23)));
         assert_eq!(x.expect("x") + y.expect("y"), 2);
         assert_eq!(run(at - Duration::hours(22)).await.expect("run"), 0);
+        // a new room is no reason to remind anyone twice
+        let r = app
+            .patch(
+                &format!("/interviews/{id}"),
+                &co,
+                json!({"location": "Room 4"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(run(at - Duration::hours(21)).await.expect("run"), 0);
         let r = reminders().await;
         assert_eq!(r.len(), 2);
         assert!(r
