@@ -418,6 +418,13 @@ pub async fn delete_code(
         }
         None => {}
         Some(target) => {
+            let affected: Vec<Uuid> = Entity::find()
+                .filter(Column::CodeId.eq(m.id))
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|l| l.note_id)
+                .collect();
             // Notes coded with both keep one coding of the target.
             Entity::delete_many()
                 .filter(Column::CodeId.eq(m.id))
@@ -438,6 +445,22 @@ pub async fn delete_code(
                 .exec(&txn)
                 .await?
                 .rows_affected;
+            // Each recoded note gets a new version, so its history shows it
+            // and a phone holding the old one is told (412), at every site.
+            let now = Utc::now();
+            for (_, note) in crate::services::notes::load(&txn, affected).await? {
+                let (mut row, mut out) = note;
+                entity::note::Entity::update_many()
+                    .col_expr(entity::note::Column::Version, Expr::value(row.version + 1))
+                    .col_expr(entity::note::Column::UpdatedAt, Expr::value(now))
+                    .filter(entity::note::Column::Id.eq(row.id))
+                    .exec(&txn)
+                    .await?;
+                row.version += 1;
+                out.version = row.version;
+                out.updated_at = now;
+                crate::services::notes::record_version(&txn, &out, "recode", p.user_id).await?;
+            }
         }
     }
     entity::code::Entity::delete_by_id(m.id).exec(&txn).await?;

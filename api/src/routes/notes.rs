@@ -754,7 +754,7 @@ pub async fn restore_note(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoteVersionOut {
     pub version: i32,
-    /// `create`, `update`, `delete` or `restore`.
+    /// `create`, `update`, `delete`, `restore`, or `recode` (a code was merged into another).
     pub action: String,
     pub observed_at: DateTime<Utc>,
     pub location: Location,

@@ -629,6 +629,9 @@ db_test!(
         );
         let n = app.get(&format!("/notes/{nid}"), &fw).await;
         assert_eq!(n.body["code_ids"], json!([rules]));
+        assert_eq!(n.body["version"], 2);
+        let h = app.get(&format!("/notes/{nid}/history"), &fw).await;
+        assert_eq!(h.body["items"][1]["action"], "recode");
         // a phone that never heard the first answer retries the note as it
         // wrote it, with a code that is gone now: it was stored, so it is
         // `unchanged`, not refused
