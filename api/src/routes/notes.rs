@@ -322,7 +322,8 @@ pub async fn list_notes(
         }
         sel = sel.filter(match state.db.get_database_backend() {
             DatabaseBackend::Postgres => {
-                let tsquery = || {
+                Expr::col((Alias::new("notes"), Alias::new("body_search"))).binary(
+                    BinOper::Custom("@@"),
                     Func::cust(Alias::new("to_tsquery")).args([
                         Expr::val("simple").cast_as(Alias::new("regconfig")),
                         Expr::val(
@@ -333,42 +334,8 @@ pub async fn list_notes(
                                 .join(" & "),
                         )
                         .into(),
-                    ])
-                };
-                let column = || Expr::col((Alias::new("notes"), Alias::new("body_search")));
-                // As on SQLite: a word in many notes is found by walking the
-                // notes in page order (the `|| ''` keeps PostgreSQL from the
-                // full-text index, which would fetch and sort every match);
-                // a rare one through the index.
-                let matches = state
-                    .read
-                    .query_one(
-                        DatabaseBackend::Postgres.build(
-                            SqlQuery::select()
-                                .expr(Expr::cust("count(*)"))
-                                .from_subquery(
-                                    SqlQuery::select()
-                                        .expr(Expr::val(1))
-                                        .from(entity::note::Entity)
-                                        .and_where(
-                                            column().binary(BinOper::Custom("@@"), tsquery()),
-                                        )
-                                        .limit(COMMON as u64)
-                                        .to_owned(),
-                                    Alias::new("m"),
-                                ),
-                        ),
-                    )
-                    .await?
-                    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-                    .unwrap_or(0);
-                if matches >= COMMON {
-                    column()
-                        .binary(BinOper::Custom("||"), Expr::cust("''::tsvector"))
-                        .binary(BinOper::Custom("@@"), tsquery())
-                } else {
-                    column().binary(BinOper::Custom("@@"), tsquery())
-                }
+                    ]),
+                )
             }
             _ => {
                 let query = terms
