@@ -636,6 +636,20 @@ db_test!(calendar_feeds_follow_changes, |app: TestApp| async move {
         .map(|e| format!("{:?}", e.properties))
         .collect::<String>();
     assert!(!all.contains("POSS") && !all.contains("sedation"));
+    // an API key cannot mint a URL that would outlive it
+    let key = app
+        .post(
+            "/api-keys",
+            &fw_t,
+            json!({"name": "cal", "scopes": ["schedule:read"]}),
+        )
+        .await;
+    assert_eq!(key.status, 201, "{}", key.body);
+    let secret = key.body["secret"].as_str().expect("secret").to_string();
+    assert_eq!(
+        app.post("/calendar-feeds", &secret, json!({})).await.status,
+        403
+    );
     // revoked: gone
     let id = s(&feed.body["id"]);
     assert_eq!(
