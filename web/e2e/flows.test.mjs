@@ -318,3 +318,117 @@ test('a coordinator sees the week, an interview\'s postponement history, and res
   assert.equal(after.postponements.length, 3);
   assert.equal(after.postponements[2].reason, 'clinic_circumstances');
 });
+
+test('a coordinator registers a participant and books an interview for it, with refusals shown at the fields', async (t) => {
+  const s = await seed('plan', { interview: false });
+  const a = await admin();
+  const tag = s.site.name.replace(/^Clinic /, '');
+  const coordinator = `co-${tag}@example.org`;
+  await a.post('/users', { email: coordinator, display_name: `Coordinator ${tag}`, role: 'coordinator', password: PASSWORD, site_ids: [s.site.id] });
+  const isoDay = (d) => d.toISOString().slice(0, 10);
+  const started = isoDay(new Date(Date.now() - 35 * 864e5));
+  const day = isoDay(new Date(Date.parse(`${started}T12:00:00Z`) + 40 * 864e5)); // inside wave 1 (day 28 to 56)
+  const oslo = (hhmm) => {
+    const guess = Date.parse(`${day}T${hhmm}:00Z`);
+    const h = Number(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Oslo', hour: '2-digit', hourCycle: 'h23' }).format(new Date(guess)));
+    return new Date(guess - ((h - Number(hhmm.slice(0, 2)) + 24) % 24) * 3600e3).toISOString().replace('.000Z', 'Z');
+  };
+  // The fieldworker is already booked at 14:30 that day with another participant.
+  await a.post('/interviews', {
+    participant_id: s.participant.id, wave: 1, scheduled_at: oslo('14:30'), duration_minutes: 45,
+    interviewer_ids: [s.user.id], allow_outside_opening_hours: true,
+  });
+
+  const { page } = await openPhone(t);
+  await signIn(page, coordinator, PASSWORD);
+  await page.getByRole('link', { name: 'Schedule', exact: true }).click();
+  await page.getByRole('link', { name: 'Register a participant' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Register a participant' }).waitFor();
+  assert.match(await page.locator('main').innerText(), /pseudonymous: never enter a name, phone number/);
+  assert.equal(await page.getByLabel(/name|phone/i).count(), 0, 'no field for names or phone numbers');
+
+  // A pseudonym in use is refused (409) and said at the field.
+  const pseudonym = `Wren-${tag}`;
+  await page.getByLabel('Pseudonym', { exact: true }).fill(s.participant.pseudonym.toUpperCase());
+  await page.getByLabel('Site').selectOption(s.site.id);
+  await page.getByLabel('Treatment started on').fill(started);
+  await page.getByLabel('Gender (optional)').fill('female');
+  await page.getByLabel('Age band (optional)').fill('30-39');
+  await page.getByRole('button', { name: 'Register participant' }).click();
+  const pseudoField = page.getByLabel('Pseudonym', { exact: true });
+  await page.locator('.field-error', { hasText: 'Another participant already has this pseudonym' }).waitFor();
+  assert.equal(await pseudoField.getAttribute('aria-invalid'), 'true');
+  assert.match(await pseudoField.getAttribute('aria-describedby'), /-err/);
+  await screen(page, 'register-participant-taken');
+  await pseudoField.fill(pseudonym);
+  await page.getByRole('button', { name: 'Register participant' }).click();
+  await page.getByText(`${pseudonym} is registered at ${s.site.name}.`).waitFor();
+  await screen(page, 'register-participant-done');
+
+  const registered = (await a.get(`/participants?site_id=${s.site.id}&pseudonym_prefix=Wren-`)).items;
+  assert.equal(registered.length, 1);
+  const p = registered[0];
+  assert.equal(p.pseudonym, pseudonym);
+  assert.equal(p.site_id, s.site.id);
+  assert.equal(p.treatment_started_on, started);
+  assert.equal(p.gender, 'female');
+  assert.equal(p.age_band, '30-39');
+  assert.equal(p.status, 'active');
+
+  await page.getByRole('link', { name: `Book an interview for ${pseudonym}` }).click();
+  await page.getByRole('heading', { level: 1, name: 'Book an interview' }).waitFor();
+  // The participant list arrives from the API after the heading: wait for it.
+  await page.waitForFunction(
+    (id) => [...document.querySelectorAll('select')].some((el) => el.value === id),
+    p.id,
+    { timeout: 10000 },
+  );
+  assert.equal(await page.getByLabel('Participant').inputValue(), p.id, 'the new participant is chosen');
+  await page.getByText(/Due window: /).first().waitFor();
+  await page.getByLabel('Wave').selectOption('1');
+  await page.getByLabel('Date (Europe/Oslo)').fill(day);
+  await page.getByLabel('Time (Europe/Oslo)').fill('13:00');
+  await page.getByLabel('Length in minutes').fill('45');
+  await page.getByLabel(`Fieldworker ${tag} (Fieldworker)`).check();
+  await page.getByLabel('Where (optional)').fill('Room 4');
+  await page.getByLabel('Note (optional)').fill('Bring the consent form.');
+
+  // 13:00 is in the lunch break: the opening-hours refusal (422), in words, at the time.
+  await page.getByRole('button', { name: 'Book the interview' }).click();
+  await page.locator('.field-error', { hasText: 'outside the clinic’s opening hours (08:00–12:00, 14:00–17:00' }).waitFor();
+  assert.equal(await page.getByLabel('Time (Europe/Oslo)').getAttribute('aria-invalid'), 'true');
+  await screen(page, 'book-interview-outside-hours');
+
+  // 14:30: the fieldworker is busy (409), said at the interviewers.
+  await page.getByLabel('Time (Europe/Oslo)').fill('14:30');
+  await page.getByRole('button', { name: 'Book the interview' }).click();
+  await page.locator('.field-error', { hasText: `Fieldworker ${tag} is already booked at that time` }).waitFor();
+  assert.equal(await page.getByLabel('Time (Europe/Oslo)').getAttribute('aria-invalid'), null, 'the earlier error is gone');
+
+  await page.getByLabel('Time (Europe/Oslo)').fill('15:30');
+  await page.getByRole('button', { name: 'Book the interview' }).click();
+  await page.getByText(`Booked: ${pseudonym}, wave 1,`).waitFor();
+  await page.getByText('The time is within the wave’s due window.').waitFor();
+  await screen(page, 'book-interview-done');
+
+  const { items } = await a.get(`/interviews?participant_id=${p.id}`);
+  assert.equal(items.length, 1);
+  const iv = items[0];
+  assert.equal(iv.scheduled_at, oslo('15:30'));
+  assert.equal(iv.wave, 1);
+  assert.equal(iv.duration_minutes, 45);
+  assert.deepEqual(iv.interviewer_ids, [s.user.id]);
+  assert.equal(iv.location, 'Room 4');
+  assert.equal(iv.note, 'Bring the consent form.');
+  assert.equal(iv.status, 'scheduled');
+  assert.equal(iv.window, 'open');
+
+  // The same participant and wave again: refused, with what to do instead.
+  await page.getByRole('link', { name: 'Book another' }).click();
+  await page.getByLabel('Participant').selectOption(p.id);
+  await page.getByLabel('Date (Europe/Oslo)').fill(day);
+  await page.getByLabel('Time (Europe/Oslo)').fill('09:00');
+  await page.getByLabel(`Fieldworker ${tag} (Fieldworker)`).check();
+  await page.getByRole('button', { name: 'Book the interview' }).click();
+  await page.locator('.field-error', { hasText: `${pseudonym} already has an open interview for wave 1` }).waitFor();
+});

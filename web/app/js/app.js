@@ -1,7 +1,7 @@
 // The shell: header, navigation, routing, offline state and the sync badge.
 import { signedIn, whenSignedOut, ApiError, NetworkError } from './api.js';
 import { t, lang, setLang } from './i18n.js';
-import { h, clear, status } from './ui.js';
+import { h, clear, status, uid } from './ui.js';
 import { load, sync, onQueueChange, notifyQueue } from './store.js';
 import * as signin from './screens/signin.js';
 import * as today from './screens/today.js';
@@ -10,10 +10,12 @@ import * as session from './screens/session.js';
 import * as notes from './screens/notes.js';
 import * as note from './screens/note.js';
 import * as schedule from './screens/schedule.js';
+import * as register from './screens/register.js';
+import * as book from './screens/book.js';
 import * as more from './screens/more.js';
 
 // Every screen is loaded up front: one version of the whole app at a time.
-const screens = { signin, today, participant, session, notes, note, schedule, more };
+const screens = { signin, today, participant, session, notes, note, schedule, register, book, more };
 
 /** Shared state of the signed-in app. */
 export const app = {
@@ -54,7 +56,7 @@ function pick(parts) {
     case 'participant': return ['participant', { id: b }];
     case 'session': return ['session', { id: b }];
     case 'notes': return b ? ['note', { id: b }] : ['notes', {}];
-    case 'schedule': return ['schedule', {}];
+    case 'schedule': return [b === 'participant' ? 'register' : b === 'book' ? 'book' : 'schedule', {}];
     case 'more': return ['more', {}];
     default: return ['today', {}];
   }
@@ -135,7 +137,7 @@ export async function route() {
   }
   if (n !== current) return;
   renderHeader();
-  const key = name === 'note' ? 'notes' : name === 'participant' || name === 'session' ? 'today' : name;
+  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule' }[name] || name;
   renderNav(key);
   const mod = screens[name];
   main.replaceChildren();
@@ -156,6 +158,49 @@ export function problem(e) {
   }
   console.error(e);
   return status('error', t('err.unexpected'));
+}
+
+/**
+ * An API refusal shown where it belongs: each field error (`errors[].pointer`,
+ * or a conflict's `pointer`) next to the control named by `controls`
+ * (top-level field name → control or fieldset), the rest in `out`.
+ * `explain(problem)` may turn a known code into `{ at, text }` in plain words.
+ */
+export function problemAt(e, controls, out, explain = () => null) {
+  for (const el of document.querySelectorAll('[data-err-for]')) el.remove();
+  for (const c of Object.values(controls)) {
+    c.removeAttribute('aria-invalid');
+    c.setAttribute('aria-describedby', (c.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && !x.endsWith('-err')).join(' '));
+    if (!c.getAttribute('aria-describedby')) c.removeAttribute('aria-describedby');
+  }
+  clear(out);
+  if (!e) return;
+  if (!(e instanceof ApiError)) return out.append(problem(e));
+  const p = e.problem;
+  const known = explain(p);
+  const errors = known ? [{ pointer: `/${known.at}`, detail: known.text }]
+    : p.errors?.length ? p.errors : p.pointer ? [{ pointer: p.pointer, detail: p.detail }] : [];
+  const rest = [];
+  let first = null;
+  for (const x of errors) {
+    const c = controls[(x.pointer || '').split('/')[1]];
+    if (!c) {
+      rest.push(x);
+      continue;
+    }
+    const id = `${c.id || (c.id = uid())}-err`;
+    const msg = h('p', { class: 'field-error', id, 'data-err-for': c.id }, x.detail);
+    if (c.tagName === 'FIELDSET') c.append(msg);
+    else c.closest('.field, .check')?.append(msg);
+    c.setAttribute('aria-invalid', 'true');
+    c.setAttribute('aria-describedby', `${c.getAttribute('aria-describedby') || ''} ${id}`.trim());
+    first ||= c;
+  }
+  const lead = known ? known.text : errors.length && !rest.length ? t('form.check') : p.detail || e.message;
+  out.append(status('error', h('p', {}, lead), rest.length && !known ? h('ul', {}, rest.map((x) => h('li', {}, `${x.pointer}: ${x.detail}`))) : null));
+  const target = first?.tagName === 'FIELDSET' ? first.querySelector('input') : first;
+  target?.focus({ preventScroll: true });
+  (first || out).scrollIntoView({ block: 'center' });
 }
 
 function fatal(e) {

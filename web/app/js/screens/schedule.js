@@ -24,6 +24,11 @@ export async function render(main, { app, query, go, route }) {
   const to = dayStart(from, tz, 7);
   const link = (week) => `#/schedule${qs({ site: site.id, week })}`;
 
+  if (app.coordinator) {
+    main.append(h('div', { class: 'row plan' },
+      h('a', { class: 'button', href: '#/schedule/participant' }, t('reg.title')),
+      h('a', { class: 'button', href: `#/schedule/book${qs({ site: site.id })}` }, t('book.title'))));
+  }
   const sel = h('select', { name: 'site' }, app.sites.map((s) => h('option', { value: s.id, selected: s.id === site.id }, s.name)));
   sel.addEventListener('change', () => { setPref('site', sel.value); go(`#/schedule${qs({ site: sel.value, week: query.get('week') })}`); });
   main.append(field(t('schedule.site'), sel),
