@@ -296,3 +296,34 @@ impl ResponseError for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Checks the length of an optional text field (trimmed, in characters).
+pub fn check_len(
+    errors: &mut Vec<FieldError>,
+    pointer: &str,
+    value: Option<&str>,
+    min: usize,
+    max: usize,
+) {
+    if let Some(v) = value {
+        let n = v.trim().chars().count();
+        if n < min || n > max {
+            errors.push(FieldError::new(
+                pointer,
+                format!("must be {min} to {max} characters"),
+            ));
+        }
+    }
+}
+
+/// A text field as stored: trimmed, and absent when empty.
+pub fn clean(value: Option<String>) -> Option<String> {
+    value
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// One JSON-pointer segment (RFC 6901): `~` and `/` escaped.
+pub fn pointer_segment(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}

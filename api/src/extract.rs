@@ -46,7 +46,7 @@ fn segment_pointer(path: &serde_path_to_error::Path) -> String {
         match seg {
             Segment::Seq { index } => out.push_str(&format!("/{index}")),
             Segment::Map { key } => {
-                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+                out.push_str(&format!("/{}", crate::error::pointer_segment(key)))
             }
             Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
             Segment::Unknown => {}
@@ -143,7 +143,7 @@ fn scan_dates(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<Fiel
             for (k, item) in map {
                 let len = pointer.len();
                 pointer.push('/');
-                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                pointer.push_str(&crate::error::pointer_segment(k));
                 scan_dates(item, pointer, errors);
                 pointer.truncate(len);
             }

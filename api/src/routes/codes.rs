@@ -83,10 +83,6 @@ pub struct CodeList {
     pub items: Vec<CodeOut>,
 }
 
-fn trimmed(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 fn check(
     errors: &mut Vec<FieldError>,
     name: Option<&str>,
@@ -182,8 +178,8 @@ pub async fn create_code(
         id: Set(Uuid::now_v7()),
         parent_id: Set(body.parent_id),
         name: Set(body.name.trim().to_string()),
-        description: Set(trimmed(body.description)),
-        dimension: Set(trimmed(body.dimension)),
+        description: Set(crate::error::clean(body.description)),
+        dimension: Set(crate::error::clean(body.dimension)),
         created_by: Set(Some(p.user_id)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -323,10 +319,10 @@ pub async fn patch_code(
     am.name = Set(name);
     am.parent_id = Set(parent);
     if body.description.is_some() {
-        am.description = Set(trimmed(body.description));
+        am.description = Set(crate::error::clean(body.description));
     }
     if body.dimension.is_some() {
-        am.dimension = Set(trimmed(body.dimension));
+        am.dimension = Set(crate::error::clean(body.dimension));
     }
     am.updated_at = Set(Utc::now());
     let txn = state.db.begin().await?;

@@ -465,10 +465,7 @@ pub async fn patch_readiness_settings(
         let keys: Vec<String> = v.keys().cloned().collect();
         let known = svc::latest_versions(&state.db, &keys).await?;
         for (k, m) in &v {
-            let ptr = format!(
-                "/validity_minutes/{}",
-                k.replace('~', "~0").replace('/', "~1")
-            );
+            let ptr = format!("/validity_minutes/{}", crate::error::pointer_segment(k));
             if !known.contains_key(k) {
                 errors.push(FieldError::new(ptr, format!("no instrument with key {k}")));
             } else if !(1..=1440).contains(m) {

@@ -20,7 +20,7 @@ use crate::{
         readiness::Outcome,
         schedule::{Wave, WindowState},
     },
-    error::{ApiError, ApiResult, FieldError},
+    error::{check_len, clean, ApiError, ApiResult, FieldError},
     extract::{Json, Query},
     routes::{participants::visible_participant, screenings},
     services::{
@@ -332,22 +332,6 @@ async fn one(db: &impl ConnectionTrait, m: entity::interview::Model) -> ApiResul
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("interview vanished")))
 }
 
-fn text(errors: &mut Vec<FieldError>, ptr: &str, v: Option<&str>, min: usize, max: usize) {
-    if let Some(v) = v {
-        let n = v.trim().chars().count();
-        if n < min || n > max {
-            errors.push(FieldError::new(
-                ptr,
-                format!("must be {min} to {max} characters"),
-            ));
-        }
-    }
-}
-
-fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 fn opening_hours_error(pointer: &str, site: &entity::site::Model) -> ApiError {
     let hours: Vec<Window> = serde_json::from_value(site.opening_hours.clone()).unwrap_or_default();
     ApiError::field(
@@ -391,6 +375,17 @@ fn busy_error(p: &Principal, other: &entity::interview::Model, user: Uuid) -> Ap
     )
     .with("interview_id", serde_json::json!(other.id))
     .with("interviewer_id", serde_json::json!(user))
+}
+
+/// The participant an interview is with.
+async fn participant_of(
+    db: &impl ConnectionTrait,
+    m: &entity::interview::Model,
+) -> ApiResult<entity::participant::Model> {
+    entity::participant::Entity::find_by_id(m.participant_id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))
 }
 
 async fn site_of(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<entity::site::Model> {
@@ -449,8 +444,8 @@ pub async fn create_interview(
             ),
         ));
     }
-    text(&mut errors, "/location", body.location.as_deref(), 0, 200);
-    text(&mut errors, "/note", body.note.as_deref(), 0, 2000);
+    check_len(&mut errors, "/location", body.location.as_deref(), 0, 200);
+    check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
     let mut ids = body.interviewer_ids.clone();
     ids.sort();
     ids.dedup();
@@ -976,7 +971,7 @@ pub async fn postpone(
     may_act(&state, &p, &m).await?;
     let body = body.0;
     let mut errors = Vec::new();
-    text(&mut errors, "/note", body.note.as_deref(), 0, 2000);
+    check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
     if body.reason == PostponeReason::Other && clean(body.note.clone()).is_none() {
         errors.push(FieldError::new("/note", "say why when the reason is other"));
     }
@@ -1009,10 +1004,7 @@ pub async fn postpone(
         Vec::new()
     };
     let site = site_of(&state.db, m.site_id).await?;
-    let participant = entity::participant::Entity::find_by_id(m.participant_id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("participant"))?;
+    let participant = participant_of(&state.db, &m).await?;
     let txn = state.db.begin().await?;
     lock_unchanged(&txn, &m).await?;
     let updated = move_to(
@@ -1091,7 +1083,7 @@ pub async fn cancel_interview(
     let m = visible_interview(&state.db, &p, *id).await?;
     p.require_coordinator()?;
     let mut errors = Vec::new();
-    text(&mut errors, "/reason", Some(&body.reason), 1, 500);
+    check_len(&mut errors, "/reason", Some(&body.reason), 1, 500);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -1108,10 +1100,7 @@ pub async fn cancel_interview(
         ));
     }
     let site = site_of(&state.db, m.site_id).await?;
-    let participant = entity::participant::Entity::find_by_id(m.participant_id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("participant"))?;
+    let participant = participant_of(&state.db, &m).await?;
     let txn = state.db.begin().await?;
     lock_unchanged(&txn, &m).await?;
     let mut am: entity::interview::ActiveModel = m.clone().into();
@@ -1175,10 +1164,7 @@ pub async fn reopen_interview(
         ));
     }
     let site = site_of(&state.db, m.site_id).await?;
-    let participant = entity::participant::Entity::find_by_id(m.participant_id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("participant"))?;
+    let participant = participant_of(&state.db, &m).await?;
     let txn = state.db.begin().await?;
     screenings::lock_participant(&txn, m.participant_id).await?;
     lock_unchanged(&txn, &m).await?;
@@ -1307,10 +1293,7 @@ pub async fn start_session(
             "A session of this interview is already running; end it first.",
         ));
     }
-    let participant = entity::participant::Entity::find_by_id(m.participant_id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("participant"))?;
+    let participant = participant_of(&state.db, &m).await?;
     let consent = entity::consent::Entity::find()
         .filter(entity::consent::Column::ParticipantId.eq(participant.id))
         .filter(entity::consent::Column::WithdrawnAt.is_null())
@@ -1433,8 +1416,8 @@ pub async fn end_session(
     may_act(&state, &p, &m).await?;
     let body = body.0;
     let mut errors = Vec::new();
-    text(&mut errors, "/note", body.note.as_deref(), 0, 2000);
-    text(
+    check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
+    check_len(
         &mut errors,
         "/recording_label",
         body.recording_label.as_deref(),
@@ -1657,8 +1640,8 @@ pub async fn patch_interview(
             "must be 5 to 480 minutes",
         ));
     }
-    text(&mut errors, "/location", body.location.as_deref(), 0, 200);
-    text(&mut errors, "/note", body.note.as_deref(), 0, 2000);
+    check_len(&mut errors, "/location", body.location.as_deref(), 0, 200);
+    check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
     let users = match &body.interviewer_ids {
         Some(ids) => {
             if ids.is_empty() || ids.len() > 5 {
@@ -1689,10 +1672,7 @@ pub async fn patch_interview(
     {
         return Err(opening_hours_error("/duration_minutes", &site));
     }
-    let participant = entity::participant::Entity::find_by_id(m.participant_id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound("participant"))?;
+    let participant = participant_of(&state.db, &m).await?;
     let ends_at = m.scheduled_at + Duration::minutes(duration.into());
     let txn = state.db.begin().await?;
     lock_unchanged(&txn, &m).await?;

@@ -150,22 +150,6 @@ fn refuse_identifying(body: &serde_json::Value) -> Result<(), ApiError> {
     }
 }
 
-fn check_text(errors: &mut Vec<FieldError>, pointer: &str, v: Option<&str>, min: usize) {
-    if let Some(v) = v {
-        let n = v.trim().chars().count();
-        if n < min || n > 40 {
-            errors.push(FieldError::new(
-                pointer,
-                format!("must be {min} to 40 characters"),
-            ));
-        }
-    }
-}
-
-fn opt_trim(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-}
-
 async fn pseudonym_taken(state: &AppState, key: &str, except: Option<Uuid>) -> ApiResult<bool> {
     let mut q = entity::participant::Entity::find()
         .filter(entity::participant::Column::PseudonymKey.eq(key));
@@ -197,9 +181,9 @@ pub async fn create_participant(
     refuse_identifying(&body.0)?;
     let body: ParticipantIn = parse_value(body.0)?;
     let mut errors = Vec::new();
-    check_text(&mut errors, "/pseudonym", Some(&body.pseudonym), 1);
-    check_text(&mut errors, "/gender", body.gender.as_deref(), 0);
-    check_text(&mut errors, "/age_band", body.age_band.as_deref(), 0);
+    crate::error::check_len(&mut errors, "/pseudonym", Some(&body.pseudonym), 1, 40);
+    crate::error::check_len(&mut errors, "/gender", body.gender.as_deref(), 0, 40);
+    crate::error::check_len(&mut errors, "/age_band", body.age_band.as_deref(), 0, 40);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -228,8 +212,8 @@ pub async fn create_participant(
         pseudonym_key: Set(key),
         treatment_started_on: Set(body.treatment_started_on),
         status: Set(body.status.as_str().to_string()),
-        gender: Set(opt_trim(body.gender)),
-        age_band: Set(opt_trim(body.age_band)),
+        gender: Set(crate::error::clean(body.gender)),
+        age_band: Set(crate::error::clean(body.age_band)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -381,9 +365,9 @@ pub async fn patch_participant(
     refuse_identifying(&body.0)?;
     let body: ParticipantPatch = parse_value(body.0)?;
     let mut errors = Vec::new();
-    check_text(&mut errors, "/pseudonym", body.pseudonym.as_deref(), 1);
-    check_text(&mut errors, "/gender", body.gender.as_deref(), 0);
-    check_text(&mut errors, "/age_band", body.age_band.as_deref(), 0);
+    crate::error::check_len(&mut errors, "/pseudonym", body.pseudonym.as_deref(), 1, 40);
+    crate::error::check_len(&mut errors, "/gender", body.gender.as_deref(), 0, 40);
+    crate::error::check_len(&mut errors, "/age_band", body.age_band.as_deref(), 0, 40);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -407,10 +391,10 @@ pub async fn patch_participant(
         am.status = Set(s.as_str().to_string());
     }
     if body.gender.is_some() {
-        am.gender = Set(opt_trim(body.gender));
+        am.gender = Set(crate::error::clean(body.gender));
     }
     if body.age_band.is_some() {
-        am.age_band = Set(opt_trim(body.age_band));
+        am.age_band = Set(crate::error::clean(body.age_band));
     }
     am.updated_at = Set(Utc::now());
     let txn = state.db.begin().await?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, RequestMeta, Scope},
     domain::readiness::{Decision, Outcome, Reason},
-    error::{ApiError, ApiResult, FieldError},
+    error::{check_len, clean, pointer_segment, ApiError, ApiResult, FieldError},
     extract::{Json, Query},
     routes::participants::visible_participant,
     services::{
@@ -161,10 +161,7 @@ pub async fn create_screening(
     }
     let def = svc::definition(&instrument)?;
     for (item_key, level_key) in &body.responses {
-        let ptr = format!(
-            "/responses/{}",
-            item_key.replace('~', "~0").replace('/', "~1")
-        );
+        let ptr = format!("/responses/{}", pointer_segment(item_key));
         match def.items.iter().find(|i| &i.key == item_key) {
             None => errors.push(FieldError::new(
                 ptr,
@@ -220,10 +217,7 @@ pub async fn create_screening(
             .iter()
             .map(|r| &r.code)
             .collect::<Vec<_>>())),
-        note: Set(body
-            .note
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty())),
+        note: Set(clean(body.note)),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -572,18 +566,6 @@ impl From<entity::consent::Model> for ConsentOut {
     }
 }
 
-fn text(errors: &mut Vec<FieldError>, ptr: &str, v: Option<&str>, min: usize, max: usize) {
-    if let Some(v) = v {
-        let n = v.trim().chars().count();
-        if n < min || n > max {
-            errors.push(FieldError::new(
-                ptr,
-                format!("must be {min} to {max} characters"),
-            ));
-        }
-    }
-}
-
 /// Record consent. Refused with `not_ready` unless readiness for consent is
 /// READY at this moment.
 #[utoipa::path(
@@ -609,14 +591,14 @@ pub async fn create_consent(
     let participant = visible_participant(&state, &p, *id).await?;
     let body = body.0;
     let mut errors = Vec::new();
-    text(
+    check_len(
         &mut errors,
         "/form_version",
         Some(&body.form_version),
         1,
         40,
     );
-    text(&mut errors, "/note", body.note.as_deref(), 0, 2000);
+    check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -638,10 +620,7 @@ pub async fn create_consent(
             ConsentMethod::OralRecorded => "oral_recorded",
         }
         .into()),
-        note: Set(body
-            .note
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty())),
+        note: Set(clean(body.note)),
         obtained_by: Set(Some(p.user_id)),
         obtained_at: Set(ready.checked_at),
         screening_ids: Set(serde_json::json!(ready.screening_ids)),
@@ -753,7 +732,7 @@ pub async fn withdraw_consent(
     p.require_coordinator()?;
     let body = body.0;
     let mut errors = Vec::new();
-    text(&mut errors, "/reason", Some(&body.reason), 1, 500);
+    check_len(&mut errors, "/reason", Some(&body.reason), 1, 500);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
