@@ -275,6 +275,13 @@ mod tests {
     }
 
     #[test]
+    fn postgresql_needs_a_shared_jwt_secret() {
+        let mut s = with(&[("FIELDNOTES_DATABASE_URL", "postgres://u@h/db")]).expect("settings");
+        let e = s.ensure_jwt_secret().expect_err("no secret on PostgreSQL");
+        assert_eq!(e.var, "FIELDNOTES_JWT_SECRET");
+    }
+
+    #[test]
     fn invalid_values_name_the_variable() {
         for (var, value) in [
             ("FIELDNOTES_BIND", "nonsense"),

@@ -485,7 +485,7 @@ db_test!(
         let a = app.create_site("Clinic A").await;
         let b = app.create_site("Clinic B").await;
         let (_, co_a) = app.user("co-a@example.org", "coordinator", &[a]).await;
-        let (_, fw_a) = app.user("fw-a@example.org", "fieldworker", &[a]).await;
+        let (fw_a_id, fw_a) = app.user("fw-a@example.org", "fieldworker", &[a]).await;
         let (_, co_b) = app.user("co-b@example.org", "coordinator", &[b]).await;
         let pa = participant(&app, &co_a, a, "PA").await;
         let pb = participant(&app, &co_b, b, "PB").await;
@@ -548,6 +548,16 @@ db_test!(
         let note = app.post("/notes", &fw_a, note).await;
         assert_eq!(note.status, 201, "{}", note.body);
         let note_id = note.body["id"].as_str().expect("id").to_string();
+        let at = (Utc::now() + Duration::days(3)).to_rfc3339();
+        let iv = app
+            .post(
+                "/interviews",
+                &co_a,
+                json!({"participant_id": pa, "wave": 1, "scheduled_at": at, "duration_minutes": 60, "interviewer_ids": [fw_a_id], "allow_outside_opening_hours": true}),
+            )
+            .await;
+        assert_eq!(iv.status, 201, "{}", iv.body);
+        let iv = iv.body["id"].as_str().expect("id").to_string();
         let w =
             json!({"reason": "Participant asked to leave the study", "data_decision": "delete"});
         assert_eq!(
@@ -562,6 +572,9 @@ db_test!(
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(r.body["deleted"]["screenings"], 2);
         assert_eq!(r.body["deleted"]["note_links"], 1);
+        // nothing more is planned with someone who withdrew
+        let iv = app.get(&format!("/interviews/{iv}"), &co_a).await;
+        assert_eq!(iv.body["status"], "cancelled", "{}", iv.body);
         let note = app.get(&format!("/notes/{note_id}"), &fw_a).await;
         assert_eq!(
             (
