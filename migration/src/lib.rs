@@ -9,6 +9,7 @@ mod m20261123_000003_create_readiness;
 mod m20261123_000004_create_notes;
 mod m20261123_000005_create_interviews;
 mod m20261123_000006_notes_fts_by_rowid;
+mod m20261123_000007_notes_fts_vocab;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_notes::Migration),
             Box::new(m20261123_000005_create_interviews::Migration),
             Box::new(m20261123_000006_notes_fts_by_rowid::Migration),
+            Box::new(m20261123_000007_notes_fts_vocab::Migration),
         ]
     }
 }

@@ -136,8 +136,8 @@ pub async fn delete_feed(
         let mut am: entity::calendar_feed::ActiveModel = m.clone().into();
         am.revoked_at = Set(Some(Utc::now()));
         am.update(&state.db).await?;
-        audit::record(
-            &state.db,
+        audit::log(
+            &state,
             &Actor::new(&p, &meta),
             Entry::new("calendar_feed.revoke", "calendar_feed", m.id),
         )
@@ -265,8 +265,8 @@ pub async fn feed(
             .add_property("SEQUENCE", i.sequence.to_string());
         cal.push(ev.done());
     }
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor {
             user_id: Some(user.id),
             api_key_id: None,

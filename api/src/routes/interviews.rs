@@ -716,8 +716,8 @@ async fn list(
         );
     }
     let items = expand(&state.db, sel.all(&state.db).await?).await?;
-    audit::record(
-        &state.db,
+    audit::log(
+        state,
         &Actor::new(p, meta),
         Entry {
             action: "interview.list",
@@ -826,8 +826,8 @@ pub async fn get_interview(
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
     let m = visible_interview(&state.db, &p, *id).await?;
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry::new("interview.read", "interview", m.id).site(Some(m.site_id)),
     )
@@ -857,8 +857,8 @@ pub async fn list_postponements(
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
     let m = visible_interview(&state.db, &p, *id).await?;
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry::new("interview.postponements", "interview", m.id).site(Some(m.site_id)),
     )
@@ -1300,8 +1300,8 @@ pub async fn start_session(
         .one(&state.db)
         .await?;
     if consent.is_none() || participant.status != "active" {
-        audit::record(
-            &state.db,
+        audit::log(
+            &state,
             &Actor::new(&p, &meta),
             Entry::new("session.refused", "interview", m.id)
                 .site(Some(m.site_id))

@@ -4,9 +4,8 @@ use actix_web::{delete, get, http::StatusCode, patch, post, web, HttpRequest, Ht
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    sea_query::{Alias, BinOper, Expr, Func, Query as SqlQuery},
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, TransactionTrait,
+    sea_query::{Expr, Query as SqlQuery},
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,6 +18,7 @@ use crate::{
     services::{
         audit::{self, Actor, Entry},
         notes::{self as svc, Applied, Location, NoteIn, NoteOut},
+        search,
     },
     state::AppState,
 };
@@ -228,10 +228,6 @@ pub struct NotePage {
     pub next_cursor: Option<String>,
 }
 
-/// Above this many matches a search walks the notes in page order instead of
-/// sorting all matches (SQLite).
-const COMMON: i64 = 500;
-
 fn encode_cursor(n: &NoteOut) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}|{}", n.observed_at.timestamp_micros(), n.id))
 }
@@ -313,61 +309,14 @@ pub async fn list_notes(
         if text.chars().count() > 200 {
             return Err(ApiError::field("/q", "must be at most 200 characters"));
         }
-        let terms = svc::search_terms(text);
+        let terms = search::terms(text);
         if terms.is_empty() {
             return Err(ApiError::field(
                 "/q",
                 "give at least one word to search for",
             ));
         }
-        sel = sel.filter(match state.db.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                Expr::col((Alias::new("notes"), Alias::new("body_search"))).binary(
-                    BinOper::Custom("@@"),
-                    Func::cust(Alias::new("to_tsquery")).args([
-                        Expr::val("simple").cast_as(Alias::new("regconfig")),
-                        Expr::val(
-                            terms
-                                .iter()
-                                .map(|t| format!("{t}:*"))
-                                .collect::<Vec<_>>()
-                                .join(" & "),
-                        )
-                        .into(),
-                    ]),
-                )
-            }
-            _ => {
-                let query = terms
-                    .iter()
-                    .map(|t| format!("\"{t}\"*"))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
-                // Two plans, chosen by how many notes match (counting stops at
-                // COMMON): few matches are looked up and sorted; many are found
-                // by walking the notes in page order and stopping when the page
-                // is full (the unary + keeps SQLite from driving by rowid).
-                let common = state
-                    .read
-                    .query_one(Statement::from_sql_and_values(
-                        DatabaseBackend::Sqlite,
-                        "SELECT count(*) FROM (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ? LIMIT ?)",
-                        [query.clone().into(), COMMON.into()],
-                    ))
-                    .await?
-                    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-                    .unwrap_or(0)
-                    >= COMMON;
-                Expr::cust_with_values(
-                    if common {
-                        "+\"notes\".\"rowid\" IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)"
-                    } else {
-                        "\"notes\".\"rowid\" IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ?)"
-                    },
-                    [query],
-                )
-            }
-        });
+        sel = sel.filter(search::condition(&state.read, &terms, limit + 1).await?);
     }
     if let Some(c) = &q.cursor {
         let (t, id) = decode_cursor(c)?;
@@ -403,8 +352,8 @@ pub async fn list_notes(
     } else {
         None
     };
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry {
             action: "note.list",
@@ -450,8 +399,8 @@ pub async fn get_note(
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesRead)?;
     let (m, note) = visible_note(&state.read, &p, *id).await?;
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry::new("note.read", "note", m.id).site(Some(m.site_id)),
     )
@@ -792,8 +741,8 @@ pub async fn note_history(
         .order_by_asc(entity::note_version::Column::Version)
         .all(&state.db)
         .await?;
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry::new("note.history", "note", m.id).site(Some(m.site_id)),
     )

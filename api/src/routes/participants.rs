@@ -285,8 +285,8 @@ pub async fn list_participants(
         sel = sel.filter(Column::Id.gt(c));
     }
     let (rows, next_cursor) = super::page(sel.all(&state.db).await?, limit, |r| r.id);
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry {
             action: "participant.list",
@@ -334,8 +334,8 @@ pub async fn get_participant(
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ParticipantsRead)?;
     let m = visible_participant(&state, &p, *id).await?;
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry::new("participant.read", "participant", m.id).site(Some(m.site_id)),
     )

@@ -138,8 +138,8 @@ pub async fn participants_due(
             .cmp(&b.days_left)
             .then(a.pseudonym.cmp(&b.pseudonym))
     });
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry {
             action: "participant.due",
@@ -340,8 +340,8 @@ pub async fn fieldwork(
         minutes_median: median(minutes),
         days_to_completion_median: median(days),
     };
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry {
             action: "report.fieldwork",

@@ -300,8 +300,8 @@ pub async fn list_screenings(
         };
         items.push(screening_out(r, v.version, &svc::definition(v)?, lang));
     }
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry::new("screening.list", "participant", participant.id)
             .site(Some(participant.site_id))
@@ -669,8 +669,8 @@ pub async fn list_consents(
         .order_by_asc(entity::consent::Column::Id)
         .all(&state.db)
         .await?;
-    audit::record(
-        &state.db,
+    audit::log(
+        &state,
         &Actor::new(&p, &meta),
         Entry::new("consent.list", "participant", participant.id).site(Some(participant.site_id)),
     )

@@ -3,7 +3,11 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
-use crate::auth::{Principal, RequestMeta};
+use crate::{
+    auth::{Principal, RequestMeta},
+    error::ApiResult,
+    state::AppState,
+};
 
 /// Who did something: a principal (user or API key) or nobody yet (a login).
 #[derive(Debug, Clone, Default)]
@@ -92,13 +96,30 @@ pub async fn record(
     Ok(())
 }
 
+/// One entry that belongs to no other write (a read, a sign-in), committed
+/// before this returns. On SQLite it joins the notes writer's next group
+/// commit: one fsync for many entries, and the read connections' page caches
+/// (which SQLite drops on every commit) are dropped once per group.
+pub async fn log(state: &AppState, actor: &Actor, entry: Entry<'_>) -> ApiResult<()> {
+    match &state.notes_writer {
+        Some(w) => w.record(vec![row(actor, entry)]).await,
+        None => Ok(record(&state.db, actor, entry).await?),
+    }
+}
+
 /// Several entries, in one statement per 2000 entries.
 pub async fn record_many<'a>(
     db: &impl ConnectionTrait,
     entries: impl IntoIterator<Item = (&'a Actor, Entry<'a>)>,
 ) -> Result<(), sea_orm::DbErr> {
-    let rows: Vec<entity::audit_log::ActiveModel> =
-        entries.into_iter().map(|(a, e)| row(a, e)).collect();
+    insert_rows(db, entries.into_iter().map(|(a, e)| row(a, e)).collect()).await
+}
+
+/// Rows already made, in one statement per 2000.
+pub async fn insert_rows(
+    db: &impl ConnectionTrait,
+    rows: Vec<entity::audit_log::ActiveModel>,
+) -> Result<(), sea_orm::DbErr> {
     for chunk in rows.chunks(2000) {
         entity::audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(db)

@@ -6,6 +6,7 @@ pub mod interviews;
 pub mod notes;
 pub mod outbox;
 pub mod readiness;
+pub mod search;
 pub mod settings;
 pub mod sites;
 pub mod users;

@@ -452,6 +452,7 @@ pub async fn apply(
                 user_id,
                 actor,
                 notes,
+                audit: Vec::new(),
             }];
             let txn = state.db.begin().await?;
             let out = apply_in(&txn, &batch).await?;
@@ -468,6 +469,8 @@ pub struct Batch {
     pub user_id: Uuid,
     pub actor: Actor,
     pub notes: Vec<Result<NoteIn, ApiError>>,
+    /// Audit entries written in the same transaction.
+    pub audit: Vec<entity::audit_log::ActiveModel>,
 }
 
 /// Creates the notes of one or more requests inside `txn` (which the caller
@@ -700,16 +703,6 @@ pub async fn replace_links(
     Ok(())
 }
 
-/// Words of a search, for both full-text engines: letters and digits only,
-/// lower-cased, at most 8. Each word matches as a prefix; all must match.
-pub fn search_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .take(8)
-        .collect()
-}
-
 /// Group commit for SQLite: notes from concurrent requests are written by one
 /// task, several requests to a transaction, so one fsync makes a whole group
 /// durable. Each request's notes run in a savepoint of their own: one
@@ -724,7 +717,29 @@ struct Job {
     user_id: Uuid,
     actor: Actor,
     notes: Vec<Result<NoteIn, ApiError>>,
+    audit: Vec<entity::audit_log::ActiveModel>,
     reply: tokio::sync::oneshot::Sender<ApiResult<Vec<Applied>>>,
+}
+
+type Answer = tokio::sync::oneshot::Receiver<ApiResult<Vec<Applied>>>;
+
+impl Job {
+    fn new(
+        user_id: Uuid,
+        actor: Actor,
+        notes: Vec<Result<NoteIn, ApiError>>,
+        audit: Vec<entity::audit_log::ActiveModel>,
+    ) -> (Job, Answer) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            user_id,
+            actor,
+            notes,
+            audit,
+            reply,
+        };
+        (job, answer)
+    }
 }
 
 /// Most requests in one group.
@@ -779,16 +794,20 @@ impl NotesWriter {
         actor: Actor,
         notes: Vec<Result<NoteIn, ApiError>>,
     ) -> ApiResult<Vec<Applied>> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.tx
-            .send(Job {
-                user_id,
-                actor,
-                notes,
-                reply,
-            })
+        self.run(Job::new(user_id, actor, notes, Vec::new())).await
+    }
+
+    /// Writes audit entries that belong to no other write (reads, sign-ins)
+    /// with the next group, and returns once they are on disk.
+    pub async fn record(&self, audit: Vec<entity::audit_log::ActiveModel>) -> ApiResult<()> {
+        self.run(Job::new(Uuid::nil(), Actor::system(), Vec::new(), audit))
             .await
-            .map_err(|_| ApiError::Unavailable)?;
+            .map(|_| ())
+    }
+
+    async fn run(&self, job: (Job, Answer)) -> ApiResult<Vec<Applied>> {
+        let (job, answer) = job;
+        self.tx.send(job).await.map_err(|_| ApiError::Unavailable)?;
         answer.await.map_err(|_| ApiError::Unavailable)?
     }
 }
@@ -802,6 +821,7 @@ async fn write_group(db: &sea_orm::DatabaseConnection, jobs: Vec<Job>) {
                     user_id: j.user_id,
                     actor: j.actor,
                     notes: j.notes,
+                    audit: j.audit,
                 },
                 j.reply,
             )
@@ -841,6 +861,14 @@ async fn write_together(
 ) -> ApiResult<Vec<Vec<Applied>>> {
     let txn = db.begin().await?;
     let out = apply_in(&txn, batches).await?;
+    audit::insert_rows(
+        &txn,
+        batches
+            .iter()
+            .flat_map(|b| b.audit.iter().cloned())
+            .collect(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(out)
 }

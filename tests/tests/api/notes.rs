@@ -648,3 +648,109 @@ db_test!(
         );
     }
 );
+
+/// The notes of `corpus` (id, observed_at, body) that match every word of `q`
+/// whole or as a prefix, newest first: what any search plan must return.
+fn expected(corpus: &[(String, chrono::DateTime<Utc>, String)], q: &str) -> Vec<String> {
+    let words: Vec<String> = q.split(' ').map(str::to_lowercase).collect();
+    let mut hits: Vec<&(String, chrono::DateTime<Utc>, String)> = corpus
+        .iter()
+        .filter(|(_, _, body)| {
+            let tokens: Vec<String> = body
+                .split(|c: char| !c.is_alphanumeric())
+                .map(str::to_lowercase)
+                .collect();
+            words
+                .iter()
+                .all(|w| tokens.iter().any(|t| t.starts_with(w.as_str())))
+        })
+        .collect();
+    hits.sort_by_key(|h| std::cmp::Reverse(h.1));
+    hits.into_iter().map(|(id, _, _)| id.clone()).collect()
+}
+
+// 8 000 notes, so that SQLite's search takes each of its plans: a word in
+// every note (asks the index note by note), in every tenth (collects the
+// matches and walks), in every hundredth (sorts the matches), a word that
+// is also the start of another ("stress", "stressful"), and a prefix of more
+// than 16 terms ("zeta": stays a prefix query). Every page of every search
+// must be exactly what the notes say, in order, on both databases.
+db_test!(
+    search_finds_the_same_notes_whatever_the_plan,
+    |app: TestApp| async move {
+        let site = app.create_site("Clinic A").await;
+        let (_, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+        let start = Utc::now() - Duration::days(30);
+        let mut corpus = Vec::new();
+        for i in 0..8000usize {
+            let mut words = vec!["Common".to_string(), format!("zeta{}", i % 20)];
+            if i % 10 == 3 {
+                words.push("walker".into());
+            }
+            if i % 100 == 7 {
+                words.push("rarity".into());
+            }
+            if i % 7 == 0 {
+                words.push("stress".into());
+            }
+            if i % 11 == 0 {
+                words.push("stressful.".into());
+            }
+            // observed out of upload order, as phones sync late
+            let observed = start + Duration::seconds(((i * 7919) % 8000) as i64 * 60);
+            corpus.push((Uuid::new_v4().to_string(), observed, words.join(" ")));
+        }
+        for chunk in corpus.chunks(1000) {
+            let notes: Vec<Value> = chunk
+                .iter()
+                .map(|(id, at, body)| {
+                    json!({"id": id, "site_id": site, "observed_at": at.to_rfc3339(),
+                       "location": "other", "body": body})
+                })
+                .collect();
+            let r = app
+                .post("/notes/sync", &fw, json!({ "notes": notes }))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        for q in [
+            "common",
+            "walker",
+            "rarity",
+            "stress",
+            "zeta",
+            "zeta1",
+            "common rarity",
+            "walker stress",
+            "stressful zeta3",
+            "nowhere",
+        ] {
+            let want = expected(&corpus, q);
+            let mut got: Vec<String> = Vec::new();
+            let mut path = format!("/notes?q={}&limit=200", q.replace(' ', "%20"));
+            loop {
+                let page = app.get(&path, &fw).await;
+                got.extend(ids(&page));
+                match page.body["next_cursor"].as_str() {
+                    Some(c) => {
+                        path = format!("/notes?q={}&limit=200&cursor={c}", q.replace(' ', "%20"))
+                    }
+                    None => break,
+                }
+            }
+            assert_eq!(got.len(), want.len(), "{q}");
+            assert!(got == want, "{q}: another order or other notes");
+            // the first page of 50, as the phone asks for it
+            let first = ids(&app
+                .get(&format!("/notes?q={}&limit=50", q.replace(' ', "%20")), &fw)
+                .await);
+            assert_eq!(
+                first,
+                want.iter().take(50).cloned().collect::<Vec<_>>(),
+                "{q}"
+            );
+        }
+        assert_eq!(expected(&corpus, "common").len(), 8000);
+        assert_eq!(expected(&corpus, "zeta").len(), 8000);
+    }
+);
