@@ -62,7 +62,10 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
         let opts = opts.read_only(read_only);
         let pool = SqlitePoolOptions::new()
             .max_connections(if read_only {
-                settings.db_max_connections.min(8)
+                // No more readers than cores: more would add no parallelism,
+                // only more page caches, each dropped on every commit.
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
+                settings.db_max_connections.min(cores.max(2))
             } else {
                 1
             })

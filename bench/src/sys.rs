@@ -78,6 +78,18 @@ pub fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
     status_field(&text, key)
 }
 
+/// CPU time (user + system) a process has used so far: fields 14 and 15 of
+/// `/proc/<pid>/stat`, in the kernel's fixed USER_HZ of 100 ticks a second.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // the command name may hold spaces; fields are counted after its ')'
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PhasePeak {
     pub phase: String,

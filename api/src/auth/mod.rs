@@ -10,7 +10,9 @@ use std::{future::Future, pin::Pin};
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -187,24 +189,67 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         return Ok(p);
     }
     let claims = state.jwt.verify(token).ok_or_else(denied)?;
-    // The sign-in and its user in one query: this runs on every request.
-    let (session, user) = entity::auth_session::Entity::find_by_id(claims.sid)
-        .find_also_related(entity::user::Entity)
-        .one(&state.read)
-        .await?
-        .filter(|(s, _)| s.user_id == claims.sub && s.revoked_at.is_none() && s.expires_at > now)
-        .ok_or_else(denied)?;
-    let user = user.filter(|u| u.active).ok_or_else(denied)?;
-    let site_ids = entity::user_site::Entity::find()
-        .filter(entity::user_site::Column::UserId.eq(user.id))
+    // The sign-in, its user and the user's sites in one query: this runs on
+    // every request.
+    use entity::{auth_session as s, user as u, user_site as us};
+    let rows: Vec<SignedIn> = s::Entity::find()
+        .select_only()
+        .column(s::Column::UserId)
+        .column(s::Column::ExpiresAt)
+        .column(s::Column::RevokedAt)
+        .column(u::Column::Email)
+        .column(u::Column::DisplayName)
+        .column(u::Column::Role)
+        .column(u::Column::PeerResearcher)
+        .column(u::Column::Active)
+        .column(us::Column::SiteId)
+        .join(JoinType::InnerJoin, s::Relation::User.def())
+        .join(JoinType::LeftJoin, user_sites())
+        .filter(s::Column::Id.eq(claims.sid))
+        .into_model()
         .all(&state.read)
-        .await?
-        .into_iter()
-        .map(|us| us.site_id)
-        .collect();
-    let mut p = principal(user, site_ids).ok_or_else(denied)?;
-    p.session_id = Some(session.id);
-    Ok(p)
+        .await?;
+    let first = rows
+        .first()
+        .filter(|r| {
+            r.user_id == claims.sub && r.active && r.revoked_at.is_none() && r.expires_at > now
+        })
+        .ok_or_else(denied)?;
+    Ok(Principal {
+        user_id: first.user_id,
+        email: first.email.clone(),
+        display_name: first.display_name.clone(),
+        role: Role::parse(&first.role).ok_or_else(denied)?,
+        peer_researcher: first.peer_researcher,
+        site_ids: rows.iter().filter_map(|r| r.site_id).collect(),
+        session_id: Some(claims.sid),
+        api_key_id: None,
+        scopes: None,
+    })
+}
+
+/// Users to their sites (the entity declares only the other direction).
+fn user_sites() -> sea_orm::RelationDef {
+    use entity::{user as u, user_site as us};
+    let to_user: sea_orm::RelationDef = us::Entity::belongs_to(u::Entity)
+        .from(us::Column::UserId)
+        .to(u::Column::Id)
+        .into();
+    to_user.rev()
+}
+
+/// One row per site of a signed-in user (one with no site when they have none).
+#[derive(FromQueryResult)]
+struct SignedIn {
+    user_id: Uuid,
+    expires_at: chrono::DateTime<Utc>,
+    revoked_at: Option<chrono::DateTime<Utc>>,
+    email: String,
+    display_name: String,
+    role: String,
+    peer_researcher: bool,
+    active: bool,
+    site_id: Option<Uuid>,
 }
 
 /// A signed-in user with every scope; callers narrow it for API keys.

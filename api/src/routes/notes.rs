@@ -5,7 +5,8 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     sea_query::{Expr, Query as SqlQuery},
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -328,24 +329,31 @@ pub async fn list_notes(
             ),
         );
     }
-    // Two steps: the page's ids (sorting only keys, not whole notes, which
-    // matters when a common word matches tens of thousands), then the notes.
-    let mut ids: Vec<Uuid> = sel
-        .select_only()
-        .column(Column::Id)
-        .into_tuple()
-        .all(&state.read)
-        .await?;
-    let more = ids.len() as u64 > limit;
-    ids.truncate(limit as usize);
-    let mut found: std::collections::HashMap<Uuid, entity::note::Model> = Entity::find()
-        .filter(Column::Id.is_in(ids.clone()))
-        .all(&state.read)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
-    let rows = ids.iter().filter_map(|id| found.remove(id)).collect();
+    // A search on SQLite looks at a bounded number of notes whatever the
+    // word (see services::search), so it reads whole notes at once. Other
+    // lists take two steps: the page's ids (sorting only keys, not whole
+    // notes, when a filter matches thousands), then the notes.
+    let mut rows: Vec<entity::note::Model> =
+        if q.q.is_some() && state.read.get_database_backend() == DatabaseBackend::Sqlite {
+            sel.all(&state.read).await?
+        } else {
+            let ids: Vec<Uuid> = sel
+                .select_only()
+                .column(Column::Id)
+                .into_tuple()
+                .all(&state.read)
+                .await?;
+            let mut found: std::collections::HashMap<Uuid, entity::note::Model> = Entity::find()
+                .filter(Column::Id.is_in(ids.clone()))
+                .all(&state.read)
+                .await?
+                .into_iter()
+                .map(|m| (m.id, m))
+                .collect();
+            ids.iter().filter_map(|id| found.remove(id)).collect()
+        };
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
     let items = svc::with_links(&state.read, rows).await?;
     let next_cursor = if more {
         items.last().map(encode_cursor)

@@ -11,7 +11,7 @@
 //! (c) (b) at 16 clients divided by (a);
 //! (d) `POST /api/v1/notes/sync` with 500 notes per request: time per batch
 //!     and notes/s;
-//! (e) `GET /api/v1/notes?q=…&limit=50` with 16 clients after topping the
+//! (e) `GET /api/v1/notes?q=…&limit=50` with 1, 4 and 16 clients after topping the
 //!     database up to 100 000 notes through sync batches;
 //! (f) the server's RSS: idle after start, the peak of every phase (sampled
 //!     every 200 ms) and VmHWM at the end.
@@ -72,9 +72,9 @@ struct Args {
     /// Notes in the database before the search phase.
     #[arg(long, default_value_t = 100_000)]
     notes_for_search: u64,
-    /// Concurrent clients in the search phase.
-    #[arg(long, default_value_t = 16)]
-    search_clients: usize,
+    /// Concurrent clients in the search phase (comma-separated levels).
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+    search_clients: Vec<usize>,
     /// Characters per generated note body.
     #[arg(long, default_value_t = 300)]
     body_chars: usize,
@@ -118,7 +118,7 @@ struct Report {
     create_16_clients_vs_raw_sqlite: Option<f64>,
     sync: Option<SyncResult>,
     search_fill: Option<FillResult>,
-    search: Option<LoadResult>,
+    search: Vec<LoadResult>,
     rss: Rss,
     /// Phases that could not run to the end, with the reason.
     failures: Vec<String>,
@@ -160,6 +160,10 @@ struct LoadResult {
     mean_items: Option<f64>,
     empty_pages: Option<u64>,
     peak_rss_kib: Option<u64>,
+    /// CPU time per answered request over the measured seconds: the server
+    /// process, and this load generator (which shares the machine's cores).
+    server_cpu_us_per_req: Option<f64>,
+    client_cpu_us_per_req: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -244,6 +248,8 @@ fn raw_sqlite(
 // ------------------------------------------------------------ load driver --
 
 struct Ctx {
+    /// The server's process id, for its CPU time.
+    server_pid: u32,
     base: String,
     token: String,
     site_id: Uuid,
@@ -379,6 +385,19 @@ async fn closed_loop(
     let tasks: Vec<_> = (0..clients)
         .map(|i| tokio::spawn(client_loop(ctx.clone(), work, i as u64, from, end)))
         .collect();
+    // CPU used by the server and by this process over the measured seconds
+    let cpu = {
+        let server = ctx.server_pid;
+        let me = std::process::id();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(from.into()).await;
+            let start = (sys::cpu_time(server), sys::cpu_time(me));
+            tokio::time::sleep_until(end.into()).await;
+            let stop = (sys::cpu_time(server), sys::cpu_time(me));
+            let used = |a: Option<Duration>, b: Option<Duration>| b?.checked_sub(a?);
+            (used(start.0, stop.0), used(start.1, stop.1))
+        })
+    };
     let mut hist = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3)?;
     let (mut ok, mut errors, mut items, mut empty) = (0, 0, 0, 0);
     let mut samples: Vec<String> = Vec::new();
@@ -395,6 +414,11 @@ async fn closed_loop(
             }
         }
     }
+    let (server_cpu, client_cpu) = cpu.await.unwrap_or((None, None));
+    let per_req = |d: Option<Duration>| {
+        d.filter(|_| ok > 0)
+            .map(|d| round(d.as_secs_f64() * 1e6 / ok as f64, 0))
+    };
     let seconds = measure.as_secs_f64();
     let search = work == Work::Search;
     Ok(LoadResult {
@@ -411,6 +435,8 @@ async fn closed_loop(
         mean_items: (search && ok > 0).then(|| round(items as f64 / ok as f64, 1)),
         empty_pages: search.then_some(empty),
         peak_rss_kib: None,
+        server_cpu_us_per_req: per_req(server_cpu),
+        client_cpu_us_per_req: per_req(client_cpu),
     })
 }
 
@@ -643,7 +669,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         create_16_clients_vs_raw_sqlite: None,
         sync: None,
         search_fill: None,
-        search: None,
+        search: Vec::new(),
         rss: Rss::default(),
         failures: Vec::new(),
     };
@@ -689,6 +715,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let site_id = client::create_site(&setup, &cfg.base_url(), &token, "Clinic A").await?;
     sampler.end_phase();
     let ctx = Arc::new(Ctx {
+        server_pid: pid,
         base: cfg.base_url(),
         token,
         site_id,
@@ -751,19 +778,20 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         }
         Err(e) => report.failures.push(format!("fill for search: {e:#}")),
     }
-    eprintln!(
-        "(e) GET /api/v1/notes?q=… with {} clients …",
-        args.search_clients
-    );
-    sampler.phase(&format!("GET /notes?q, {} clients", args.search_clients));
-    let r = closed_loop(&ctx, Work::Search, args.search_clients, warmup, measure).await;
-    let peak = sampler.end_phase();
-    match r {
-        Ok(mut r) => {
-            r.peak_rss_kib = peak;
-            report.search = Some(r);
+    for &clients in &args.search_clients {
+        eprintln!("(e) GET /api/v1/notes?q=… with {clients} clients …");
+        sampler.phase(&format!("GET /notes?q, {clients} clients"));
+        let r = closed_loop(&ctx, Work::Search, clients, warmup, measure).await;
+        let peak = sampler.end_phase();
+        match r {
+            Ok(mut r) => {
+                r.peak_rss_kib = peak;
+                report.search.push(r);
+            }
+            Err(e) => report
+                .failures
+                .push(format!("search, {clients} clients: {e:#}")),
         }
-        Err(e) => report.failures.push(format!("search: {e:#}")),
     }
 
     report.rss.vm_hwm_kib = sys::proc_status_kib(pid, "VmHWM");
@@ -789,7 +817,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     let request_errors = report.create.iter().map(|r| r.errors).sum::<u64>()
         + report.sync.as_ref().map_or(0, |s| s.errors)
-        + report.search.as_ref().map_or(0, |s| s.errors);
+        + report.search.iter().map(|s| s.errors).sum::<u64>();
     Ok(report.failures.is_empty() && request_errors == 0)
 }
 
@@ -822,7 +850,7 @@ fn print_header(r: &Report) {
 
 fn print_load_row(r: &LoadResult) {
     println!(
-        "  {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9}",
+        "  {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9} {:>11} {:>11}",
         r.clients,
         r.per_sec,
         r.p50_ms,
@@ -830,7 +858,11 @@ fn print_load_row(r: &LoadResult) {
         r.p99_ms,
         r.max_ms,
         r.errors,
-        mib(r.peak_rss_kib)
+        mib(r.peak_rss_kib),
+        r.server_cpu_us_per_req
+            .map_or("-".into(), |x| format!("{x:.0}")),
+        r.client_cpu_us_per_req
+            .map_or("-".into(), |x| format!("{x:.0}")),
     );
 }
 
@@ -851,12 +883,21 @@ fn print_report(r: &Report) {
     }
     println!();
     println!(
-        "(b) POST /api/v1/notes, closed loop, {} s per level after {} s warm-up",
+        "(b) POST /api/v1/notes, closed loop, {} s per level after {} s warm-up\n    (server µs, client µs: CPU time per answered request used by the server\n    process and by this load generator, which share the machine's cores)",
         r.args.duration_secs, r.args.warmup_secs
     );
     println!(
-        "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}",
-        "clients", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "RSS MiB"
+        "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>11} {:>11}",
+        "clients",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "RSS MiB",
+        "server µs",
+        "client µs"
     );
     for c in &r.create {
         print_load_row(c);
@@ -895,22 +936,38 @@ fn print_report(r: &Report) {
             f.last_batch_ms.map_or("-".into(), |x| format!("{x:.0}")),
         );
     }
-    match &r.search {
-        Some(s) => {
-            println!(
-                "    GET /api/v1/notes?q=<1-2 words>&limit=50, {} s; mean {} notes per page, {} empty pages",
-                r.args.duration_secs,
-                s.mean_items.map_or("-".into(), |x| format!("{x:.1}")),
-                s.empty_pages.unwrap_or(0)
-            );
-            println!(
-                "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}",
-                "clients", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "RSS MiB"
-            );
+    if r.search.is_empty() {
+        println!("(e) search: did not run");
+    } else {
+        println!(
+            "    GET /api/v1/notes?q=<1-2 words>&limit=50, {} s per level",
+            r.args.duration_secs,
+        );
+        println!(
+            "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>11} {:>11}",
+            "clients",
+            "req/s",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "max ms",
+            "errors",
+            "RSS MiB",
+            "server µs",
+            "client µs"
+        );
+        for s in &r.search {
             print_load_row(s);
             print_errors(&s.error_samples);
         }
-        None => println!("(e) search: did not run"),
+        if let Some(s) = r.search.last() {
+            println!(
+                "    mean {} notes per page, {} empty pages (at {} clients)",
+                s.mean_items.map_or("-".into(), |x| format!("{x:.1}")),
+                s.empty_pages.unwrap_or(0),
+                s.clients
+            );
+        }
     }
     println!();
     println!(
