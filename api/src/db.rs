@@ -35,31 +35,17 @@ pub async fn connect_reader(
 
 async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<DatabaseConnection> {
     if settings.is_sqlite() {
-        use sqlx::sqlite::{
-            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        use sqlx::sqlite::SqlitePoolOptions;
+        let opts = sqlite_options(settings)?;
+        let opts = if read_only {
+            opts.read_only(true)
+        } else {
+            // Checkpoints are the checkpointer's job (see `spawn_checkpointer`);
+            // this is only a backstop should it fall far behind. A larger
+            // cache keeps a 1000-note sync from spilling pages mid-transaction.
+            opts.pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT)
+                .pragma("cache_size", "-16384")
         };
-        let opts = SqliteConnectOptions::from_str(&settings.database_url)
-            .with_context(|| {
-                format!(
-                    "FIELDNOTES_DATABASE_URL: cannot parse {:?}",
-                    settings.database_url
-                )
-            })?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match settings.sqlite_synchronous {
-                SqliteSync::Full => SqliteSynchronous::Full,
-                SqliteSync::Normal => SqliteSynchronous::Normal,
-            })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        if let Some(parent) = opts.get_filename().parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-        }
-        let opts = opts.read_only(read_only);
         let pool = SqlitePoolOptions::new()
             .max_connections(if read_only {
                 // No more readers than cores: more would add no parallelism,
@@ -85,6 +71,60 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
             .await
             .context("cannot connect to PostgreSQL")
     }
+}
+
+/// WAL pages (4 KiB each) after which the writer checkpoints by itself.
+const WRITER_AUTOCHECKPOINT: &str = "20000";
+
+fn sqlite_options(settings: &Settings) -> anyhow::Result<sqlx::sqlite::SqliteConnectOptions> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    let opts = SqliteConnectOptions::from_str(&settings.database_url)
+        .with_context(|| {
+            format!(
+                "FIELDNOTES_DATABASE_URL: cannot parse {:?}",
+                settings.database_url
+            )
+        })?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match settings.sqlite_synchronous {
+            SqliteSync::Full => SqliteSynchronous::Full,
+            SqliteSync::Normal => SqliteSynchronous::Normal,
+        })
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    if let Some(parent) = opts.get_filename().parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+    }
+    Ok(opts)
+}
+
+/// SQLite: copies committed pages from the write-ahead log into the database
+/// file once a second, on a connection of its own, so that no request's
+/// commit waits for a checkpoint and its fsync (a 500-note sync used to pay
+/// for one now and then). PASSIVE never blocks the writer or the readers.
+pub async fn spawn_checkpointer(settings: &Settings) -> anyhow::Result<()> {
+    use sqlx::ConnectOptions;
+    let mut conn = sqlite_options(settings)?
+        .connect()
+        .await
+        .context("cannot open the SQLite database for checkpoints")?;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut conn)
+                .await
+            {
+                tracing::warn!(error = %e, "WAL checkpoint failed; the writer's own checkpoints remain");
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Applies pending migrations. On PostgreSQL several instances may start at
