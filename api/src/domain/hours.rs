@@ -73,9 +73,48 @@ pub fn validate_timezone(pointer: &str, tz: &str) -> Option<FieldError> {
         .map(|_| FieldError::new(pointer, "must be an IANA time zone such as Europe/Oslo"))
 }
 
+/// The local day in `tz` that contains `now`, as UTC instants: from its
+/// first moment to the next day's (23 or 25 hours on a daylight-saving day).
+pub fn local_day(
+    tz: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    use chrono::{Duration, TimeZone, Utc};
+    let date = now.with_timezone(&tz).date_naive();
+    let start = |d: chrono::NaiveDate| {
+        let midnight = d.and_time(NaiveTime::MIN);
+        // midnight may not exist where a time change happens at 00:00
+        (0..4)
+            .find_map(|h| {
+                tz.from_local_datetime(&(midnight + Duration::hours(h)))
+                    .earliest()
+            })
+            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+    };
+    (start(date), start(date + Duration::days(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_day_follows_the_site_not_utc() {
+        use chrono::{TimeZone, Utc};
+        let oslo: chrono_tz::Tz = "Europe/Oslo".parse().expect("tz");
+        // 23:12 UTC on 23 November is already 24 November in Oslo
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 23, 12, 0).unwrap();
+        let (from, to) = local_day(oslo, now);
+        assert_eq!(from, Utc.with_ymd_and_hms(2026, 11, 23, 23, 0, 0).unwrap());
+        assert_eq!(to, Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap());
+        // the spring-forward day has 23 hours
+        let (from, to) = local_day(oslo, Utc.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap());
+        assert_eq!(to - from, chrono::Duration::hours(23));
+        assert_eq!(
+            local_day(chrono_tz::UTC, now).0,
+            Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+        );
+    }
 
     fn w(s: &str, e: &str) -> Window {
         Window {

@@ -757,9 +757,11 @@ pub async fn list_interviews(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MyQuery {
-    /// Default: the start of today (UTC).
+    /// Default: the start of today in the time zone of the caller's sites
+    /// (UTC when they are in several zones or none).
     pub from: Option<DateTime<Utc>>,
-    /// Default: 24 hours after `from`.
+    /// Default: the end of that day when `from` is not given, else 24 hours
+    /// after `from`.
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -778,15 +780,29 @@ pub async fn my_interviews(
     q: Query<MyQuery>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
-    let from = q.from.unwrap_or_else(|| {
-        Utc::now()
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .map_or_else(Utc::now, |d| d.and_utc())
-    });
+    let (from, day_end) = match q.from {
+        Some(from) => (from, from + Duration::hours(24)),
+        None => {
+            // "Today" is the sites' day: just after midnight in Oslo it is
+            // still yesterday in UTC.
+            let zones: Vec<String> = entity::site::Entity::find()
+                .filter(entity::site::Column::Id.is_in(p.site_ids.clone()))
+                .select_only()
+                .column(entity::site::Column::Timezone)
+                .distinct()
+                .into_tuple()
+                .all(&state.read)
+                .await?;
+            let tz = match zones.as_slice() {
+                [one] => one.parse().unwrap_or(Tz::UTC),
+                _ => Tz::UTC,
+            };
+            crate::domain::hours::local_day(tz, Utc::now())
+        }
+    };
     let query = InterviewQuery {
         from: Some(from),
-        to: Some(q.to.unwrap_or(from + Duration::hours(24))),
+        to: Some(q.to.unwrap_or(day_end)),
         site_id: None,
         interviewer_id: None,
         participant_id: None,
