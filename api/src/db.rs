@@ -41,9 +41,11 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
             opts.read_only(true)
         } else {
             // Checkpoints are the checkpointer's job (see `spawn_checkpointer`);
-            // this is only a backstop should it fall far behind. A larger
+            // this is only a backstop should it fall far behind. When the log
+            // starts over, its file is cut back to 64 MiB. A larger
             // cache keeps a 1000-note sync from spilling pages mid-transaction.
             opts.pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT)
+                .pragma("journal_size_limit", "67108864")
                 .pragma("cache_size", "-16384")
         };
         let pool = SqlitePoolOptions::new()

@@ -317,7 +317,22 @@ pub async fn list_notes(
                 "give at least one word to search for",
             ));
         }
-        sel = sel.filter(search::condition(&state.read, &terms, limit + 1).await?);
+        let others = q.author_id.is_some()
+            || q.location.is_some()
+            || q.from.is_some()
+            || q.to.is_some()
+            || q.participant_id.is_some()
+            || q.code_id.is_some()
+            || q.include_deleted.unwrap_or(false);
+        let scope = match (q.site_id, p.visible_sites()) {
+            _ if others => search::Scope::Other,
+            (Some(site), _) if p.can_see_site(site) => search::Scope::Site(site),
+            (Some(_), _) => search::Scope::Other,
+            (None, None) => search::Scope::AllSites,
+            (None, Some([site])) => search::Scope::Site(*site),
+            (None, Some(_)) => search::Scope::Other,
+        };
+        sel = sel.filter(search::condition(&state.read, &terms, limit + 1, scope).await?);
     }
     if let Some(c) = &q.cursor {
         let (t, id) = decode_cursor(c)?;

@@ -45,16 +45,30 @@ pub fn terms(q: &str) -> Vec<String> {
 }
 
 /// The condition on `notes` that keeps the notes matching every term.
-/// `page` is how many notes the query asks for.
+/// `page` is how many notes the query asks for; `scope` which notes the
+/// rest of the query keeps, as far as the plan needs to know.
 pub async fn condition(
     db: &DatabaseConnection,
     terms: &[String],
     page: u64,
+    scope: Scope,
 ) -> ApiResult<SimpleExpr> {
     Ok(match db.get_database_backend() {
         DatabaseBackend::Postgres => postgres(terms),
-        _ => sqlite(db, terms, page).await?,
+        _ => sqlite(db, terms, page, scope).await?,
     })
+}
+
+/// The notes a search runs over besides the words. Asking the index note by
+/// note (the probe) only pays when the notes are walked in page order and
+/// the words are common among exactly those notes; so it is only considered
+/// for every site or a single one, with no other filter (with several sites
+/// SQLite sorts the sites' notes instead of walking them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    AllSites,
+    Site(uuid::Uuid),
+    Other,
 }
 
 fn postgres(terms: &[String]) -> SimpleExpr {
@@ -115,17 +129,22 @@ fn sort_below(notes: i64, page: u64) -> i64 {
     ((page as f64 * notes.max(1) as f64 * WALK_NS / (SORT_NS - COLLECT_NS)).sqrt() as i64).max(100)
 }
 
-/// Matches among all `notes`, from `sampled` matches among the newest
-/// [`SAMPLE`] of them.
-fn estimate(sampled: i64, notes: i64) -> i64 {
-    if notes <= SAMPLE {
+/// Matches among the `notes` in scope, from `sampled` matches among the
+/// `seen` notes in scope of the newest [`SAMPLE`].
+fn estimate(sampled: i64, seen: i64, notes: i64) -> i64 {
+    if seen <= 0 || notes <= seen {
         sampled
     } else {
-        sampled * notes / SAMPLE
+        sampled * notes / seen
     }
 }
 
-async fn sqlite(db: &DatabaseConnection, terms: &[String], page: u64) -> ApiResult<SimpleExpr> {
+async fn sqlite(
+    db: &DatabaseConnection,
+    terms: &[String],
+    page: u64,
+    scope: Scope,
+) -> ApiResult<SimpleExpr> {
     let mut parts = Vec::with_capacity(terms.len());
     // whole terms in the query, or None once a word stays a prefix query
     let mut whole = Some(0);
@@ -156,34 +175,69 @@ async fn sqlite(db: &DatabaseConnection, terms: &[String], page: u64) -> ApiResu
     // How common the match is, from the newest notes (FTS5 seeks straight to
     // a rowid range): the walks visit recent notes first, and counting every
     // match of a common word would cost more than the search itself.
-    let row = db
-        .query_one(Statement::from_sql_and_values(
+    // (n: the highest rowid, about the number of notes; the notes in scope
+    // among the newest SAMPLE; the matches among those, found from the index
+    // side: CROSS JOIN keeps SQLite from asking the index note by note)
+    let sample = match scope {
+        Scope::Site(site) => Statement::from_sql_and_values(
             DatabaseBackend::Sqlite,
-            "SELECT n, (SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ? AND rowid > n - ?) \
+            "SELECT n, (SELECT count(*) FROM notes WHERE rowid > n - ? AND site_id = ?), \
+             (SELECT count(*) FROM notes_fts CROSS JOIN notes ON notes.rowid = notes_fts.rowid \
+              WHERE notes_fts MATCH ? AND notes_fts.rowid > n - ? AND notes.site_id = ?) \
              FROM (SELECT coalesce(max(rowid), 0) AS n FROM notes)",
-            [query.clone().into(), SAMPLE.into()],
-        ))
-        .await?;
-    let (notes, sampled): (i64, i64) = row
-        .and_then(|r| Some((r.try_get_by_index(0).ok()?, r.try_get_by_index(1).ok()?)))
-        .unwrap_or((0, 0));
-    let mut matches = estimate(sampled, notes);
+            [
+                SAMPLE.into(),
+                site.into(),
+                query.clone().into(),
+                SAMPLE.into(),
+                site.into(),
+            ],
+        ),
+        _ => Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            "SELECT n, min(n, ?), (SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ? AND rowid > n - ?) \
+             FROM (SELECT coalesce(max(rowid), 0) AS n FROM notes)",
+            [SAMPLE.into(), query.clone().into(), SAMPLE.into()],
+        ),
+    };
+    let (all, seen, sampled): (i64, i64, i64) = db
+        .query_one(sample)
+        .await?
+        .and_then(|r| {
+            Some((
+                r.try_get_by_index(0).ok()?,
+                r.try_get_by_index(1).ok()?,
+                r.try_get_by_index(2).ok()?,
+            ))
+        })
+        .unwrap_or((0, 0, 0));
+    // the notes in scope, by their share of the newest
+    let notes = if all <= SAMPLE {
+        seen
+    } else {
+        seen * all / SAMPLE
+    };
+    let mut matches = estimate(sampled, seen, notes);
     let few = sort_below(notes, page);
-    if matches < few && notes > SAMPLE {
+    if matches < few && notes > seen {
         // Looks rare: make sure before sorting every match (cheap: the count
-        // stops where sorting would stop paying).
+        // stops just past where sorting stops paying).
         matches = db
             .query_one(Statement::from_sql_and_values(
                 DatabaseBackend::Sqlite,
                 "SELECT count(*) FROM (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ? LIMIT ?)",
-                [query.clone().into(), few.into()],
+                [query.clone().into(), (few + 1).into()],
             ))
             .await?
             .and_then(|r| r.try_get_by_index(0).ok())
             .unwrap_or(0);
     }
-    let plan = plan(matches, notes, whole.unwrap_or(0), page);
-    tracing::debug!(?plan, matches, notes, whole, query, "search plan");
+    let terms = match scope {
+        Scope::Other => 0,
+        _ => whole.unwrap_or(0),
+    };
+    let plan = plan(matches, notes, terms, page);
+    tracing::debug!(?plan, matches, notes, terms, "search plan");
     // The unary + keeps SQLite from driving the walk by rowid.
     let sql = match plan {
         Plan::Sort => {
@@ -297,9 +351,12 @@ mod tests {
 
     #[test]
     fn the_sample_scales_to_all_notes() {
-        assert_eq!(estimate(7, 1_500), 7);
-        assert_eq!(estimate(500, 100_000), 25_000);
-        assert_eq!(estimate(0, 100_000), 0);
+        assert_eq!(estimate(7, 1_500, 1_500), 7);
+        assert_eq!(estimate(500, 2_000, 100_000), 25_000);
+        assert_eq!(estimate(0, 2_000, 100_000), 0);
+        // a site with a tenth of the newest notes
+        assert_eq!(estimate(50, 200, 10_000), 2_500);
+        assert_eq!(estimate(3, 0, 0), 3);
     }
 
     #[test]
