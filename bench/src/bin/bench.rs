@@ -440,6 +440,33 @@ async fn closed_loop(
     })
 }
 
+/// `work` at each level of concurrency, one RSS phase each; a level that
+/// fails is reported in `failures` and left out.
+async fn levels(
+    ctx: &Arc<Ctx>,
+    sampler: &RssSampler,
+    (work, label): (Work, &str),
+    levels: &[usize],
+    (warmup, measure): (Duration, Duration),
+    failures: &mut Vec<String>,
+) -> Vec<LoadResult> {
+    let mut out = Vec::new();
+    for &clients in levels {
+        eprintln!("{label} with {clients} clients …");
+        sampler.phase(&format!("{label}, {clients} clients"));
+        let r = closed_loop(ctx, work, clients, warmup, measure).await;
+        let peak = sampler.end_phase();
+        match r {
+            Ok(mut r) => {
+                r.peak_rss_kib = peak;
+                out.push(r);
+            }
+            Err(e) => failures.push(format!("{label}, {clients} clients: {e:#}")),
+        }
+    }
+    out
+}
+
 // ------------------------------------------------------------------- sync --
 
 #[derive(Deserialize)]
@@ -727,21 +754,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let warmup = Duration::from_secs(args.warmup_secs);
     let measure = Duration::from_secs(args.duration_secs.max(1));
 
-    for &clients in &args.concurrency {
-        eprintln!("(b) POST /api/v1/notes with {clients} clients …");
-        sampler.phase(&format!("POST /notes, {clients} clients"));
-        let r = closed_loop(&ctx, Work::Create, clients, warmup, measure).await;
-        let peak = sampler.end_phase();
-        match r {
-            Ok(mut r) => {
-                r.peak_rss_kib = peak;
-                report.create.push(r);
-            }
-            Err(e) => report
-                .failures
-                .push(format!("POST /notes, {clients} clients: {e:#}")),
-        }
-    }
+    report.create = levels(
+        &ctx,
+        &sampler,
+        (Work::Create, "POST /notes"),
+        &args.concurrency,
+        (warmup, measure),
+        &mut report.failures,
+    )
+    .await;
     if let (Some(raw), Some(c16)) = (
         &report.raw_sqlite,
         report.create.iter().find(|r| r.clients == 16),
@@ -778,21 +799,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         }
         Err(e) => report.failures.push(format!("fill for search: {e:#}")),
     }
-    for &clients in &args.search_clients {
-        eprintln!("(e) GET /api/v1/notes?q=… with {clients} clients …");
-        sampler.phase(&format!("GET /notes?q, {clients} clients"));
-        let r = closed_loop(&ctx, Work::Search, clients, warmup, measure).await;
-        let peak = sampler.end_phase();
-        match r {
-            Ok(mut r) => {
-                r.peak_rss_kib = peak;
-                report.search.push(r);
-            }
-            Err(e) => report
-                .failures
-                .push(format!("search, {clients} clients: {e:#}")),
-        }
-    }
+    report.search = levels(
+        &ctx,
+        &sampler,
+        (Work::Search, "GET /notes?q"),
+        &args.search_clients,
+        (warmup, measure),
+        &mut report.failures,
+    )
+    .await;
 
     report.rss.vm_hwm_kib = sys::proc_status_kib(pid, "VmHWM");
     if !srv.stop(Duration::from_secs(20)).await? {
@@ -848,6 +863,22 @@ fn print_header(r: &Report) {
     println!();
 }
 
+fn print_load_header() {
+    println!(
+        "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>11} {:>11}",
+        "clients",
+        "req/s",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "RSS MiB",
+        "server µs",
+        "client µs"
+    );
+}
+
 fn print_load_row(r: &LoadResult) {
     println!(
         "  {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9} {:>11} {:>11}",
@@ -886,19 +917,7 @@ fn print_report(r: &Report) {
         "(b) POST /api/v1/notes, closed loop, {} s per level after {} s warm-up\n    (server µs, client µs: CPU time per answered request used by the server\n    process and by this load generator, which share the machine's cores)",
         r.args.duration_secs, r.args.warmup_secs
     );
-    println!(
-        "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>11} {:>11}",
-        "clients",
-        "req/s",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "max ms",
-        "errors",
-        "RSS MiB",
-        "server µs",
-        "client µs"
-    );
+    print_load_header();
     for c in &r.create {
         print_load_row(c);
         print_errors(&c.error_samples);
@@ -943,19 +962,7 @@ fn print_report(r: &Report) {
             "    GET /api/v1/notes?q=<1-2 words>&limit=50, {} s per level",
             r.args.duration_secs,
         );
-        println!(
-            "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>11} {:>11}",
-            "clients",
-            "req/s",
-            "p50 ms",
-            "p90 ms",
-            "p99 ms",
-            "max ms",
-            "errors",
-            "RSS MiB",
-            "server µs",
-            "client µs"
-        );
+        print_load_header();
         for s in &r.search {
             print_load_row(s);
             print_errors(&s.error_samples);
