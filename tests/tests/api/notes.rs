@@ -36,6 +36,21 @@ async fn with_if_match(
     app.send(req).await
 }
 
+/// The ids of every page of `path` (a query string with a `limit`), in order,
+/// following `next_cursor` until there is none.
+async fn all_pages(app: &TestApp, path: &str, token: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut next = path.to_string();
+    loop {
+        let page = app.get(&next, token).await;
+        seen.extend(ids(&page));
+        match page.body["next_cursor"].as_str() {
+            Some(c) => next = format!("{path}&cursor={c}"),
+            None => return seen,
+        }
+    }
+}
+
 fn ids(r: &Resp) -> Vec<String> {
     r.body["items"]
         .as_array()
@@ -145,33 +160,10 @@ db_test!(
             statuses[..501].iter().all(|s| *s == "unchanged"),
             "{statuses:?}"
         );
-        let mut total = 0;
-        let mut cursor: Option<String> = None;
-        loop {
-            let path = match &cursor {
-                Some(c) => format!("/notes?limit=200&cursor={c}"),
-                None => "/notes?limit=200".to_string(),
-            };
-            let page = app.get(&path, &fw).await;
-            total += ids(&page).len();
-            match page.body["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_string()),
-                None => break,
-            }
-        }
-        assert_eq!(total, 501);
+        assert_eq!(all_pages(&app, "/notes?limit=200", &fw).await.len(), 501);
         // a word in 500 notes (SQLite walks the notes in page order for it): every
         // match once, newest first, across pages
-        let mut seen: Vec<String> = Vec::new();
-        let mut path = "/notes?q=waiting&limit=150".to_string();
-        loop {
-            let page = app.get(&path, &fw).await;
-            seen.extend(ids(&page));
-            match page.body["next_cursor"].as_str() {
-                Some(c) => path = format!("/notes?q=waiting&limit=150&cursor={c}"),
-                None => break,
-            }
-        }
+        let seen = all_pages(&app, "/notes?q=waiting&limit=150", &fw).await;
         let distinct: std::collections::HashSet<&String> = seen.iter().collect();
         assert_eq!((seen.len(), distinct.len()), (500, 500));
         assert_eq!(
@@ -475,16 +467,7 @@ db_test!(
             .await;
         assert_eq!(ids(&r), vec![made[3].clone(), made[2].clone()]);
         // pages of two, newest first, nothing twice or missing
-        let mut seen = Vec::new();
-        let mut path = "/notes?limit=2".to_string();
-        loop {
-            let page = app.get(&path, &fw).await;
-            seen.extend(ids(&page));
-            match page.body["next_cursor"].as_str() {
-                Some(c) => path = format!("/notes?limit=2&cursor={c}"),
-                None => break,
-            }
-        }
+        let seen = all_pages(&app, "/notes?limit=2", &fw).await;
         let mut expected = made.clone();
         expected.reverse();
         assert_eq!(seen, expected);
@@ -679,7 +662,7 @@ db_test!(
     search_finds_the_same_notes_whatever_the_plan,
     |app: TestApp| async move {
         let site = app.create_site("Clinic A").await;
-        let (_, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+        let (fw_id, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
         let start = Utc::now() - Duration::days(30);
         let mut corpus = Vec::new();
         for i in 0..8000usize {
@@ -726,18 +709,12 @@ db_test!(
             "nowhere",
         ] {
             let want = expected(&corpus, q);
-            let mut got: Vec<String> = Vec::new();
-            let mut path = format!("/notes?q={}&limit=200", q.replace(' ', "%20"));
-            loop {
-                let page = app.get(&path, &fw).await;
-                got.extend(ids(&page));
-                match page.body["next_cursor"].as_str() {
-                    Some(c) => {
-                        path = format!("/notes?q={}&limit=200&cursor={c}", q.replace(' ', "%20"))
-                    }
-                    None => break,
-                }
-            }
+            let got = all_pages(
+                &app,
+                &format!("/notes?q={}&limit=200", q.replace(' ', "%20")),
+                &fw,
+            )
+            .await;
             assert_eq!(got.len(), want.len(), "{q}");
             assert!(got == want, "{q}: another order or other notes");
             // the first page of 50, as the phone asks for it
@@ -752,5 +729,33 @@ db_test!(
         }
         assert_eq!(expected(&corpus, "common").len(), 8000);
         assert_eq!(expected(&corpus, "zeta").len(), 8000);
+        // every page read went to the audit log, with the notes it showed
+        let audit = app
+            .get(
+                &format!("/audit?action=note.list&actor_user_id={fw_id}&limit=1"),
+                &app.admin_token,
+            )
+            .await;
+        let last = &audit.body["items"][0];
+        assert_eq!(last["detail"]["search"], true, "{}", audit.body);
+        assert_eq!(
+            last["detail"]["ids"],
+            json!(expected(&corpus, "nowhere")),
+            "the last page read was the empty one"
+        );
+        // someone at two sites, and a filter besides the words: other plans,
+        // the same notes
+        let other = app.create_site("Clinic B").await;
+        let (_, both) = app
+            .user("both@example.org", "fieldworker", &[site, other])
+            .await;
+        let want: Vec<String> = expected(&corpus, "common").into_iter().take(50).collect();
+        assert_eq!(ids(&app.get("/notes?q=common&limit=50", &both).await), want);
+        assert_eq!(
+            ids(&app
+                .get("/notes?q=common&limit=50&location=other", &fw)
+                .await),
+            want
+        );
     }
 );
