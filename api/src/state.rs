@@ -21,7 +21,8 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Ids of sites known to exist (sites are never deleted).
     pub known_sites: KnownSites,
-    /// SQLite only: the group-commit writer of field notes.
+    /// SQLite only: the group-commit writer of field notes and of audit
+    /// entries that belong to no other write (see `audit::log`).
     pub notes_writer: Option<crate::services::notes::NotesWriter>,
 }
 
