@@ -58,6 +58,10 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
                 1
             })
             .acquire_timeout(Duration::from_secs(30))
+            // A file connection cannot drop the way a network one can:
+            // testing it before each use only cost a round trip to its
+            // thread (about 5% of the CPU of a note's write).
+            .test_before_acquire(false)
             .connect_with(opts)
             .await
             .context("cannot open the SQLite database")?;
@@ -94,6 +98,10 @@ fn sqlite_options(settings: &Settings) -> anyhow::Result<sqlx::sqlite::SqliteCon
             SqliteSync::Normal => SqliteSynchronous::Normal,
         })
         .foreign_keys(true)
+        // Statement journals (a multi-row insert inside a transaction keeps
+        // one) and sort scratch stay in memory instead of spilling to
+        // temporary files.
+        .pragma("temp_store", "memory")
         .busy_timeout(Duration::from_secs(10));
     if let Some(parent) = opts.get_filename().parent() {
         if !parent.as_os_str().is_empty() {
