@@ -301,7 +301,9 @@ impl Application {
         let mut state = state;
         if settings.is_sqlite() {
             crate::db::spawn_checkpointer(&settings).await?;
-            state.notes_writer = Some(crate::services::notes::NotesWriter::spawn(state.db.clone()));
+            state.notes_writer = Some(crate::services::note_writer::NotesWriter::spawn(
+                state.db.clone(),
+            )?);
         }
         let worker = if settings.run_workers {
             Some(crate::email::spawn_worker(

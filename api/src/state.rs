@@ -23,7 +23,7 @@ pub struct AppState {
     pub known_sites: KnownSites,
     /// SQLite only: the group-commit writer of field notes and of audit
     /// entries that belong to no other write (see `audit::log`).
-    pub notes_writer: Option<crate::services::notes::NotesWriter>,
+    pub notes_writer: Option<crate::services::note_writer::NotesWriter>,
 }
 
 /// A set that only grows, of ids of rows that are never deleted: caching

@@ -1,6 +1,6 @@
 //! The append-only audit log. Nothing updates or deletes its rows.
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statement};
 use uuid::Uuid;
 
 use crate::{
@@ -112,7 +112,14 @@ pub async fn record_many<'a>(
     db: &impl ConnectionTrait,
     entries: impl IntoIterator<Item = (&'a Actor, Entry<'a>)>,
 ) -> Result<(), sea_orm::DbErr> {
-    insert_rows(db, entries.into_iter().map(|(a, e)| row(a, e)).collect()).await
+    insert_rows(db, rows(entries)).await
+}
+
+/// The rows of several entries.
+pub fn rows<'a>(
+    entries: impl IntoIterator<Item = (&'a Actor, Entry<'a>)>,
+) -> Vec<entity::audit_log::ActiveModel> {
+    entries.into_iter().map(|(a, e)| row(a, e)).collect()
 }
 
 /// Rows already made, in one statement per 2000.
@@ -120,10 +127,18 @@ pub async fn insert_rows(
     db: &impl ConnectionTrait,
     rows: Vec<entity::audit_log::ActiveModel>,
 ) -> Result<(), sea_orm::DbErr> {
-    for chunk in rows.chunks(2000) {
-        entity::audit_log::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
+    for stmt in insert_statements(db.get_database_backend(), rows) {
+        db.execute(stmt).await?;
     }
     Ok(())
+}
+
+/// The statements that insert `rows`, one per 2000.
+pub fn insert_statements(
+    backend: DbBackend,
+    rows: Vec<entity::audit_log::ActiveModel>,
+) -> Vec<Statement> {
+    rows.chunks(2000)
+        .map(|chunk| entity::audit_log::Entity::insert_many(chunk.to_vec()).build(backend))
+        .collect()
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod interviews;
+pub mod note_writer;
 pub mod notes;
 pub mod outbox;
 pub mod readiness;

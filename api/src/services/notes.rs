@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
+    sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, QueryFilter, QueryTrait, Set, Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -473,158 +473,217 @@ pub struct Batch {
     pub audit: Vec<entity::audit_log::ActiveModel>,
 }
 
-/// Creates the notes of one or more requests inside `txn` (which the caller
-/// commits) with a handful of multi-row statements whatever their number:
-/// insert-or-nothing of the notes (returning which went in), then their
-/// links, first versions and audit entries. Returns one result list per batch.
-async fn apply_in(txn: &DatabaseTransaction, batches: &[Batch]) -> ApiResult<Vec<Vec<Applied>>> {
-    use sea_orm::TryInsertResult;
-    let now = Utc::now().trunc_subsecs(6);
-    let mut out: Vec<Vec<Applied>> = Vec::with_capacity(batches.len());
-    // (batch, slot, note, creation hash) of every valid note
-    let mut valid: Vec<(usize, usize, &NoteIn, String)> = Vec::new();
-    for (b, batch) in batches.iter().enumerate() {
-        let mut results = Vec::with_capacity(batch.notes.len());
-        for n in &batch.notes {
-            match n {
-                Ok(n) => {
-                    valid.push((b, results.len(), n, content_hash(n)));
-                    results.push(Applied::Rejected(ApiError::Unavailable));
+/// The creation of one or more requests' notes as a handful of multi-row
+/// statements whatever their number, built once for both ways of running
+/// them (a sea-orm transaction here, the SQLite group writer in
+/// `note_writer`): first the notes' insert-or-nothing, which returns the ids
+/// that went in (`note_inserts`); then the links, first versions and audit
+/// entries of those (`follow_ups`); last the notes whose id already existed
+/// are loaded and compared (`finish`): the same author and creation content
+/// is a retry (`Unchanged`), anything else a clash.
+pub struct GroupWrite<'a> {
+    batches: &'a [Batch],
+    now: DateTime<Utc>,
+    out: Vec<Vec<Applied>>,
+    /// (batch, slot, note, creation hash) of every valid note not yet placed
+    valid: Vec<(usize, usize, &'a NoteIn, String)>,
+    inserted: HashSet<Uuid>,
+    created: Vec<(usize, usize, NoteOut)>,
+    existing: Vec<(usize, usize, Uuid, String)>,
+}
+
+impl<'a> GroupWrite<'a> {
+    pub fn new(batches: &'a [Batch]) -> Self {
+        let mut out: Vec<Vec<Applied>> = Vec::with_capacity(batches.len());
+        let mut valid = Vec::new();
+        for (b, batch) in batches.iter().enumerate() {
+            let mut results = Vec::with_capacity(batch.notes.len());
+            for n in &batch.notes {
+                match n {
+                    Ok(n) => {
+                        valid.push((b, results.len(), n, content_hash(n)));
+                        results.push(Applied::Rejected(ApiError::Unavailable));
+                    }
+                    Err(e) => results.push(Applied::Rejected(e.duplicate())),
                 }
-                Err(e) => results.push(Applied::Rejected(e.duplicate())),
             }
+            out.push(results);
         }
-        out.push(results);
-    }
-    if valid.is_empty() {
-        return Ok(out);
-    }
-    let rows: Vec<entity::note::ActiveModel> = valid
-        .iter()
-        .map(|(b, _, n, hash)| entity::note::ActiveModel {
-            id: Set(n.id),
-            site_id: Set(n.site_id),
-            author_id: Set(batches[*b].user_id),
-            observed_at: Set(n.observed_at),
-            location: Set(n.location.as_str().into()),
-            body: Set(n.body.clone()),
-            create_hash: Set(hash.clone()),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-            deleted_by: Set(None),
-        })
-        .collect();
-    // SQLite takes at most 32 766 parameters a statement: 1000 rows of 12.
-    let mut inserted: HashSet<Uuid> = HashSet::new();
-    for chunk in rows.chunks(1000) {
-        if let TryInsertResult::Inserted(keys) = entity::note::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::column(entity::note::Column::Id)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .do_nothing()
-            .exec_with_returning_keys(txn)
-            .await?
-        {
-            inserted.extend(keys);
+        GroupWrite {
+            batches,
+            now: Utc::now().trunc_subsecs(6),
+            out,
+            valid,
+            inserted: HashSet::new(),
+            created: Vec::new(),
+            existing: Vec::new(),
         }
     }
-    let mut created = Vec::new();
-    let mut existing = Vec::new();
-    for (b, slot, n, hash) in valid {
-        // The first occurrence of an id is the one inserted.
-        if inserted.remove(&n.id) {
-            created.push((
-                b,
-                slot,
-                NoteOut {
-                    id: n.id,
-                    site_id: n.site_id,
-                    author_id: batches[b].user_id,
-                    observed_at: n.observed_at,
-                    location: n.location,
-                    body: n.body.clone(),
-                    participant_ids: normalise(&n.participant_ids),
-                    code_ids: normalise(&n.code_ids),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                    deleted_at: None,
-                },
-            ));
-        } else {
-            existing.push((b, slot, n.id, hash));
+
+    /// Insert-or-nothing of every valid note, `RETURNING id` (SQLite takes
+    /// at most 32 766 parameters a statement: 1000 rows of 12). Hand each
+    /// statement's returned ids to `inserted`.
+    pub fn note_inserts(&self, backend: DbBackend) -> Vec<Statement> {
+        let rows: Vec<entity::note::ActiveModel> = self
+            .valid
+            .iter()
+            .map(|(b, _, n, hash)| entity::note::ActiveModel {
+                id: Set(n.id),
+                site_id: Set(n.site_id),
+                author_id: Set(self.batches[*b].user_id),
+                observed_at: Set(n.observed_at),
+                location: Set(n.location.as_str().into()),
+                body: Set(n.body.clone()),
+                create_hash: Set(hash.clone()),
+                version: Set(1),
+                created_at: Set(self.now),
+                updated_at: Set(self.now),
+                deleted_at: Set(None),
+                deleted_by: Set(None),
+            })
+            .collect();
+        rows.chunks(1000)
+            .map(|chunk| {
+                let mut q = entity::note::Entity::insert_many(chunk.to_vec())
+                    .on_conflict(
+                        OnConflict::column(entity::note::Column::Id)
+                            .do_nothing()
+                            .to_owned(),
+                    )
+                    .into_query();
+                q.returning_col(entity::note::Column::Id);
+                backend.build(&q)
+            })
+            .collect()
+    }
+
+    pub fn inserted(&mut self, ids: impl IntoIterator<Item = Uuid>) {
+        self.inserted.extend(ids);
+    }
+
+    /// Links, first versions and audit entries of the notes that went in,
+    /// and the requests' own audit entries.
+    pub fn follow_ups(&mut self, backend: DbBackend) -> Vec<Statement> {
+        let batches = self.batches;
+        for (b, slot, n, hash) in std::mem::take(&mut self.valid) {
+            // The first occurrence of an id is the one inserted.
+            if self.inserted.remove(&n.id) {
+                self.created.push((
+                    b,
+                    slot,
+                    NoteOut {
+                        id: n.id,
+                        site_id: n.site_id,
+                        author_id: batches[b].user_id,
+                        observed_at: n.observed_at,
+                        location: n.location,
+                        body: n.body.clone(),
+                        participant_ids: normalise(&n.participant_ids),
+                        code_ids: normalise(&n.code_ids),
+                        version: 1,
+                        created_at: self.now,
+                        updated_at: self.now,
+                        deleted_at: None,
+                    },
+                ));
+            } else {
+                self.existing.push((b, slot, n.id, hash));
+            }
         }
-    }
-    let links: Vec<(Uuid, Uuid)> = created
-        .iter()
-        .flat_map(|(_, _, n)| n.participant_ids.iter().map(|p| (n.id, *p)))
-        .collect();
-    for chunk in links.chunks(5000) {
-        entity::note_participant::Entity::insert_many(chunk.iter().map(|(note_id, pid)| {
-            entity::note_participant::ActiveModel {
-                note_id: Set(*note_id),
-                participant_id: Set(*pid),
-            }
-        }))
-        .exec_without_returning(txn)
-        .await?;
-    }
-    let codings: Vec<(Uuid, Uuid)> = created
-        .iter()
-        .flat_map(|(_, _, n)| n.code_ids.iter().map(|c| (n.id, *c)))
-        .collect();
-    for chunk in codings.chunks(5000) {
-        entity::note_code::Entity::insert_many(chunk.iter().map(|(note_id, cid)| {
-            entity::note_code::ActiveModel {
-                note_id: Set(*note_id),
-                code_id: Set(*cid),
-            }
-        }))
-        .exec_without_returning(txn)
-        .await?;
-    }
-    if !created.is_empty() {
-        let versions: Vec<entity::note_version::ActiveModel> = created
+        let mut out = Vec::new();
+        let links: Vec<entity::note_participant::ActiveModel> = self
+            .created
+            .iter()
+            .flat_map(|(_, _, n)| {
+                n.participant_ids
+                    .iter()
+                    .map(|p| entity::note_participant::ActiveModel {
+                        note_id: Set(n.id),
+                        participant_id: Set(*p),
+                    })
+            })
+            .collect();
+        for chunk in links.chunks(5000) {
+            out.push(entity::note_participant::Entity::insert_many(chunk.to_vec()).build(backend));
+        }
+        let codings: Vec<entity::note_code::ActiveModel> = self
+            .created
+            .iter()
+            .flat_map(|(_, _, n)| {
+                n.code_ids.iter().map(|c| entity::note_code::ActiveModel {
+                    note_id: Set(n.id),
+                    code_id: Set(*c),
+                })
+            })
+            .collect();
+        for chunk in codings.chunks(5000) {
+            out.push(entity::note_code::Entity::insert_many(chunk.to_vec()).build(backend));
+        }
+        let versions: Vec<entity::note_version::ActiveModel> = self
+            .created
             .iter()
             .map(|(b, _, n)| version_row(n, "create", batches[*b].user_id))
             .collect();
         for chunk in versions.chunks(1000) {
-            entity::note_version::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
+            out.push(entity::note_version::Entity::insert_many(chunk.to_vec()).build(backend));
         }
-        audit::record_many(
-            txn,
-            created.iter().map(|(b, _, n)| {
-                (
-                    &batches[*b].actor,
-                    Entry::new("note.create", "note", n.id).site(Some(n.site_id)),
-                )
-            }),
-        )
-        .await?;
+        let audit = audit::rows(self.created.iter().map(|(b, _, n)| {
+            (
+                &batches[*b].actor,
+                Entry::new("note.create", "note", n.id).site(Some(n.site_id)),
+            )
+        }))
+        .into_iter()
+        .chain(batches.iter().flat_map(|b| b.audit.iter().cloned()))
+        .collect();
+        out.extend(audit::insert_statements(backend, audit));
+        out
     }
-    for (b, slot, note) in created {
-        out[b][slot] = Applied::Created(note);
+
+    /// Ids that existed before: load these (with `load`) for `finish`.
+    pub fn existing_ids(&self) -> Vec<Uuid> {
+        self.existing.iter().map(|(_, _, id, _)| *id).collect()
     }
-    // Ids that existed: the same author and creation content is a retry.
-    if !existing.is_empty() {
-        let ids: Vec<Uuid> = existing.iter().map(|(_, _, id, _)| *id).collect();
-        let found = load(txn, ids).await?;
-        for (b, slot, id, hash) in existing {
-            out[b][slot] = match found.get(&id) {
-                Some((m, note)) if m.author_id == batches[b].user_id && m.create_hash == hash => {
+
+    pub fn finish(
+        mut self,
+        found: &HashMap<Uuid, (entity::note::Model, NoteOut)>,
+    ) -> Vec<Vec<Applied>> {
+        for (b, slot, note) in std::mem::take(&mut self.created) {
+            self.out[b][slot] = Applied::Created(note);
+        }
+        for (b, slot, id, hash) in std::mem::take(&mut self.existing) {
+            self.out[b][slot] = match found.get(&id) {
+                Some((m, note))
+                    if m.author_id == self.batches[b].user_id && m.create_hash == hash =>
+                {
                     Applied::Unchanged(note.clone())
                 }
                 _ => Applied::Rejected(id_clash(id)),
             };
         }
+        self.out
     }
-    Ok(out)
+}
+
+/// Runs a `GroupWrite` inside `txn` (which the caller commits). Returns one
+/// result list per batch.
+async fn apply_in(txn: &DatabaseTransaction, batches: &[Batch]) -> ApiResult<Vec<Vec<Applied>>> {
+    let backend = txn.get_database_backend();
+    let mut g = GroupWrite::new(batches);
+    for stmt in g.note_inserts(backend) {
+        let rows = txn.query_all(stmt).await?;
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<Uuid>("", "id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        g.inserted(ids);
+    }
+    for stmt in g.follow_ups(backend) {
+        txn.execute(stmt).await?;
+    }
+    let found = load(txn, g.existing_ids()).await?;
+    Ok(g.finish(&found))
 }
 
 /// Notes by id, with their links.
@@ -632,6 +691,9 @@ pub async fn load(
     db: &impl ConnectionTrait,
     ids: Vec<Uuid>,
 ) -> ApiResult<HashMap<Uuid, (entity::note::Model, NoteOut)>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows = entity::note::Entity::find()
         .filter(entity::note::Column::Id.is_in(ids))
         .all(db)
@@ -701,174 +763,4 @@ pub async fn replace_links(
         insert_links(txn, note_id, &[], &normalise(cids)).await?;
     }
     Ok(())
-}
-
-/// Group commit for SQLite: notes from concurrent requests are written by one
-/// task, several requests to a transaction, so one fsync makes a whole group
-/// durable. Each request's notes run in a savepoint of their own: one
-/// request's failure never touches another's. A request is answered only
-/// after the group's commit returned, so a 2xx still means "on disk".
-#[derive(Clone)]
-pub struct NotesWriter {
-    tx: tokio::sync::mpsc::Sender<Job>,
-}
-
-struct Job {
-    user_id: Uuid,
-    actor: Actor,
-    notes: Vec<Result<NoteIn, ApiError>>,
-    audit: Vec<entity::audit_log::ActiveModel>,
-    reply: tokio::sync::oneshot::Sender<ApiResult<Vec<Applied>>>,
-}
-
-type Answer = tokio::sync::oneshot::Receiver<ApiResult<Vec<Applied>>>;
-
-impl Job {
-    fn new(
-        user_id: Uuid,
-        actor: Actor,
-        notes: Vec<Result<NoteIn, ApiError>>,
-        audit: Vec<entity::audit_log::ActiveModel>,
-    ) -> (Job, Answer) {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let job = Job {
-            user_id,
-            actor,
-            notes,
-            audit,
-            reply,
-        };
-        (job, answer)
-    }
-}
-
-/// Most requests in one group.
-const GROUP: usize = 64;
-/// A group takes more requests only while it holds fewer notes than this
-/// (a single larger sync is still written whole).
-const GROUP_NOTES: usize = 2000;
-
-impl NotesWriter {
-    pub fn spawn(db: sea_orm::DatabaseConnection) -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Job>(1024);
-        tokio::spawn(async move {
-            let mut carried: Option<Job> = None;
-            loop {
-                let first = match carried.take() {
-                    Some(j) => j,
-                    None => match rx.recv().await {
-                        Some(j) => j,
-                        None => break,
-                    },
-                };
-                let mut notes = first.notes.len();
-                let mut jobs = vec![first];
-                while jobs.len() < GROUP {
-                    match rx.try_recv() {
-                        Ok(j) if notes + j.notes.len() > GROUP_NOTES => {
-                            carried = Some(j);
-                            break;
-                        }
-                        Ok(j) => {
-                            notes += j.notes.len();
-                            jobs.push(j);
-                        }
-                        Err(_) => break,
-                    }
-                }
-                // A panic must not take the writer down with it: the group's
-                // requests are dropped (they answer 503 and the phones retry;
-                // nothing was committed) and the next group goes on.
-                let group = std::panic::AssertUnwindSafe(write_group(&db, jobs));
-                if futures_util::FutureExt::catch_unwind(group).await.is_err() {
-                    tracing::error!("notes writer: a group panicked; its requests got 503");
-                }
-            }
-        });
-        NotesWriter { tx }
-    }
-
-    async fn submit(
-        &self,
-        user_id: Uuid,
-        actor: Actor,
-        notes: Vec<Result<NoteIn, ApiError>>,
-    ) -> ApiResult<Vec<Applied>> {
-        self.run(Job::new(user_id, actor, notes, Vec::new())).await
-    }
-
-    /// Writes audit entries that belong to no other write (reads, sign-ins)
-    /// with the next group, and returns once they are on disk.
-    pub async fn record(&self, audit: Vec<entity::audit_log::ActiveModel>) -> ApiResult<()> {
-        self.run(Job::new(Uuid::nil(), Actor::system(), Vec::new(), audit))
-            .await
-            .map(|_| ())
-    }
-
-    async fn run(&self, job: (Job, Answer)) -> ApiResult<Vec<Applied>> {
-        let (job, answer) = job;
-        self.tx.send(job).await.map_err(|_| ApiError::Unavailable)?;
-        answer.await.map_err(|_| ApiError::Unavailable)?
-    }
-}
-
-async fn write_group(db: &sea_orm::DatabaseConnection, jobs: Vec<Job>) {
-    let (batches, replies): (Vec<Batch>, Vec<_>) = jobs
-        .into_iter()
-        .map(|j| {
-            (
-                Batch {
-                    user_id: j.user_id,
-                    actor: j.actor,
-                    notes: j.notes,
-                    audit: j.audit,
-                },
-                j.reply,
-            )
-        })
-        .unzip();
-    // All requests of the group in one transaction and one set of statements.
-    match write_together(db, &batches).await {
-        Ok(results) => {
-            for (reply, result) in replies.into_iter().zip(results) {
-                let _ = reply.send(Ok(result));
-            }
-        }
-        // Something in the group failed (rare: a database error). Nothing
-        // was committed; each request gets its own transaction, so one
-        // request's trouble is never another's.
-        Err(e) if batches.len() > 1 => {
-            tracing::warn!(error = %e, "notes group failed; writing its requests one by one");
-            for (reply, batch) in replies.into_iter().zip(batches) {
-                let one = [batch];
-                let result = write_together(db, &one)
-                    .await
-                    .and_then(|mut r| r.pop().ok_or(ApiError::Unavailable));
-                let _ = reply.send(result);
-            }
-        }
-        Err(e) => {
-            for reply in replies {
-                let _ = reply.send(Err(e.duplicate()));
-            }
-        }
-    }
-}
-
-async fn write_together(
-    db: &sea_orm::DatabaseConnection,
-    batches: &[Batch],
-) -> ApiResult<Vec<Vec<Applied>>> {
-    let txn = db.begin().await?;
-    let out = apply_in(&txn, batches).await?;
-    audit::insert_rows(
-        &txn,
-        batches
-            .iter()
-            .flat_map(|b| b.audit.iter().cloned())
-            .collect(),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(out)
 }

@@ -1,0 +1,262 @@
+//! Group commit of notes on SQLite.
+//!
+//! Notes from concurrent requests are written by one task, several requests
+//! to a transaction, so one fsync makes a whole group durable. A request is
+//! answered only after its group's commit returned, so a 2xx still means "on
+//! disk". Audit entries of reads and sign-ins join the same groups
+//! (`NotesWriter::record`).
+//!
+//! The group's statements are the ones `GroupWrite` builds for sea-orm, sent
+//! in two round trips on the service's single write connection: `BEGIN
+//! IMMEDIATE` with the notes' insert-or-nothing, then every other insert
+//! with `COMMIT`. Each round trip to sqlx's connection thread costs two
+//! thread switches, and those switches, not SQLite, were most of a group's
+//! time when each statement (and the transaction's begin and commit) was a
+//! round trip of its own.
+use sea_orm::{DatabaseConnection, DbBackend, Statement};
+use sea_query_binder::SqlxValues;
+use sqlx::{pool::PoolConnection, Sqlite, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, ApiResult},
+    services::{
+        audit::Actor,
+        notes::{self, Applied, Batch, GroupWrite, NoteIn},
+    },
+};
+
+/// Hands notes and audit entries to the writer task.
+#[derive(Clone)]
+pub struct NotesWriter {
+    tx: mpsc::Sender<Job>,
+}
+
+struct Job {
+    batch: Batch,
+    reply: oneshot::Sender<ApiResult<Vec<Applied>>>,
+}
+
+/// Most requests in one group.
+const GROUP: usize = 64;
+/// A group takes more requests only while it holds fewer notes than this
+/// (a single larger sync is still written whole).
+const GROUP_NOTES: usize = 2000;
+
+impl NotesWriter {
+    /// Starts the writer task on `db`, the SQLite write connection's pool.
+    pub fn spawn(db: DatabaseConnection) -> anyhow::Result<Self> {
+        if !matches!(db, DatabaseConnection::SqlxSqlitePoolConnection(_)) {
+            anyhow::bail!("the notes writer needs an SQLite database");
+        }
+        let (tx, rx) = mpsc::channel::<Job>(1024);
+        tokio::spawn(run(db, rx));
+        Ok(NotesWriter { tx })
+    }
+
+    /// Creates one request's notes (see `notes::apply`).
+    pub async fn submit(
+        &self,
+        user_id: Uuid,
+        actor: Actor,
+        notes: Vec<Result<NoteIn, ApiError>>,
+    ) -> ApiResult<Vec<Applied>> {
+        self.send(Batch {
+            user_id,
+            actor,
+            notes,
+            audit: Vec::new(),
+        })
+        .await
+    }
+
+    /// Writes audit entries that belong to no other write (reads, sign-ins)
+    /// with the next group, and returns once they are on disk.
+    pub async fn record(&self, audit: Vec<entity::audit_log::ActiveModel>) -> ApiResult<()> {
+        self.send(Batch {
+            user_id: Uuid::nil(),
+            actor: Actor::system(),
+            notes: Vec::new(),
+            audit,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn send(&self, batch: Batch) -> ApiResult<Vec<Applied>> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Job { batch, reply })
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        answer.await.map_err(|_| ApiError::Unavailable)?
+    }
+}
+
+/// The writer task: takes whatever requests are waiting (up to `GROUP`
+/// requests and about `GROUP_NOTES` notes), writes them as one group, and
+/// starts over. Ends when every `NotesWriter` is gone.
+async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+    let mut carried: Option<Job> = None;
+    loop {
+        let first = match carried.take() {
+            Some(j) => j,
+            None => match rx.recv().await {
+                Some(j) => j,
+                None => return,
+            },
+        };
+        let mut notes = first.batch.notes.len();
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP {
+            match rx.try_recv() {
+                Ok(j) if notes + j.batch.notes.len() > GROUP_NOTES => {
+                    carried = Some(j);
+                    break;
+                }
+                Ok(j) => {
+                    notes += j.batch.notes.len();
+                    jobs.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        // A panic must not take the writer down with it: the group's
+        // requests are dropped (they answer 503 and the phones retry;
+        // nothing was committed) and the next group goes on.
+        let group = std::panic::AssertUnwindSafe(write_group(&db, jobs));
+        if futures_util::FutureExt::catch_unwind(group).await.is_err() {
+            tracing::error!("notes writer: a group panicked; its requests got 503");
+        }
+    }
+}
+
+async fn write_group(db: &DatabaseConnection, jobs: Vec<Job>) {
+    let (batches, replies): (Vec<Batch>, Vec<_>) =
+        jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
+    match write_together(db, &batches).await {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(Ok(result));
+            }
+        }
+        // Something in the group failed (rare: a database error). Nothing
+        // was committed; each request gets its own transaction, so one
+        // request's trouble is never another's.
+        Err(e) if batches.len() > 1 => {
+            tracing::warn!(error = %e, "notes group failed; writing its requests one by one");
+            for (reply, batch) in replies.into_iter().zip(batches) {
+                let one = [batch];
+                let result = write_together(db, &one)
+                    .await
+                    .and_then(|mut r| r.pop().ok_or(ApiError::Unavailable));
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            for reply in replies {
+                let _ = reply.send(Err(e.duplicate()));
+            }
+        }
+    }
+}
+
+/// All requests of a group in one transaction, committed before this returns.
+async fn write_together(
+    db: &DatabaseConnection,
+    batches: &[Batch],
+) -> ApiResult<Vec<Vec<Applied>>> {
+    let mut g = GroupWrite::new(batches);
+    let mut txn = Transaction::begin(db.get_sqlite_connection_pool()).await?;
+    let inserts = g.note_inserts(DbBackend::Sqlite);
+    let mut commit = vec![];
+    if inserts.is_empty() {
+        commit.push(Statement::from_string(DbBackend::Sqlite, "BEGIN IMMEDIATE"));
+    } else {
+        let mut first = vec![Statement::from_string(DbBackend::Sqlite, "BEGIN IMMEDIATE")];
+        first.extend(inserts);
+        let rows: Vec<(Uuid,)> = txn.fetch(first).await?;
+        g.inserted(rows.into_iter().map(|(id,)| id));
+    }
+    commit.extend(g.follow_ups(DbBackend::Sqlite));
+    commit.push(Statement::from_string(DbBackend::Sqlite, "COMMIT"));
+    txn.commit(commit).await?;
+    // Retries of notes stored earlier: read them after the commit (they
+    // were committed before this group began, and never go away).
+    let found = notes::load(db, g.existing_ids()).await?;
+    Ok(g.finish(&found))
+}
+
+/// The write connection, taken from its pool for one transaction that is
+/// begun and committed by statements of its own (sqlx knows nothing of it).
+/// Unless `commit` succeeded, the connection is closed instead of going back
+/// to the pool (SQLite rolls back what was not committed), so no later
+/// borrower finds a transaction open: also when the group fails half-way,
+/// panics, or its future is dropped.
+struct Transaction {
+    conn: Option<PoolConnection<Sqlite>>,
+}
+
+impl Transaction {
+    async fn begin(pool: &SqlitePool) -> ApiResult<Self> {
+        let conn = pool.acquire().await.map_err(internal)?;
+        Ok(Transaction { conn: Some(conn) })
+    }
+
+    fn conn(&mut self) -> ApiResult<&mut PoolConnection<Sqlite>> {
+        self.conn.as_mut().ok_or(ApiError::Unavailable)
+    }
+
+    /// Runs `stmts` as one script and returns the rows they return.
+    async fn fetch<T>(&mut self, stmts: Vec<Statement>) -> ApiResult<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        let (sql, values) = script(stmts);
+        sqlx::query_as_with(&sql, values)
+            .fetch_all(&mut **self.conn()?)
+            .await
+            .map_err(internal)
+    }
+
+    /// Runs `stmts`, which end with `COMMIT`, as one script.
+    async fn commit(mut self, stmts: Vec<Statement>) -> ApiResult<()> {
+        let (sql, values) = script(stmts);
+        sqlx::query_with(&sql, values)
+            .execute(&mut **self.conn()?)
+            .await
+            .map_err(internal)?;
+        // Committed: the connection may go back to the pool.
+        self.conn.take();
+        Ok(())
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            tracing::warn!(
+                "notes writer: closing the write connection of a transaction that did not commit"
+            );
+            drop(conn.detach());
+        }
+    }
+}
+
+/// Statements joined into one script; sqlx binds their `?` parameters in
+/// order across the statements.
+fn script(stmts: Vec<Statement>) -> (String, SqlxValues) {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for s in stmts {
+        sql.push_str(&s.sql);
+        sql.push_str(";\n");
+        values.extend(s.values.map(|v| v.0).unwrap_or_default());
+    }
+    (sql, SqlxValues(sea_orm::sea_query::Values(values)))
+}
+
+fn internal(e: impl Into<anyhow::Error>) -> ApiError {
+    ApiError::Internal(e.into())
+}
