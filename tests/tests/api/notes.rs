@@ -104,6 +104,52 @@ db_test!(a_retried_note_is_stored_once, |app: TestApp| async move {
     assert_eq!(ids(&app.get("/notes", &fw).await).len(), 2);
 });
 
+/// SQLite's group writer runs its own transaction on the write connection.
+/// A group that fails half-way (here a link to a participant that does not
+/// exist, which validation would have refused) must commit nothing of it,
+/// must not cost the request written with it, and must not leave the
+/// connection inside a transaction for the next borrower.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_group_commits_nothing_and_the_writer_goes_on() {
+    use fieldnotes::services::{
+        audit::Actor,
+        notes::{Applied, NoteIn},
+    };
+    let app = crate::helpers::spawn_app(crate::helpers::Db::Sqlite, &[]).await;
+    let site = app.create_site("Clinic A").await;
+    let (fw_id, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+    let writer = app
+        .state
+        .notes_writer
+        .clone()
+        .expect("SQLite has a notes writer");
+    let mut bad = note(site, "Linked to a participant who does not exist");
+    bad["participant_ids"] = json!([Uuid::new_v4()]);
+    let good = note(site, "An ordinary note");
+    let parse = |v: &Value| -> NoteIn { serde_json::from_value(v.clone()).expect("a note") };
+    let (bad_result, good_result) = futures_util::future::join(
+        writer.submit(fw_id, Actor::system(), vec![Ok(parse(&bad))]),
+        writer.submit(fw_id, Actor::system(), vec![Ok(parse(&good))]),
+    )
+    .await;
+    assert!(bad_result.is_err(), "a broken link must fail");
+    assert!(
+        matches!(good_result.as_deref(), Ok([Applied::Created(_)])),
+        "the other request is written all the same"
+    );
+    // The connection is usable: the next notes go in, and nothing of the
+    // failed group was committed along with them.
+    let after = note(site, "Written after the failure");
+    let r = app.post("/notes", &fw, after.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let path = |n: &Value| format!("/notes/{}", n["id"].as_str().expect("id"));
+    assert_eq!(app.get(&path(&good), &fw).await.status, 200);
+    assert_eq!(app.get(&path(&after), &fw).await.status, 200);
+    assert_eq!(app.get(&path(&bad), &fw).await.status, 404);
+    let list = app.get("/notes?limit=10", &fw).await;
+    assert_eq!(ids(&list).len(), 2, "{}", list.body);
+}
+
 db_test!(
     sync_answers_per_note_and_a_retry_changes_nothing,
     |app: TestApp| async move {
