@@ -38,7 +38,10 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
         use sqlx::sqlite::SqlitePoolOptions;
         let opts = sqlite_options(settings)?;
         let opts = if read_only {
-            opts.read_only(true)
+            // A page of notes is 51 rows: with sqlx's default channel of 50
+            // rows the connection's thread would stop and wait for the
+            // request's thread to take them, two thread switches more.
+            opts.read_only(true).row_buffer_size(256)
         } else {
             // Checkpoints are the checkpointer's job (see `spawn_checkpointer`);
             // this is only a backstop should it fall far behind. When the log
