@@ -714,22 +714,41 @@ pub async fn with_links(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    use entity::{note_code as nc, note_participant as np};
+    use sea_orm::sea_query::{Expr, Query, UnionType};
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    // Both kinds of link in one statement: (note, 0, participant) and
+    // (note, 1, code).
+    let mut links = Query::select()
+        .column(np::Column::NoteId)
+        .expr(Expr::cust("0"))
+        .column(np::Column::ParticipantId)
+        .from(np::Entity)
+        .and_where(np::Column::NoteId.is_in(ids.clone()))
+        .to_owned();
+    links.union(
+        UnionType::All,
+        Query::select()
+            .column(nc::Column::NoteId)
+            .expr(Expr::cust("1"))
+            .column(nc::Column::CodeId)
+            .from(nc::Entity)
+            .and_where(nc::Column::NoteId.is_in(ids))
+            .to_owned(),
+    );
     let mut pids: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for l in entity::note_participant::Entity::find()
-        .filter(entity::note_participant::Column::NoteId.is_in(ids.clone()))
-        .all(db)
-        .await?
-    {
-        pids.entry(l.note_id).or_default().push(l.participant_id);
-    }
     let mut cids: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for l in entity::note_code::Entity::find()
-        .filter(entity::note_code::Column::NoteId.is_in(ids))
-        .all(db)
+    for r in db
+        .query_all(db.get_database_backend().build(&links))
         .await?
     {
-        cids.entry(l.note_id).or_default().push(l.code_id);
+        let note: Uuid = r.try_get_by_index(0)?;
+        let kind: i32 = r.try_get_by_index(1)?;
+        let other: Uuid = r.try_get_by_index(2)?;
+        match kind {
+            0 => pids.entry(note).or_default().push(other),
+            _ => cids.entry(note).or_default().push(other),
+        }
     }
     Ok(rows
         .into_iter()

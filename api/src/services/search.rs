@@ -148,8 +148,8 @@ async fn sqlite(
     let mut parts = Vec::with_capacity(terms.len());
     // whole terms in the query, or None once a word stays a prefix query
     let mut whole = Some(0);
-    for t in terms {
-        match expansions(db, t).await? {
+    for (t, expanded) in terms.iter().zip(expansions(db, terms).await?) {
+        match expanded {
             Some(longer) if longer.is_empty() => {
                 whole = whole.map(|n| n + 1);
                 parts.push(quote(t));
@@ -253,31 +253,61 @@ async fn sqlite(
     Ok(Expr::cust_with_values(sql, [query]))
 }
 
-/// The other terms of the index that start with `t`, or `None` when there are
-/// more than [`MAX_EXPANSIONS`] or `t` may be folded differently by FTS5
-/// than by Rust (then FTS5's own prefix query is used).
-async fn expansions(db: &DatabaseConnection, t: &str) -> ApiResult<Option<Vec<String>>> {
-    let Some(upper) = successor(t).filter(|_| t.chars().all(folds_alike)) else {
-        return Ok(None);
-    };
-    // Terms never hold control characters, so "t\u{1}" is the first
-    // possible term after `t` itself (which would cost a walk of its doclist).
+/// For each of `terms`, the other terms of the index that start with it, or
+/// `None` when there are more than [`MAX_EXPANSIONS`] or the word may be
+/// folded differently by FTS5 than by Rust (then FTS5's own prefix query is
+/// used). One statement for all the words.
+async fn expansions(
+    db: &DatabaseConnection,
+    terms: &[String],
+) -> ApiResult<Vec<Option<Vec<String>>>> {
+    let mut out: Vec<Option<Vec<String>>> = vec![None; terms.len()];
+    let mut parts = Vec::new();
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    for (i, t) in terms.iter().enumerate() {
+        let Some(upper) = successor(t).filter(|_| t.chars().all(folds_alike)) else {
+            continue;
+        };
+        out[i] = Some(Vec::new());
+        // Terms never hold control characters, so "t\u{1}" is the first
+        // possible term after `t` itself (which would cost a walk of its
+        // doclist).
+        parts.push(format!(
+            "SELECT {i}, term FROM (SELECT term FROM notes_fts_vocab WHERE term >= ? AND term < ? LIMIT ?)"
+        ));
+        values.extend([
+            format!("{t}\u{1}").into(),
+            upper.into(),
+            (MAX_EXPANSIONS as i64 + 1).into(),
+        ]);
+    }
+    if parts.is_empty() {
+        return Ok(out);
+    }
     let rows = db
         .query_all(Statement::from_sql_and_values(
             DatabaseBackend::Sqlite,
-            "SELECT term FROM notes_fts_vocab WHERE term >= ? AND term < ? LIMIT ?",
-            [
-                format!("{t}\u{1}").into(),
-                upper.into(),
-                (MAX_EXPANSIONS as i64 + 1).into(),
-            ],
+            parts.join(" UNION ALL "),
+            values,
         ))
         .await?;
-    let longer: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-        .collect();
-    Ok((longer.len() <= MAX_EXPANSIONS).then_some(longer))
+    for r in rows {
+        let (Ok(i), Ok(term)) = (
+            r.try_get_by_index::<i64>(0),
+            r.try_get_by_index::<String>(1),
+        ) else {
+            continue;
+        };
+        if let Some(Some(longer)) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) {
+            longer.push(term);
+        }
+    }
+    for o in &mut out {
+        if o.as_ref().is_some_and(|l| l.len() > MAX_EXPANSIONS) {
+            *o = None;
+        }
+    }
+    Ok(out)
 }
 
 /// Characters that Rust's `to_lowercase` and FTS5's unicode61 tokenizer fold

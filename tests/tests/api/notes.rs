@@ -487,10 +487,18 @@ db_test!(
             Vec::<String>::new()
         );
         // filters
+        let linked = app.get(&format!("/notes?participant_id={p1}"), &fw).await;
+        assert_eq!(ids(&linked), vec![made[2].clone()]);
+        // both kinds of link come back, in lists and alone
+        let links = |n: &Value| (n["participant_ids"].clone(), n["code_ids"].clone());
         assert_eq!(
-            ids(&app.get(&format!("/notes?participant_id={p1}"), &fw).await),
-            vec![made[2].clone()]
+            links(&linked.body["items"][0]),
+            (json!([p1]), json!([code]))
         );
+        let one = app.get(&format!("/notes/{}", made[2]), &fw).await;
+        assert_eq!(links(&one.body), (json!([p1]), json!([code])));
+        let other = app.get(&format!("/notes/{}", made[1]), &fw).await;
+        assert_eq!(links(&other.body), (json!([]), json!([])));
         assert_eq!(
             ids(&app.get(&format!("/notes?code_id={code}"), &fw).await),
             vec![made[2].clone()]
