@@ -603,9 +603,7 @@ impl<'a> GroupWrite<'a> {
                     })
             })
             .collect();
-        for chunk in links.chunks(5000) {
-            out.push(entity::note_participant::Entity::insert_many(chunk.to_vec()).build(backend));
-        }
+        out.extend(inserts(&links, 5000, backend));
         let codings: Vec<entity::note_code::ActiveModel> = self
             .created
             .iter()
@@ -616,17 +614,13 @@ impl<'a> GroupWrite<'a> {
                 })
             })
             .collect();
-        for chunk in codings.chunks(5000) {
-            out.push(entity::note_code::Entity::insert_many(chunk.to_vec()).build(backend));
-        }
+        out.extend(inserts(&codings, 5000, backend));
         let versions: Vec<entity::note_version::ActiveModel> = self
             .created
             .iter()
             .map(|(b, _, n)| version_row(n, "create", batches[*b].user_id))
             .collect();
-        for chunk in versions.chunks(1000) {
-            out.push(entity::note_version::Entity::insert_many(chunk.to_vec()).build(backend));
-        }
+        out.extend(inserts(&versions, 1000, backend));
         let audit = audit::rows(self.created.iter().map(|(b, _, n)| {
             (
                 &batches[*b].actor,
@@ -664,6 +658,17 @@ impl<'a> GroupWrite<'a> {
         }
         self.out
     }
+}
+
+/// Multi-row inserts of `rows`, `per` rows a statement (SQLite takes at most
+/// 32 766 parameters a statement).
+fn inserts<A>(rows: &[A], per: usize, backend: DbBackend) -> Vec<Statement>
+where
+    A: sea_orm::ActiveModelTrait + Clone,
+{
+    rows.chunks(per)
+        .map(|chunk| A::Entity::insert_many(chunk.to_vec()).build(backend))
+        .collect()
 }
 
 /// Runs a `GroupWrite` inside `txn` (which the caller commits). Returns one
