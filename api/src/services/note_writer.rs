@@ -182,10 +182,18 @@ async fn write_together(
     commit.extend(g.follow_ups(DbBackend::Sqlite));
     commit.push(Statement::from_string(DbBackend::Sqlite, "COMMIT"));
     txn.commit(commit).await?;
-    // Retries of notes stored earlier: read them after the commit (they
-    // were committed before this group began, and never go away).
-    let found = notes::load(db, g.existing_ids()).await?;
-    Ok(g.finish(&found))
+    // Committed: from here on nothing may fail the group (it would be
+    // written again). Retries of notes stored earlier are read now (they
+    // were committed before this group began, and never go away); should
+    // that fail, only those notes are answered 503, to be sent again.
+    let found = match notes::load(db, g.existing_ids()).await {
+        Ok(found) => Some(found),
+        Err(e) => {
+            tracing::warn!(error = %e, "notes writer: cannot load the notes a group found stored");
+            None
+        }
+    };
+    Ok(g.finish(found.as_ref()))
 }
 
 /// The write connection, taken from its pool for one transaction that is
@@ -213,8 +221,9 @@ impl Transaction {
     where
         T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
     {
-        let (sql, values) = script(stmts);
+        let (sql, values, keep) = script(stmts);
         sqlx::query_as_with(&sql, values)
+            .persistent(keep)
             .fetch_all(&mut **self.conn()?)
             .await
             .map_err(internal)
@@ -222,8 +231,9 @@ impl Transaction {
 
     /// Runs `stmts`, which end with `COMMIT`, as one script.
     async fn commit(mut self, stmts: Vec<Statement>) -> ApiResult<()> {
-        let (sql, values) = script(stmts);
+        let (sql, values, keep) = script(stmts);
         sqlx::query_with(&sql, values)
+            .persistent(keep)
             .execute(&mut **self.conn()?)
             .await
             .map_err(internal)?;
@@ -244,9 +254,14 @@ impl Drop for Transaction {
     }
 }
 
-/// Statements joined into one script; sqlx binds their `?` parameters in
-/// order across the statements.
-fn script(stmts: Vec<Statement>) -> (String, SqlxValues) {
+/// Most values in a script whose prepared statements sqlx keeps for the next
+/// group of the same shape. The small groups of concurrent requests recur;
+/// a large sync's statements would only fill the cache (megabytes each).
+const KEEP_PREPARED: usize = 1024;
+
+/// Statements joined into one script (sqlx binds their `?` parameters in
+/// order across the statements), and whether to keep it prepared.
+fn script(stmts: Vec<Statement>) -> (String, SqlxValues, bool) {
     let mut sql = String::new();
     let mut values = Vec::new();
     for s in stmts {
@@ -254,7 +269,8 @@ fn script(stmts: Vec<Statement>) -> (String, SqlxValues) {
         sql.push_str(";\n");
         values.extend(s.values.map(|v| v.0).unwrap_or_default());
     }
-    (sql, SqlxValues(sea_orm::sea_query::Values(values)))
+    let keep = values.len() <= KEEP_PREPARED;
+    (sql, SqlxValues(sea_orm::sea_query::Values(values)), keep)
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> ApiError {

@@ -639,14 +639,20 @@ impl<'a> GroupWrite<'a> {
         self.existing.iter().map(|(_, _, id, _)| *id).collect()
     }
 
+    /// The results, given the notes that existed (`None` when they could not
+    /// be loaded: those notes are answered 503, to be sent again).
     pub fn finish(
         mut self,
-        found: &HashMap<Uuid, (entity::note::Model, NoteOut)>,
+        found: Option<&HashMap<Uuid, (entity::note::Model, NoteOut)>>,
     ) -> Vec<Vec<Applied>> {
         for (b, slot, note) in std::mem::take(&mut self.created) {
             self.out[b][slot] = Applied::Created(note);
         }
         for (b, slot, id, hash) in std::mem::take(&mut self.existing) {
+            let Some(found) = found else {
+                self.out[b][slot] = Applied::Rejected(ApiError::Unavailable);
+                continue;
+            };
             self.out[b][slot] = match found.get(&id) {
                 Some((m, note))
                     if m.author_id == self.batches[b].user_id && m.create_hash == hash =>
@@ -688,7 +694,7 @@ async fn apply_in(txn: &DatabaseTransaction, batches: &[Batch]) -> ApiResult<Vec
         txn.execute(stmt).await?;
     }
     let found = load(txn, g.existing_ids()).await?;
-    Ok(g.finish(&found))
+    Ok(g.finish(Some(&found)))
 }
 
 /// Notes by id, with their links.
@@ -721,38 +727,40 @@ pub async fn with_links(
     }
     use entity::{note_code as nc, note_participant as np};
     use sea_orm::sea_query::{Expr, Query, UnionType};
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    // Both kinds of link in one statement: (note, 0, participant) and
-    // (note, 1, code).
-    let mut links = Query::select()
-        .column(np::Column::NoteId)
-        .expr(Expr::cust("0"))
-        .column(np::Column::ParticipantId)
-        .from(np::Entity)
-        .and_where(np::Column::NoteId.is_in(ids.clone()))
-        .to_owned();
-    links.union(
-        UnionType::All,
-        Query::select()
-            .column(nc::Column::NoteId)
-            .expr(Expr::cust("1"))
-            .column(nc::Column::CodeId)
-            .from(nc::Entity)
-            .and_where(nc::Column::NoteId.is_in(ids))
-            .to_owned(),
-    );
+    let all: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut pids: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     let mut cids: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for r in db
-        .query_all(db.get_database_backend().build(&links))
-        .await?
-    {
-        let note: Uuid = r.try_get_by_index(0)?;
-        let kind: i32 = r.try_get_by_index(1)?;
-        let other: Uuid = r.try_get_by_index(2)?;
-        match kind {
-            0 => pids.entry(note).or_default().push(other),
-            _ => cids.entry(note).or_default().push(other),
+    // Both kinds of link in one statement, (note, 0, participant) and
+    // (note, 1, code); each id is bound twice, so 8000 notes a statement.
+    for ids in all.chunks(8000) {
+        let mut links = Query::select()
+            .column(np::Column::NoteId)
+            .expr(Expr::cust("0"))
+            .column(np::Column::ParticipantId)
+            .from(np::Entity)
+            .and_where(np::Column::NoteId.is_in(ids.to_vec()))
+            .to_owned();
+        links.union(
+            UnionType::All,
+            Query::select()
+                .column(nc::Column::NoteId)
+                .expr(Expr::cust("1"))
+                .column(nc::Column::CodeId)
+                .from(nc::Entity)
+                .and_where(nc::Column::NoteId.is_in(ids.to_vec()))
+                .to_owned(),
+        );
+        for r in db
+            .query_all(db.get_database_backend().build(&links))
+            .await?
+        {
+            let note: Uuid = r.try_get_by_index(0)?;
+            let kind: i32 = r.try_get_by_index(1)?;
+            let other: Uuid = r.try_get_by_index(2)?;
+            match kind {
+                0 => pids.entry(note).or_default().push(other),
+                _ => cids.entry(note).or_default().push(other),
+            }
         }
     }
     Ok(rows

@@ -126,12 +126,36 @@ async fn a_failed_group_commits_nothing_and_the_writer_goes_on() {
     let mut bad = note(site, "Linked to a participant who does not exist");
     bad["participant_ids"] = json!([Uuid::new_v4()]);
     let good = note(site, "An ordinary note");
+    let blocker = note(site, "Written first");
     let parse = |v: &Value| -> NoteIn { serde_json::from_value(v.clone()).expect("a note") };
-    let (bad_result, good_result) = futures_util::future::join(
-        writer.submit(fw_id, Actor::system(), vec![Ok(parse(&bad))]),
-        writer.submit(fw_id, Actor::system(), vec![Ok(parse(&good))]),
-    )
-    .await;
+    // Hold the write connection so the writer waits with the blocker's group,
+    // while the bad and the good request queue up behind it: they then make
+    // one group of their own.
+    let pool = app.state.db.get_sqlite_connection_pool().clone();
+    let held = pool.acquire().await.expect("the write connection");
+    let first = tokio::spawn({
+        let (w, n) = (writer.clone(), parse(&blocker));
+        async move { w.submit(fw_id, Actor::system(), vec![Ok(n)]).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let both = tokio::spawn({
+        let w = writer.clone();
+        let (bad, good) = (parse(&bad), parse(&good));
+        async move {
+            futures_util::future::join(
+                w.submit(fw_id, Actor::system(), vec![Ok(bad)]),
+                w.submit(fw_id, Actor::system(), vec![Ok(good)]),
+            )
+            .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    drop(held);
+    assert!(matches!(
+        first.await.expect("join").as_deref(),
+        Ok([Applied::Created(_)])
+    ));
+    let (bad_result, good_result) = both.await.expect("join");
     assert!(bad_result.is_err(), "a broken link must fail");
     assert!(
         matches!(good_result.as_deref(), Ok([Applied::Created(_)])),
@@ -147,7 +171,26 @@ async fn a_failed_group_commits_nothing_and_the_writer_goes_on() {
     assert_eq!(app.get(&path(&after), &fw).await.status, 200);
     assert_eq!(app.get(&path(&bad), &fw).await.status, 404);
     let list = app.get("/notes?limit=10", &fw).await;
-    assert_eq!(ids(&list).len(), 2, "{}", list.body);
+    assert_eq!(ids(&list).len(), 3, "{}", list.body);
+    // the audit log has the notes that were written, once each, and not the other
+    let created = |n: &Value| {
+        let id = n["id"].as_str().expect("id").to_string();
+        let db = app.state.db.clone();
+        async move {
+            use entity::audit_log::{Column, Entity};
+            use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+            Entity::find()
+                .filter(Column::Action.eq("note.create"))
+                .filter(Column::ObjectId.eq(id))
+                .count(&db)
+                .await
+                .expect("count")
+        }
+    };
+    assert_eq!(created(&good).await, 1);
+    assert_eq!(created(&after).await, 1);
+    assert_eq!(created(&blocker).await, 1);
+    assert_eq!(created(&bad).await, 0);
 }
 
 db_test!(
@@ -499,6 +542,10 @@ db_test!(
         assert_eq!(links(&one.body), (json!([p1]), json!([code])));
         let other = app.get(&format!("/notes/{}", made[1]), &fw).await;
         assert_eq!(links(&other.body), (json!([]), json!([])));
+        // and each note of a page gets its own
+        let page = app.get(&q("STRESS"), &fw).await;
+        assert_eq!(links(&page.body["items"][0]), (json!([]), json!([])));
+        assert_eq!(links(&page.body["items"][1]), (json!([p1]), json!([code])));
         assert_eq!(
             ids(&app.get(&format!("/notes?code_id={code}"), &fw).await),
             vec![made[2].clone()]
