@@ -14,10 +14,13 @@ use crate::error::{ApiError, FieldError};
 pub struct BodyLimit(pub usize);
 
 /// A JSON body, deserialized with the path of the first bad field kept.
+/// Dates anywhere in it must lie within [`YEARS`], unless `DATES` is false:
+/// a body of independent items (a phone's sync batch) checks each item's
+/// dates itself with [`check_dates`], so one bad item does not refuse the rest.
 #[derive(Debug)]
-pub struct Json<T>(pub T);
+pub struct Json<T, const DATES: bool = true>(pub T);
 
-impl<T> std::ops::Deref for Json<T> {
+impl<T, const DATES: bool> std::ops::Deref for Json<T, DATES> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
@@ -87,6 +90,10 @@ fn refine_pointer(mut pointer: String, message: &str) -> (String, String) {
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    parse_json_checking(body, true)
+}
+
+fn parse_json_checking<T: DeserializeOwned>(body: &[u8], dates: bool) -> Result<T, ApiError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::BadRequest {
             code: "malformed_json",
@@ -97,14 +104,24 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let parsed = serde_path_to_error::deserialize(de).map_err(json_error)?;
     // A second look at the document, for dates no fieldwork can have (and
     // whose arithmetic would overflow), wherever they are in it.
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-        let mut errors = Vec::new();
-        scan_dates(&value, &mut String::new(), &mut errors);
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
+    if dates {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+            check_dates(&value, "")?;
         }
     }
     Ok(parsed)
+}
+
+/// Refuses dates outside [`YEARS`] anywhere in `value`, naming each with its
+/// pointer (`prefix` followed by its place in `value`).
+pub fn check_dates(value: &serde_json::Value, prefix: &str) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    scan_dates(value, &mut prefix.to_string(), &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// Years a date or time may have. Outside them the service does no fieldwork
@@ -174,7 +191,7 @@ fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + 'static, const DATES: bool> FromRequest for Json<T, DATES> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -219,7 +236,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(Json)
+            parse_json_checking(&body, DATES).map(Json)
         })
     }
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, RequestMeta, Scope},
     error::{ApiError, ApiResult, FieldError, Problem},
-    extract::{parse_value, Json, Query},
+    extract::{check_dates, parse_value, Json, Query},
     services::{
         audit::{self, Actor, Entry},
         notes::{self as svc, Applied, Location, NoteIn, NoteOut},
@@ -122,7 +122,7 @@ pub async fn sync_notes(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
-    body: Json<SyncIn>,
+    body: Json<SyncIn, false>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesWrite)?;
     let raw = body.0.notes;
@@ -144,6 +144,9 @@ pub async fn sync_notes(
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
+            // Each note's dates on their own: one bad date marks that note
+            // invalid, not the whole batch.
+            check_dates(&v, &format!("/notes/{i}"))?;
             parse_value::<NoteIn>(v).map_err(|e| match e {
                 ApiError::Validation(errs) => ApiError::Validation(
                     errs.into_iter()

@@ -213,6 +213,10 @@ db_test!(
         let mut bad_location = note(site, "somewhere");
         bad_location["location"] = json!("kitchen");
         notes.push(bad_location);
+        // a date no fieldwork can have refuses that note only
+        let mut ancient = note(site, "from another century");
+        ancient["observed_at"] = json!("1850-05-01T10:00:00Z");
+        notes.push(ancient.clone());
         let batch = json!({"notes": notes});
         let r = app.post("/notes/sync", &fw, batch.clone()).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -222,11 +226,28 @@ db_test!(
             .iter()
             .filter_map(|x| x["status"].as_str())
             .collect();
-        assert_eq!(statuses.len(), 504);
+        assert_eq!(statuses.len(), 505);
         assert!(statuses[..500].iter().all(|s| *s == "created"));
         assert_eq!(
             &statuses[500..],
-            ["unchanged", "conflict", "invalid", "invalid"]
+            ["unchanged", "conflict", "invalid", "invalid", "invalid"]
+        );
+        let old = &r.body["results"][504];
+        assert_eq!(old["id"], ancient["id"]);
+        assert_eq!(
+            old["problem"]["errors"][0]["pointer"],
+            "/notes/504/observed_at"
+        );
+        assert!(old["problem"]["errors"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("1900")));
+        // sent alone, the whole request is refused, naming the field
+        let r1 = app.post("/notes", &fw, ancient.clone()).await;
+        assert_eq!(
+            (r1.status, &r1.body["errors"][0]["pointer"]),
+            (422, &json!("/observed_at")),
+            "{}",
+            r1.body
         );
         assert_eq!(
             r.body["results"][502]["problem"]["errors"][0]["pointer"],
