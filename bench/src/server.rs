@@ -158,6 +158,11 @@ impl PgDatabase {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     }
 
+    /// Leaves the database in place when this is dropped (`--keep-data`).
+    pub fn keep(&mut self) {
+        self.dropped = true;
+    }
+
     /// Drops the database, closing any connection still open to it.
     pub fn drop_now(&mut self) -> anyhow::Result<()> {
         if self.dropped {
