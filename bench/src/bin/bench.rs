@@ -807,7 +807,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     // service would have them.
     if let Some(pg) = &pg {
         if let Err(e) = pg.query_scalar("ANALYZE notes") {
-            report.failures.push(format!("ANALYZE after the fill: {e:#}"));
+            report
+                .failures
+                .push(format!("ANALYZE after the fill: {e:#}"));
         }
     }
     report.search = levels(
