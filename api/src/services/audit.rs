@@ -1,6 +1,6 @@
 //! The append-only audit log. Nothing updates or deletes its rows.
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -69,7 +69,8 @@ impl<'a> Entry<'a> {
     }
 }
 
-fn row(actor: &Actor, entry: Entry<'_>) -> entity::audit_log::ActiveModel {
+/// The row of one entry.
+pub fn row(actor: &Actor, entry: Entry<'_>) -> entity::audit_log::ActiveModel {
     entity::audit_log::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(Utc::now()),
@@ -105,40 +106,4 @@ pub async fn log(state: &AppState, actor: &Actor, entry: Entry<'_>) -> ApiResult
         Some(w) => w.record(vec![row(actor, entry)]).await,
         None => Ok(record(&state.db, actor, entry).await?),
     }
-}
-
-/// Several entries, in one statement per 2000 entries.
-pub async fn record_many<'a>(
-    db: &impl ConnectionTrait,
-    entries: impl IntoIterator<Item = (&'a Actor, Entry<'a>)>,
-) -> Result<(), sea_orm::DbErr> {
-    insert_rows(db, rows(entries)).await
-}
-
-/// The rows of several entries.
-pub fn rows<'a>(
-    entries: impl IntoIterator<Item = (&'a Actor, Entry<'a>)>,
-) -> Vec<entity::audit_log::ActiveModel> {
-    entries.into_iter().map(|(a, e)| row(a, e)).collect()
-}
-
-/// Rows already made, in one statement per 2000.
-pub async fn insert_rows(
-    db: &impl ConnectionTrait,
-    rows: Vec<entity::audit_log::ActiveModel>,
-) -> Result<(), sea_orm::DbErr> {
-    for stmt in insert_statements(db.get_database_backend(), rows) {
-        db.execute(stmt).await?;
-    }
-    Ok(())
-}
-
-/// The statements that insert `rows`, one per 2000.
-pub fn insert_statements(
-    backend: DbBackend,
-    rows: Vec<entity::audit_log::ActiveModel>,
-) -> Vec<Statement> {
-    rows.chunks(2000)
-        .map(|chunk| entity::audit_log::Entity::insert_many(chunk.to_vec()).build(backend))
-        .collect()
 }

@@ -14,7 +14,10 @@ use uuid::Uuid;
 use crate::{
     auth::{tokens::sha256_hex, Principal},
     error::{ApiError, ApiResult, FieldError},
-    services::audit::{self, Actor, Entry},
+    services::{
+        audit::{self, Actor, Entry},
+        insert_statements,
+    },
 };
 
 /// Longest note body, in characters.
@@ -603,7 +606,7 @@ impl<'a> GroupWrite<'a> {
                     })
             })
             .collect();
-        out.extend(inserts(&links, 5000, backend));
+        out.extend(insert_statements(&links, 5000, backend));
         let codings: Vec<entity::note_code::ActiveModel> = self
             .created
             .iter()
@@ -614,23 +617,25 @@ impl<'a> GroupWrite<'a> {
                 })
             })
             .collect();
-        out.extend(inserts(&codings, 5000, backend));
+        out.extend(insert_statements(&codings, 5000, backend));
         let versions: Vec<entity::note_version::ActiveModel> = self
             .created
             .iter()
             .map(|(b, _, n)| version_row(n, "create", batches[*b].user_id))
             .collect();
-        out.extend(inserts(&versions, 1000, backend));
-        let audit = audit::rows(self.created.iter().map(|(b, _, n)| {
-            (
-                &batches[*b].actor,
-                Entry::new("note.create", "note", n.id).site(Some(n.site_id)),
-            )
-        }))
-        .into_iter()
-        .chain(batches.iter().flat_map(|b| b.audit.iter().cloned()))
-        .collect();
-        out.extend(audit::insert_statements(backend, audit));
+        out.extend(insert_statements(&versions, 1000, backend));
+        let audit: Vec<entity::audit_log::ActiveModel> = self
+            .created
+            .iter()
+            .map(|(b, _, n)| {
+                audit::row(
+                    &batches[*b].actor,
+                    Entry::new("note.create", "note", n.id).site(Some(n.site_id)),
+                )
+            })
+            .chain(batches.iter().flat_map(|b| b.audit.iter().cloned()))
+            .collect();
+        out.extend(insert_statements(&audit, 2000, backend));
         out
     }
 
@@ -664,17 +669,6 @@ impl<'a> GroupWrite<'a> {
         }
         self.out
     }
-}
-
-/// Multi-row inserts of `rows`, `per` rows a statement (SQLite takes at most
-/// 32 766 parameters a statement).
-fn inserts<A>(rows: &[A], per: usize, backend: DbBackend) -> Vec<Statement>
-where
-    A: sea_orm::ActiveModelTrait + Clone,
-{
-    rows.chunks(per)
-        .map(|chunk| A::Entity::insert_many(chunk.to_vec()).build(backend))
-        .collect()
 }
 
 /// Runs a `GroupWrite` inside `txn` (which the caller commits). Returns one
