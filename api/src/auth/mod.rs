@@ -142,29 +142,6 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-async fn load_user(
-    state: &AppState,
-    user_id: Uuid,
-) -> Result<Option<(entity::user::Model, Vec<Uuid>)>, ApiError> {
-    let Some(user) = entity::user::Entity::find_by_id(user_id)
-        .one(&state.read)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if !user.active {
-        return Ok(None);
-    }
-    let sites = entity::user_site::Entity::find()
-        .filter(entity::user_site::Column::UserId.eq(user_id))
-        .all(&state.read)
-        .await?
-        .into_iter()
-        .map(|us| us.site_id)
-        .collect();
-    Ok(Some((user, sites)))
-}
-
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let denied = || {
         ApiError::unauthorized(
@@ -182,8 +159,13 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
             .one(&state.read)
             .await?
             .ok_or_else(denied)?;
-        let (user, site_ids) = load_user(state, key.user_id).await?.ok_or_else(denied)?;
-        let mut p = principal(user, site_ids).ok_or_else(denied)?;
+        use entity::user as u;
+        let rows: Vec<UserRow> = with_user(u::Entity::find().select_only())
+            .filter(u::Column::Id.eq(key.user_id))
+            .into_model()
+            .all(&state.read)
+            .await?;
+        let mut p = principal(&rows).ok_or_else(denied)?;
         p.api_key_id = Some(key.id);
         p.scopes = Some(serde_json::from_value(key.scopes.clone()).unwrap_or_default());
         return Ok(p);
@@ -191,41 +173,28 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
     let claims = state.jwt.verify(token).ok_or_else(denied)?;
     // The sign-in, its user and the user's sites in one query: this runs on
     // every request.
-    use entity::{auth_session as s, user as u, user_site as us};
-    let rows: Vec<SignedIn> = s::Entity::find()
-        .select_only()
-        .column(s::Column::UserId)
-        .column(s::Column::ExpiresAt)
-        .column(s::Column::RevokedAt)
-        .column(u::Column::Email)
-        .column(u::Column::DisplayName)
-        .column(u::Column::Role)
-        .column(u::Column::PeerResearcher)
-        .column(u::Column::Active)
-        .column(us::Column::SiteId)
-        .join(JoinType::InnerJoin, s::Relation::User.def())
-        .join(JoinType::LeftJoin, user_sites())
-        .filter(s::Column::Id.eq(claims.sid))
-        .into_model()
-        .all(&state.read)
-        .await?;
-    let first = rows
-        .first()
-        .filter(|r| {
-            r.user_id == claims.sub && r.active && r.revoked_at.is_none() && r.expires_at > now
-        })
-        .ok_or_else(denied)?;
-    Ok(Principal {
-        user_id: first.user_id,
-        email: first.email.clone(),
-        display_name: first.display_name.clone(),
-        role: Role::parse(&first.role).ok_or_else(denied)?,
-        peer_researcher: first.peer_researcher,
-        site_ids: rows.iter().filter_map(|r| r.site_id).collect(),
-        session_id: Some(claims.sid),
-        api_key_id: None,
-        scopes: None,
-    })
+    use entity::auth_session as s;
+    let rows: Vec<SignedIn> = with_user(
+        s::Entity::find()
+            .select_only()
+            .column(s::Column::ExpiresAt)
+            .column(s::Column::RevokedAt)
+            .join(JoinType::InnerJoin, s::Relation::User.def()),
+    )
+    .filter(s::Column::Id.eq(claims.sid))
+    .into_model()
+    .all(&state.read)
+    .await?;
+    let live = rows.first().is_some_and(|r| {
+        r.user.user_id == claims.sub && r.revoked_at.is_none() && r.expires_at > now
+    });
+    if !live {
+        return Err(denied());
+    }
+    let users: Vec<UserRow> = rows.into_iter().map(|r| r.user).collect();
+    let mut p = principal(&users).ok_or_else(denied)?;
+    p.session_id = Some(claims.sid);
+    Ok(p)
 }
 
 /// Users to their sites (the entity declares only the other direction).
@@ -238,12 +207,24 @@ fn user_sites() -> sea_orm::RelationDef {
     to_user.rev()
 }
 
-/// One row per site of a signed-in user (one with no site when they have none).
+/// `sel`, which has `users` in it, with the user's columns and one row per
+/// site of the user (see [`UserRow`]).
+fn with_user<E: EntityTrait>(sel: sea_orm::Select<E>) -> sea_orm::Select<E> {
+    use entity::{user as u, user_site as us};
+    sel.column_as(u::Column::Id, "user_id")
+        .column(u::Column::Email)
+        .column(u::Column::DisplayName)
+        .column(u::Column::Role)
+        .column(u::Column::PeerResearcher)
+        .column(u::Column::Active)
+        .column(us::Column::SiteId)
+        .join(JoinType::LeftJoin, user_sites())
+}
+
+/// One row per site of a user (one with no site when they have none).
 #[derive(FromQueryResult)]
-struct SignedIn {
+struct UserRow {
     user_id: Uuid,
-    expires_at: chrono::DateTime<Utc>,
-    revoked_at: Option<chrono::DateTime<Utc>>,
     email: String,
     display_name: String,
     role: String,
@@ -252,15 +233,33 @@ struct SignedIn {
     site_id: Option<Uuid>,
 }
 
-/// A signed-in user with every scope; callers narrow it for API keys.
-fn principal(user: entity::user::Model, site_ids: Vec<Uuid>) -> Option<Principal> {
+/// A sign-in's validity, with its user's rows.
+struct SignedIn {
+    expires_at: chrono::DateTime<Utc>,
+    revoked_at: Option<chrono::DateTime<Utc>>,
+    user: UserRow,
+}
+
+impl FromQueryResult for SignedIn {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(SignedIn {
+            expires_at: res.try_get(pre, "expires_at")?,
+            revoked_at: res.try_get(pre, "revoked_at")?,
+            user: UserRow::from_query_result(res, pre)?,
+        })
+    }
+}
+
+/// The active user of `rows` with every scope; callers narrow it for API keys.
+fn principal(rows: &[UserRow]) -> Option<Principal> {
+    let user = rows.first().filter(|u| u.active)?;
     Some(Principal {
-        user_id: user.id,
-        email: user.email,
-        display_name: user.display_name,
+        user_id: user.user_id,
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
         role: Role::parse(&user.role)?,
         peer_researcher: user.peer_researcher,
-        site_ids,
+        site_ids: rows.iter().filter_map(|r| r.site_id).collect(),
         session_id: None,
         api_key_id: None,
         scopes: None,

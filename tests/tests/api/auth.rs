@@ -226,7 +226,18 @@ db_test!(
         assert_eq!(key.status, 201);
         let secret = key.body["secret"].as_str().expect("secret").to_string();
         assert!(secret.starts_with("fnk_"));
-        assert_eq!(app.get("/sites", &secret).await.status, 200);
+        // a key acts for its user: the user's sites only
+        app.create_site("B").await;
+        let sites = app.get("/sites", &secret).await;
+        assert_eq!(sites.status, 200);
+        let ids: Vec<&str> = sites
+            .body
+            .as_array()
+            .expect("sites")
+            .iter()
+            .filter_map(|s| s["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec![site.to_string()]);
         let r = app
             .patch(
                 &format!("/users/{id}"),
