@@ -27,3 +27,16 @@ impl MigratorTrait for Migrator {
         ]
     }
 }
+
+/// Runs `statements` in order on SQLite; does nothing on other databases
+/// (for SQLite's full-text index, which has no portable form).
+async fn on_sqlite(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    let db = manager.get_connection();
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}

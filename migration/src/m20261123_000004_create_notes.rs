@@ -320,12 +320,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DatabaseBackend::Sqlite {
-            manager
-                .get_connection()
-                .execute_unprepared("DROP TABLE IF EXISTS notes_fts")
-                .await?;
-        }
+        crate::on_sqlite(manager, &["DROP TABLE IF EXISTS notes_fts"]).await?;
         for t in [
             NoteVersions::Table.into_iden(),
             NoteCodes::Table.into_iden(),

@@ -1,5 +1,4 @@
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -13,24 +12,21 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != DatabaseBackend::Sqlite {
-            return Ok(());
-        }
-        let db = manager.get_connection();
-        for sql in [
-            "DROP TRIGGER IF EXISTS notes_fts_insert",
-            "DROP TRIGGER IF EXISTS notes_fts_update",
-            "DROP TRIGGER IF EXISTS notes_fts_delete",
-            "DROP TABLE IF EXISTS notes_fts",
-            "CREATE VIRTUAL TABLE notes_fts USING fts5(body, content = 'notes', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 0')",
-            "CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN INSERT INTO notes_fts(rowid, body) VALUES (new.rowid, new.body); END",
-            "CREATE TRIGGER notes_fts_update AFTER UPDATE OF body ON notes BEGIN INSERT INTO notes_fts(notes_fts, rowid, body) VALUES ('delete', old.rowid, old.body); INSERT INTO notes_fts(rowid, body) VALUES (new.rowid, new.body); END",
-            "CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN INSERT INTO notes_fts(notes_fts, rowid, body) VALUES ('delete', old.rowid, old.body); END",
-            "INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')",
-        ] {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        crate::on_sqlite(
+            manager,
+            &[
+                "DROP TRIGGER IF EXISTS notes_fts_insert",
+                "DROP TRIGGER IF EXISTS notes_fts_update",
+                "DROP TRIGGER IF EXISTS notes_fts_delete",
+                "DROP TABLE IF EXISTS notes_fts",
+                "CREATE VIRTUAL TABLE notes_fts USING fts5(body, content = 'notes', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 0')",
+                "CREATE TRIGGER notes_fts_insert AFTER INSERT ON notes BEGIN INSERT INTO notes_fts(rowid, body) VALUES (new.rowid, new.body); END",
+                "CREATE TRIGGER notes_fts_update AFTER UPDATE OF body ON notes BEGIN INSERT INTO notes_fts(notes_fts, rowid, body) VALUES ('delete', old.rowid, old.body); INSERT INTO notes_fts(rowid, body) VALUES (new.rowid, new.body); END",
+                "CREATE TRIGGER notes_fts_delete AFTER DELETE ON notes BEGIN INSERT INTO notes_fts(notes_fts, rowid, body) VALUES ('delete', old.rowid, old.body); END",
+                "INSERT INTO notes_fts(notes_fts) VALUES ('rebuild')",
+            ],
+        )
+        .await
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
