@@ -311,3 +311,21 @@ where
 {
     T::deserialize(d).map(Some)
 }
+
+impl FromRequest for crate::auth::Principal {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<crate::state::AppState>>().cloned();
+        let token = crate::auth::bearer(req);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
+            let token = token.ok_or_else(|| {
+                ApiError::unauthorized("Send `Authorization: Bearer <access token or API key>`.")
+            })?;
+            crate::auth::authenticate(&state.read, &state.jwt, &token).await
+        })
+    }
+}

@@ -289,22 +289,26 @@ impl Application {
         crate::db::migrate(&db).await?;
         let read = crate::db::connect_reader(&settings, &db).await?;
         let settings = Arc::new(settings);
+        let group = if settings.is_sqlite() {
+            crate::db::spawn_checkpointer(&settings).await?;
+            Some(crate::services::note_writer::NotesWriter::spawn(
+                db.clone(),
+            )?)
+        } else {
+            None
+        };
         let state = AppState {
+            writer: crate::services::Writer {
+                db: db.clone(),
+                group,
+            },
             db,
             read,
             jwt: Arc::new(JwtKeys::new(&settings.jwt_secret)),
             settings: settings.clone(),
             outbox_wake: Arc::new(Notify::new()),
-            notes_writer: None,
             known_sites: Default::default(),
         };
-        let mut state = state;
-        if settings.is_sqlite() {
-            crate::db::spawn_checkpointer(&settings).await?;
-            state.notes_writer = Some(crate::services::note_writer::NotesWriter::spawn(
-                state.db.clone(),
-            )?);
-        }
         let worker = if settings.run_workers {
             Some(crate::email::spawn_worker(
                 state.db.clone(),

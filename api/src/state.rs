@@ -3,17 +3,26 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
-use crate::{auth::tokens::JwtKeys, config::Settings};
+use crate::{
+    auth::{tokens::JwtKeys, Principal, RequestMeta},
+    config::Settings,
+    services::{audit::Actor, auth::Sessions, Ctx, Writer},
+};
+
+pub use crate::services::sites::KnownSites;
 
 /// What every handler can reach. Holds no state that matters for correctness
 /// across instances: everything durable is in the database.
 #[derive(Clone)]
 pub struct AppState {
-    /// Every write, and reads that must see the writer's own transaction.
+    /// The write connection (the same as `writer.db`), for tests and tools.
     pub db: DatabaseConnection,
     /// Plain reads (sign-in checks, lookups, lists). The same pool as `db`
     /// on PostgreSQL; read-only connections beside the writer on SQLite.
     pub read: DatabaseConnection,
+    /// Where writes go (on SQLite with the group-commit writer of notes and
+    /// stand-alone audit entries).
+    pub writer: Writer,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     /// Wakes this instance's outbox worker early; only a latency hint; the
@@ -21,23 +30,28 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Ids of sites known to exist (sites are never deleted).
     pub known_sites: KnownSites,
-    /// SQLite only: the group-commit writer of field notes and of audit
-    /// entries that belong to no other write (see `audit::log`).
-    pub notes_writer: Option<crate::services::note_writer::NotesWriter>,
 }
 
-/// A set that only grows, of ids of rows that are never deleted: caching
-/// their existence is always right, on every instance.
-#[derive(Clone, Default)]
-pub struct KnownSites(Arc<std::sync::RwLock<std::collections::HashSet<uuid::Uuid>>>);
-
-impl KnownSites {
-    pub fn contains(&self, id: &uuid::Uuid) -> bool {
-        self.0.read().map(|s| s.contains(id)).unwrap_or(false)
+impl AppState {
+    /// The context a service acts in for this caller.
+    pub fn cx<'a>(&'a self, p: &'a Principal, meta: &RequestMeta) -> Ctx<'a> {
+        Ctx {
+            writer: &self.writer,
+            read: &self.read,
+            p,
+            actor: Actor::new(p, meta),
+            lang: meta.lang,
+            public_url: &self.settings.public_url,
+            outbox_wake: &self.outbox_wake,
+        }
     }
-    pub fn extend(&self, ids: impl IntoIterator<Item = uuid::Uuid>) {
-        if let Ok(mut s) = self.0.write() {
-            s.extend(ids);
+
+    /// What signing in and refreshing need.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions {
+            db: &self.db,
+            jwt: &self.jwt,
+            settings: &self.settings,
         }
     }
 }

@@ -6,9 +6,7 @@
 pub mod password;
 pub mod tokens;
 
-use std::{future::Future, pin::Pin};
-
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, FromRequest, HttpRequest};
 use chrono::Utc;
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait,
@@ -17,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{domain::readiness::Lang, error::ApiError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -133,7 +131,7 @@ impl Principal {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+pub fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -142,7 +140,11 @@ fn bearer(req: &HttpRequest) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+pub async fn authenticate(
+    read: &sea_orm::DatabaseConnection,
+    jwt: &tokens::JwtKeys,
+    token: &str,
+) -> Result<Principal, ApiError> {
     let denied = || {
         ApiError::unauthorized(
             "The access token or API key is missing, invalid, expired or revoked.",
@@ -156,21 +158,21 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         let key = entity::api_key::Entity::find()
             .filter(entity::api_key::Column::KeyHash.eq(tokens::sha256_hex(token)))
             .filter(entity::api_key::Column::RevokedAt.is_null())
-            .one(&state.read)
+            .one(read)
             .await?
             .ok_or_else(denied)?;
         use entity::user as u;
         let rows: Vec<UserRow> = with_user(u::Entity::find().select_only())
             .filter(u::Column::Id.eq(key.user_id))
             .into_model()
-            .all(&state.read)
+            .all(read)
             .await?;
         let mut p = principal(&rows).ok_or_else(denied)?;
         p.api_key_id = Some(key.id);
         p.scopes = Some(serde_json::from_value(key.scopes.clone()).unwrap_or_default());
         return Ok(p);
     }
-    let claims = state.jwt.verify(token).ok_or_else(denied)?;
+    let claims = jwt.verify(token).ok_or_else(denied)?;
     // The sign-in, its user and the user's sites in one query: this runs on
     // every request.
     use entity::auth_session as s;
@@ -183,7 +185,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
     )
     .filter(s::Column::Id.eq(claims.sid))
     .into_model()
-    .all(&state.read)
+    .all(read)
     .await?;
     let live = rows.first().is_some_and(|r| {
         r.user.user_id == claims.sub && r.revoked_at.is_none() && r.expires_at > now
@@ -266,29 +268,13 @@ fn principal(rows: &[UserRow]) -> Option<Principal> {
     })
 }
 
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
-            let token = token.ok_or_else(|| {
-                ApiError::unauthorized("Send `Authorization: Bearer <access token or API key>`.")
-            })?;
-            authenticate(&state, &token).await
-        })
-    }
-}
-
 /// Who made a request and from where: what the audit log records.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
     pub request_id: Option<String>,
     pub ip: Option<String>,
+    /// The language the caller reads messages in (`Accept-Language`).
+    pub lang: Lang,
 }
 
 impl FromRequest for RequestMeta {
@@ -302,6 +288,30 @@ impl FromRequest for RequestMeta {
             .get::<tracing_actix_web::RequestId>()
             .map(|id| id.to_string());
         let ip = req.peer_addr().map(|a| a.ip().to_string());
-        std::future::ready(Ok(RequestMeta { request_id, ip }))
+        std::future::ready(Ok(RequestMeta {
+            request_id,
+            ip,
+            lang: lang(req),
+        }))
+    }
+}
+
+/// The language people read messages in: Norwegian when `Accept-Language`
+/// prefers `nb`, `no` or `nn`, English otherwise.
+pub fn lang(req: &HttpRequest) -> Lang {
+    let first = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|t| t.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ["nb", "no", "nn"]
+        .iter()
+        .any(|l| first == *l || first.starts_with(&format!("{l}-")))
+    {
+        Lang::Nb
+    } else {
+        Lang::En
     }
 }

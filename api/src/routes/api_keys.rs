@@ -145,7 +145,7 @@ pub async fn list_api_keys(state: web::Data<AppState>, p: Principal) -> ApiResul
     if !p.is_admin() {
         q = q.filter(entity::api_key::Column::UserId.eq(p.user_id));
     }
-    let keys = q.all(&state.db).await?;
+    let keys = q.all(&state.read).await?;
     Ok(HttpResponse::Ok().json(keys.into_iter().map(ApiKeyOut::from).collect::<Vec<_>>()))
 }
 
@@ -165,7 +165,7 @@ pub async fn delete_api_key(
 ) -> ApiResult<HttpResponse> {
     let key = entity::api_key::Entity::find_by_id(*id)
         .filter(entity::api_key::Column::RevokedAt.is_null())
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .filter(|k| p.is_admin() || k.user_id == p.user_id)
         .ok_or(ApiError::NotFound("API key"))?;

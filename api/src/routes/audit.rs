@@ -92,7 +92,7 @@ pub async fn list_audit(
     if let Some(c) = q.cursor {
         sel = sel.filter(Column::Id.lt(c));
     }
-    let (rows, next_cursor) = super::page(sel.all(&state.db).await?, limit, |r| r.id);
+    let (rows, next_cursor) = super::page(sel.all(&state.read).await?, limit, |r| r.id);
     let items = rows
         .into_iter()
         .map(|r| AuditEntryOut {

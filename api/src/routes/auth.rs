@@ -76,8 +76,13 @@ pub async fn login(
             detail: "The email or password is wrong.".into(),
         });
     }
-    let issued =
-        services::auth::login(&state, &body.email, body.password, &Actor::anonymous(&meta)).await?;
+    let issued = services::auth::login(
+        &state.sessions(),
+        &body.email,
+        body.password,
+        &Actor::anonymous(&meta),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(TokenOut::from(issued)))
 }
 
@@ -105,8 +110,12 @@ pub async fn refresh(
     meta: RequestMeta,
     body: Json<RefreshIn>,
 ) -> ApiResult<HttpResponse> {
-    let issued =
-        services::auth::refresh(&state, &body.refresh_token, &Actor::anonymous(&meta)).await?;
+    let issued = services::auth::refresh(
+        &state.sessions(),
+        &body.refresh_token,
+        &Actor::anonymous(&meta),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(TokenOut::from(issued)))
 }
 
@@ -255,7 +264,7 @@ pub async fn request_password_reset(
     let user = entity::user::Entity::find()
         .filter(entity::user::Column::Email.eq(email))
         .filter(entity::user::Column::Active.eq(true))
-        .one(&state.db)
+        .one(&state.read)
         .await?;
     if let Some(user) = user {
         let txn = state.db.begin().await?;

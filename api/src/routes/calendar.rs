@@ -16,6 +16,7 @@ use crate::{
         tokens::{random_token, sha256_hex},
         Principal, RequestMeta, Scope,
     },
+    domain::interview::InterviewStatus,
     error::{ApiError, ApiResult},
     services::audit::{self, Actor, Entry},
     state::AppState,
@@ -100,7 +101,7 @@ pub async fn list_feeds(state: web::Data<AppState>, p: Principal) -> ApiResult<H
     let items = entity::calendar_feed::Entity::find()
         .filter(entity::calendar_feed::Column::UserId.eq(p.user_id))
         .order_by_asc(entity::calendar_feed::Column::Id)
-        .all(&state.db)
+        .all(&state.read)
         .await?
         .into_iter()
         .map(|m| FeedOut {
@@ -128,7 +129,7 @@ pub async fn delete_feed(
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
     let m = entity::calendar_feed::Entity::find_by_id(*id)
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .filter(|m| m.user_id == p.user_id || p.is_admin())
         .ok_or(ApiError::NotFound("calendar feed"))?;
@@ -137,7 +138,7 @@ pub async fn delete_feed(
         am.revoked_at = Set(Some(Utc::now()));
         am.update(&state.db).await?;
         audit::log(
-            &state,
+            &state.writer,
             &Actor::new(&p, &meta),
             Entry::new("calendar_feed.revoke", "calendar_feed", m.id),
         )
@@ -168,24 +169,24 @@ pub async fn feed(
     let feed = entity::calendar_feed::Entity::find()
         .filter(entity::calendar_feed::Column::TokenHash.eq(sha256_hex(&token)))
         .filter(entity::calendar_feed::Column::RevokedAt.is_null())
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .ok_or(ApiError::NotFound("calendar feed"))?;
     let user = entity::user::Entity::find_by_id(feed.user_id)
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .filter(|u| u.active)
         .ok_or(ApiError::NotFound("calendar feed"))?;
     let mine: Vec<Uuid> = entity::interview_interviewer::Entity::find()
         .filter(entity::interview_interviewer::Column::UserId.eq(user.id))
-        .all(&state.db)
+        .all(&state.read)
         .await?
         .into_iter()
         .map(|l| l.interview_id)
         .collect();
     let sites: Vec<Uuid> = entity::user_site::Entity::find()
         .filter(entity::user_site::Column::UserId.eq(user.id))
-        .all(&state.db)
+        .all(&state.read)
         .await?
         .into_iter()
         .map(|l| l.site_id)
@@ -197,14 +198,14 @@ pub async fn feed(
     if user.role != "admin" {
         q = q.filter(entity::interview::Column::SiteId.is_in(sites));
     }
-    let rows = q.all(&state.db).await?;
-    let out = super::interviews::expand(&state.db, rows).await?;
+    let rows = q.all(&state.read).await?;
+    let out = crate::services::interviews::view::expand(&state.read, rows).await?;
     let site_rows: std::collections::HashMap<Uuid, entity::site::Model> =
         entity::site::Entity::find()
             .filter(
                 entity::site::Column::Id.is_in(out.iter().map(|i| i.site_id).collect::<Vec<_>>()),
             )
-            .all(&state.db)
+            .all(&state.read)
             .await?
             .into_iter()
             .map(|s| (s.id, s))
@@ -225,24 +226,23 @@ pub async fn feed(
         let Some(site) = site_rows.get(&i.site_id) else {
             continue;
         };
-        let tz: Tz = site.timezone.parse().unwrap_or(Tz::UTC);
+        let tz: Tz = crate::services::sites::tz_of(site);
         let local = |t: chrono::DateTime<Utc>| CalendarDateTime::WithTimezone {
             date_time: t.with_timezone(&tz).naive_local(),
             tzid: site.timezone.clone(),
         };
         let status = match i.status {
-            super::interviews::InterviewStatus::Cancelled
-            | super::interviews::InterviewStatus::Postponed => EventStatus::Cancelled,
+            InterviewStatus::Cancelled | InterviewStatus::Postponed => EventStatus::Cancelled,
             _ => EventStatus::Confirmed,
         };
         let summary = match i.status {
-            super::interviews::InterviewStatus::Postponed => {
+            InterviewStatus::Postponed => {
                 format!(
                     "Interview {} (postponed, new time to be agreed)",
                     i.pseudonym
                 )
             }
-            super::interviews::InterviewStatus::Cancelled => {
+            InterviewStatus::Cancelled => {
                 format!("Interview {} (cancelled)", i.pseudonym)
             }
             _ => format!("Interview {} (wave {})", i.pseudonym, i.wave),
@@ -266,7 +266,7 @@ pub async fn feed(
         cal.push(ev.done());
     }
     audit::log(
-        &state,
+        &state.writer,
         &Actor {
             user_id: Some(user.id),
             api_key_id: None,

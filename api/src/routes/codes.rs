@@ -111,7 +111,7 @@ async fn all_codes(state: &AppState) -> ApiResult<Vec<entity::code::Model>> {
     Ok(entity::code::Entity::find()
         .order_by_asc(entity::code::Column::Name)
         .order_by_asc(entity::code::Column::Id)
-        .all(&state.db)
+        .all(&state.read)
         .await?)
 }
 
@@ -247,7 +247,7 @@ pub async fn list_codes(
 
 async fn find(state: &AppState, id: Uuid) -> ApiResult<entity::code::Model> {
     entity::code::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .ok_or(ApiError::NotFound("code"))
 }
@@ -374,7 +374,7 @@ pub async fn delete_code(
     }
     let children = entity::code::Entity::find()
         .filter(entity::code::Column::ParentId.eq(m.id))
-        .count(&state.db)
+        .count(&state.read)
         .await?;
     if children > 0 {
         return Err(ApiError::conflict(

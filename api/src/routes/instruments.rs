@@ -58,7 +58,7 @@ async fn used_ids(state: &AppState, ids: Vec<Uuid>) -> ApiResult<HashSet<Uuid>> 
         .distinct()
         .filter(Column::InstrumentId.is_in(ids))
         .into_tuple()
-        .all(&state.db)
+        .all(&state.read)
         .await?;
     Ok(used.into_iter().collect())
 }
@@ -115,7 +115,7 @@ pub async fn list_instruments(
     if let Some(k) = q.kind {
         sel = sel.filter(Column::Kind.eq(k.as_str()));
     }
-    let rows = sel.all(&state.db).await?;
+    let rows = sel.all(&state.read).await?;
     let used = used_ids(&state, rows.iter().map(|r| r.id).collect()).await?;
     let items = rows
         .into_iter()
@@ -129,7 +129,7 @@ pub async fn list_instruments(
 
 async fn find(state: &AppState, id: Uuid) -> ApiResult<entity::instrument::Model> {
     entity::instrument::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .ok_or(ApiError::NotFound("instrument"))
 }
@@ -238,7 +238,7 @@ pub async fn create_instrument(
     validated(&def)?;
     let taken = entity::instrument::Entity::find()
         .filter(entity::instrument::Column::Key.eq(def.key.as_str()))
-        .one(&state.db)
+        .one(&state.read)
         .await?;
     if let Some(t) = taken {
         return Err(ApiError::conflict(
@@ -283,7 +283,7 @@ pub async fn create_instrument_version(
     let newest = entity::instrument::Entity::find()
         .filter(entity::instrument::Column::Key.eq(base.key.as_str()))
         .order_by_desc(entity::instrument::Column::Version)
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .map_or(0, |m| m.version);
     insert_version(&state, &p, &meta, def, newest + 1).await
@@ -374,7 +374,7 @@ pub async fn get_readiness_settings(
     p: Principal,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ParticipantsRead)?;
-    Ok(HttpResponse::Ok().json(svc::settings(&state.db).await?))
+    Ok(HttpResponse::Ok().json(svc::settings(&state.read).await?))
 }
 
 /// Changes to the readiness settings; absent fields stay as they are.
@@ -404,7 +404,7 @@ async fn check_list(
         ));
         return Ok(());
     }
-    let known = svc::latest_versions(&state.db, keys).await?;
+    let known = svc::latest_versions(&state.read, keys).await?;
     let mut capacity = 0;
     for (i, k) in keys.iter().enumerate() {
         match known.get(k) {
@@ -450,7 +450,7 @@ pub async fn patch_readiness_settings(
 ) -> ApiResult<HttpResponse> {
     p.require_admin()?;
     let body = body.0;
-    let before = svc::settings(&state.db).await?;
+    let before = svc::settings(&state.read).await?;
     let mut s = before.clone();
     let mut errors = Vec::new();
     if let Some(v) = body.consent {
@@ -463,7 +463,7 @@ pub async fn patch_readiness_settings(
     }
     if let Some(v) = body.validity_minutes {
         let keys: Vec<String> = v.keys().cloned().collect();
-        let known = svc::latest_versions(&state.db, &keys).await?;
+        let known = svc::latest_versions(&state.read, &keys).await?;
         for (k, m) in &v {
             let ptr = format!("/validity_minutes/{}", crate::error::pointer_segment(k));
             if !known.contains_key(k) {

@@ -1,6 +1,6 @@
 use actix_web::{get, web, HttpResponse};
 
-use crate::{auth::Principal, error::ApiResult, routes::users::UserOut, state::AppState};
+use crate::{auth::Principal, error::ApiResult, services::users::UserOut, state::AppState};
 
 /// The signed-in user (or the owner of the API key): role, peer-researcher
 /// flag and assigned sites.
@@ -12,7 +12,7 @@ use crate::{auth::Principal, error::ApiResult, routes::users::UserOut, state::Ap
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
     let user = entity::user::Entity::find_by_id(p.user_id)
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .ok_or(crate::error::ApiError::NotFound("user"))?;
     Ok(HttpResponse::Ok().json(UserOut::from_model(user, p.site_ids.clone())))

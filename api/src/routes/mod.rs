@@ -5,12 +5,14 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod codes;
+pub mod consents;
 pub mod health;
 pub mod instruments;
 pub mod interviews;
 pub mod me;
 pub mod notes;
 pub mod participants;
+pub mod readiness;
 pub mod reports;
 pub mod screenings;
 pub mod sites;
@@ -54,10 +56,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(instruments::patch_readiness_settings)
         .service(screenings::create_screening)
         .service(screenings::list_screenings)
-        .service(screenings::get_readiness)
-        .service(screenings::create_consent)
-        .service(screenings::list_consents)
-        .service(screenings::withdraw_consent)
+        .service(readiness::get_readiness)
+        .service(consents::create_consent)
+        .service(consents::list_consents)
+        .service(consents::withdraw_consent)
         .service(notes::create_note)
         .service(notes::sync_notes)
         .service(notes::list_notes)
@@ -91,58 +93,5 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(reports::fieldwork);
 }
 
-/// Upper bound of `limit` on every list.
-pub const MAX_LIMIT: u64 = 200;
-pub const DEFAULT_LIMIT: u64 = 50;
-
-pub fn limit(requested: Option<u64>) -> Result<u64, crate::error::ApiError> {
-    match requested {
-        None => Ok(DEFAULT_LIMIT),
-        Some(0) => Err(crate::error::ApiError::field(
-            "/limit",
-            "must be at least 1",
-        )),
-        Some(n) if n > MAX_LIMIT => Err(crate::error::ApiError::field(
-            "/limit",
-            format!("must be at most {MAX_LIMIT}"),
-        )),
-        Some(n) => Ok(n),
-    }
-}
-
-/// Cuts a list fetched with `limit + 1` rows to one page, and gives the
-/// cursor of the next page when there is one.
-pub fn page<T>(
-    mut rows: Vec<T>,
-    limit: u64,
-    id: impl Fn(&T) -> uuid::Uuid,
-) -> (Vec<T>, Option<uuid::Uuid>) {
-    if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        let next = rows.last().map(id);
-        (rows, next)
-    } else {
-        (rows, None)
-    }
-}
-
-/// The language people read messages in: Norwegian when `Accept-Language`
-/// prefers `nb`, `no` or `nn`, English otherwise.
-pub fn lang(req: &actix_web::HttpRequest) -> crate::domain::readiness::Lang {
-    use crate::domain::readiness::Lang;
-    let first = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|t| t.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    if ["nb", "no", "nn"]
-        .iter()
-        .any(|l| first == *l || first.starts_with(&format!("{l}-")))
-    {
-        Lang::Nb
-    } else {
-        Lang::En
-    }
-}
+pub use crate::auth::lang;
+pub use crate::services::{limit, page, DEFAULT_LIMIT, MAX_LIMIT};

@@ -58,7 +58,7 @@ pub async fn create_note(
         |_| String::new(),
     )
     .await?;
-    let applied = svc::apply(&state, p.user_id, Actor::new(&p, &meta), notes).await?;
+    let applied = svc::apply(&state.writer, p.user_id, Actor::new(&p, &meta), notes).await?;
     match applied.into_iter().next() {
         Some(Applied::Created(n)) => Ok(with_etag(HttpResponse::Created(), &n)),
         Some(Applied::Unchanged(n)) => Ok(with_etag(HttpResponse::Ok(), &n)),
@@ -161,7 +161,7 @@ pub async fn sync_notes(
         format!("/notes/{i}")
     })
     .await?;
-    let applied = svc::apply(&state, p.user_id, Actor::new(&p, &meta), notes).await?;
+    let applied = svc::apply(&state.writer, p.user_id, Actor::new(&p, &meta), notes).await?;
     let results = applied
         .into_iter()
         .zip(ids)
@@ -379,7 +379,7 @@ pub async fn list_notes(
         None
     };
     audit::log(
-        &state,
+        &state.writer,
         &Actor::new(&p, &meta),
         Entry {
             action: "note.list",
@@ -426,7 +426,7 @@ pub async fn get_note(
     p.require_scope(Scope::NotesRead)?;
     let (m, note) = visible_note(&state.read, &p, *id).await?;
     audit::log(
-        &state,
+        &state.writer,
         &Actor::new(&p, &meta),
         Entry::new("note.read", "note", m.id).site(Some(m.site_id)),
     )
@@ -530,7 +530,7 @@ pub async fn patch_note(
     body: Json<NotePatch>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesWrite)?;
-    let (m, current) = visible_note(&state.db, &p, *id).await?;
+    let (m, current) = visible_note(&state.read, &p, *id).await?;
     may_edit(&p, &m)?;
     let Some(expected) = if_match(&req) else {
         return Err(ApiError::status(
@@ -552,7 +552,7 @@ pub async fn patch_note(
         now,
     );
     let known = svc::lookup(
-        &state.db,
+        &state.read,
         Vec::new(),
         svc::normalise(patch.participant_ids.as_deref().unwrap_or_default()),
         svc::normalise(patch.code_ids.as_deref().unwrap_or_default()),
@@ -591,7 +591,7 @@ pub async fn patch_note(
     let txn = state.db.begin().await?;
     if !bump(&txn, m.id, expected, now, set).await? {
         drop(txn);
-        let (_, now_current) = visible_note(&state.db, &p, m.id).await?;
+        let (_, now_current) = visible_note(&state.read, &p, m.id).await?;
         return Err(stale(&now_current));
     }
     svc::replace_links(
@@ -638,7 +638,7 @@ async fn set_deleted(
     let txn = state.db.begin().await?;
     if !bump(&txn, m.id, m.version, now, set).await? {
         drop(txn);
-        let (_, current) = visible_note(&state.db, p, m.id).await?;
+        let (_, current) = visible_note(&state.read, p, m.id).await?;
         return Err(stale(&current));
     }
     let (_, note) = visible_note(&txn, p, m.id).await?;
@@ -682,7 +682,7 @@ pub async fn delete_note(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesWrite)?;
-    let (m, current) = visible_note(&state.db, &p, *id).await?;
+    let (m, current) = visible_note(&state.read, &p, *id).await?;
     may_edit(&p, &m)?;
     if let Some(expected) = if_match(&req) {
         if expected != current.version {
@@ -713,7 +713,7 @@ pub async fn restore_note(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesWrite)?;
-    let (m, _) = visible_note(&state.db, &p, *id).await?;
+    let (m, _) = visible_note(&state.read, &p, *id).await?;
     p.require_coordinator()?;
     if m.deleted_at.is_none() {
         return Err(ApiError::conflict(
@@ -761,14 +761,14 @@ pub async fn note_history(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::NotesRead)?;
-    let (m, _) = visible_note(&state.db, &p, *id).await?;
+    let (m, _) = visible_note(&state.read, &p, *id).await?;
     let rows = entity::note_version::Entity::find()
         .filter(entity::note_version::Column::NoteId.eq(m.id))
         .order_by_asc(entity::note_version::Column::Version)
-        .all(&state.db)
+        .all(&state.read)
         .await?;
     audit::log(
-        &state,
+        &state.writer,
         &Actor::new(&p, &meta),
         Entry::new("note.history", "note", m.id).site(Some(m.site_id)),
     )

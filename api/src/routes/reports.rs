@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Principal, RequestMeta, Scope},
+    domain::interview::InterviewStatus,
     domain::schedule::{due_state, DueState},
     error::{ApiError, ApiResult},
     extract::Query,
@@ -76,7 +77,7 @@ pub async fn participants_due(
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
     p.require_coordinator()?;
-    let waves = svc::waves(&state.db).await?;
+    let waves = svc::waves(&state.read).await?;
     let wave = waves
         .iter()
         .find(|w| w.wave == q.wave)
@@ -89,14 +90,14 @@ pub async fn participants_due(
     if let Some(s) = q.site_id {
         sel = sel.filter(entity::participant::Column::SiteId.eq(s));
     }
-    let participants = sel.all(&state.db).await?;
+    let participants = sel.all(&state.read).await?;
     let interviews = entity::interview::Entity::find()
         .filter(entity::interview::Column::Wave.eq(q.wave))
         .filter(
             entity::interview::Column::ParticipantId
                 .is_in(participants.iter().map(|p| p.id).collect::<Vec<_>>()),
         )
-        .all(&state.db)
+        .all(&state.read)
         .await?;
     let sites = tz_map(&state, participants.iter().map(|p| p.site_id).collect()).await?;
     let mut items = Vec::new();
@@ -125,7 +126,7 @@ pub async fn participants_due(
             days_left: (closes_on - today).num_days(),
             interview: mine
                 .iter()
-                .find(|i| svc::OPEN.contains(&i.status.as_str()))
+                .find(|i| InterviewStatus::parse(&i.status).is_open())
                 .map(|i| DueInterview {
                     id: i.id,
                     status: i.status.clone(),
@@ -139,7 +140,7 @@ pub async fn participants_due(
             .then(a.pseudonym.cmp(&b.pseudonym))
     });
     audit::log(
-        &state,
+        &state.writer,
         &Actor::new(&p, &meta),
         Entry {
             action: "participant.due",
@@ -156,10 +157,10 @@ pub async fn participants_due(
 async fn tz_map(state: &AppState, ids: Vec<Uuid>) -> ApiResult<HashMap<Uuid, Tz>> {
     Ok(entity::site::Entity::find()
         .filter(entity::site::Column::Id.is_in(ids))
-        .all(&state.db)
+        .all(&state.read)
         .await?
         .into_iter()
-        .map(|s| (s.id, s.timezone.parse().unwrap_or(Tz::UTC)))
+        .map(|s| (s.id, crate::services::sites::tz_of(&s)))
         .collect())
 }
 
@@ -256,17 +257,17 @@ pub async fn fieldwork(
     if let Some(t) = q.to {
         ivs = ivs.filter(entity::interview::Column::FirstScheduledAt.lt(t));
     }
-    let sites = sites.all(&state.db).await?;
-    let parts = parts.all(&state.db).await?;
-    let ivs = ivs.all(&state.db).await?;
+    let sites = sites.all(&state.read).await?;
+    let parts = parts.all(&state.read).await?;
+    let ivs = ivs.all(&state.read).await?;
     let ids: Vec<Uuid> = ivs.iter().map(|i| i.id).collect();
     let posts = entity::postponement::Entity::find()
         .filter(entity::postponement::Column::InterviewId.is_in(ids.clone()))
-        .all(&state.db)
+        .all(&state.read)
         .await?;
     let sessions = entity::interview_session::Entity::find()
         .filter(entity::interview_session::Column::InterviewId.is_in(ids))
-        .all(&state.db)
+        .all(&state.read)
         .await?;
 
     let mut by_site: Vec<SiteCount> = sites
@@ -341,7 +342,7 @@ pub async fn fieldwork(
         days_to_completion_median: median(days),
     };
     audit::log(
-        &state,
+        &state.writer,
         &Actor::new(&p, &meta),
         Entry {
             action: "report.fieldwork",

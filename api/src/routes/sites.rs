@@ -76,7 +76,7 @@ async fn name_taken(state: &AppState, name: &str, except: Option<Uuid>) -> ApiRe
     if let Some(id) = except {
         q = q.filter(entity::site::Column::Id.ne(id));
     }
-    Ok(q.one(&state.db).await?.is_some())
+    Ok(q.one(&state.read).await?.is_some())
 }
 
 /// Create a site (admin).
@@ -143,7 +143,7 @@ pub async fn create_site(
 #[get("/sites")]
 pub async fn list_sites(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::SitesRead)?;
-    let sites = services::sites::list_visible(&state.db, &p).await?;
+    let sites = services::sites::list_visible(&state.read, &p).await?;
     Ok(HttpResponse::Ok().json(sites.into_iter().map(SiteOut::from).collect::<Vec<_>>()))
 }
 
@@ -161,7 +161,7 @@ pub async fn get_site(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::SitesRead)?;
-    let site = services::sites::visible(&state.db, &p, *id).await?;
+    let site = services::sites::visible(&state.read, &p, *id).await?;
     Ok(HttpResponse::Ok().json(SiteOut::from(site)))
 }
 
@@ -182,7 +182,7 @@ pub async fn patch_site(
     body: Json<SitePatch>,
 ) -> ApiResult<HttpResponse> {
     p.require_admin()?;
-    let site = services::sites::visible(&state.db, &p, *id).await?;
+    let site = services::sites::visible(&state.read, &p, *id).await?;
     let body = body.0;
     let mut errors = Vec::new();
     if let Some(n) = &body.name {

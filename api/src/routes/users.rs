@@ -1,8 +1,8 @@
 //! The team: users, their roles, peer-researcher flag and sites.
 use actix_web::{get, patch, post, web, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set, TransactionTrait};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -50,37 +50,7 @@ pub struct UserPatch {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserOut {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub role: Role,
-    pub peer_researcher: bool,
-    pub active: bool,
-    pub site_ids: Vec<Uuid>,
-    /// False until an invited user has set a password.
-    pub has_password: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl UserOut {
-    pub fn from_model(m: entity::user::Model, site_ids: Vec<Uuid>) -> Self {
-        UserOut {
-            id: m.id,
-            email: m.email,
-            display_name: m.display_name,
-            role: Role::parse(&m.role).unwrap_or(Role::Fieldworker),
-            peer_researcher: m.peer_researcher,
-            active: m.active,
-            site_ids,
-            has_password: m.password_hash.is_some(),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
-}
+pub use crate::services::users::UserOut;
 
 fn check_display_name(errors: &mut Vec<FieldError>, name: &str) {
     let n = name.trim().chars().count();
@@ -125,7 +95,7 @@ pub async fn create_user(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    services::sites::check_exist(&state.db, "/site_ids", &body.site_ids).await?;
+    services::sites::check_exist(&state.read, "/site_ids", &body.site_ids).await?;
     let hash = match body.password {
         Some(pw) => Some(password::hash(pw).await?),
         None => None,
@@ -184,10 +154,10 @@ async fn visible_user(
     id: Uuid,
 ) -> ApiResult<(entity::user::Model, Vec<Uuid>)> {
     let user = entity::user::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(&state.read)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
-    let sites = services::users::site_ids_of(&state.db, id).await?;
+    let sites = services::users::site_ids_of(&state.read, id).await?;
     let shares_site = sites.iter().any(|s| p.can_see_site(*s));
     if p.is_admin() || id == p.user_id || shares_site {
         Ok((user, sites))
@@ -207,9 +177,9 @@ async fn visible_user(
 pub async fn list_users(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
     let users = entity::user::Entity::find()
         .order_by_asc(entity::user::Column::DisplayName)
-        .all(&state.db)
+        .all(&state.read)
         .await?;
-    let links = entity::user_site::Entity::find().all(&state.db).await?;
+    let links = entity::user_site::Entity::find().all(&state.read).await?;
     let mut out = Vec::new();
     for u in users {
         let sites: Vec<Uuid> = links
@@ -282,7 +252,7 @@ pub async fn patch_user(
         return Err(ApiError::Validation(errors));
     }
     if let Some(ids) = &body.site_ids {
-        services::sites::check_exist(&state.db, "/site_ids", ids).await?;
+        services::sites::check_exist(&state.read, "/site_ids", ids).await?;
     }
     let txn = state.db.begin().await?;
     let disabling = body.active == Some(false) && user.active;

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, RequestMeta},
     error::ApiResult,
-    state::AppState,
+    services::Writer,
 };
 
 /// Who did something: a principal (user or API key) or nobody yet (a login).
@@ -101,9 +101,9 @@ pub async fn record(
 /// before this returns. On SQLite it joins the notes writer's next group
 /// commit: one fsync for many entries, and the read connections' page caches
 /// (which SQLite drops on every commit) are dropped once per group.
-pub async fn log(state: &AppState, actor: &Actor, entry: Entry<'_>) -> ApiResult<()> {
-    match &state.notes_writer {
+pub async fn log(writer: &Writer, actor: &Actor, entry: Entry<'_>) -> ApiResult<()> {
+    match &writer.group {
         Some(w) => w.record(vec![row(actor, entry)]).await,
-        None => Ok(record(&state.db, actor, entry).await?),
+        None => Ok(record(&writer.db, actor, entry).await?),
     }
 }

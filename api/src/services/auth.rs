@@ -8,10 +8,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
+    auth::tokens::JwtKeys,
     auth::tokens::{random_token, sha256_hex},
+    config::Settings,
     error::ApiError,
     services::audit::{self, Actor, Entry},
-    state::AppState,
 };
 
 /// Failed logins allowed per account, and per address, in `THROTTLE_WINDOW`.
@@ -70,13 +71,21 @@ async fn throttle(
 
 use sea_orm::QuerySelect;
 
+/// What signing in and refreshing need: the write connection, the keys and
+/// the token lifetimes.
+pub struct Sessions<'a> {
+    pub db: &'a sea_orm::DatabaseConnection,
+    pub jwt: &'a JwtKeys,
+    pub settings: &'a Settings,
+}
+
 pub async fn login(
-    state: &AppState,
+    state: &Sessions<'_>,
     email: &str,
     password: String,
     actor: &Actor,
 ) -> Result<Issued, ApiError> {
-    let db = &state.db;
+    let db = state.db;
     let now = Utc::now();
     let email = normalize_email(email);
     let ip = actor.ip.clone().unwrap_or_default();
@@ -133,7 +142,7 @@ pub async fn login(
 }
 
 async fn start_session(
-    state: &AppState,
+    state: &Sessions<'_>,
     db: &impl ConnectionTrait,
     user_id: Uuid,
     now: DateTime<Utc>,
@@ -155,7 +164,7 @@ async fn start_session(
 }
 
 async fn issue_pair(
-    state: &AppState,
+    state: &Sessions<'_>,
     db: &impl ConnectionTrait,
     user_id: Uuid,
     session_id: Uuid,
@@ -224,7 +233,7 @@ async fn revoke_where(
 
 /// Rotates a refresh token. A token that was already used means it was copied:
 /// the whole session (token family) is revoked and the caller must sign in.
-pub async fn refresh(state: &AppState, token: &str, actor: &Actor) -> Result<Issued, ApiError> {
+pub async fn refresh(state: &Sessions<'_>, token: &str, actor: &Actor) -> Result<Issued, ApiError> {
     let denied = || ApiError::Unauthorized {
         code: "invalid_refresh_token",
         detail: "The refresh token is invalid, expired or revoked. Sign in again.".into(),

@@ -1,18 +1,44 @@
-//! Database work over `&impl ConnectionTrait`, so callers choose the
-//! transaction. Multi-row writes always run in one transaction.
+//! Database work, and every multi-step write. Handlers call one function
+//! here with a [`Ctx`]; services never see HTTP types or `AppState`.
+//!
+//! * Reads go to `Ctx::read` (read-only connections beside the writer on
+//!   SQLite; the pool on PostgreSQL), so they never queue behind writes.
+//! * A write is a [`Change`]: one transaction that also carries its audit
+//!   entries and the mail it causes, committed together or not at all.
+//! * Objects of a site are loaded through [`scoped::load`], which answers 404
+//!   for another site's object exactly as for a missing one.
 pub mod audit;
 pub mod auth;
+pub mod consents;
 pub mod interviews;
 pub mod note_writer;
 pub mod notes;
 pub mod outbox;
+pub mod participants;
 pub mod readiness;
+pub mod scoped;
+pub mod screenings;
 pub mod search;
 pub mod settings;
 pub mod sites;
 pub mod users;
 
-use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, QueryTrait, Statement};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
+    Statement, TransactionTrait,
+};
+use tokio::sync::Notify;
+
+use crate::{
+    auth::Principal,
+    domain::{interview::Refused, readiness::Lang},
+    error::{ApiError, ApiResult},
+    services::{
+        audit::{Actor, Entry},
+        note_writer::NotesWriter,
+        outbox::NewMail,
+    },
+};
 
 /// Multi-row inserts of `rows`, `per` rows a statement (SQLite takes at most
 /// 32 766 parameters a statement).
@@ -23,4 +49,129 @@ where
     rows.chunks(per)
         .map(|chunk| A::Entity::insert_many(chunk.to_vec()).build(backend))
         .collect()
+}
+
+/// Upper bound of `limit` on every list.
+pub const MAX_LIMIT: u64 = 200;
+pub const DEFAULT_LIMIT: u64 = 50;
+
+pub fn limit(requested: Option<u64>) -> Result<u64, crate::error::ApiError> {
+    match requested {
+        None => Ok(DEFAULT_LIMIT),
+        Some(0) => Err(crate::error::ApiError::field(
+            "/limit",
+            "must be at least 1",
+        )),
+        Some(n) if n > MAX_LIMIT => Err(crate::error::ApiError::field(
+            "/limit",
+            format!("must be at most {MAX_LIMIT}"),
+        )),
+        Some(n) => Ok(n),
+    }
+}
+
+/// Cuts a list fetched with `limit + 1` rows to one page, and gives the
+/// cursor of the next page when there is one.
+pub fn page<T>(
+    mut rows: Vec<T>,
+    limit: u64,
+    id: impl Fn(&T) -> uuid::Uuid,
+) -> (Vec<T>, Option<uuid::Uuid>) {
+    if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        let next = rows.last().map(id);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+/// Where writes go: the write connection, and on SQLite the group-commit
+/// writer that takes notes and stand-alone audit entries (one fsync for many).
+#[derive(Clone)]
+pub struct Writer {
+    pub db: DatabaseConnection,
+    pub group: Option<NotesWriter>,
+}
+
+/// Everything a service needs to act for a caller.
+pub struct Ctx<'a> {
+    pub writer: &'a Writer,
+    /// Plain reads.
+    pub read: &'a DatabaseConnection,
+    pub p: &'a Principal,
+    pub actor: Actor,
+    /// The language the caller reads messages in.
+    pub lang: Lang,
+    /// Links in mail point here.
+    pub public_url: &'a str,
+    /// Wakes this instance's outbox worker after a change queued mail.
+    pub outbox_wake: &'a Notify,
+}
+
+impl Ctx<'_> {
+    /// Starts a change: one transaction on the write connection.
+    pub async fn begin(&self) -> ApiResult<Change<'_>> {
+        Ok(Change {
+            txn: self.writer.db.begin().await?,
+            cx: self,
+            mailed: false,
+        })
+    }
+
+    /// An audit entry that belongs to no change (a read), durable before
+    /// this returns.
+    pub async fn log(&self, entry: Entry<'_>) -> ApiResult<()> {
+        audit::log(self.writer, &self.actor, entry).await
+    }
+}
+
+/// One change to the study: its transaction, its audit entries and the mail
+/// it causes, committed together or not at all. Whoever triggers a change
+/// (a handler, a withdrawal, the demo loader) goes through here, so the same
+/// change is audited and announced the same way.
+pub struct Change<'a> {
+    txn: DatabaseTransaction,
+    cx: &'a Ctx<'a>,
+    mailed: bool,
+}
+
+impl<'a> Change<'a> {
+    /// The transaction, for the change's own statements.
+    pub fn db(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub fn cx(&self) -> &'a Ctx<'a> {
+        self.cx
+    }
+
+    /// Records `entry` as done by the caller, in this transaction.
+    pub async fn audit(&self, entry: Entry<'_>) -> ApiResult<()> {
+        audit::record(&self.txn, &self.cx.actor, entry).await?;
+        Ok(())
+    }
+
+    /// Queues a message in this transaction; false when its dedupe key was
+    /// already used.
+    pub async fn mail(&mut self, mail: NewMail) -> ApiResult<bool> {
+        let queued = outbox::enqueue(&self.txn, mail).await?;
+        self.mailed |= queued;
+        Ok(queued)
+    }
+
+    /// Commits, then wakes the outbox worker when mail was queued.
+    pub async fn commit(self) -> ApiResult<()> {
+        self.txn.commit().await?;
+        if self.mailed {
+            self.cx.outbox_wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        ApiError::conflict(r.code, r.detail)
+    }
 }

@@ -287,7 +287,7 @@ fn prefixed(prefix: &str, errors: Vec<FieldError>) -> ApiError {
 /// request (`""` for a single note, `/notes/3` in a sync).
 pub async fn validate(
     db: &impl ConnectionTrait,
-    known_sites: &crate::state::KnownSites,
+    known_sites: &crate::services::sites::KnownSites,
     p: &Principal,
     notes: Vec<Result<NoteIn, ApiError>>,
     prefix: impl Fn(usize) -> String,
@@ -443,12 +443,12 @@ pub async fn record_version(
 /// it is rejected as a conflict. Safe against concurrent retries of the same
 /// id on both databases (insert-or-nothing, then compare).
 pub async fn apply(
-    state: &crate::state::AppState,
+    writer: &crate::services::Writer,
     user_id: Uuid,
     actor: Actor,
     notes: Vec<Result<NoteIn, ApiError>>,
 ) -> ApiResult<Vec<Applied>> {
-    match &state.notes_writer {
+    match &writer.group {
         Some(w) => w.submit(user_id, actor, notes).await,
         None => {
             let batch = [Batch {
@@ -457,7 +457,7 @@ pub async fn apply(
                 notes,
                 audit: Vec::new(),
             }];
-            let txn = state.db.begin().await?;
+            let txn = writer.db.begin().await?;
             let out = apply_in(&txn, &batch).await?;
             txn.commit().await?;
             out.into_iter()

@@ -14,9 +14,10 @@ use uuid::Uuid;
 use crate::{
     domain::{
         instruments::{builtins, InstrumentDef, Kind},
-        readiness::{self, Decision, Lang, Policy, Screening},
+        readiness::{self, Decision, Lang, Outcome, Policy, Reason, Screening},
     },
     error::{ApiError, ApiResult},
+    services::{audit::Entry, scoped, Change, Ctx},
 };
 
 /// What a readiness decision is for.
@@ -191,4 +192,141 @@ pub async fn evaluate(
         decision: readiness::decide(now, &policy, &history),
         required: keys,
     })
+}
+
+/// A readiness decision and the plain-language reasons behind it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadinessOut {
+    pub participant_id: Uuid,
+    #[serde(rename = "for")]
+    #[schema(rename = "for")]
+    pub purpose: Purpose,
+    pub outcome: Outcome,
+    /// Empty when ready.
+    pub reasons: Vec<Reason>,
+    /// Until when a READY holds; `null` otherwise.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// The screenings the decision rests on.
+    pub screening_ids: Vec<Uuid>,
+    /// The instrument keys the study requires for this purpose, in order.
+    pub required: Vec<String>,
+    pub checked_at: DateTime<Utc>,
+    /// What the fieldworker can do when not ready.
+    pub next_step: Option<String>,
+}
+
+fn readiness_out(
+    participant_id: Uuid,
+    purpose: Purpose,
+    e: Evaluated,
+    now: DateTime<Utc>,
+) -> ReadinessOut {
+    let Decision {
+        outcome,
+        reasons,
+        valid_until,
+        screening_ids,
+    } = e.decision;
+    ReadinessOut {
+        participant_id,
+        purpose,
+        outcome,
+        reasons,
+        valid_until,
+        screening_ids: screening_ids
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect(),
+        required: e.required,
+        checked_at: now,
+        next_step: match outcome {
+            Outcome::Ready => None,
+            Outcome::Postpone => Some("postpone".into()),
+            Outcome::Stop => Some("stop_for_today".into()),
+        },
+    }
+}
+
+/// The audit entry of a readiness decision.
+fn readiness_entry<'a>(
+    action: &'a str,
+    participant: &entity::participant::Model,
+    r: &ReadinessOut,
+) -> Entry<'a> {
+    Entry::new(action, "participant", participant.id)
+        .site(Some(participant.site_id))
+        .detail(serde_json::json!({
+            "for": r.purpose,
+            "outcome": r.outcome,
+            "reasons": r.reasons.iter().map(|x| &x.code).collect::<Vec<_>>(),
+        }))
+}
+
+/// Is the participant the caller may see ready for `purpose` now? The
+/// decision is audited (`readiness.read`, or `readiness.refused`).
+pub async fn get(cx: &Ctx<'_>, participant_id: Uuid, purpose: Purpose) -> ApiResult<ReadinessOut> {
+    let participant =
+        scoped::load::<entity::participant::Entity>(cx.read, cx.p, participant_id).await?;
+    let now = Utc::now();
+    let e = evaluate(cx.read, participant.id, purpose, cx.lang, now).await?;
+    let out = readiness_out(participant.id, purpose, e, now);
+    let action = if out.outcome == Outcome::Ready {
+        "readiness.read"
+    } else {
+        "readiness.refused"
+    };
+    cx.log(readiness_entry(action, &participant, &out)).await?;
+    Ok(out)
+}
+
+/// The readiness gate of consent and of every interview session, inside the
+/// change that records them (the participant's row locked): `Ok` with the
+/// decision when READY now, `Err` with it otherwise.
+pub async fn gate(
+    ch: &Change<'_>,
+    participant: &entity::participant::Model,
+    purpose: Purpose,
+) -> ApiResult<Result<ReadinessOut, ReadinessOut>> {
+    let now = Utc::now();
+    let e = evaluate(ch.db(), participant.id, purpose, ch.cx().lang, now).await?;
+    let out = readiness_out(participant.id, purpose, e, now);
+    Ok(if out.outcome == Outcome::Ready {
+        Ok(out)
+    } else {
+        Err(out)
+    })
+}
+
+/// The refusal of a gate that said not ready: audited as `action` (call it
+/// after the change was dropped), answered as `not_ready` with the reasons
+/// and the postponement to offer.
+pub async fn refuse(
+    cx: &Ctx<'_>,
+    action: &str,
+    participant: &entity::participant::Model,
+    out: &ReadinessOut,
+) -> ApiError {
+    if let Err(e) = cx.log(readiness_entry(action, participant, out)).await {
+        return e;
+    }
+    let what = match out.purpose {
+        Purpose::Consent => "consent",
+        Purpose::Session => "an interview session",
+    };
+    let detail = format!(
+        "The participant is not ready for {what}: {}",
+        out.reasons
+            .iter()
+            .map(|x| x.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    ApiError::conflict("not_ready", detail)
+        .with("outcome", serde_json::json!(out.outcome))
+        .with("reasons", serde_json::json!(out.reasons))
+        .with("next_step", serde_json::json!(out.next_step))
+        .with(
+            "postpone_reason",
+            serde_json::json!("participant_not_ready"),
+        )
 }

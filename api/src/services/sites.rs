@@ -54,3 +54,29 @@ pub async fn check_exist(
         Err(ApiError::Validation(errors))
     }
 }
+
+/// A set that only grows, of ids of sites known to exist (sites are never
+/// deleted): caching their existence is always right, on every instance.
+#[derive(Clone, Default)]
+pub struct KnownSites(std::sync::Arc<std::sync::RwLock<std::collections::HashSet<Uuid>>>);
+
+impl KnownSites {
+    pub fn contains(&self, id: &Uuid) -> bool {
+        self.0.read().map(|s| s.contains(id)).unwrap_or(false)
+    }
+    pub fn extend(&self, ids: impl IntoIterator<Item = Uuid>) {
+        if let Ok(mut s) = self.0.write() {
+            s.extend(ids);
+        }
+    }
+}
+
+/// A site's time zone (validated when the site was saved).
+pub fn tz_of(site: &entity::site::Model) -> chrono_tz::Tz {
+    site.timezone.parse().unwrap_or(chrono_tz::Tz::UTC)
+}
+
+/// A site's opening-hour windows.
+pub fn hours_of(site: &entity::site::Model) -> Vec<crate::domain::hours::Window> {
+    serde_json::from_value(site.opening_hours.clone()).unwrap_or_default()
+}

@@ -1,5 +1,7 @@
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{auth::Role, error::ApiError};
@@ -90,4 +92,61 @@ pub async fn set_sites(
 /// A plausible email address: something@something.something, no spaces.
 pub fn valid_email(email: &str) -> bool {
     email.len() <= 254 && email.parse::<lettre::Address>().is_ok() && email.contains('.')
+}
+
+/// Those of `ids` who are active and may see `site` (admins see every
+/// site): the people who may hear about, or be booked for, its interviews.
+pub async fn active_at_site(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    site: Uuid,
+) -> Result<Vec<entity::user::Model>, sea_orm::DbErr> {
+    let at_site: Vec<Uuid> = entity::user_site::Entity::find()
+        .filter(entity::user_site::Column::UserId.is_in(ids.to_vec()))
+        .filter(entity::user_site::Column::SiteId.eq(site))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.user_id)
+        .collect();
+    Ok(entity::user::Entity::find()
+        .filter(entity::user::Column::Id.is_in(ids.to_vec()))
+        .filter(entity::user::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|u| u.role == Role::Admin.as_str() || at_site.contains(&u.id))
+        .collect())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserOut {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub peer_researcher: bool,
+    pub active: bool,
+    pub site_ids: Vec<Uuid>,
+    /// False until an invited user has set a password.
+    pub has_password: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserOut {
+    pub fn from_model(m: entity::user::Model, site_ids: Vec<Uuid>) -> Self {
+        UserOut {
+            id: m.id,
+            email: m.email,
+            display_name: m.display_name,
+            role: Role::parse(&m.role).unwrap_or(Role::Fieldworker),
+            peer_researcher: m.peer_researcher,
+            active: m.active,
+            site_ids,
+            has_password: m.password_hash.is_some(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
 }

@@ -13,7 +13,7 @@ const POSS: &str = "01900000-0000-7000-8000-000000000001";
 const CAPACITY: &str = "01900000-0000-7000-8000-000000000003";
 
 /// `days` from today at `hh:mm` in Oslo, as UTC.
-fn oslo(days: i64, hh: u32, mm: u32) -> DateTime<Utc> {
+pub(crate) fn oslo(days: i64, hh: u32, mm: u32) -> DateTime<Utc> {
     let date = Utc::now().with_timezone(&Oslo).date_naive() + Duration::days(days);
     let t = date.and_time(NaiveTime::from_hms_opt(hh, mm, 0).expect("time"));
     Oslo.from_local_datetime(&t)
@@ -22,15 +22,15 @@ fn oslo(days: i64, hh: u32, mm: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn iso(t: DateTime<Utc>) -> String {
+pub(crate) fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339()
 }
 
-fn s(v: &Value) -> String {
+pub(crate) fn s(v: &Value) -> String {
     v.as_str().expect("string").to_string()
 }
 
-async fn participant(
+pub(crate) async fn participant(
     app: &TestApp,
     co: &str,
     site: Uuid,
@@ -49,7 +49,13 @@ async fn participant(
     s(&r.body["id"])
 }
 
-async fn book(app: &TestApp, co: &str, pid: &str, at: DateTime<Utc>, who: &[Uuid]) -> Resp {
+pub(crate) async fn book(
+    app: &TestApp,
+    co: &str,
+    pid: &str,
+    at: DateTime<Utc>,
+    who: &[Uuid],
+) -> Resp {
     app.post(
         "/interviews",
         co,
@@ -58,7 +64,7 @@ async fn book(app: &TestApp, co: &str, pid: &str, at: DateTime<Utc>, who: &[Uuid
     .await
 }
 
-async fn screen(app: &TestApp, token: &str, pid: &str, level: &str, minutes_ago: i64) {
+pub(crate) async fn screen(app: &TestApp, token: &str, pid: &str, level: &str, minutes_ago: i64) {
     let r = app
         .post(
             &format!("/participants/{pid}/screenings"),
@@ -69,7 +75,7 @@ async fn screen(app: &TestApp, token: &str, pid: &str, level: &str, minutes_ago:
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
-async fn consent(app: &TestApp, token: &str, pid: &str, minutes_ago: i64) {
+pub(crate) async fn consent(app: &TestApp, token: &str, pid: &str, minutes_ago: i64) {
     screen(app, token, pid, "1", minutes_ago).await;
     let keys = [
         "purpose",
@@ -103,7 +109,7 @@ async fn consent(app: &TestApp, token: &str, pid: &str, minutes_ago: i64) {
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
-async fn outbox(app: &TestApp, prefix: &str) -> Vec<entity::outbox::Model> {
+pub(crate) async fn outbox(app: &TestApp, prefix: &str) -> Vec<entity::outbox::Model> {
     entity::outbox::Entity::find()
         .filter(entity::outbox::Column::DedupeKey.starts_with(prefix))
         .all(&app.state.db)

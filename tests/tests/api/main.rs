@@ -3,6 +3,7 @@
 //! PostgreSQL database per test.
 mod helpers;
 mod interviews;
+mod lifecycle;
 
 mod auth;
 mod basics;

@@ -120,7 +120,8 @@ async fn a_failed_group_commits_nothing_and_the_writer_goes_on() {
     let (fw_id, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
     let writer = app
         .state
-        .notes_writer
+        .writer
+        .group
         .clone()
         .expect("SQLite has a notes writer");
     let mut bad = note(site, "Linked to a participant who does not exist");

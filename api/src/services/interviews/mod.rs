@@ -1,5 +1,10 @@
-//! Interviews: wave settings, interviewer locks and clashes, notification
-//! mail and reminders through the outbox.
+//! Interviews: every change to one (`lifecycle`, `sessions`), how they are
+//! shown (`view`), wave settings, interviewer locks and clashes, and the
+//! mail and reminders they cause, through the outbox.
+pub mod lifecycle;
+pub mod sessions;
+pub mod view;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,9 +15,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    domain::schedule::{default_waves, Wave},
+    domain::{
+        interview::{InterviewStatus, BUSY},
+        schedule::{default_waves, Wave},
+    },
     error::{ApiError, ApiResult},
-    services::outbox::{self, NewMail},
+    services::{
+        outbox::{self, NewMail},
+        sites::tz_of,
+        users, Change,
+    },
 };
 
 pub const WAVES_KEY: &str = "waves";
@@ -33,11 +45,6 @@ pub async fn waves(db: &impl ConnectionTrait) -> ApiResult<Vec<Wave>> {
         None => Ok(default_waves()),
     }
 }
-
-/// Statuses in which an interview holds its interviewers' time.
-pub const BUSY: [&str; 2] = ["scheduled", "in_progress"];
-/// Statuses of an interview that is still to be done.
-pub const OPEN: [&str; 3] = ["scheduled", "postponed", "in_progress"];
 
 /// Serialises bookings of the same interviewers across instances (PostgreSQL
 /// advisory locks held until the transaction ends; SQLite has one writer).
@@ -86,7 +93,7 @@ pub async fn clash(
         links.iter().map(|l| (l.interview_id, l.user_id)).collect();
     let mut q = interview::Entity::find()
         .filter(interview::Column::Id.is_in(by_interview.keys().copied().collect::<Vec<_>>()))
-        .filter(interview::Column::Status.is_in(BUSY))
+        .filter(interview::Column::Status.is_in(InterviewStatus::names(&BUSY)))
         .filter(interview::Column::ScheduledAt.lt(end))
         .filter(interview::Column::EndsAt.gt(start));
     if let Some(id) = except {
@@ -100,7 +107,7 @@ pub async fn clash(
 
 /// What a notification is about.
 #[derive(Debug, Clone, Copy)]
-pub enum Change {
+pub enum Notice {
     Scheduled,
     Postponed,
     NewTime,
@@ -121,24 +128,21 @@ fn local(tz: Tz, t: DateTime<Utc>) -> String {
     t.with_timezone(&tz).format("%a %d %b %Y %H:%M").to_string()
 }
 
-fn tz_of(site: &entity::site::Model) -> Tz {
-    site.timezone.parse().unwrap_or(Tz::UTC)
-}
-
 /// Mail to each interviewer and to the coordinator who scheduled the
-/// interview if someone else made the change. Pseudonym only; no screening
-/// data. Written in the caller's transaction.
+/// interview if someone else made the change, as long as they still work at
+/// the interview's site. Pseudonym only; no screening data. Queued in the
+/// change's transaction.
 pub async fn notify(
-    db: &impl ConnectionTrait,
+    ch: &mut Change<'_>,
     ctx: &MailContext<'_>,
-    change: Change,
-    actor: Uuid,
+    change: Notice,
     previous: Option<DateTime<Utc>>,
 ) -> ApiResult<()> {
     let i = ctx.interview;
+    let actor = ch.cx().p.user_id;
     let mut recipients: Vec<Uuid> = entity::interview_interviewer::Entity::find()
         .filter(entity::interview_interviewer::Column::InterviewId.eq(i.id))
-        .all(db)
+        .all(ch.db())
         .await?
         .into_iter()
         .map(|l| l.user_id)
@@ -148,19 +152,15 @@ pub async fn notify(
             recipients.push(c);
         }
     }
-    let users = entity::user::Entity::find()
-        .filter(entity::user::Column::Id.is_in(recipients))
-        .filter(entity::user::Column::Active.eq(true))
-        .all(db)
-        .await?;
+    let users = users::active_at_site(ch.db(), &recipients, i.site_id).await?;
     let tz = tz_of(ctx.site);
     let when = local(tz, i.scheduled_at);
     let (subject, what) = match change {
-        Change::Scheduled => (
+        Notice::Scheduled => (
             format!("Interview scheduled: {} on {when}", ctx.pseudonym),
             format!("An interview with {} (wave {}) is scheduled for {when} ({}).", ctx.pseudonym, i.wave, ctx.site.timezone),
         ),
-        Change::Postponed => (
+        Notice::Postponed => (
             format!("Interview postponed: {}", ctx.pseudonym),
             format!(
                 "The interview with {} (wave {}) planned for {} is postponed; a new time is to be agreed.",
@@ -169,7 +169,7 @@ pub async fn notify(
                 local(tz, previous.unwrap_or(i.scheduled_at))
             ),
         ),
-        Change::NewTime => (
+        Notice::NewTime => (
             format!("Interview moved: {} to {when}", ctx.pseudonym),
             format!(
                 "The interview with {} (wave {}) moved from {} to {when} ({}).",
@@ -179,18 +179,18 @@ pub async fn notify(
                 ctx.site.timezone
             ),
         ),
-        Change::Cancelled => (
+        Notice::Cancelled => (
             format!("Interview cancelled: {}", ctx.pseudonym),
             format!("The interview with {} (wave {}) planned for {when} is cancelled.", ctx.pseudonym, i.wave),
         ),
-        Change::Changed => (
+        Notice::Changed => (
             format!("Interview changed: {} on {when}", ctx.pseudonym),
             format!(
                 "The interview with {} (wave {}) on {when} ({}) has new details: {} minutes.",
                 ctx.pseudonym, i.wave, ctx.site.timezone, i.duration_minutes
             ),
         ),
-        Change::Reopened => (
+        Notice::Reopened => (
             format!("Interview reopened: {}", ctx.pseudonym),
             format!("The interview with {} (wave {}) is open again.", ctx.pseudonym, i.wave),
         ),
@@ -203,15 +203,12 @@ pub async fn notify(
             i.location.as_deref().unwrap_or("to be told"),
             ctx.public_url.trim_end_matches('/'),
         );
-        outbox::enqueue(
-            db,
-            NewMail {
-                dedupe_key: Some(format!("interview:{}:{}:{}", i.id, i.sequence, u.id)),
-                to: u.email.clone(),
-                subject: subject.clone(),
-                body,
-            },
-        )
+        ch.mail(NewMail {
+            dedupe_key: Some(format!("interview:{}:{}:{}", i.id, i.sequence, u.id)),
+            to: u.email.clone(),
+            subject: subject.clone(),
+            body,
+        })
         .await?;
     }
     Ok(())
@@ -247,7 +244,7 @@ pub async fn enqueue_reminders(
     let txn = conn.begin().await?;
     let db = &txn;
     let soon = Entity::find()
-        .filter(Column::Status.eq("scheduled"))
+        .filter(Column::Status.eq(InterviewStatus::Scheduled.as_str()))
         .filter(Column::ScheduledAt.gt(now))
         .filter(Column::ScheduledAt.lte(now + Duration::hours(24)))
         .lock_shared()
@@ -263,12 +260,20 @@ pub async fn enqueue_reminders(
         .await?;
     let user_ids: Vec<Uuid> = links.iter().map(|l| l.user_id).collect();
     let users: HashMap<Uuid, entity::user::Model> = entity::user::Entity::find()
-        .filter(entity::user::Column::Id.is_in(user_ids))
+        .filter(entity::user::Column::Id.is_in(user_ids.clone()))
         .filter(entity::user::Column::Active.eq(true))
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u))
+        .collect();
+    // Reminders go only to people who still work at the interview's site.
+    let placed: std::collections::HashSet<(Uuid, Uuid)> = entity::user_site::Entity::find()
+        .filter(entity::user_site::Column::UserId.is_in(user_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.user_id, l.site_id))
         .collect();
     let pids: Vec<Uuid> = soon.iter().map(|i| i.participant_id).collect();
     let pseudonyms: HashMap<Uuid, String> = entity::participant::Entity::find()
@@ -300,7 +305,9 @@ pub async fn enqueue_reminders(
         };
         let tz = tz_of(site);
         for l in links.iter().filter(|l| l.interview_id == i.id) {
-            let Some(u) = users.get(&l.user_id) else {
+            let Some(u) = users.get(&l.user_id).filter(|u| {
+                u.role == crate::auth::Role::Admin.as_str() || placed.contains(&(u.id, i.site_id))
+            }) else {
                 continue;
             };
             let hours = (i.scheduled_at - now).num_hours();

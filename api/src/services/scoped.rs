@@ -1,0 +1,68 @@
+//! The one per-site visibility check for objects that belong to a site.
+use sea_orm::{ConnectionTrait, EntityTrait, PrimaryKeyTrait};
+use uuid::Uuid;
+
+use crate::{
+    auth::Principal,
+    error::{ApiError, ApiResult},
+};
+
+/// A table whose rows belong to one site.
+pub trait SiteScoped: EntityTrait {
+    /// The word a 404 uses.
+    const WHAT: &'static str;
+    fn site_of(m: &Self::Model) -> Uuid;
+}
+
+/// The object `id` when the caller may see its site. Another site's object
+/// is "not found", exactly like a missing one: nothing leaks.
+pub async fn load<E>(db: &impl ConnectionTrait, p: &Principal, id: Uuid) -> ApiResult<E::Model>
+where
+    E: SiteScoped,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    E::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|m| p.can_see_site(E::site_of(m)))
+        .ok_or(ApiError::NotFound(E::WHAT))
+}
+
+/// As [`load`], for an id given in a request body: a missing or hidden
+/// object is an invalid field, named by `pointer`.
+pub async fn load_field<E>(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    id: Uuid,
+    pointer: &str,
+) -> ApiResult<E::Model>
+where
+    E: SiteScoped,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    match load::<E>(db, p, id).await {
+        Err(ApiError::NotFound(what)) => Err(ApiError::field(pointer, format!("no such {what}"))),
+        other => other,
+    }
+}
+
+impl SiteScoped for entity::participant::Entity {
+    const WHAT: &'static str = "participant";
+    fn site_of(m: &Self::Model) -> Uuid {
+        m.site_id
+    }
+}
+
+impl SiteScoped for entity::interview::Entity {
+    const WHAT: &'static str = "interview";
+    fn site_of(m: &Self::Model) -> Uuid {
+        m.site_id
+    }
+}
+
+impl SiteScoped for entity::consent::Entity {
+    const WHAT: &'static str = "consent";
+    fn site_of(m: &Self::Model) -> Uuid {
+        m.site_id
+    }
+}
