@@ -4,44 +4,21 @@ use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
 use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
-use serde::Serialize;
-use utoipa::ToSchema;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::{
-    auth::{
-        tokens::{random_token, sha256_hex},
-        Principal, RequestMeta, Scope,
-    },
+    auth::{tokens::sha256_hex, Principal, RequestMeta, Scope},
     domain::interview::InterviewStatus,
     error::{ApiError, ApiResult},
-    services::audit::{self, Actor, Entry},
+    services::{
+        audit::{self, Actor, Entry},
+        calendar,
+    },
     state::AppState,
 };
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FeedOut {
-    pub id: Uuid,
-    pub created_at: chrono::DateTime<Utc>,
-    pub revoked_at: Option<chrono::DateTime<Utc>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NewFeedOut {
-    pub id: Uuid,
-    /// The secret feed address: anyone with it can read your schedule
-    /// (pseudonyms, times, places). Shown once; revoke it if it leaks.
-    pub url: String,
-    pub created_at: chrono::DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FeedList {
-    pub items: Vec<FeedOut>,
-}
+pub use crate::services::calendar::{FeedList, FeedOut, NewFeedOut};
 
 /// Create a calendar feed of my interviews.
 #[utoipa::path(
@@ -56,37 +33,8 @@ pub async fn create_feed(
     meta: RequestMeta,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
-    if p.api_key_id.is_some() {
-        return Err(ApiError::Forbidden(
-            "A calendar feed is made by a signed-in person, not an API key: its URL would outlive the key.".into(),
-        ));
-    }
-    let token = random_token();
-    let txn = state.db.begin().await?;
-    let m = entity::calendar_feed::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(p.user_id),
-        token_hash: Set(sha256_hex(&token)),
-        created_at: Set(Utc::now()),
-        revoked_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("calendar_feed.create", "calendar_feed", m.id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Created().json(NewFeedOut {
-        id: m.id,
-        url: format!(
-            "{}/api/v1/calendar/{token}.ics",
-            state.settings.public_url.trim_end_matches('/')
-        ),
-        created_at: m.created_at,
-    }))
+    let out = calendar::create(&state.cx(&p, &meta)).await?;
+    Ok(HttpResponse::Created().json(out))
 }
 
 /// My calendar feeds.
@@ -128,22 +76,7 @@ pub async fn delete_feed(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ScheduleRead)?;
-    let m = entity::calendar_feed::Entity::find_by_id(*id)
-        .one(&state.read)
-        .await?
-        .filter(|m| m.user_id == p.user_id || p.is_admin())
-        .ok_or(ApiError::NotFound("calendar feed"))?;
-    if m.revoked_at.is_none() {
-        let mut am: entity::calendar_feed::ActiveModel = m.clone().into();
-        am.revoked_at = Set(Some(Utc::now()));
-        am.update(&state.db).await?;
-        audit::log(
-            &state.writer,
-            &Actor::new(&p, &meta),
-            Entry::new("calendar_feed.revoke", "calendar_feed", m.id),
-        )
-        .await?;
-    }
+    calendar::revoke(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,95 +1,22 @@
 //! Screening instruments (versioned; a used version never changes) and the
 //! study's readiness settings.
-use std::collections::{BTreeMap, HashSet};
-
 use actix_web::{get, patch, post, put, web, HttpResponse};
-use chrono::Utc;
-use sea_orm::{
-    sea_query::OnConflict, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
-};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+pub use crate::services::instruments::{
+    InstrumentList, InstrumentOut, InstrumentQuery, ReadinessPatch,
+};
 use crate::{
     auth::{Principal, RequestMeta, Scope},
-    domain::instruments::{Combine, InstrumentDef, ItemDef, Kind, RuleDef, Text},
-    error::{ApiError, ApiResult, FieldError},
+    domain::instruments::InstrumentDef,
+    error::ApiResult,
     extract::{Json, Query},
     services::{
-        audit::{self, Actor, Entry},
-        readiness::{self as svc, ReadinessSettings},
+        instruments,
+        readiness::{self, ReadinessSettings},
     },
     state::AppState,
 };
-
-/// One version of an instrument.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InstrumentOut {
-    pub id: Uuid,
-    pub key: String,
-    pub version: i32,
-    pub name: Text,
-    pub kind: Kind,
-    pub combine: Combine,
-    pub items: Vec<ItemDef>,
-    pub rules: Vec<RuleDef>,
-    pub validity_minutes: i64,
-    pub source: Option<Text>,
-    /// Shipped with the service; never edited in place.
-    pub builtin: bool,
-    /// A screening used this version, so it can no longer change.
-    pub in_use: bool,
-    pub created_at: chrono::DateTime<Utc>,
-    pub updated_at: chrono::DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InstrumentList {
-    pub items: Vec<InstrumentOut>,
-}
-
-async fn used_ids(state: &AppState, ids: Vec<Uuid>) -> ApiResult<HashSet<Uuid>> {
-    use entity::screening::{Column, Entity};
-    let used: Vec<Uuid> = Entity::find()
-        .select_only()
-        .column(Column::InstrumentId)
-        .distinct()
-        .filter(Column::InstrumentId.is_in(ids))
-        .into_tuple()
-        .all(&state.read)
-        .await?;
-    Ok(used.into_iter().collect())
-}
-
-fn out(m: entity::instrument::Model, in_use: bool) -> ApiResult<InstrumentOut> {
-    let d = svc::definition(&m)?;
-    Ok(InstrumentOut {
-        id: m.id,
-        key: d.key,
-        version: m.version,
-        name: d.name,
-        kind: d.kind,
-        combine: d.combine,
-        items: d.items,
-        rules: d.rules,
-        validity_minutes: d.validity_minutes,
-        source: d.source,
-        builtin: m.builtin,
-        in_use,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-    })
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct InstrumentQuery {
-    pub key: Option<String>,
-    pub kind: Option<Kind>,
-}
 
 /// Every instrument version, by key then version.
 #[utoipa::path(
@@ -102,36 +29,12 @@ pub struct InstrumentQuery {
 pub async fn list_instruments(
     state: web::Data<AppState>,
     p: Principal,
+    meta: RequestMeta,
     q: Query<InstrumentQuery>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ParticipantsRead)?;
-    use entity::instrument::{Column, Entity};
-    let mut sel = Entity::find()
-        .order_by_asc(Column::Key)
-        .order_by_asc(Column::Version);
-    if let Some(k) = &q.key {
-        sel = sel.filter(Column::Key.eq(k.as_str()));
-    }
-    if let Some(k) = q.kind {
-        sel = sel.filter(Column::Kind.eq(k.as_str()));
-    }
-    let rows = sel.all(&state.read).await?;
-    let used = used_ids(&state, rows.iter().map(|r| r.id).collect()).await?;
-    let items = rows
-        .into_iter()
-        .map(|m| {
-            let u = used.contains(&m.id);
-            out(m, u)
-        })
-        .collect::<ApiResult<_>>()?;
-    Ok(HttpResponse::Ok().json(InstrumentList { items }))
-}
-
-async fn find(state: &AppState, id: Uuid) -> ApiResult<entity::instrument::Model> {
-    entity::instrument::Entity::find_by_id(id)
-        .one(&state.read)
-        .await?
-        .ok_or(ApiError::NotFound("instrument"))
+    let out = instruments::list(&state.cx(&p, &meta), &q).await?;
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// One instrument version.
@@ -145,75 +48,12 @@ async fn find(state: &AppState, id: Uuid) -> ApiResult<entity::instrument::Model
 pub async fn get_instrument(
     state: web::Data<AppState>,
     p: Principal,
+    meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ParticipantsRead)?;
-    let m = find(&state, *id).await?;
-    let used = used_ids(&state, vec![m.id]).await?.contains(&m.id);
-    Ok(HttpResponse::Ok().json(out(m, used)?))
-}
-
-async fn insert_version(
-    state: &AppState,
-    p: &Principal,
-    meta: &RequestMeta,
-    def: InstrumentDef,
-    version: i32,
-) -> ApiResult<HttpResponse> {
-    let now = Utc::now();
-    let txn = state.db.begin().await?;
-    let inserted = entity::instrument::Entity::insert(entity::instrument::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        key: Set(def.key.clone()),
-        version: Set(version),
-        name: Set(def.name.en.clone()),
-        kind: Set(def.kind.as_str().into()),
-        definition: Set(serde_json::to_value(&def).map_err(anyhow::Error::from)?),
-        builtin: Set(false),
-        created_by: Set(Some(p.user_id)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            entity::instrument::Column::Key,
-            entity::instrument::Column::Version,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_with_returning(&txn)
-    .await;
-    let m = match inserted {
-        Ok(m) => m,
-        Err(sea_orm::DbErr::RecordNotInserted) => return Err(version_taken(&def.key, version)),
-        Err(e) => return Err(e.into()),
-    };
-    audit::record(
-        &txn,
-        &Actor::new(p, meta),
-        Entry::new("instrument.create", "instrument", m.id)
-            .detail(serde_json::json!({"key": m.key, "version": m.version})),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Created().json(out(m, false)?))
-}
-
-fn version_taken(key: &str, version: i32) -> ApiError {
-    ApiError::conflict(
-        "instrument_version_taken",
-        format!("Version {version} of {key} was just created by someone else. Try again."),
-    )
-}
-
-fn validated(def: &InstrumentDef) -> ApiResult<()> {
-    let errors = def.validate();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
+    let out = instruments::get(&state.cx(&p, &meta), *id).await?;
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// Enter a study's own instrument (admin). It starts at version 1.
@@ -233,24 +73,8 @@ pub async fn create_instrument(
     meta: RequestMeta,
     body: Json<InstrumentDef>,
 ) -> ApiResult<HttpResponse> {
-    p.require_admin()?;
-    let def = body.0;
-    validated(&def)?;
-    let taken = entity::instrument::Entity::find()
-        .filter(entity::instrument::Column::Key.eq(def.key.as_str()))
-        .one(&state.read)
-        .await?;
-    if let Some(t) = taken {
-        return Err(ApiError::conflict(
-            "instrument_key_taken",
-            format!(
-                "An instrument with key {} exists; add a version with POST /api/v1/instruments/{}/versions.",
-                def.key, t.id
-            ),
-        )
-        .with("pointer", serde_json::json!("/key")));
-    }
-    insert_version(&state, &p, &meta, def, 1).await
+    let out = instruments::create(&state.cx(&p, &meta), body.0).await?;
+    Ok(HttpResponse::Created().json(out))
 }
 
 /// Add a new version of an instrument (admin). Earlier versions stay as they
@@ -270,23 +94,8 @@ pub async fn create_instrument_version(
     id: web::Path<Uuid>,
     body: Json<InstrumentDef>,
 ) -> ApiResult<HttpResponse> {
-    p.require_admin()?;
-    let base = find(&state, *id).await?;
-    let def = body.0;
-    validated(&def)?;
-    if def.key != base.key {
-        return Err(ApiError::field(
-            "/key",
-            format!("a new version keeps the key {}", base.key),
-        ));
-    }
-    let newest = entity::instrument::Entity::find()
-        .filter(entity::instrument::Column::Key.eq(base.key.as_str()))
-        .order_by_desc(entity::instrument::Column::Version)
-        .one(&state.read)
-        .await?
-        .map_or(0, |m| m.version);
-    insert_version(&state, &p, &meta, def, newest + 1).await
+    let out = instruments::create_version(&state.cx(&p, &meta), *id, body.0).await?;
+    Ok(HttpResponse::Created().json(out))
 }
 
 /// Correct an instrument version no screening has used yet (admin). Built-in
@@ -309,57 +118,8 @@ pub async fn replace_instrument(
     id: web::Path<Uuid>,
     body: Json<InstrumentDef>,
 ) -> ApiResult<HttpResponse> {
-    p.require_admin()?;
-    let m = find(&state, *id).await?;
-    let def = body.0;
-    validated(&def)?;
-    if def.key != m.key {
-        return Err(ApiError::field("/key", format!("the key stays {}", m.key)));
-    }
-    let versions_url = format!("/api/v1/instruments/{}/versions", m.id);
-    if m.builtin {
-        return Err(ApiError::conflict(
-            "instrument_immutable",
-            format!(
-                "Built-in instruments never change. Create a new version with POST {versions_url}."
-            ),
-        )
-        .with("versions_url", serde_json::json!(versions_url)));
-    }
-    let txn = state.db.begin().await?;
-    // The row lock pairs with the shared lock a new screening takes on its
-    // instrument version, so a version cannot change under a screening.
-    entity::instrument::Entity::find_by_id(m.id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?;
-    let used = entity::screening::Entity::find()
-        .filter(entity::screening::Column::InstrumentId.eq(m.id))
-        .one(&txn)
-        .await?
-        .is_some();
-    if used {
-        return Err(ApiError::conflict(
-            "instrument_in_use",
-            format!("Screenings have used this version, so it cannot change. Create a new version with POST {versions_url}."),
-        )
-        .with("versions_url", serde_json::json!(versions_url)));
-    }
-    let mut am: entity::instrument::ActiveModel = m.into();
-    am.name = Set(def.name.en.clone());
-    am.kind = Set(def.kind.as_str().into());
-    am.definition = Set(serde_json::to_value(&def).map_err(anyhow::Error::from)?);
-    am.updated_at = Set(Utc::now());
-    let m = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("instrument.replace", "instrument", m.id)
-            .detail(serde_json::json!({"key": m.key, "version": m.version})),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Ok().json(out(m, false)?))
+    let out = instruments::replace(&state.cx(&p, &meta), *id, body.0).await?;
+    Ok(HttpResponse::Ok().json(out))
 }
 
 /// The study's readiness settings.
@@ -374,64 +134,8 @@ pub async fn get_readiness_settings(
     p: Principal,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::ParticipantsRead)?;
-    Ok(HttpResponse::Ok().json(svc::settings(&state.read).await?))
-}
-
-/// Changes to the readiness settings; absent fields stay as they are.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReadinessPatch {
-    #[schema(min_items = 1, max_items = 10)]
-    pub consent: Option<Vec<String>>,
-    #[schema(min_items = 1, max_items = 10)]
-    pub session: Option<Vec<String>>,
-    /// Replaces the whole map of overrides.
-    pub validity_minutes: Option<BTreeMap<String, i64>>,
-    #[schema(minimum = 0, maximum = 1440)]
-    pub no_screen_shopping_minutes: Option<i64>,
-}
-
-async fn check_list(
-    state: &AppState,
-    errors: &mut Vec<FieldError>,
-    pointer: &str,
-    keys: &[String],
-) -> ApiResult<()> {
-    if keys.is_empty() || keys.len() > 10 {
-        errors.push(FieldError::new(
-            pointer,
-            "name 1 to 10 instruments; readiness cannot be checked without one",
-        ));
-        return Ok(());
-    }
-    let known = svc::latest_versions(&state.read, keys).await?;
-    let mut capacity = 0;
-    for (i, k) in keys.iter().enumerate() {
-        match known.get(k) {
-            None => errors.push(FieldError::new(
-                format!("{pointer}/{i}"),
-                format!("no instrument with key {k}"),
-            )),
-            Some(m) if m.kind == Kind::Capacity.as_str() => capacity += 1,
-            Some(_) => {}
-        }
-        if keys[..i].contains(k) {
-            errors.push(FieldError::new(format!("{pointer}/{i}"), "is listed twice"));
-        }
-    }
-    if capacity > 1 {
-        errors.push(FieldError::new(
-            pointer,
-            "at most one capacity instrument; it counts after the others passed",
-        ));
-    }
-    if capacity == keys.len() {
-        errors.push(FieldError::new(
-            pointer,
-            "a capacity check needs an intoxication or sedation screen before it",
-        ));
-    }
-    Ok(())
+    let s: ReadinessSettings = readiness::settings(&state.read).await?;
+    Ok(HttpResponse::Ok().json(s))
 }
 
 /// Change the readiness settings (admin).
@@ -448,55 +152,6 @@ pub async fn patch_readiness_settings(
     meta: RequestMeta,
     body: Json<ReadinessPatch>,
 ) -> ApiResult<HttpResponse> {
-    p.require_admin()?;
-    let body = body.0;
-    let before = svc::settings(&state.read).await?;
-    let mut s = before.clone();
-    let mut errors = Vec::new();
-    if let Some(v) = body.consent {
-        check_list(&state, &mut errors, "/consent", &v).await?;
-        s.consent = v;
-    }
-    if let Some(v) = body.session {
-        check_list(&state, &mut errors, "/session", &v).await?;
-        s.session = v;
-    }
-    if let Some(v) = body.validity_minutes {
-        let keys: Vec<String> = v.keys().cloned().collect();
-        let known = svc::latest_versions(&state.read, &keys).await?;
-        for (k, m) in &v {
-            let ptr = format!("/validity_minutes/{}", crate::error::pointer_segment(k));
-            if !known.contains_key(k) {
-                errors.push(FieldError::new(ptr, format!("no instrument with key {k}")));
-            } else if !(1..=1440).contains(m) {
-                errors.push(FieldError::new(ptr, "must be 1 to 1440 minutes"));
-            }
-        }
-        s.validity_minutes = v;
-    }
-    if let Some(v) = body.no_screen_shopping_minutes {
-        if !(0..=1440).contains(&v) {
-            errors.push(FieldError::new(
-                "/no_screen_shopping_minutes",
-                "must be 0 to 1440 minutes",
-            ));
-        }
-        s.no_screen_shopping_minutes = v;
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let value = serde_json::to_value(&s).map_err(anyhow::Error::from)?;
-    let txn = state.db.begin().await?;
-    crate::services::settings::save(&txn, svc::READINESS_KEY, value.clone(), p.user_id).await?;
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("settings.update", "settings", svc::READINESS_KEY).detail(serde_json::json!({
-            "before": before, "after": value
-        })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Ok().json(s))
+    let out = instruments::patch_readiness(&state.cx(&p, &meta), body.0).await?;
+    Ok(HttpResponse::Ok().json(out))
 }

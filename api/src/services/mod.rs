@@ -7,9 +7,13 @@
 //!   entries and the mail it causes, committed together or not at all.
 //! * Objects of a site are loaded through [`scoped::load`], which answers 404
 //!   for another site's object exactly as for a missing one.
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
+pub mod codes;
 pub mod consents;
+pub mod instruments;
 pub mod interviews;
 pub mod note_writer;
 pub mod notes;

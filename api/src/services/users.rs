@@ -1,10 +1,15 @@
-use chrono::{DateTime, Utc};
+//! The team: users, their roles, peer-researcher flag and sites.
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{auth::Role, error::ApiError};
+use crate::{
+    auth::{password, Principal, Role},
+    error::{ApiError, ApiResult, FieldError},
+    services::{audit::Entry, Ctx},
+};
 
 pub struct NewUser {
     pub email: String,
@@ -149,4 +154,188 @@ impl UserOut {
             updated_at: m.updated_at,
         }
     }
+}
+
+/// A new team member. Without `password`, an invitation email with a
+/// single-use link (valid 7 days) lets them choose one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserIn {
+    #[schema(example = "peer@example.org")]
+    pub email: String,
+    #[schema(example = "Kari", min_length = 1, max_length = 120)]
+    pub display_name: String,
+    pub role: Role,
+    /// A researcher with lived experience; shown in the team list, never a lesser role.
+    #[serde(default)]
+    pub peer_researcher: bool,
+    #[serde(default)]
+    pub site_ids: Vec<Uuid>,
+    /// At least 12 characters. Leave out to send an invitation instead.
+    #[schema(min_length = 12, max_length = 256)]
+    pub password: Option<String>,
+}
+
+/// Changes to a user; absent fields stay as they are. `active: false` ends
+/// every sign-in of the user at once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub peer_researcher: Option<bool>,
+    pub site_ids: Option<Vec<Uuid>>,
+    pub active: Option<bool>,
+}
+
+fn check_display_name(errors: &mut Vec<FieldError>, name: &str) {
+    let n = name.trim().chars().count();
+    if n == 0 || n > 120 {
+        errors.push(FieldError::new(
+            "/display_name",
+            "must be 1 to 120 characters",
+        ));
+    }
+}
+
+pub async fn visible_user(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    id: Uuid,
+) -> ApiResult<(entity::user::Model, Vec<Uuid>)> {
+    let user = entity::user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let sites = site_ids_of(db, id).await?;
+    let shares_site = sites.iter().any(|s| p.can_see_site(*s));
+    if p.is_admin() || id == p.user_id || shares_site {
+        Ok((user, sites))
+    } else {
+        Err(ApiError::NotFound("user"))
+    }
+}
+
+/// Create a user (admin). Without a password, an invitation is emailed.
+pub async fn create_user(cx: &Ctx<'_>, body: UserIn) -> ApiResult<UserOut> {
+    cx.p.require_admin()?;
+    let email = crate::services::auth::normalize_email(&body.email);
+    let mut errors = Vec::new();
+    if !crate::services::users::valid_email(&email) {
+        errors.push(FieldError::new("/email", "must be an email address"));
+    }
+    check_display_name(&mut errors, &body.display_name);
+    if let Some(pw) = &body.password {
+        if let Err(e) = password::check_strength("/password", pw) {
+            errors.push(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    crate::services::sites::check_exist(cx.read, "/site_ids", &body.site_ids).await?;
+    let hash = match body.password {
+        Some(pw) => Some(password::hash(pw).await?),
+        None => None,
+    };
+    let invite = hash.is_none();
+    let mut ch = cx.begin().await?;
+    let user = crate::services::users::create(
+        ch.db(),
+        NewUser {
+            email,
+            display_name: body.display_name.trim().to_string(),
+            role: body.role,
+            peer_researcher: body.peer_researcher,
+            site_ids: body.site_ids,
+            password_hash: hash,
+        },
+    )
+    .await?;
+    if invite {
+        let token = crate::services::auth::create_user_token(
+            ch.db(),
+            user.id,
+            crate::services::auth::PURPOSE_INVITATION,
+            Duration::days(7),
+        )
+        .await?;
+        ch.mail( crate::services::outbox::NewMail {
+            to: user.email.clone(),
+            subject: "You are invited to Fieldnotes".into(),
+            body: format!(
+                "Hello {},\n\n{} has invited you to the study's Fieldnotes team.\nOpen this link within 7 days to choose your password:\n\n{}/#/accept?token={}\n\nThe link works once.\n",
+                user.display_name, cx.p.display_name, cx.public_url, token
+            ),
+            dedupe_key: None,
+        })
+        .await?;
+    }
+    ch.audit(
+        Entry::new("user.create", "user", user.id)
+            .detail(serde_json::json!({"role": user.role, "invited": invite})),
+    )
+    .await?;
+    let sites = crate::services::users::site_ids_of(ch.db(), user.id).await?;
+    ch.commit().await?;
+    Ok(UserOut::from_model(user, sites))
+}
+
+/// Change a user (admin). Disabling ends all their sessions.
+pub async fn patch_user(cx: &Ctx<'_>, id: Uuid, body: UserPatch) -> ApiResult<UserOut> {
+    cx.p.require_admin()?;
+    let (user, _) = visible_user(cx.read, cx.p, id).await?;
+    let mut errors = Vec::new();
+    if let Some(n) = &body.display_name {
+        check_display_name(&mut errors, n);
+    }
+    if user.id == cx.p.user_id
+        && (body.active == Some(false) || body.role.is_some_and(|r| r != Role::Admin))
+    {
+        errors.push(FieldError::new(
+            if body.active == Some(false) {
+                "/active"
+            } else {
+                "/role"
+            },
+            "you cannot disable yourself or remove your own admin role",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if let Some(ids) = &body.site_ids {
+        crate::services::sites::check_exist(cx.read, "/site_ids", ids).await?;
+    }
+    let ch = cx.begin().await?;
+    let disabling = body.active == Some(false) && user.active;
+    let mut am: entity::user::ActiveModel = user.into();
+    if let Some(n) = body.display_name {
+        am.display_name = Set(n.trim().to_string());
+    }
+    if let Some(r) = body.role {
+        am.role = Set(r.as_str().to_string());
+    }
+    if let Some(pr) = body.peer_researcher {
+        am.peer_researcher = Set(pr);
+    }
+    if let Some(a) = body.active {
+        am.active = Set(a);
+    }
+    am.updated_at = Set(Utc::now());
+    let user = am.update(ch.db()).await?;
+    if let Some(ids) = &body.site_ids {
+        crate::services::users::set_sites(ch.db(), user.id, ids).await?;
+    }
+    if disabling {
+        crate::services::auth::revoke_all_sessions(ch.db(), user.id, "user_disabled").await?;
+    }
+    ch.audit(
+        Entry::new("user.update", "user", user.id)
+            .detail(serde_json::json!({"disabled": disabling})),
+    )
+    .await?;
+    let sites = crate::services::users::site_ids_of(ch.db(), user.id).await?;
+    ch.commit().await?;
+    Ok(UserOut::from_model(user, sites))
 }
