@@ -1,18 +1,13 @@
 //! Sign-in, token refresh, sign-out, invitations and password resets.
 use actix_web::{post, web, HttpResponse};
-use chrono::Duration;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    auth::{password, Principal, RequestMeta},
+    auth::{Principal, RequestMeta},
     error::{ApiError, ApiResult},
     extract::Json,
-    services::{
-        self,
-        audit::{self, Actor, Entry},
-    },
+    services::{self, audit::Actor},
     state::AppState,
 };
 
@@ -134,24 +129,7 @@ pub async fn logout(
     meta: RequestMeta,
     q: crate::extract::Query<LogoutQuery>,
 ) -> ApiResult<HttpResponse> {
-    let txn = state.db.begin().await?;
-    if q.everywhere.unwrap_or(false) {
-        services::auth::revoke_all_sessions(&txn, p.user_id, "logout_everywhere").await?;
-    } else if let Some(sid) = p.session_id {
-        services::auth::revoke_session(&txn, sid, "logout").await?;
-    } else {
-        return Err(ApiError::BadRequest {
-            code: "not_a_session",
-            detail: "API keys do not sign in; revoke the key with DELETE /api-keys/{id}.".into(),
-        });
-    }
-    audit::record(
-        &txn,
-        &Actor::new(&p, &meta),
-        Entry::new("auth.logout", "user", p.user_id),
-    )
-    .await?;
-    txn.commit().await?;
+    services::auth::logout(&state.cx(&p, &meta), q.everywhere.unwrap_or(false)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -180,45 +158,14 @@ async fn set_password_with_token(
     body: TokenPasswordIn,
     purpose: &str,
 ) -> ApiResult<HttpResponse> {
-    password::check_strength("/password", &body.password)
-        .map_err(|e| ApiError::Validation(vec![e]))?;
-    let hash = password::hash(body.password).await?;
-    let txn = state.db.begin().await?;
-    let user_id = services::auth::consume_user_token(&txn, &body.token, purpose).await?;
-    let user = entity::user::Entity::find_by_id(user_id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
-    if !user.active {
-        return Err(services::auth::invalid_link());
-    }
-    entity::user::ActiveModel {
-        id: Set(user_id),
-        password_hash: Set(Some(hash)),
-        updated_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
-    // A new password ends every existing sign-in.
-    services::auth::revoke_all_sessions(&txn, user_id, "password_changed").await?;
-    let mut actor = Actor::anonymous(meta);
-    actor.user_id = Some(user_id);
-    audit::record(
-        &txn,
-        &actor,
-        Entry::new(
-            if purpose == services::auth::PURPOSE_INVITATION {
-                "auth.invitation_accepted"
-            } else {
-                "auth.password_reset"
-            },
-            "user",
-            user_id,
-        ),
+    services::auth::set_password_with_token(
+        &state.sessions(),
+        &Actor::anonymous(meta),
+        &body.token,
+        body.password,
+        purpose,
     )
     .await?;
-    txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -260,40 +207,14 @@ pub async fn request_password_reset(
     meta: RequestMeta,
     body: Json<PasswordResetIn>,
 ) -> ApiResult<HttpResponse> {
-    let email = services::auth::normalize_email(&body.email);
-    let user = entity::user::Entity::find()
-        .filter(entity::user::Column::Email.eq(email))
-        .filter(entity::user::Column::Active.eq(true))
-        .one(&state.read)
-        .await?;
-    if let Some(user) = user {
-        let txn = state.db.begin().await?;
-        let token = services::auth::create_user_token(
-            &txn,
-            user.id,
-            services::auth::PURPOSE_PASSWORD_RESET,
-            Duration::hours(2),
-        )
-        .await?;
-        services::outbox::enqueue(&txn, services::outbox::NewMail {
-            to: user.email.clone(),
-            subject: "Reset your Fieldnotes password".into(),
-            body: format!(
-                "Hello {},\n\nSomeone (hopefully you) asked to reset your Fieldnotes password.\nOpen this link within 2 hours to choose a new one:\n\n{}/#/reset?token={}\n\nIf it was not you, ignore this email; your password stays as it is.\n",
-                user.display_name, state.settings.public_url, token
-            ),
-            dedupe_key: None,
-        })
-        .await?;
-        let mut actor = Actor::anonymous(&meta);
-        actor.user_id = Some(user.id);
-        audit::record(
-            &txn,
-            &actor,
-            Entry::new("auth.password_reset_requested", "user", user.id),
-        )
-        .await?;
-        txn.commit().await?;
+    let mailed = services::auth::request_password_reset(
+        &state.sessions(),
+        &state.read,
+        &Actor::anonymous(&meta),
+        &body.email,
+    )
+    .await?;
+    if mailed {
         state.outbox_wake.notify_one();
     }
     Ok(HttpResponse::Accepted().finish())

@@ -11,8 +11,11 @@ use crate::{
     auth::tokens::JwtKeys,
     auth::tokens::{random_token, sha256_hex},
     config::Settings,
-    error::ApiError,
-    services::audit::{self, Actor, Entry},
+    error::{ApiError, ApiResult},
+    services::{
+        audit::{self, Actor, Entry},
+        Ctx,
+    },
 };
 
 /// Failed logins allowed per account, and per address, in `THROTTLE_WINDOW`.
@@ -363,4 +366,116 @@ pub fn invalid_link() -> ApiError {
         "errors",
         serde_json::json!([{"pointer": "/token", "detail": detail}]),
     )
+}
+
+/// Sign out: this sign-in, or with `everywhere` every sign-in of the user.
+pub async fn logout(cx: &Ctx<'_>, everywhere: bool) -> ApiResult<()> {
+    let ch = cx.begin().await?;
+    if everywhere {
+        revoke_all_sessions(ch.db(), cx.p.user_id, "logout_everywhere").await?;
+    } else if let Some(sid) = cx.p.session_id {
+        revoke_session(ch.db(), sid, "logout").await?;
+    } else {
+        return Err(ApiError::BadRequest {
+            code: "not_a_session",
+            detail: "API keys do not sign in; revoke the key with DELETE /api-keys/{id}.".into(),
+        });
+    }
+    ch.audit(Entry::new("auth.logout", "user", cx.p.user_id))
+        .await?;
+    ch.commit().await?;
+    Ok(())
+}
+
+/// Sets a password with a token received by email (an invitation or a
+/// reset, by `purpose`); every existing sign-in of the user ends.
+pub async fn set_password_with_token(
+    state: &Sessions<'_>,
+    actor: &Actor,
+    token: &str,
+    new_password: String,
+    purpose: &str,
+) -> Result<(), ApiError> {
+    crate::auth::password::check_strength("/password", &new_password)
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let hash = crate::auth::password::hash(new_password).await?;
+    let txn = state.db.begin().await?;
+    let user_id = consume_user_token(&txn, token, purpose).await?;
+    let user = entity::user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if !user.active {
+        return Err(invalid_link());
+    }
+    entity::user::ActiveModel {
+        id: Set(user_id),
+        password_hash: Set(Some(hash)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    // A new password ends every existing sign-in.
+    revoke_all_sessions(&txn, user_id, "password_changed").await?;
+    let mut actor = actor.clone();
+    actor.user_id = Some(user_id);
+    audit::record(
+        &txn,
+        &actor,
+        Entry::new(
+            if purpose == PURPOSE_INVITATION {
+                "auth.invitation_accepted"
+            } else {
+                "auth.password_reset"
+            },
+            "user",
+            user_id,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Mails a password-reset link to the active account with `email`, if
+/// there is one; true when a message was queued.
+pub async fn request_password_reset(
+    state: &Sessions<'_>,
+    read: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    email: &str,
+) -> Result<bool, ApiError> {
+    let email = normalize_email(email);
+    let Some(user) = entity::user::Entity::find()
+        .filter(entity::user::Column::Email.eq(email))
+        .filter(entity::user::Column::Active.eq(true))
+        .one(read)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let txn = state.db.begin().await?;
+    let token =
+        create_user_token(&txn, user.id, PURPOSE_PASSWORD_RESET, Duration::hours(2)).await?;
+    crate::services::outbox::enqueue(&txn, crate::services::outbox::NewMail {
+        to: user.email.clone(),
+        subject: "Reset your Fieldnotes password".into(),
+        body: format!(
+            "Hello {},\n\nSomeone (hopefully you) asked to reset your Fieldnotes password.\nOpen this link within 2 hours to choose a new one:\n\n{}/#/reset?token={}\n\nIf it was not you, ignore this email; your password stays as it is.\n",
+            user.display_name, state.settings.public_url, token
+        ),
+        dedupe_key: None,
+    })
+    .await?;
+    let mut actor = actor.clone();
+    actor.user_id = Some(user.id);
+    audit::record(
+        &txn,
+        &actor,
+        Entry::new("auth.password_reset_requested", "user", user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }

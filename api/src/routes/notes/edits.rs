@@ -1,0 +1,99 @@
+//! Changing notes: versioned edits with If-Match, soft delete and restore.
+use actix_web::HttpRequest;
+use actix_web::{delete, patch, post, web, HttpResponse};
+use uuid::Uuid;
+
+use super::with_etag;
+use crate::{
+    auth::{Principal, RequestMeta, Scope},
+    error::{ApiResult, Problem},
+    extract::Json,
+    services::{
+        note_edits::{self, NotePatch},
+        notes::NoteOut,
+    },
+    state::AppState,
+};
+
+/// The version an `If-Match` names; `None` when the header is absent. A
+/// value that is no ETag of ours can match no version (`Some(-1)`, a 412).
+fn if_match(req: &HttpRequest) -> Option<i32> {
+    let v = req.headers().get(actix_web::http::header::IF_MATCH)?;
+    let s = v.to_str().unwrap_or_default().trim();
+    let s = s.strip_prefix("W/").unwrap_or(s);
+    Some(s.trim_matches('"').parse().unwrap_or(-1))
+}
+
+/// Change a note. Requires `If-Match` with the ETag the change is based on:
+/// 428 without it, 412 (with the current note) when someone changed it first.
+#[utoipa::path(
+    tag = "notes",
+    params(
+        ("id" = Uuid, Path, description = "Note id"),
+        ("If-Match" = String, Header, description = "The ETag the change is based on"),
+    ),
+    request_body = NotePatch,
+    responses(
+        (status = 200, description = "Changed", body = NoteOut, headers(("ETag" = String, description = "The new version"))),
+        (status = 412, description = "Changed by someone else; `current` holds their version", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/notes/{id}")]
+pub async fn patch_note(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: Json<NotePatch>,
+) -> ApiResult<HttpResponse> {
+    p.require_scope(Scope::NotesWrite)?;
+    let note = note_edits::patch(&state.cx(&p, &meta), *id, if_match(&req), body.0).await?;
+    Ok(with_etag(HttpResponse::Ok(), &note))
+}
+
+/// Delete a note (its author, a coordinator or an admin). The note is kept,
+/// marked deleted, and can be restored by a coordinator. Deleting a deleted
+/// note changes nothing.
+#[utoipa::path(
+    tag = "notes",
+    params(("id" = Uuid, Path, description = "Note id")),
+    responses((status = 204, description = "Deleted")),
+    security(("bearer" = []))
+)]
+#[delete("/notes/{id}")]
+pub async fn delete_note(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    p.require_scope(Scope::NotesWrite)?;
+    note_edits::delete(&state.cx(&p, &meta), *id, if_match(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restore a deleted note (coordinator).
+#[utoipa::path(
+    tag = "notes",
+    params(("id" = Uuid, Path, description = "Note id")),
+    responses(
+        (status = 200, description = "Restored", body = NoteOut),
+        (status = 409, description = "Not deleted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/notes/{id}/restore")]
+pub async fn restore_note(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    p.require_scope(Scope::NotesWrite)?;
+    let note = note_edits::restore(&state.cx(&p, &meta), *id).await?;
+    Ok(with_etag(HttpResponse::Ok(), &note))
+}

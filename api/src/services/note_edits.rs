@@ -1,0 +1,241 @@
+//! Changing notes: versioned edits (a change never overwrites another),
+//! soft delete and restore, each with a new version in the history.
+use actix_web::http::StatusCode;
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::Principal,
+    error::{ApiError, ApiResult},
+    services::{
+        audit::Entry,
+        note_reads::load,
+        notes::{self as svc, Location, NoteOut},
+        Ctx,
+    },
+};
+
+/// Changes to a note; absent fields stay as they are. The site cannot change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotePatch {
+    pub observed_at: Option<DateTime<Utc>>,
+    pub location: Option<Location>,
+    #[schema(min_length = 1, max_length = 100000)]
+    pub body: Option<String>,
+    #[schema(max_items = 50)]
+    pub participant_ids: Option<Vec<Uuid>>,
+    #[schema(max_items = 50)]
+    pub code_ids: Option<Vec<Uuid>>,
+}
+
+pub fn stale(current: &NoteOut) -> ApiError {
+    ApiError::status(
+        StatusCode::PRECONDITION_FAILED,
+        "version_mismatch",
+        format!(
+            "Someone changed this note since you loaded it; it is now at version {}. Compare both and send your change again with If-Match: {}.",
+            current.version,
+            current.etag()
+        ),
+    )
+    .with("current", serde_json::json!(current))
+}
+
+fn may_edit(p: &Principal, m: &entity::note::Model) -> ApiResult<()> {
+    if m.author_id == p.user_id || p.require_coordinator().is_ok() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Only the note's author or a coordinator can change it.".into(),
+        ))
+    }
+}
+
+/// Bumps the version only if it is still `expected`; false when someone else
+/// changed the note first.
+async fn bump(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+    expected: i32,
+    now: DateTime<Utc>,
+    set: Vec<(entity::note::Column, sea_orm::Value)>,
+) -> ApiResult<bool> {
+    use entity::note::{Column, Entity};
+    let mut upd = Entity::update_many()
+        .col_expr(Column::Version, Expr::value(expected + 1))
+        .col_expr(Column::UpdatedAt, Expr::value(now));
+    for (c, v) in set {
+        upd = upd.col_expr(c, Expr::value(v));
+    }
+    let res = upd
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(expected))
+        .exec(txn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Change a note; `expected` is the version of the caller's `If-Match`
+/// (428 without it, 412 with the current note when someone changed it first).
+pub async fn patch(
+    cx: &Ctx<'_>,
+    id: Uuid,
+    expected: Option<i32>,
+    patch: NotePatch,
+) -> ApiResult<NoteOut> {
+    let (m, current) = load(cx.read, cx.p, id).await?;
+    may_edit(cx.p, &m)?;
+    let Some(expected) = expected else {
+        return Err(ApiError::status(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            "Send If-Match with the note's ETag so a change by someone else is never overwritten.",
+        ));
+    };
+    let now = Utc::now().trunc_subsecs(6);
+    let observed_at = patch.observed_at.map(|t| t.trunc_subsecs(6));
+    let mut errors = Vec::new();
+    svc::check_fields(
+        &mut errors,
+        patch.body.as_deref(),
+        observed_at,
+        patch.participant_ids.as_deref(),
+        patch.code_ids.as_deref(),
+        now,
+    );
+    let known = svc::lookup(
+        cx.read,
+        Vec::new(),
+        svc::normalise(patch.participant_ids.as_deref().unwrap_or_default()),
+        svc::normalise(patch.code_ids.as_deref().unwrap_or_default()),
+    )
+    .await?;
+    svc::check_links(
+        &mut errors,
+        &known,
+        m.site_id,
+        patch.participant_ids.as_deref(),
+        patch.code_ids.as_deref(),
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if current.deleted_at.is_some() {
+        return Err(ApiError::conflict(
+            "note_deleted",
+            "This note is deleted; a coordinator can restore it first.",
+        ));
+    }
+    if expected != current.version {
+        return Err(stale(&current));
+    }
+    use entity::note::Column;
+    let mut set: Vec<(Column, sea_orm::Value)> = Vec::new();
+    if let Some(t) = observed_at {
+        set.push((Column::ObservedAt, t.into()));
+    }
+    if let Some(l) = patch.location {
+        set.push((Column::Location, l.as_str().into()));
+    }
+    if let Some(b) = &patch.body {
+        set.push((Column::Body, b.clone().into()));
+    }
+    let ch = cx.begin().await?;
+    if !bump(ch.db(), m.id, expected, now, set).await? {
+        drop(ch);
+        let (_, now_current) = load(cx.read, cx.p, m.id).await?;
+        return Err(stale(&now_current));
+    }
+    svc::replace_links(
+        ch.db(),
+        m.id,
+        patch.participant_ids.as_deref(),
+        patch.code_ids.as_deref(),
+    )
+    .await?;
+    let (_, note) = load(ch.db(), cx.p, m.id).await?;
+    svc::record_version(ch.db(), &note, "update", cx.p.user_id).await?;
+    ch.audit(
+        Entry::new("note.update", "note", m.id)
+            .site(Some(m.site_id))
+            .detail(serde_json::json!({"version": note.version})),
+    )
+    .await?;
+    ch.commit().await?;
+    Ok(note)
+}
+
+async fn set_deleted(cx: &Ctx<'_>, m: &entity::note::Model, deleted: bool) -> ApiResult<NoteOut> {
+    use entity::note::Column;
+    let now = Utc::now().trunc_subsecs(6);
+    let set: Vec<(Column, sea_orm::Value)> = if deleted {
+        vec![
+            (Column::DeletedAt, Some(now).into()),
+            (Column::DeletedBy, Some(cx.p.user_id).into()),
+        ]
+    } else {
+        vec![
+            (Column::DeletedAt, Option::<DateTime<Utc>>::None.into()),
+            (Column::DeletedBy, Option::<Uuid>::None.into()),
+        ]
+    };
+    let ch = cx.begin().await?;
+    if !bump(ch.db(), m.id, m.version, now, set).await? {
+        drop(ch);
+        let (_, current) = load(cx.read, cx.p, m.id).await?;
+        return Err(stale(&current));
+    }
+    let (_, note) = load(ch.db(), cx.p, m.id).await?;
+    let action = if deleted { "delete" } else { "restore" };
+    svc::record_version(ch.db(), &note, action, cx.p.user_id).await?;
+    ch.audit(
+        Entry::new(
+            if deleted {
+                "note.delete"
+            } else {
+                "note.restore"
+            },
+            "note",
+            m.id,
+        )
+        .site(Some(m.site_id))
+        .detail(serde_json::json!({"version": note.version})),
+    )
+    .await?;
+    ch.commit().await?;
+    Ok(note)
+}
+
+/// Delete a note (its author, a coordinator or an admin); a deleted note
+/// stays deleted. With `expected`, only that version is deleted.
+pub async fn delete(cx: &Ctx<'_>, id: Uuid, expected: Option<i32>) -> ApiResult<()> {
+    let (m, current) = load(cx.read, cx.p, id).await?;
+    may_edit(cx.p, &m)?;
+    if let Some(expected) = expected {
+        if expected != current.version {
+            return Err(stale(&current));
+        }
+    }
+    if m.deleted_at.is_none() {
+        set_deleted(cx, &m, true).await?;
+    }
+    Ok(())
+}
+
+/// Restore a deleted note (coordinator).
+pub async fn restore(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteOut> {
+    let (m, _) = load(cx.read, cx.p, id).await?;
+    cx.p.require_coordinator()?;
+    if m.deleted_at.is_none() {
+        return Err(ApiError::conflict(
+            "note_not_deleted",
+            "This note is not deleted.",
+        ));
+    }
+    let note = set_deleted(cx, &m, false).await?;
+    Ok(note)
+}
