@@ -7,22 +7,26 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use rand::Rng;
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::{
-    auth::{password, Role},
+    auth::{password, Principal, Role},
     domain::{
+        hours::Window,
         instruments::{builtins, CAPACITY_ID, POSS_ID},
-        readiness::{Lang, Outcome},
+        interview::PostponeReason,
+        readiness::Lang,
     },
+    error::ApiError,
     services::{
         self,
-        audit::{self, Actor, Entry},
-        notes::{Location, NoteIn, NoteOut},
+        audit::{Actor, Entry},
+        interviews::{lifecycle, sessions},
+        notes::{Location, NoteIn},
+        sites::KnownSites,
+        Ctx, Writer,
     },
 };
 
@@ -92,20 +96,70 @@ async fn ensure_empty(db: &impl ConnectionTrait) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the demo study in one transaction. `password` is the shared
-/// password of the demo accounts (generated when `None`); `now` anchors every
-/// date, so the study always looks current.
+/// The demo team's people, as services see them.
+struct Team {
+    writer: Writer,
+    db: DatabaseConnection,
+    wake: Notify,
+    public_url: String,
+}
+
+impl Team {
+    /// A context acting as `p` at `at`.
+    fn as_<'a>(&'a self, p: &'a Principal, at: DateTime<Utc>) -> Ctx<'a> {
+        Ctx {
+            writer: &self.writer,
+            read: &self.db,
+            p,
+            actor: Actor {
+                user_id: Some(p.user_id),
+                ..Actor::system()
+            },
+            lang: Lang::En,
+            public_url: &self.public_url,
+            outbox_wake: &self.wake,
+            at: Some(at),
+        }
+    }
+}
+
+fn principal(user: &entity::user::Model, role: Role, site_ids: Vec<Uuid>) -> Principal {
+    Principal {
+        user_id: user.id,
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role,
+        peer_researcher: user.peer_researcher,
+        site_ids,
+        session_id: None,
+        api_key_id: None,
+        scopes: None,
+    }
+}
+
+/// A service's refusal, as the demo loader reports it.
+fn failed(e: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.to_problem().detail)
+}
+
+/// Loads the demo study through the same services the API uses, step by
+/// step at the moments the study's history has them (a postponement a week
+/// ago, a consent before a session), so every row, audit entry and message
+/// is what real use makes. `password` is the shared password of the demo
+/// accounts (generated when `None`); `now` anchors every date, so the study
+/// always looks current; links in its mail point at `public_url`.
 pub async fn load(
     db: &DatabaseConnection,
     password: Option<String>,
     now: DateTime<Utc>,
+    public_url: &str,
 ) -> anyhow::Result<Loaded> {
     ensure_empty(db).await?;
     let password = password.unwrap_or_else(generate_password);
     if let Err(e) = password::check_strength("FIELDNOTES_DEMO_PASSWORD", &password) {
         anyhow::bail!("{}: {}", e.pointer, e.detail);
     }
-    let team = [
+    let team_list = [
         (
             "demo-admin@example.org",
             "Astrid Berg",
@@ -135,75 +189,102 @@ pub async fn load(
             "peer researcher; Oslo and Bergen",
         ),
     ];
+    let team = Team {
+        writer: Writer {
+            db: db.clone(),
+            group: None,
+        },
+        db: db.clone(),
+        wake: Notify::new(),
+        public_url: public_url.to_string(),
+    };
+    let today = now.with_timezone(&TZ).date_naive();
+    let day = |offset: i64| today + Duration::days(offset);
+    let setup = now - Duration::days(60);
+
+    // The first admin, then the sites through the admin.
     let mut hashes = Vec::new();
-    for _ in &team {
+    for _ in &team_list {
         hashes.push(
             password::hash(password.clone())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         );
     }
-
-    let txn = db.begin().await?;
-    // Checked again inside the transaction: two runs at once load one demo.
-    ensure_empty(&txn).await?;
-    let today = now.with_timezone(&TZ).date_naive();
-    let day = |offset: i64| today + Duration::days(offset);
-
-    // Sites.
-    let opening: serde_json::Value = HOURS
-        .iter()
-        .map(|(s, e)| serde_json::json!({"start": s, "end": e}))
-        .collect();
+    let (email, name, role, peer, _) = team_list[0];
+    let admin_user = services::users::create(
+        db,
+        services::users::NewUser {
+            email: email.into(),
+            display_name: name.into(),
+            role,
+            peer_researcher: peer,
+            site_ids: vec![],
+            password_hash: Some(hashes[0].clone()),
+        },
+    )
+    .await
+    .map_err(failed)?;
+    let admin = principal(&admin_user, Role::Admin, vec![]);
     let mut site_ids = Vec::new();
     for name in ["Oslo HAT clinic", "Bergen HAT clinic"] {
-        let site = entity::site::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            name: Set(name.into()),
-            timezone: Set(TZ.name().into()),
-            opening_hours: Set(opening.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        let site = services::sites::create(
+            &team.as_(&admin, setup),
+            services::sites::SiteIn {
+                name: name.into(),
+                timezone: TZ.name().into(),
+                opening_hours: HOURS
+                    .iter()
+                    .map(|(s, e)| Window {
+                        start: (*s).into(),
+                        end: (*e).into(),
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .map_err(failed)?;
         site_ids.push(site.id);
     }
     let (oslo, bergen) = (site_ids[0], site_ids[1]);
 
-    // The team.
-    let mut users = Vec::new();
+    // The rest of the team.
+    let mut people_of_team = vec![admin];
     let mut accounts = Vec::new();
-    for ((email, name, role, peer, about), hash) in team.iter().zip(hashes) {
-        let sites = match (role, *email) {
-            (Role::Admin, _) => vec![],
-            (_, "demo-fieldworker@example.org") => vec![oslo],
-            _ => vec![oslo, bergen],
-        };
-        let user = services::users::create(
-            &txn,
-            services::users::NewUser {
-                email: (*email).into(),
-                display_name: (*name).into(),
-                role: *role,
-                peer_researcher: *peer,
-                site_ids: sites,
-                password_hash: Some(hash),
-            },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        users.push(user.id);
+    for ((email, name, role, peer, about), hash) in team_list.iter().zip(hashes) {
         accounts.push(Account {
             email: (*email).into(),
             name: (*name).into(),
             role: *role,
             about,
         });
+        if *role == Role::Admin {
+            continue;
+        }
+        let sites = match *email {
+            "demo-fieldworker@example.org" => vec![oslo],
+            _ => vec![oslo, bergen],
+        };
+        let user = services::users::create(
+            db,
+            services::users::NewUser {
+                email: (*email).into(),
+                display_name: (*name).into(),
+                role: *role,
+                peer_researcher: *peer,
+                site_ids: sites.clone(),
+                password_hash: Some(hash),
+            },
+        )
+        .await
+        .map_err(failed)?;
+        people_of_team.push(principal(&user, *role, sites));
     }
-    let (admin, coordinator, ola, siv) = (users[0], users[1], users[2], users[3]);
+    let [_, coordinator, ola, siv] = &people_of_team[..] else {
+        anyhow::bail!("the demo team has four people");
+    };
 
-    let codes = codebook(&txn, admin, now).await?;
+    let codes = codebook(&team.as_(coordinator, setup)).await?;
 
     // Participants: days since treatment started, so that wave 1 (days 28
     // to 56) is not yet open, open, closing soon or overdue.
@@ -223,21 +304,18 @@ pub async fn load(
     ];
     let mut pid = std::collections::HashMap::new();
     for (pseudonym, site, days, age) in people {
-        let m = entity::participant::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            site_id: Set(site),
-            pseudonym: Set(pseudonym.into()),
-            pseudonym_key: Set(pseudonym.to_lowercase()),
-            treatment_started_on: Set(day(-days)),
-            status: Set("active".into()),
-            gender: Set(None),
-            age_band: Set(age.map(str::to_string)),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        pid.insert(pseudonym, (m.id, site));
+        let m = services::participants::create(
+            &team.as_(coordinator, setup),
+            serde_json::json!({
+                "pseudonym": pseudonym,
+                "site_id": site,
+                "treatment_started_on": day(-days),
+                "age_band": age,
+            }),
+        )
+        .await
+        .map_err(failed)?;
+        pid.insert(pseudonym, m.id);
     }
 
     // Today's interview for Ola (with Siv): the next slot of the day that is
@@ -259,123 +337,119 @@ pub async fn load(
             break;
         }
     }
-    let mut interviews = 0;
-    let mut book = |who: &'static str, when, minutes, location: &'static str, with: Vec<Uuid>| {
-        interviews += 1;
-        let (participant, site) = pid[who];
-        Booking {
-            participant,
-            site,
-            when,
-            minutes,
-            location,
-            with,
+    let booked = now - Duration::days(10);
+    let book = |who: &'static str, when, minutes, location: &'static str, with: Vec<Uuid>| {
+        lifecycle::InterviewIn {
+            participant_id: pid[who],
+            wave: 1,
+            scheduled_at: when,
+            duration_minutes: minutes,
+            interviewer_ids: with,
+            location: Some(location.into()),
+            note: None,
+            allow_outside_opening_hours: false,
         }
     };
-    interview(
-        &txn,
-        book("Heron", today_at, 45, "Room 2", vec![ola, siv]),
-        coordinator,
-        now,
+    let schedule = |at_: DateTime<Utc>, b: lifecycle::InterviewIn| {
+        let cx = team.as_(coordinator, at_);
+        async move { lifecycle::create(&cx, b).await.map(|c| c.interview.id) }
+    };
+    let (ola_id, siv_id) = (ola.user_id, siv.user_id);
+    schedule(
+        booked,
+        book("Heron", today_at, 45, "Room 2", vec![ola_id, siv_id]),
     )
-    .await?;
-    interview(
-        &txn,
-        book("Juniper", at(day(2), 14, 30)?, 40, "Room 2", vec![ola]),
-        coordinator,
-        now,
+    .await
+    .map_err(failed)?;
+    schedule(
+        booked,
+        book("Juniper", at(day(2), 14, 30)?, 40, "Room 2", vec![ola_id]),
     )
-    .await?;
-    interview(
-        &txn,
+    .await
+    .map_err(failed)?;
+    schedule(
+        booked,
         book(
             "Osprey",
             at(day(1), 10, 0)?,
             45,
             "Interview room",
-            vec![siv],
+            vec![siv_id],
         ),
-        coordinator,
-        now,
     )
-    .await?;
+    .await
+    .map_err(failed)?;
+    let mut interviews = 3;
 
     // Kestrel: postponed twice, first because the screening said not ready,
     // then because Kestrel did not come.
     let first = at(day(-6), 10, 0)?;
     let second = at(day(-3), 14, 30)?;
     let third = at(day(2), 10, 0)?;
-    let kestrel = interview(
-        &txn,
-        book("Kestrel", third, 45, "Room 1", vec![ola, siv]),
-        coordinator,
-        now,
+    let kestrel = schedule(
+        booked,
+        book("Kestrel", first, 45, "Room 1", vec![ola_id, siv_id]),
     )
-    .await?;
-    screening(
-        &txn,
+    .await
+    .map_err(failed)?;
+    interviews += 1;
+    screen(
+        &team.as_(ola, first - Duration::minutes(4)),
         pid["Kestrel"],
         POSS_ID,
         &[("sedation", "3")],
-        first - Duration::minutes(5),
-        ola,
     )
     .await?;
-    postponement(
-        &txn,
+    lifecycle::postpone(
+        &team.as_(ola, first + Duration::minutes(8)),
         kestrel,
-        "participant_not_ready",
-        &["poss_drowsy"],
-        (first, Some(second)),
-        Some("Drowsy after the morning dose; agreed to try the afternoon later in the week."),
-        ola,
-        first + Duration::minutes(8),
+        lifecycle::PostponeIn {
+            reason: PostponeReason::ParticipantNotReady,
+            new_scheduled_at: Some(second),
+            note: Some(
+                "Drowsy after the morning dose; agreed to try the afternoon later in the week."
+                    .into(),
+            ),
+            allow_outside_opening_hours: false,
+        },
     )
-    .await?;
-    postponement(
-        &txn,
+    .await
+    .map_err(failed)?;
+    lifecycle::postpone(
+        &team.as_(siv, second + Duration::minutes(40)),
         kestrel,
-        "participant_absent",
-        &[],
-        (second, Some(third)),
-        None,
-        siv,
-        second + Duration::minutes(40),
+        lifecycle::PostponeIn {
+            reason: PostponeReason::ParticipantAbsent,
+            new_scheduled_at: Some(third),
+            note: None,
+            allow_outside_opening_hours: false,
+        },
     )
-    .await?;
-    entity::interview::ActiveModel {
-        id: Set(kestrel),
-        first_scheduled_at: Set(first),
-        sequence: Set(2),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
+    .await
+    .map_err(failed)?;
 
     // Linden: consent after a READY screening, then an interview split into
     // two shorter conversations on consecutive days, both recorded.
     let s1 = at(day(-8), 10, 5)?;
     let s2 = at(day(-7), 14, 10)?;
-    let linden = interview(
-        &txn,
+    let linden = schedule(
+        s1 - Duration::days(3),
         book(
             "Linden",
             at(day(-8), 10, 0)?,
             60,
             "Interview room",
-            vec![siv, coordinator],
+            vec![siv_id, coordinator.user_id],
         ),
-        coordinator,
-        now,
     )
-    .await?;
-    let poss1 = screening(
-        &txn,
+    .await
+    .map_err(failed)?;
+    interviews += 1;
+    screen(
+        &team.as_(siv, s1 - Duration::minutes(12)),
         pid["Linden"],
         POSS_ID,
         &[("sedation", "1")],
-        s1 - Duration::minutes(12),
-        siv,
     )
     .await?;
     let capacity: Vec<(String, &str)> = builtins()
@@ -384,47 +458,29 @@ pub async fn load(
         .map(|b| b.def.items.into_iter().map(|i| (i.key, "2")).collect())
         .unwrap_or_default();
     let capacity: Vec<(&str, &str)> = capacity.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let cap1 = screening(
-        &txn,
+    screen(
+        &team.as_(siv, s1 - Duration::minutes(9)),
         pid["Linden"],
         CAPACITY_ID,
         &capacity,
-        s1 - Duration::minutes(9),
-        siv,
     )
     .await?;
-    entity::consent::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        participant_id: Set(pid["Linden"].0),
-        site_id: Set(bergen),
-        form_version: Set("1.0".into()),
-        method: Set("written".into()),
-        note: Set(None),
-        obtained_by: Set(Some(siv)),
-        obtained_at: Set(s1 - Duration::minutes(7)),
-        screening_ids: Set(serde_json::json!([poss1, cap1])),
-        withdrawn_at: Set(None),
-        withdrawn_by: Set(None),
-        withdraw_reason: Set(None),
-        data_decision: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    let poss2 = screening(
-        &txn,
+    services::consents::create(
+        &team.as_(siv, s1 - Duration::minutes(7)),
         pid["Linden"],
-        POSS_ID,
-        &[("sedation", "1")],
-        s2 - Duration::minutes(6),
-        siv,
+        services::consents::ConsentIn {
+            form_version: "1.0".into(),
+            method: services::consents::ConsentMethod::Written,
+            note: None,
+        },
     )
-    .await?;
-    for (n, start, minutes, screened, label, note) in [
+    .await
+    .map_err(failed)?;
+    for (n, start, minutes, label, note) in [
         (
             1,
             s1,
             22,
-            poss1,
             "REC_0107",
             "Stopped after the questions on daily routines; tired.",
         ),
@@ -432,35 +488,38 @@ pub async fn load(
             2,
             s2,
             25,
-            poss2,
             "REC_0112",
             "Clinic rules and staff; ended on plans for the summer.",
         ),
     ] {
-        entity::interview_session::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            interview_id: Set(linden),
-            n: Set(n),
-            started_at: Set(start),
-            ended_at: Set(Some(start + Duration::minutes(minutes))),
-            started_by: Set(Some(siv)),
-            screening_ids: Set(serde_json::json!([screened])),
-            note: Set(Some(note.into())),
-            recorded: Set(true),
-            recording_label: Set(Some(label.into())),
+        if n > 1 {
+            screen(
+                &team.as_(siv, start - Duration::minutes(6)),
+                pid["Linden"],
+                POSS_ID,
+                &[("sedation", "1")],
+            )
+            .await?;
         }
-        .insert(&txn)
-        .await?;
+        sessions::start(&team.as_(siv, start), linden)
+            .await
+            .map_err(failed)?;
+        sessions::end(
+            &team.as_(siv, start + Duration::minutes(minutes)),
+            linden,
+            n,
+            sessions::EndSessionIn {
+                note: Some(note.into()),
+                recorded: true,
+                recording_label: Some(label.into()),
+            },
+        )
+        .await
+        .map_err(failed)?;
     }
-    entity::interview::ActiveModel {
-        id: Set(linden),
-        status: Set("completed".into()),
-        completed_at: Set(Some(s2 + Duration::minutes(30))),
-        sequence: Set(1),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
+    lifecycle::complete(&team.as_(siv, s2 + Duration::minutes(30)), linden)
+        .await
+        .map_err(failed)?;
 
     // Field notes, written by Ola and Siv over the last days.
     let c = |name: &str| codes.iter().find(|(n, _)| n == name).map(|(_, id)| *id);
@@ -473,6 +532,7 @@ pub async fn load(
         (siv, bergen, at(day(-4), 9, 30)?, Location::WaitingRoom, "Social worker drops by the waiting room; two patients ask for help with housing forms.", vec!["Osprey"], vec!["Opportunities for psychosocial assistance"]),
     ];
     let count_notes = notes.len();
+    let known = KnownSites::default();
     for (author, site, observed, location, body, who, coded) in notes {
         let note = NoteIn {
             id: Uuid::new_v4(),
@@ -480,19 +540,27 @@ pub async fn load(
             observed_at: observed,
             location,
             body: body.into(),
-            participant_ids: who.iter().map(|p| pid[p].0).collect(),
+            participant_ids: who.iter().map(|p| pid[p]).collect(),
             code_ids: coded.iter().filter_map(|n| c(n)).collect(),
         };
-        write_note(&txn, author, note, now).await?;
+        let checked =
+            services::notes::validate(db, &known, author, vec![Ok(note)], |_| String::new())
+                .await
+                .map_err(failed)?;
+        let cx = team.as_(author, now);
+        let applied =
+            services::notes::apply(&team.writer, author.user_id, cx.actor.clone(), checked)
+                .await
+                .map_err(failed)?;
+        if let Some(services::notes::Applied::Rejected(e)) = applied.into_iter().next() {
+            return Err(failed(e));
+        }
     }
 
-    audit::record(
-        &txn,
-        &Actor::system(),
-        Entry::new("demo.load", "study", "demo"),
-    )
-    .await?;
-    txn.commit().await?;
+    let cx = team.as_(&people_of_team[0], now);
+    cx.log(Entry::new("demo.load", "study", "demo"))
+        .await
+        .map_err(failed)?;
     Ok(Loaded {
         password,
         accounts,
@@ -504,14 +572,35 @@ pub async fn load(
     })
 }
 
+/// A screening entered on the phone, done at the context's time.
+async fn screen(
+    cx: &Ctx<'_>,
+    participant: Uuid,
+    instrument: Uuid,
+    answers: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    services::screenings::create(
+        cx,
+        participant,
+        services::screenings::ScreeningIn {
+            instrument_id: instrument,
+            performed_at: Some(cx.now()),
+            responses: answers
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+            note: None,
+        },
+    )
+    .await
+    .map_err(failed)?;
+    Ok(())
+}
+
 /// The codebook of the paper's Table 1: benefits and challenges, each tied
 /// to a dimension of the treatment, with their sub-codes. Returns
 /// (name, id) of every code.
-async fn codebook(
-    txn: &DatabaseTransaction,
-    by: Uuid,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Vec<(String, Uuid)>> {
+async fn codebook(cx: &Ctx<'_>) -> anyhow::Result<Vec<(String, Uuid)>> {
     type Theme = (&'static str, &'static str, [&'static str; 2]);
     let table: [(&str, &str, [Theme; 3]); 2] = [
         (
@@ -567,210 +656,37 @@ async fn codebook(
         ),
     ];
     let mut out = Vec::new();
-    let mut rows = Vec::new();
-    let mut add =
+    let add =
         |name: &str, parent: Option<Uuid>, dimension: Option<&str>, description: Option<&str>| {
-            let id = Uuid::now_v7();
-            out.push((name.to_string(), id));
-            rows.push(entity::code::ActiveModel {
-                id: Set(id),
-                parent_id: Set(parent),
-                name: Set(name.into()),
-                description: Set(description.map(str::to_string)),
-                dimension: Set(dimension.map(str::to_string)),
-                created_by: Set(Some(by)),
-                created_at: Set(now),
-                updated_at: Set(now),
-            });
-            id
+            services::codes::create(
+                cx,
+                services::codes::CodeIn {
+                    name: name.into(),
+                    description: description.map(str::to_string),
+                    dimension: dimension.map(str::to_string),
+                    parent_id: parent,
+                },
+            )
         };
     for (root, about, themes) in table {
-        let root_id = add(root, None, None, Some(about));
+        let root_id = add(root, None, None, Some(about)).await.map_err(failed)?.id;
+        out.push((root.to_string(), root_id));
         for (theme, dimension, subs) in themes {
-            let theme_id = add(theme, Some(root_id), Some(dimension), None);
+            let theme_id = add(theme, Some(root_id), Some(dimension), None)
+                .await
+                .map_err(failed)?
+                .id;
+            out.push((theme.to_string(), theme_id));
             for sub in subs {
-                add(sub, Some(theme_id), Some(dimension), None);
+                let id = add(sub, Some(theme_id), Some(dimension), None)
+                    .await
+                    .map_err(failed)?
+                    .id;
+                out.push((sub.to_string(), id));
             }
         }
     }
-    for r in rows {
-        r.insert(txn).await?;
-    }
     Ok(out)
-}
-
-struct Booking {
-    participant: Uuid,
-    site: Uuid,
-    when: DateTime<Utc>,
-    minutes: i64,
-    location: &'static str,
-    with: Vec<Uuid>,
-}
-
-async fn interview(
-    txn: &DatabaseTransaction,
-    b: Booking,
-    by: Uuid,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Uuid> {
-    let id = Uuid::now_v7();
-    entity::interview::ActiveModel {
-        id: Set(id),
-        participant_id: Set(b.participant),
-        site_id: Set(b.site),
-        wave: Set(1),
-        scheduled_at: Set(b.when),
-        ends_at: Set(b.when + Duration::minutes(b.minutes)),
-        duration_minutes: Set(i32::try_from(b.minutes)?),
-        location: Set(Some(b.location.into())),
-        note: Set(None),
-        status: Set("scheduled".into()),
-        first_scheduled_at: Set(b.when),
-        sequence: Set(0),
-        cancel_reason: Set(None),
-        completed_at: Set(None),
-        created_by: Set(Some(by)),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
-    for user in b.with {
-        entity::interview_interviewer::ActiveModel {
-            interview_id: Set(id),
-            user_id: Set(user),
-        }
-        .insert(txn)
-        .await?;
-    }
-    Ok(id)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn postponement(
-    txn: &DatabaseTransaction,
-    interview: Uuid,
-    reason: &str,
-    readiness_reasons: &[&str],
-    (from, to): (DateTime<Utc>, Option<DateTime<Utc>>),
-    note: Option<&str>,
-    by: Uuid,
-    when: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    entity::postponement::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        interview_id: Set(interview),
-        reason: Set(reason.into()),
-        readiness_reasons: Set(serde_json::json!(readiness_reasons)),
-        previous_scheduled_at: Set(from),
-        new_scheduled_at: Set(to),
-        note: Set(note.map(str::to_string)),
-        created_by: Set(Some(by)),
-        created_at: Set(when),
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
-}
-
-/// A screening scored by the built-in instrument's own rules.
-async fn screening(
-    txn: &DatabaseTransaction,
-    (participant, site): (Uuid, Uuid),
-    instrument: Uuid,
-    answers: &[(&str, &str)],
-    when: DateTime<Utc>,
-    by: Uuid,
-) -> anyhow::Result<Uuid> {
-    let def = builtins()
-        .into_iter()
-        .find(|b| b.id == instrument)
-        .map(|b| b.def)
-        .ok_or_else(|| anyhow::anyhow!("no built-in instrument {instrument}"))?;
-    let responses: serde_json::Map<String, serde_json::Value> = answers
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), serde_json::Value::from(*v)))
-        .collect();
-    let responses = serde_json::Value::Object(responses);
-    let scored = services::readiness::rescore(&def, Lang::En, &responses);
-    let id = Uuid::now_v7();
-    entity::screening::ActiveModel {
-        id: Set(id),
-        participant_id: Set(participant),
-        site_id: Set(site),
-        instrument_id: Set(instrument),
-        instrument_key: Set(def.key.clone()),
-        performed_at: Set(when),
-        performed_by: Set(Some(by)),
-        responses: Set(responses),
-        total: Set(scored.total),
-        outcome: Set(match scored.outcome {
-            Outcome::Ready => "ready",
-            Outcome::Postpone => "postpone",
-            Outcome::Stop => "stop",
-        }
-        .into()),
-        reasons: Set(serde_json::json!(scored
-            .reasons
-            .iter()
-            .map(|r| &r.code)
-            .collect::<Vec<_>>())),
-        note: Set(None),
-        created_at: Set(when),
-    }
-    .insert(txn)
-    .await?;
-    Ok(id)
-}
-
-/// A note as the API would store it: its creation hash, links and first
-/// version (the search index follows by trigger or generated column).
-async fn write_note(
-    txn: &DatabaseTransaction,
-    author: Uuid,
-    n: NoteIn,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let pids = services::notes::normalise(&n.participant_ids);
-    let cids = services::notes::normalise(&n.code_ids);
-    let m = entity::note::ActiveModel {
-        id: Set(n.id),
-        site_id: Set(n.site_id),
-        author_id: Set(author),
-        observed_at: Set(n.observed_at),
-        location: Set(n.location.as_str().into()),
-        body: Set(n.body.clone()),
-        create_hash: Set(services::notes::content_hash(&n)),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-    }
-    .insert(txn)
-    .await?;
-    for p in &pids {
-        entity::note_participant::ActiveModel {
-            note_id: Set(m.id),
-            participant_id: Set(*p),
-        }
-        .insert(txn)
-        .await?;
-    }
-    for c in &cids {
-        entity::note_code::ActiveModel {
-            note_id: Set(m.id),
-            code_id: Set(*c),
-        }
-        .insert(txn)
-        .await?;
-    }
-    let out = NoteOut::from_parts(m, pids, cids);
-    services::notes::record_version(txn, &out, "create", author)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -798,9 +714,14 @@ mod tests {
             .expect("open a scratch database");
         crate::db::migrate(&db).await.expect("migrate");
         let now: DateTime<Utc> = "2026-03-29T01:30:00Z".parse().expect("a time");
-        let d = load(&db, Some("demo-password-123".into()), now)
-            .await
-            .expect("the demo loads");
+        let d = load(
+            &db,
+            Some("demo-password-123".into()),
+            now,
+            "http://fieldnotes.test",
+        )
+        .await
+        .expect("the demo loads");
         assert_eq!(d.password, "demo-password-123");
         assert_eq!(
             (d.sites, d.accounts.len(), d.participants, d.codes),
@@ -843,7 +764,7 @@ mod tests {
             d.notes as u64
         );
 
-        let again = load(&db, None, now).await;
+        let again = load(&db, None, now, "http://fieldnotes.test").await;
         let err = again.err().expect("a second load is refused");
         assert!(err.to_string().contains("empty database"), "{err}");
         drop(db);

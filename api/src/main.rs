@@ -172,7 +172,7 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
     let db = fieldnotes::db::connect(&settings).await?;
     fieldnotes::db::migrate(&db).await?;
     let password = std::env::var("FIELDNOTES_DEMO_PASSWORD").ok();
-    let d = fieldnotes::demo::load(&db, password, chrono::Utc::now()).await?;
+    let d = fieldnotes::demo::load(&db, password, chrono::Utc::now(), &settings.public_url).await?;
     println!(
         "Demo study loaded: {} sites, {} team members, {} participants, {} interviews, {} notes, {} codes.",
         d.sites,

@@ -43,6 +43,7 @@ impl AppState {
             lang: meta.lang,
             public_url: &self.settings.public_url,
             outbox_wake: &self.outbox_wake,
+            at: None,
         }
     }
 

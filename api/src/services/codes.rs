@@ -195,7 +195,7 @@ pub async fn create(cx: &Ctx<'_>, body: CodeIn) -> ApiResult<CodeOut> {
     if name_taken(&codes, body.parent_id, &body.name, None) {
         return Err(taken_error());
     }
-    let now = Utc::now();
+    let now = cx.now();
     let ch = cx.begin().await?;
     let m = entity::code::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -270,7 +270,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut
     if body.dimension.is_some() {
         am.dimension = Set(crate::error::clean(body.dimension));
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(cx.now());
     let ch = cx.begin().await?;
     let m = am.update(ch.db()).await?;
     ch.audit(Entry::new("code.update", "code", m.id)).await?;
@@ -358,7 +358,7 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<
                 .rows_affected;
             // Each recoded note gets a new version, so its history shows it
             // and a phone holding the old one is told (412), at every site.
-            let now = Utc::now();
+            let now = cx.now();
             for (_, note) in crate::services::notes::load(ch.db(), affected).await? {
                 let (mut row, mut out) = note;
                 entity::note::Entity::update_many()

@@ -205,7 +205,7 @@ pub async fn withdraw(cx: &Ctx<'_>, consent_id: Uuid, body: WithdrawIn) -> ApiRe
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let now = Utc::now();
+    let now = cx.now();
     let mut ch = cx.begin().await?;
     let participant = lock_participant(ch.db(), consent.participant_id).await?;
     let consent = entity::consent::Entity::find_by_id(consent.id)

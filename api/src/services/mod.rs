@@ -29,6 +29,7 @@ pub mod settings;
 pub mod sites;
 pub mod users;
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
     Statement, TransactionTrait,
@@ -113,9 +114,17 @@ pub struct Ctx<'a> {
     pub public_url: &'a str,
     /// Wakes this instance's outbox worker after a change queued mail.
     pub outbox_wake: &'a Notify,
+    /// The time the caller acts at: `None` (the clock) for every request;
+    /// the demo loader replays a study's past with it.
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl Ctx<'_> {
+    /// Now, as this context sees it.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.at.unwrap_or_else(Utc::now)
+    }
+
     /// Starts a change: one transaction on the write connection.
     pub async fn begin(&self) -> ApiResult<Change<'_>> {
         Ok(Change {

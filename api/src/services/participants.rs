@@ -201,7 +201,7 @@ pub async fn create(cx: &Ctx<'_>, body: serde_json::Value) -> ApiResult<Particip
     if pseudonym_taken(cx.read, &key, None).await? {
         return Err(pseudonym_taken_error());
     }
-    let now = Utc::now();
+    let now = cx.now();
     let ch = cx.begin().await?;
     let m = entity::participant::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -318,7 +318,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
     if body.age_band.is_some() {
         am.age_band = Set(clean(body.age_band));
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(cx.now());
     let mut ch = cx.begin().await?;
     let locked = lock_participant(ch.db(), m.id).await?;
     let change = match body.status {
@@ -377,7 +377,7 @@ pub async fn withdraw_in(
     participant: &entity::participant::Model,
     reason: &str,
 ) -> ApiResult<Vec<Uuid>> {
-    let now = Utc::now();
+    let now = ch.cx().now();
     entity::participant::Entity::update_many()
         .col_expr(
             entity::participant::Column::Status,

@@ -267,7 +267,7 @@ fn readiness_entry<'a>(
 pub async fn get(cx: &Ctx<'_>, participant_id: Uuid, purpose: Purpose) -> ApiResult<ReadinessOut> {
     let participant =
         scoped::load::<entity::participant::Entity>(cx.read, cx.p, participant_id).await?;
-    let now = Utc::now();
+    let now = cx.now();
     let e = evaluate(cx.read, participant.id, purpose, cx.lang, now).await?;
     let out = readiness_out(participant.id, purpose, e, now);
     let action = if out.outcome == Outcome::Ready {
@@ -287,7 +287,7 @@ pub async fn gate(
     participant: &entity::participant::Model,
     purpose: Purpose,
 ) -> ApiResult<Result<ReadinessOut, ReadinessOut>> {
-    let now = Utc::now();
+    let now = ch.cx().now();
     let e = evaluate(ch.db(), participant.id, purpose, ch.cx().lang, now).await?;
     let out = readiness_out(participant.id, purpose, e, now);
     Ok(if out.outcome == Outcome::Ready {

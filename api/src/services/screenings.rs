@@ -94,7 +94,7 @@ pub async fn create(
     body: ScreeningIn,
 ) -> ApiResult<ScreeningOut> {
     let participant = participants::load(cx, participant_id).await?;
-    let now = Utc::now();
+    let now = cx.now();
     let performed_at = body.performed_at.unwrap_or(now);
     let mut errors = Vec::new();
     if performed_at > now + Duration::minutes(CLOCK_SKEW_MINUTES) {

@@ -96,7 +96,7 @@ pub async fn create(cx: &Ctx<'_>, body: SiteIn) -> ApiResult<SiteOut> {
             "A site with this name already exists.",
         ));
     }
-    let now = Utc::now();
+    let now = cx.now();
     let ch = cx.begin().await?;
     let site = entity::site::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -149,7 +149,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: SitePatch) -> ApiResult<SiteOut
     if let Some(h) = body.opening_hours {
         am.opening_hours = Set(serde_json::to_value(h).map_err(anyhow::Error::from)?);
     }
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(cx.now());
     let ch = cx.begin().await?;
     let site = am.update(ch.db()).await?;
     ch.audit(Entry::new("site.update", "site", site.id).site(Some(site.id)))

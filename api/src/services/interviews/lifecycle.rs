@@ -425,7 +425,7 @@ pub async fn create(cx: &Ctx<'_>, body: InterviewIn) -> ApiResult<Changed> {
         return Err(withdrawn());
     }
     let ends_at = scheduled_at + Duration::minutes(body.duration_minutes.into());
-    let now = Utc::now();
+    let now = cx.now();
     let ch = cx.begin().await?;
     let participant = lock_participant(ch.db(), participant.id).await?;
     if !ParticipantStatus::parse(&participant.status).may_be_scheduled() {
@@ -547,7 +547,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Ch
         am.note = Set(clean(body.note));
     }
     am.sequence = Set(m.sequence + 1);
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(cx.now());
     let updated = am.update(ch.db()).await?;
     if let Some(u) = &users {
         set_interviewers(ch.db(), m.id, u).await?;
@@ -585,7 +585,7 @@ async fn move_to(
     }
     am.status = Set(status.as_str().into());
     am.sequence = Set(m.sequence + 1);
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(ch.cx().now());
     drop_pending_reminders(ch.db(), m.id).await?;
     Ok(am.update(ch.db()).await?)
 }
@@ -616,7 +616,7 @@ pub async fn postpone(cx: &Ctx<'_>, id: Uuid, body: PostponeIn) -> ApiResult<Cha
             m.participant_id,
             Purpose::Session,
             cx.lang,
-            Utc::now(),
+            cx.now(),
         )
         .await?
         .decision
@@ -646,7 +646,7 @@ pub async fn postpone(cx: &Ctx<'_>, id: Uuid, body: PostponeIn) -> ApiResult<Cha
         new_scheduled_at: Set(body.new_scheduled_at.map(|t| t.trunc_subsecs(0))),
         note: Set(clean(body.note)),
         created_by: Set(Some(cx.p.user_id)),
-        created_at: Set(Utc::now()),
+        created_at: Set(cx.now()),
     }
     .insert(ch.db())
     .await?;
@@ -702,7 +702,7 @@ pub async fn cancel_in(
     am.status = Set(next.as_str().into());
     am.cancel_reason = Set(Some(reason.to_string()));
     am.sequence = Set(m.sequence + 1);
-    am.updated_at = Set(Utc::now());
+    am.updated_at = Set(ch.cx().now());
     let updated = am.update(ch.db()).await?;
     drop_pending_reminders(ch.db(), m.id).await?;
     let mut e = entry("interview.cancel", &updated);
@@ -757,8 +757,8 @@ pub async fn complete(cx: &Ctx<'_>, id: Uuid) -> ApiResult<Changed> {
     lock_unchanged(ch.db(), &m).await?;
     let mut am: entity::interview::ActiveModel = m.clone().into();
     am.status = Set(next.as_str().into());
-    am.completed_at = Set(Some(Utc::now()));
-    am.updated_at = Set(Utc::now());
+    am.completed_at = Set(Some(cx.now()));
+    am.updated_at = Set(cx.now());
     am.sequence = Set(m.sequence + 1);
     let updated = am.update(ch.db()).await?;
     drop_pending_reminders(ch.db(), m.id).await?;

@@ -1,6 +1,5 @@
 //! The sessions of a (possibly split) interview: each starts only behind the
 //! readiness gate and a consent in force.
-use chrono::Utc;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
@@ -69,7 +68,7 @@ pub async fn start(cx: &Ctx<'_>, id: Uuid) -> ApiResult<SessionOut> {
         )
         .with("postpone_reason", serde_json::json!("participant_not_ready")));
     }
-    let now = Utc::now();
+    let now = cx.now();
     let ch = cx.begin().await?;
     lock_unchanged(ch.db(), &m).await?;
     let participant = lock_participant(ch.db(), participant.id).await?;
@@ -156,7 +155,7 @@ pub async fn end(cx: &Ctx<'_>, id: Uuid, n: i32, body: EndSessionIn) -> ApiResul
     }
     let ch = cx.begin().await?;
     let mut am: entity::interview_session::ActiveModel = s.into();
-    am.ended_at = Set(Some(Utc::now()));
+    am.ended_at = Set(Some(cx.now()));
     am.note = Set(clean(body.note));
     am.recorded = Set(body.recorded);
     am.recording_label = Set(clean(body.recording_label));
