@@ -19,8 +19,9 @@ use crate::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyIn {
-    #[schema(example = "transcription pipeline")]
+    #[schema(example = "transcription pipeline", min_length = 1, max_length = 120)]
     pub name: String,
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
 }
 

@@ -53,6 +53,7 @@ pub struct NoteQuery {
     /// Include deleted notes.
     pub include_deleted: Option<bool>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -423,6 +423,7 @@ pub struct ParticipantQuery {
     /// Pseudonym starts with this (case-insensitive).
     pub pseudonym_prefix: Option<String>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<Uuid>,

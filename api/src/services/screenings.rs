@@ -216,6 +216,7 @@ fn outcome_str(o: Outcome) -> &'static str {
 pub struct ScreeningQuery {
     pub instrument_key: Option<String>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<Uuid>,

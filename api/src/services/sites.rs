@@ -25,6 +25,7 @@ pub struct SiteIn {
     pub timezone: String,
     /// Daily opening windows in local time, e.g. 08:00-12:00 and 14:00-17:00.
     #[serde(default)]
+    #[schema(max_items = 12)]
     pub opening_hours: Vec<Window>,
 }
 
@@ -32,8 +33,10 @@ pub struct SiteIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SitePatch {
+    #[schema(min_length = 1, max_length = 120)]
     pub name: Option<String>,
     pub timezone: Option<String>,
+    #[schema(max_items = 12)]
     pub opening_hours: Option<Vec<Window>>,
 }
 

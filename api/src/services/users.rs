@@ -181,6 +181,7 @@ pub struct UserIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
+    #[schema(min_length = 1, max_length = 120)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     pub peer_researcher: Option<bool>,

@@ -248,6 +248,7 @@ pub struct InterviewQuery {
     pub status: Option<InterviewStatus>,
     pub wave: Option<i32>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
 }
 
