@@ -548,10 +548,11 @@ pub async fn load(
                 .await
                 .map_err(failed)?;
         let cx = team.as_(author, now);
-        let applied =
-            services::notes::apply(&team.writer, author.user_id, cx.actor.clone(), checked)
-                .await
-                .map_err(failed)?;
+        let applied = team
+            .writer
+            .notes(author.user_id, cx.actor.clone(), checked)
+            .await
+            .map_err(failed)?;
         if let Some(services::notes::Applied::Rejected(e)) = applied.into_iter().next() {
             return Err(failed(e));
         }

@@ -12,7 +12,7 @@ use crate::{
     domain::interview::InterviewStatus,
     error::{ApiError, ApiResult},
     services::{
-        audit::{self, Actor, Entry},
+        audit::{Actor, Entry},
         calendar,
     },
     state::AppState,
@@ -198,18 +198,19 @@ pub async fn feed(
             .add_property("SEQUENCE", i.sequence.to_string());
         cal.push(ev.done());
     }
-    audit::log(
-        &state.writer,
-        &Actor {
-            user_id: Some(user.id),
-            api_key_id: None,
-            request_id: meta.request_id.clone(),
-            ip: meta.ip.clone(),
-        },
-        Entry::new("calendar_feed.read", "calendar_feed", feed.id)
-            .detail(serde_json::json!({"count": out.len()})),
-    )
-    .await?;
+    state
+        .writer
+        .log(
+            &Actor {
+                user_id: Some(user.id),
+                api_key_id: None,
+                request_id: meta.request_id.clone(),
+                ip: meta.ip.clone(),
+            },
+            Entry::new("calendar_feed.read", "calendar_feed", feed.id)
+                .detail(serde_json::json!({"count": out.len()})),
+        )
+        .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
         .insert_header(("Cache-Control", "private, max-age=300"))

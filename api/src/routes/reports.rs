@@ -18,7 +18,7 @@ use crate::{
     error::{ApiError, ApiResult},
     extract::Query,
     services::{
-        audit::{self, Actor, Entry},
+        audit::{Actor, Entry},
         interviews as svc,
     },
     state::AppState,
@@ -139,18 +139,19 @@ pub async fn participants_due(
             .cmp(&b.days_left)
             .then(a.pseudonym.cmp(&b.pseudonym))
     });
-    audit::log(
-        &state.writer,
-        &Actor::new(&p, &meta),
-        Entry {
-            action: "participant.due",
-            object_type: "participant",
-            object_id: None,
-            site_id: q.site_id,
-            detail: Some(serde_json::json!({"wave": q.wave, "count": items.len()})),
-        },
-    )
-    .await?;
+    state
+        .writer
+        .log(
+            &Actor::new(&p, &meta),
+            Entry {
+                action: "participant.due",
+                object_type: "participant",
+                object_id: None,
+                site_id: q.site_id,
+                detail: Some(serde_json::json!({"wave": q.wave, "count": items.len()})),
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(DueList { items }))
 }
 
@@ -341,17 +342,18 @@ pub async fn fieldwork(
         minutes_median: median(minutes),
         days_to_completion_median: median(days),
     };
-    audit::log(
-        &state.writer,
-        &Actor::new(&p, &meta),
-        Entry {
-            action: "report.fieldwork",
-            object_type: "report",
-            object_id: None,
-            site_id: q.site_id,
-            detail: None,
-        },
-    )
-    .await?;
+    state
+        .writer
+        .log(
+            &Actor::new(&p, &meta),
+            Entry {
+                action: "report.fieldwork",
+                object_type: "report",
+                object_id: None,
+                site_id: q.site_id,
+                detail: None,
+            },
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -3,11 +3,7 @@ use chrono::Utc;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
-use crate::{
-    auth::{Principal, RequestMeta},
-    error::ApiResult,
-    services::Writer,
-};
+use crate::auth::{Principal, RequestMeta};
 
 /// Who did something: a principal (user or API key) or nobody yet (a login).
 #[derive(Debug, Clone, Default)]
@@ -95,15 +91,4 @@ pub async fn record(
         .exec_without_returning(db)
         .await?;
     Ok(())
-}
-
-/// One entry that belongs to no other write (a read, a sign-in), committed
-/// before this returns. On SQLite it joins the notes writer's next group
-/// commit: one fsync for many entries, and the read connections' page caches
-/// (which SQLite drops on every commit) are dropped once per group.
-pub async fn log(writer: &Writer, actor: &Actor, entry: Entry<'_>) -> ApiResult<()> {
-    match &writer.group {
-        Some(w) => w.record(vec![row(actor, entry)]).await,
-        None => Ok(record(&writer.db, actor, entry).await?),
-    }
 }

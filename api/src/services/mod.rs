@@ -28,12 +28,12 @@ pub mod search;
 pub mod settings;
 pub mod sites;
 pub mod users;
+pub mod writer;
+
+pub use writer::Writer;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
-    Statement, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio::sync::Notify;
 
 use crate::{
@@ -42,21 +42,9 @@ use crate::{
     error::{ApiError, ApiResult},
     services::{
         audit::{Actor, Entry},
-        note_writer::NotesWriter,
         outbox::NewMail,
     },
 };
-
-/// Multi-row inserts of `rows`, `per` rows a statement (SQLite takes at most
-/// 32 766 parameters a statement).
-pub fn insert_statements<A>(rows: &[A], per: usize, backend: DbBackend) -> Vec<Statement>
-where
-    A: ActiveModelTrait + Clone,
-{
-    rows.chunks(per)
-        .map(|chunk| A::Entity::insert_many(chunk.to_vec()).build(backend))
-        .collect()
-}
 
 /// Upper bound of `limit` on every list.
 pub const MAX_LIMIT: u64 = 200;
@@ -91,14 +79,6 @@ pub fn page<T>(
     } else {
         (rows, None)
     }
-}
-
-/// Where writes go: the write connection, and on SQLite the group-commit
-/// writer that takes notes and stand-alone audit entries (one fsync for many).
-#[derive(Clone)]
-pub struct Writer {
-    pub db: DatabaseConnection,
-    pub group: Option<NotesWriter>,
 }
 
 /// Everything a service needs to act for a caller.
@@ -137,7 +117,7 @@ impl Ctx<'_> {
     /// An audit entry that belongs to no change (a read), durable before
     /// this returns.
     pub async fn log(&self, entry: Entry<'_>) -> ApiResult<()> {
-        audit::log(self.writer, &self.actor, entry).await
+        self.writer.log(&self.actor, entry).await
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{
     sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend,
-    EntityTrait, QueryFilter, QueryTrait, Set, Statement, TransactionTrait,
+    EntityTrait, QueryFilter, QueryTrait, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,10 +14,7 @@ use uuid::Uuid;
 use crate::{
     auth::{tokens::sha256_hex, Principal},
     error::{ApiError, ApiResult, FieldError},
-    services::{
-        audit::{self, Actor, Entry},
-        insert_statements,
-    },
+    services::audit::{self, Actor, Entry},
 };
 
 /// Longest note body, in characters.
@@ -438,35 +435,6 @@ pub async fn record_version(
     Ok(())
 }
 
-/// Creates the valid notes of a batch in one transaction. A note whose id
-/// exists with the same creation content is `Unchanged`; with other content
-/// it is rejected as a conflict. Safe against concurrent retries of the same
-/// id on both databases (insert-or-nothing, then compare).
-pub async fn apply(
-    writer: &crate::services::Writer,
-    user_id: Uuid,
-    actor: Actor,
-    notes: Vec<Result<NoteIn, ApiError>>,
-) -> ApiResult<Vec<Applied>> {
-    match &writer.group {
-        Some(w) => w.submit(user_id, actor, notes).await,
-        None => {
-            let batch = [Batch {
-                user_id,
-                actor,
-                notes,
-                audit: Vec::new(),
-            }];
-            let txn = writer.db.begin().await?;
-            let out = apply_in(&txn, &batch).await?;
-            txn.commit().await?;
-            out.into_iter()
-                .next()
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no result for a batch")))
-        }
-    }
-}
-
 /// One request's notes, by one author.
 pub struct Batch {
     pub user_id: Uuid,
@@ -673,7 +641,10 @@ impl<'a> GroupWrite<'a> {
 
 /// Runs a `GroupWrite` inside `txn` (which the caller commits). Returns one
 /// result list per batch.
-async fn apply_in(txn: &DatabaseTransaction, batches: &[Batch]) -> ApiResult<Vec<Vec<Applied>>> {
+pub async fn apply_in(
+    txn: &DatabaseTransaction,
+    batches: &[Batch],
+) -> ApiResult<Vec<Vec<Applied>>> {
     let backend = txn.get_database_backend();
     let mut g = GroupWrite::new(batches);
     for stmt in g.note_inserts(backend) {
@@ -789,4 +760,15 @@ pub async fn replace_links(
         insert_links(txn, note_id, &[], &normalise(cids)).await?;
     }
     Ok(())
+}
+
+/// Multi-row inserts of `rows`, `per` rows a statement (SQLite takes at most
+/// 32 766 parameters a statement).
+pub fn insert_statements<A>(rows: &[A], per: usize, backend: DbBackend) -> Vec<Statement>
+where
+    A: sea_orm::ActiveModelTrait + Clone,
+{
+    rows.chunks(per)
+        .map(|chunk| A::Entity::insert_many(chunk.to_vec()).build(backend))
+        .collect()
 }

@@ -2,8 +2,8 @@
 //! registration, changes, and withdrawal with all its consequences.
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -144,19 +144,7 @@ fn pseudonym_taken_error() -> ApiError {
     .with("pointer", serde_json::json!("/pseudonym"))
 }
 
-/// Locks the participant's row until the change ends (PostgreSQL; on
-/// SQLite the one writer already serialises), so a screening, consent,
-/// session start or withdrawal of the same participant cannot interleave.
-pub async fn lock_participant(
-    txn: &DatabaseTransaction,
-    id: Uuid,
-) -> ApiResult<entity::participant::Model> {
-    entity::participant::Entity::find_by_id(id)
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or(ApiError::NotFound("participant"))
-}
+pub use crate::services::scoped::lock_participant;
 
 /// Refuses to record anything more for a participant who is not active.
 pub fn require_active(participant: &entity::participant::Model) -> ApiResult<()> {

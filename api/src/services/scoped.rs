@@ -1,5 +1,5 @@
 //! The one per-site visibility check for objects that belong to a site.
-use sea_orm::{ConnectionTrait, EntityTrait, PrimaryKeyTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, PrimaryKeyTrait, QuerySelect};
 use uuid::Uuid;
 
 use crate::{
@@ -65,4 +65,18 @@ impl SiteScoped for entity::consent::Entity {
     fn site_of(m: &Self::Model) -> Uuid {
         m.site_id
     }
+}
+
+/// Locks the participant's row until the change ends (PostgreSQL; on
+/// SQLite the one writer already serialises), so a screening, consent,
+/// session start or withdrawal of the same participant cannot interleave.
+pub async fn lock_participant(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+) -> ApiResult<entity::participant::Model> {
+    entity::participant::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(ApiError::NotFound("participant"))
 }

@@ -60,7 +60,10 @@ pub async fn create_note(
         |_| String::new(),
     )
     .await?;
-    let applied = svc::apply(&state.writer, p.user_id, Actor::new(&p, &meta), notes).await?;
+    let applied = state
+        .writer
+        .notes(p.user_id, Actor::new(&p, &meta), notes)
+        .await?;
     match applied.into_iter().next() {
         Some(Applied::Created(n)) => Ok(with_etag(HttpResponse::Created(), &n)),
         Some(Applied::Unchanged(n)) => Ok(with_etag(HttpResponse::Ok(), &n)),
@@ -163,7 +166,10 @@ pub async fn sync_notes(
         format!("/notes/{i}")
     })
     .await?;
-    let applied = svc::apply(&state.writer, p.user_id, Actor::new(&p, &meta), notes).await?;
+    let applied = state
+        .writer
+        .notes(p.user_id, Actor::new(&p, &meta), notes)
+        .await?;
     let results = applied
         .into_iter()
         .zip(ids)

@@ -30,9 +30,9 @@ use crate::{
     error::{check_len, clean, ApiError, ApiResult, FieldError},
     services::{
         audit::Entry,
-        participants::lock_participant,
         readiness::{self, Purpose},
-        scoped, sites, users, Change, Ctx,
+        scoped::{self, lock_participant},
+        sites, users, Change, Ctx,
     },
 };
 
