@@ -316,6 +316,26 @@ pub fn check_len(
     }
 }
 
+/// Checks a single-line text field (a name, a pseudonym, a place): its
+/// length as [`check_len`], and no control characters (CR, LF, NUL, tab...),
+/// which would let one field forge lines of an email or a log.
+pub fn check_line(
+    errors: &mut Vec<FieldError>,
+    pointer: &str,
+    value: Option<&str>,
+    min: usize,
+    max: usize,
+) {
+    let before = errors.len();
+    check_len(errors, pointer, value, min, max);
+    if errors.len() == before && value.is_some_and(|v| v.chars().any(char::is_control)) {
+        errors.push(FieldError::new(
+            pointer,
+            "must be one line of text, with no control characters",
+        ));
+    }
+}
+
 /// A text field as stored: trimmed, and absent when empty.
 pub fn clean(value: Option<String>) -> Option<String> {
     value

@@ -130,6 +130,22 @@ fn build_app_parts() -> (
     (app, doc)
 }
 
+/// The policy of the API docs page: Swagger UI's own scripts and styles
+/// from this server only (it sets style attributes from script).
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// API answers carry participant data and tokens: no cache (the browser's,
+/// a proxy's) may keep them. The docs page gets its content policy.
+fn private_headers(path: &str, headers: &mut actix_web::http::header::HeaderMap) {
+    use actix_web::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_SECURITY_POLICY};
+    if path.starts_with("/api/") && !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if path.starts_with("/docs") && !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
+    }
+}
+
 /// The document served at `/api/v1/openapi.json`.
 #[derive(Clone)]
 struct OpenApiJson(Arc<String>);
@@ -349,6 +365,16 @@ impl Application {
                 .default_service(web::to(not_found))
                 .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap(actix_web::middleware::Compress::default())
+                .wrap_fn(|req, srv| {
+                    use actix_web::dev::Service;
+                    let path = req.path().to_string();
+                    let fut = srv.call(req);
+                    async move {
+                        let mut res = fut.await?;
+                        private_headers(&path, res.headers_mut());
+                        Ok(res)
+                    }
+                })
                 .wrap(
                     DefaultHeaders::new()
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

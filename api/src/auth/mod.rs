@@ -107,6 +107,24 @@ impl Principal {
         }
     }
 
+    /// Refuses API keys: `what` is for a signed-in person (their own
+    /// sessions, keys and calendar feeds, and the team's list), never for an
+    /// external app.
+    pub fn require_person(&self, what: &str) -> Result<(), ApiError> {
+        if self.api_key_id.is_some() {
+            Err(ApiError::Forbidden(format!(
+                "{what} is for a signed-in person, not an API key."
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The team list: a signed-in person, or an API key with the `admin` scope.
+    pub fn require_team_reader(&self) -> Result<(), ApiError> {
+        self.require_scope(Scope::Admin)
+    }
+
     pub fn require_coordinator(&self) -> Result<(), ApiError> {
         match self.role {
             Role::Admin | Role::Coordinator => Ok(()),

@@ -41,6 +41,7 @@ pub async fn list_api_keys(
     p: Principal,
     meta: RequestMeta,
 ) -> ApiResult<HttpResponse> {
+    p.require_person("Managing API keys")?;
     let out = api_keys::list(&state.cx(&p, &meta)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -59,6 +60,7 @@ pub async fn delete_api_key(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
+    p.require_person("Managing API keys")?;
     api_keys::revoke(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -43,6 +43,7 @@ pub async fn create_user(
 )]
 #[get("/users")]
 pub async fn list_users(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
+    p.require_team_reader()?;
     let users = entity::user::Entity::find()
         .order_by_asc(entity::user::Column::DisplayName)
         .all(&state.read)
@@ -76,6 +77,7 @@ pub async fn get_user(
     p: Principal,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
+    p.require_team_reader()?;
     let (user, sites) = users::visible_user(&state.read, &p, *id).await?;
     let sites = sites.into_iter().filter(|s| p.can_see_site(*s)).collect();
     Ok(HttpResponse::Ok().json(UserOut::from_model(user, sites)))

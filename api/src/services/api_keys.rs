@@ -60,16 +60,9 @@ impl From<entity::api_key::Model> for ApiKeyOut {
 
 /// Create an API key for the caller; the secret is returned once.
 pub async fn create(cx: &Ctx<'_>, body: ApiKeyIn) -> ApiResult<ApiKeyCreated> {
-    if cx.p.api_key_id.is_some() {
-        return Err(ApiError::Forbidden(
-            "An API key cannot create API keys; sign in.".into(),
-        ));
-    }
+    cx.p.require_person("Managing API keys")?;
     let mut errors = Vec::new();
-    let n = body.name.trim().chars().count();
-    if n == 0 || n > 120 {
-        errors.push(FieldError::new("/name", "must be 1 to 120 characters"));
-    }
+    crate::error::check_line(&mut errors, "/name", Some(&body.name), 1, 120);
     if body.scopes.is_empty() {
         errors.push(FieldError::new("/scopes", "name at least one scope"));
     }

@@ -370,6 +370,12 @@ pub fn invalid_link() -> ApiError {
 
 /// Sign out: this sign-in, or with `everywhere` every sign-in of the user.
 pub async fn logout(cx: &Ctx<'_>, everywhere: bool) -> ApiResult<()> {
+    if cx.p.api_key_id.is_some() {
+        return Err(ApiError::BadRequest {
+            code: "not_a_session",
+            detail: "API keys do not sign in; revoke the key with DELETE /api-keys/{id}.".into(),
+        });
+    }
     let ch = cx.begin().await?;
     if everywhere {
         revoke_all_sessions(ch.db(), cx.p.user_id, "logout_everywhere").await?;

@@ -65,6 +65,7 @@ pub async fn create(cx: &Ctx<'_>) -> ApiResult<NewFeedOut> {
 
 /// Revoke a calendar feed (its owner or an admin); its URL stops working.
 pub async fn revoke(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
+    cx.p.require_person("Revoking a calendar feed")?;
     let m = entity::calendar_feed::Entity::find_by_id(id)
         .one(cx.read)
         .await?

@@ -86,9 +86,7 @@ fn check(
     dimension: Option<&str>,
 ) {
     let len = |s: &str| s.trim().chars().count();
-    if name.is_some_and(|n| len(n) == 0 || len(n) > 120) {
-        errors.push(FieldError::new("/name", "must be 1 to 120 characters"));
-    }
+    crate::error::check_line(errors, "/name", name, 1, 120);
     if description.is_some_and(|d| len(d) > 2000) {
         errors.push(FieldError::new(
             "/description",

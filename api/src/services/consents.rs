@@ -123,7 +123,7 @@ pub struct WithdrawOut {
 pub async fn create(cx: &Ctx<'_>, participant_id: Uuid, body: ConsentIn) -> ApiResult<ConsentOut> {
     let participant = participants::load(cx, participant_id).await?;
     let mut errors = Vec::new();
-    check_len(
+    crate::error::check_line(
         &mut errors,
         "/form_version",
         Some(&body.form_version),

@@ -13,7 +13,7 @@ pub use crate::domain::participant::ParticipantStatus;
 use crate::{
     domain::interview::{InterviewStatus, OPEN},
     domain::participant::{status_change, StatusChange},
-    error::{check_len, clean, ApiError, ApiResult, FieldError},
+    error::{check_line, clean, ApiError, ApiResult, FieldError},
     extract::parse_value,
     services::{audit::Entry, interviews::lifecycle::cancel_in, scoped, Change, Ctx},
 };
@@ -171,9 +171,9 @@ pub async fn create(cx: &Ctx<'_>, body: serde_json::Value) -> ApiResult<Particip
     refuse_identifying(&body)?;
     let body: ParticipantIn = parse_value(body)?;
     let mut errors = Vec::new();
-    check_len(&mut errors, "/pseudonym", Some(&body.pseudonym), 1, 40);
-    check_len(&mut errors, "/gender", body.gender.as_deref(), 0, 40);
-    check_len(&mut errors, "/age_band", body.age_band.as_deref(), 0, 40);
+    check_line(&mut errors, "/pseudonym", Some(&body.pseudonym), 1, 40);
+    check_line(&mut errors, "/gender", body.gender.as_deref(), 0, 40);
+    check_line(&mut errors, "/age_band", body.age_band.as_deref(), 0, 40);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -281,9 +281,9 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
     refuse_identifying(&body)?;
     let body: ParticipantPatch = parse_value(body)?;
     let mut errors = Vec::new();
-    check_len(&mut errors, "/pseudonym", body.pseudonym.as_deref(), 1, 40);
-    check_len(&mut errors, "/gender", body.gender.as_deref(), 0, 40);
-    check_len(&mut errors, "/age_band", body.age_band.as_deref(), 0, 40);
+    check_line(&mut errors, "/pseudonym", body.pseudonym.as_deref(), 1, 40);
+    check_line(&mut errors, "/gender", body.gender.as_deref(), 0, 40);
+    check_line(&mut errors, "/age_band", body.age_band.as_deref(), 0, 40);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

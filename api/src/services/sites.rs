@@ -64,10 +64,7 @@ impl From<entity::site::Model> for SiteOut {
 }
 
 fn check_name(errors: &mut Vec<FieldError>, name: &str) {
-    let n = name.trim().chars().count();
-    if n == 0 || n > 120 {
-        errors.push(FieldError::new("/name", "must be 1 to 120 characters"));
-    }
+    crate::error::check_line(errors, "/name", Some(name), 1, 120);
 }
 
 async fn name_taken(

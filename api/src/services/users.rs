@@ -190,13 +190,7 @@ pub struct UserPatch {
 }
 
 fn check_display_name(errors: &mut Vec<FieldError>, name: &str) {
-    let n = name.trim().chars().count();
-    if n == 0 || n > 120 {
-        errors.push(FieldError::new(
-            "/display_name",
-            "must be 1 to 120 characters",
-        ));
-    }
+    crate::error::check_line(errors, "/display_name", Some(name), 1, 120);
 }
 
 pub async fn visible_user(

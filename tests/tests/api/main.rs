@@ -12,3 +12,4 @@ mod notes;
 mod participants;
 mod readiness;
 mod scoping;
+mod trust;

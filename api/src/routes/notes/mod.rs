@@ -66,7 +66,12 @@ pub async fn create_note(
         .await?;
     match applied.into_iter().next() {
         Some(Applied::Created(n)) => Ok(with_etag(HttpResponse::Created(), &n)),
-        Some(Applied::Unchanged(n)) => Ok(with_etag(HttpResponse::Ok(), &n)),
+        // A retry answers with the stored note only while its site is the
+        // caller's: after losing access they learn nothing more of it.
+        Some(Applied::Unchanged(n)) if p.can_see_site(n.site_id) => {
+            Ok(with_etag(HttpResponse::Ok(), &n))
+        }
+        Some(Applied::Unchanged(_)) => Err(ApiError::NotFound("note")),
         Some(Applied::Rejected(e)) => Err(e),
         None => Err(ApiError::Internal(anyhow::anyhow!(
             "no result for one note"
@@ -102,6 +107,8 @@ pub struct SyncResult {
     /// The note's id, when the request had a readable one.
     pub id: Option<Uuid>,
     pub status: SyncStatus,
+    /// The note as stored; absent when it was not stored, and for a retry
+    /// of a note at a site the caller no longer has access to.
     pub note: Option<NoteOut>,
     pub problem: Option<Problem>,
 }
@@ -182,11 +189,13 @@ pub async fn sync_notes(
                 note: Some(n),
                 problem: None,
             },
+            // Stored before: the phone drops it from its queue, but sees the
+            // stored note only while its site is still the caller's.
             Applied::Unchanged(n) => SyncResult {
                 index,
                 id: Some(n.id),
                 status: SyncStatus::Unchanged,
-                note: Some(n),
+                note: p.can_see_site(n.site_id).then_some(n),
                 problem: None,
             },
             Applied::Rejected(e) => {

@@ -27,7 +27,7 @@ use crate::{
         participant::ParticipantStatus,
         schedule::{within_opening_hours, Wave},
     },
-    error::{check_len, clean, ApiError, ApiResult, FieldError},
+    error::{check_len, check_line, clean, ApiError, ApiResult, FieldError},
     services::{
         audit::Entry,
         readiness::{self, Purpose},
@@ -175,25 +175,47 @@ pub async fn interviewer_ids(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<V
         .collect())
 }
 
-/// Interviewers must exist, be active and work at the participant's site.
+/// Interviewers: 1 to 5, each active and working at the participant's site.
+/// Someone the caller shares no site with is "no such team member at this
+/// site", word for word as an unknown id: a refusal never names another
+/// site's people.
 async fn check_interviewers(
     db: &impl ConnectionTrait,
+    p: &Principal,
     ids: &[Uuid],
     site: Uuid,
     errors: &mut Vec<FieldError>,
 ) -> ApiResult<Vec<Uuid>> {
-    let allowed: Vec<Uuid> = users::active_at_site(db, ids, site)
+    let mut unique = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    if unique.is_empty() || unique.len() > 5 {
+        errors.push(FieldError::new(
+            "/interviewer_ids",
+            "name 1 to 5 interviewers",
+        ));
+        return Ok(Vec::new());
+    }
+    let allowed: Vec<Uuid> = users::active_at_site(db, &unique, site)
         .await?
         .into_iter()
         .map(|u| u.id)
         .collect();
     let known: HashMap<Uuid, entity::user::Model> = entity::user::Entity::find()
-        .filter(entity::user::Column::Id.is_in(ids.to_vec()))
+        .filter(entity::user::Column::Id.is_in(unique.clone()))
         .filter(entity::user::Column::Active.eq(true))
         .all(db)
         .await?
         .into_iter()
         .map(|u| (u.id, u))
+        .collect();
+    let shared: Vec<Uuid> = entity::user_site::Entity::find()
+        .filter(entity::user_site::Column::UserId.is_in(unique))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|l| p.can_see_site(l.site_id))
+        .map(|l| l.user_id)
         .collect();
     let mut ok = Vec::new();
     for (i, id) in ids.iter().enumerate() {
@@ -201,20 +223,16 @@ async fn check_interviewers(
             if !ok.contains(id) {
                 ok.push(*id);
             }
-        } else if let Some(u) = known.get(id) {
-            errors.push(FieldError::new(
-                format!("/interviewer_ids/{i}"),
-                format!(
-                    "{} has no access to this participant's site",
-                    u.display_name
-                ),
-            ));
-        } else {
-            errors.push(FieldError::new(
-                format!("/interviewer_ids/{i}"),
-                "no such active team member",
-            ));
+            continue;
         }
+        let detail = match known.get(id) {
+            Some(u) if p.is_admin() || shared.contains(id) => format!(
+                "{} has no access to this participant's site",
+                u.display_name
+            ),
+            _ => "no such active team member at this participant's site".to_string(),
+        };
+        errors.push(FieldError::new(format!("/interviewer_ids/{i}"), detail));
     }
     Ok(ok)
 }
@@ -388,19 +406,11 @@ pub async fn create(cx: &Ctx<'_>, body: InterviewIn) -> ApiResult<Changed> {
             ),
         ));
     }
-    check_len(&mut errors, "/location", body.location.as_deref(), 0, 200);
+    check_line(&mut errors, "/location", body.location.as_deref(), 0, 200);
     check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
-    let mut ids = body.interviewer_ids.clone();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() || ids.len() > 5 {
-        errors.push(FieldError::new(
-            "/interviewer_ids",
-            "name 1 to 5 interviewers",
-        ));
-    }
     let users = check_interviewers(
         cx.read,
+        cx.p,
         &body.interviewer_ids,
         participant.site_id,
         &mut errors,
@@ -499,18 +509,10 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Ch
             "must be 5 to 480 minutes",
         ));
     }
-    check_len(&mut errors, "/location", body.location.as_deref(), 0, 200);
+    check_line(&mut errors, "/location", body.location.as_deref(), 0, 200);
     check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
     let users = match &body.interviewer_ids {
-        Some(ids) => {
-            if ids.is_empty() || ids.len() > 5 {
-                errors.push(FieldError::new(
-                    "/interviewer_ids",
-                    "name 1 to 5 interviewers",
-                ));
-            }
-            Some(check_interviewers(cx.read, ids, m.site_id, &mut errors).await?)
-        }
+        Some(ids) => Some(check_interviewers(cx.read, cx.p, ids, m.site_id, &mut errors).await?),
         None => None,
     };
     if !errors.is_empty() {

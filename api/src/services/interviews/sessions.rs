@@ -131,7 +131,7 @@ pub async fn end(cx: &Ctx<'_>, id: Uuid, n: i32, body: EndSessionIn) -> ApiResul
     let m = load_to_act(cx, id).await?;
     let mut errors = Vec::new();
     check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
-    check_len(
+    crate::error::check_line(
         &mut errors,
         "/recording_label",
         body.recording_label.as_deref(),
