@@ -108,11 +108,48 @@ fn sqlite_options(settings: &Settings) -> anyhow::Result<sqlx::sqlite::SqliteCon
         .busy_timeout(Duration::from_secs(10));
     if let Some(parent) = opts.get_filename().parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+            private_dir(parent)?;
         }
     }
+    if opts.get_filename() != std::path::Path::new(":memory:") {
+        private_file(opts.get_filename())?;
+    }
     Ok(opts)
+}
+
+/// Creates `dir` (and its parents) when missing and makes it readable by
+/// this service's user only: it holds participant data and mail with links
+/// that sign people in.
+pub fn private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Creates `file` empty when missing, and makes it readable and writable by
+/// this service's user only. SQLite gives its `-wal` and `-shm` files the
+/// database file's permissions.
+pub fn private_file(file: &std::path::Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(file)
+            .with_context(|| format!("cannot open {}", file.display()))?;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", file.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
 }
 
 /// SQLite: copies committed pages from the write-ahead log into the database

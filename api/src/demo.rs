@@ -134,6 +134,7 @@ fn principal(user: &entity::user::Model, role: Role, site_ids: Vec<Uuid>) -> Pri
         session_id: None,
         api_key_id: None,
         scopes: None,
+        key_last_used_at: None,
     }
 }
 

@@ -327,7 +327,9 @@ impl FromRequest for crate::auth::Principal {
             let token = token.ok_or_else(|| {
                 ApiError::unauthorized("Send `Authorization: Bearer <access token or API key>`.")
             })?;
-            crate::auth::authenticate(&state.read, &state.jwt, &token).await
+            let p = crate::auth::authenticate(&state.read, &state.jwt, &token).await?;
+            crate::services::api_keys::note_use(&state.writer, &p);
+            Ok(p)
         })
     }
 }

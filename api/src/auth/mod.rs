@@ -78,6 +78,8 @@ pub struct Principal {
     pub api_key_id: Option<Uuid>,
     /// `None` for a signed-in user (every scope their role allows).
     pub scopes: Option<Vec<Scope>>,
+    /// For an API key: when it was last recorded as used.
+    pub key_last_used_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl Principal {
@@ -187,6 +189,7 @@ pub async fn authenticate(
             .await?;
         let mut p = principal(&rows).ok_or_else(denied)?;
         p.api_key_id = Some(key.id);
+        p.key_last_used_at = key.last_used_at;
         p.scopes = Some(serde_json::from_value(key.scopes.clone()).unwrap_or_default());
         return Ok(p);
     }
@@ -283,6 +286,7 @@ fn principal(rows: &[UserRow]) -> Option<Principal> {
         session_id: None,
         api_key_id: None,
         scopes: None,
+        key_last_used_at: None,
     })
 }
 

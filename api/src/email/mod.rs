@@ -15,7 +15,7 @@ use crate::{config::Settings, services::outbox};
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    File(AsyncFileTransport<Tokio1Executor>),
+    File(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
 }
 
 impl Mailer {
@@ -29,10 +29,10 @@ impl Mailer {
             )),
             None => {
                 let dir = settings.mail_dir();
-                std::fs::create_dir_all(&dir).with_context(|| {
+                crate::db::private_dir(&dir).with_context(|| {
                     format!("FIELDNOTES_DATA_DIR: cannot create {}", dir.display())
                 })?;
-                Ok(Mailer::File(AsyncFileTransport::new(dir)))
+                Ok(Mailer::File(AsyncFileTransport::new(dir.clone()), dir))
             }
         }
     }
@@ -55,8 +55,10 @@ impl Mailer {
             Mailer::Smtp(t) => {
                 t.send(email).await?;
             }
-            Mailer::File(t) => {
-                t.send(email).await?;
+            Mailer::File(t, dir) => {
+                // The message may hold a sign-in link: the file is private.
+                let id = t.send(email).await?;
+                crate::db::private_file(&dir.join(format!("{id}.eml")))?;
             }
         }
         Ok(())

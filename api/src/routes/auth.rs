@@ -158,7 +158,7 @@ async fn set_password_with_token(
     body: TokenPasswordIn,
     purpose: &str,
 ) -> ApiResult<HttpResponse> {
-    services::auth::set_password_with_token(
+    let mailed = services::auth::set_password_with_token(
         &state.sessions(),
         &Actor::anonymous(meta),
         &body.token,
@@ -166,6 +166,9 @@ async fn set_password_with_token(
         purpose,
     )
     .await?;
+    if mailed {
+        state.outbox_wake.notify_one();
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -195,7 +198,8 @@ pub struct PasswordResetIn {
 
 /// Ask for a password-reset link by email.
 ///
-/// Always answers 202, whether or not the email belongs to an account.
+/// Always answers 202, at once, whether or not the email belongs to an
+/// account; an account gets at most 3 links an hour.
 #[utoipa::path(
     tag = "auth",
     request_body = PasswordResetIn,
@@ -207,16 +211,20 @@ pub async fn request_password_reset(
     meta: RequestMeta,
     body: Json<PasswordResetIn>,
 ) -> ApiResult<HttpResponse> {
-    let mailed = services::auth::request_password_reset(
-        &state.sessions(),
-        &state.read,
-        &Actor::anonymous(&meta),
-        &body.email,
-    )
-    .await?;
-    if mailed {
-        state.outbox_wake.notify_one();
-    }
+    // The answer leaves before the lookup: it takes the same time whether
+    // or not the address has an account.
+    let actor = Actor::anonymous(&meta);
+    let email = body.0.email;
+    let state = state.into_inner();
+    actix_web::rt::spawn(async move {
+        match services::auth::request_password_reset(&state.sessions(), &state.read, &actor, &email)
+            .await
+        {
+            Ok(true) => state.outbox_wake.notify_one(),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = ?e, "a password reset could not be queued"),
+        }
+    });
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -225,7 +233,7 @@ pub async fn request_password_reset(
     tag = "auth",
     request_body = TokenPasswordIn,
     responses(
-        (status = 204, description = "Password changed; every sign-in ended"),
+        (status = 204, description = "Password changed; every sign-in, API key and calendar feed of the user ended, and the user told by mail"),
         (status = 422, description = "Invalid, expired or used token, or a weak password", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

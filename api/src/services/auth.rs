@@ -394,14 +394,15 @@ pub async fn logout(cx: &Ctx<'_>, everywhere: bool) -> ApiResult<()> {
 }
 
 /// Sets a password with a token received by email (an invitation or a
-/// reset, by `purpose`); every existing sign-in of the user ends.
+/// reset, by `purpose`); every existing sign-in of the user ends, and after
+/// a reset their API keys and calendar feeds too. True when mail was queued.
 pub async fn set_password_with_token(
     state: &Sessions<'_>,
     actor: &Actor,
     token: &str,
     new_password: String,
     purpose: &str,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     crate::auth::password::check_strength("/password", &new_password)
         .map_err(|e| ApiError::Validation(vec![e]))?;
     let hash = crate::auth::password::hash(new_password).await?;
@@ -422,8 +423,44 @@ pub async fn set_password_with_token(
     }
     .update(&txn)
     .await?;
-    // A new password ends every existing sign-in.
+    // A new password ends every existing sign-in. A reset may follow a
+    // compromise: it also ends the user's API keys and calendar feeds, and
+    // tells the user so.
     revoke_all_sessions(&txn, user_id, "password_changed").await?;
+    let mut mailed = false;
+    if purpose == PURPOSE_PASSWORD_RESET {
+        let now = Utc::now();
+        let keys = entity::api_key::Entity::update_many()
+            .col_expr(
+                entity::api_key::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(entity::api_key::Column::UserId.eq(user_id))
+            .filter(entity::api_key::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        let feeds = entity::calendar_feed::Entity::update_many()
+            .col_expr(
+                entity::calendar_feed::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(entity::calendar_feed::Column::UserId.eq(user_id))
+            .filter(entity::calendar_feed::Column::RevokedAt.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        mailed = crate::services::outbox::enqueue(&txn, crate::services::outbox::NewMail {
+            to: user.email.clone(),
+            subject: "Your Fieldnotes password was reset".into(),
+            body: format!(
+                "Hello {},\n\nYour Fieldnotes password was just reset with a link sent to this address.\nTo be safe, every sign-in on every device was ended, and so were your {keys} API key(s) and {feeds} calendar feed(s): make new ones where you still need them.\n\nIf you did not reset your password, tell your study's admin at once.\n",
+                user.display_name
+            ),
+            dedupe_key: None,
+        })
+        .await?;
+    }
     let mut actor = actor.clone();
     actor.user_id = Some(user_id);
     audit::record(
@@ -441,11 +478,15 @@ pub async fn set_password_with_token(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(mailed)
 }
 
+/// Reset links mailed to one account in an hour, at most.
+pub const RESETS_PER_HOUR: u64 = 3;
+
 /// Mails a password-reset link to the active account with `email`, if
-/// there is one; true when a message was queued.
+/// there is one and it has had fewer than [`RESETS_PER_HOUR`] in the last
+/// hour; true when a message was queued.
 pub async fn request_password_reset(
     state: &Sessions<'_>,
     read: &sea_orm::DatabaseConnection,
@@ -461,6 +502,18 @@ pub async fn request_password_reset(
     else {
         return Ok(false);
     };
+    // At most RESETS_PER_HOUR links an hour per account: a stranger who
+    // knows the address cannot flood its inbox.
+    let key = format!("password_reset:{}:", user.id);
+    let recent = entity::outbox::Entity::find()
+        .filter(entity::outbox::Column::DedupeKey.starts_with(key.as_str()))
+        .filter(entity::outbox::Column::CreatedAt.gt(Utc::now() - Duration::hours(1)))
+        .count(read)
+        .await?;
+    if recent >= RESETS_PER_HOUR {
+        tracing::info!("password reset not mailed: the hourly limit of the account was reached");
+        return Ok(false);
+    }
     let txn = state.db.begin().await?;
     let token =
         create_user_token(&txn, user.id, PURPOSE_PASSWORD_RESET, Duration::hours(2)).await?;
@@ -471,7 +524,7 @@ pub async fn request_password_reset(
             "Hello {},\n\nSomeone (hopefully you) asked to reset your Fieldnotes password.\nOpen this link within 2 hours to choose a new one:\n\n{}/#/reset?token={}\n\nIf it was not you, ignore this email; your password stays as it is.\n",
             user.display_name, state.settings.public_url, token
         ),
-        dedupe_key: None,
+        dedupe_key: Some(format!("{key}{}", Uuid::now_v7())),
     })
     .await?;
     let mut actor = actor.clone();

@@ -302,23 +302,32 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<
         .filter(Column::CodeId.eq(m.id))
         .count(ch.db())
         .await?;
+    // Count only what the caller can see; other sites' use is not told.
+    let mut visible = Entity::find().filter(Column::CodeId.eq(m.id));
+    if let Some(sites) = cx.p.visible_sites() {
+        visible = visible.filter(
+            Column::NoteId.in_subquery(
+                SqlQuery::select()
+                    .column(entity::note::Column::Id)
+                    .from(entity::note::Entity)
+                    .and_where(entity::note::Column::SiteId.is_in(sites.to_vec()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let count = visible.count(ch.db()).await?;
+    // Deleting or merging recodes every note that uses the code: only
+    // someone who may see all of them (an admin, or a coordinator of every
+    // site that uses it) may do that. Nothing says where or how much.
+    if count < used {
+        return Err(ApiError::conflict(
+            "code_used_elsewhere",
+            "Notes at sites you do not work at use this code. An admin, or a coordinator of every site that uses it, can merge or delete it.",
+        ));
+    }
     let mut moved = 0;
     match move_to {
         None if used > 0 => {
-            // Count only what the caller can see; other sites' use is not told.
-            let mut visible = Entity::find().filter(Column::CodeId.eq(m.id));
-            if let Some(sites) = cx.p.visible_sites() {
-                visible = visible.filter(
-                    Column::NoteId.in_subquery(
-                        SqlQuery::select()
-                            .column(entity::note::Column::Id)
-                            .from(entity::note::Entity)
-                            .and_where(entity::note::Column::SiteId.is_in(sites.to_vec()))
-                            .to_owned(),
-                    ),
-                );
-            }
-            let count = visible.count(ch.db()).await?;
             return Err(ApiError::conflict(
                 "code_in_use",
                 "Notes are coded with this code. Move its codings to another code with ?move_to=<code id>, then delete it.",

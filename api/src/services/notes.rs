@@ -198,45 +198,51 @@ pub struct Known {
     pub codes: HashSet<Uuid>,
 }
 
+/// Ids bound in one lookup statement.
+const LOOKUP_CHUNK: usize = 10_000;
+
 pub async fn lookup(
     db: &impl ConnectionTrait,
     sites: Vec<Uuid>,
     pids: Vec<Uuid>,
     cids: Vec<Uuid>,
 ) -> ApiResult<Known> {
-    let sites = if sites.is_empty() {
-        HashSet::new()
-    } else {
-        entity::site::Entity::find()
-            .filter(entity::site::Column::Id.is_in(sites))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| s.id)
-            .collect()
-    };
-    let participants = if pids.is_empty() {
-        HashMap::new()
-    } else {
-        entity::participant::Entity::find()
-            .filter(entity::participant::Column::Id.is_in(pids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p.site_id))
-            .collect()
-    };
-    let codes = if cids.is_empty() {
-        HashSet::new()
-    } else {
-        entity::code::Entity::find()
-            .filter(entity::code::Column::Id.is_in(cids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect()
-    };
+    // A sync may name up to 50 000 ids; SQLite binds at most 32 766
+    // parameters a statement.
+    let mut known_sites = HashSet::new();
+    for chunk in sites.chunks(LOOKUP_CHUNK) {
+        known_sites.extend(
+            entity::site::Entity::find()
+                .filter(entity::site::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| s.id),
+        );
+    }
+    let mut participants = HashMap::new();
+    for chunk in pids.chunks(LOOKUP_CHUNK) {
+        participants.extend(
+            entity::participant::Entity::find()
+                .filter(entity::participant::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.site_id)),
+        );
+    }
+    let mut codes = HashSet::new();
+    for chunk in cids.chunks(LOOKUP_CHUNK) {
+        codes.extend(
+            entity::code::Entity::find()
+                .filter(entity::code::Column::Id.is_in(chunk.to_vec()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| c.id),
+        );
+    }
+    let sites = known_sites;
     Ok(Known {
         sites,
         participants,

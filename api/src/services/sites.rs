@@ -190,6 +190,9 @@ pub async fn check_exist(
     pointer: &str,
     ids: &[Uuid],
 ) -> Result<(), ApiError> {
+    if ids.len() > 1000 {
+        return Err(ApiError::field(pointer, "name at most 1000 sites"));
+    }
     let found: Vec<Uuid> = entity::site::Entity::find()
         .filter(entity::site::Column::Id.is_in(ids.to_vec()))
         .all(db)

@@ -170,6 +170,7 @@ pub struct UserIn {
     #[serde(default)]
     pub peer_researcher: bool,
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub site_ids: Vec<Uuid>,
     /// At least 12 characters. Leave out to send an invitation instead.
     #[schema(min_length = 12, max_length = 256)]
@@ -185,6 +186,7 @@ pub struct UserPatch {
     pub display_name: Option<String>,
     pub role: Option<Role>,
     pub peer_researcher: Option<bool>,
+    #[schema(max_items = 1000)]
     pub site_ids: Option<Vec<Uuid>>,
     pub active: Option<bool>,
 }

@@ -317,3 +317,246 @@ db_test!(
         assert_eq!(r.errors_pointer(), "/location", "{}", r.body);
     }
 );
+
+/// The messages to `to` whose subject has `subject`, once there are at
+/// least `n` (reset links are queued after the answer).
+async fn mail_to(app: &TestApp, to: &str, subject: &str, n: usize) -> Vec<entity::outbox::Model> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        found = entity::outbox::Entity::find()
+            .filter(entity::outbox::Column::ToAddr.eq(to))
+            .filter(entity::outbox::Column::Subject.contains(subject))
+            .order_by_asc(entity::outbox::Column::Id)
+            .all(&app.state.db)
+            .await
+            .expect("outbox");
+        if found.len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    found
+}
+
+/// The link token of the newest message to `to` whose subject has `subject`.
+async fn token_in_mail(app: &TestApp, to: &str, subject: &str) -> String {
+    let mail = mail_to(app, to, subject, 1)
+        .await
+        .pop()
+        .expect("the message");
+    let start = mail.body_text.find("token=").expect("a link") + "token=".len();
+    mail.body_text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+db_test!(
+    password_reset_links_are_limited_per_account,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        app.user("fw@example.org", "fieldworker", &[a]).await;
+        for _ in 0..6 {
+            let r = app
+                .send(
+                    app.client
+                        .post(app.url("/auth/password-reset"))
+                        .json(&json!({"email": "fw@example.org"})),
+                )
+                .await;
+            assert_eq!(r.status, 202);
+            // One at a time: each request's count sees the ones before.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let sent = mail_to(&app, "fw@example.org", "Reset your", 3).await;
+        assert_eq!(sent.len(), 3, "at most three links an hour");
+    }
+);
+
+db_test!(
+    a_password_reset_ends_keys_and_feeds_and_tells_the_user,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let secret = key(&app, &fw, &["notes:read"]).await;
+        let feed = app.post("/calendar-feeds", &fw, json!({})).await;
+        assert_eq!(feed.status, 201);
+        let feed_path = s(&feed.body["url"])
+            .trim_start_matches("http://fieldnotes.test")
+            .to_string();
+        let r = app
+            .send(
+                app.client
+                    .post(app.url("/auth/password-reset"))
+                    .json(&json!({"email": "fw@example.org"})),
+            )
+            .await;
+        assert_eq!(r.status, 202);
+        let token = token_in_mail(&app, "fw@example.org", "Reset your").await;
+        let r = app
+            .send(
+                app.client
+                    .post(app.url("/auth/password-reset/confirm"))
+                    .json(&json!({"token": token, "password": "a brand new passphrase"})),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        assert_eq!(app.get("/me", &secret).await.status, 401, "the key ended");
+        let ics = app
+            .client
+            .get(app.url(&feed_path))
+            .send()
+            .await
+            .expect("feed");
+        assert_eq!(ics.status(), 404, "the feed ended");
+        let told = mail_to(&app, "fw@example.org", "was reset", 1)
+            .await
+            .pop()
+            .expect("the user is told");
+        assert!(
+            told.body_text
+                .contains("1 API key(s) and 1 calendar feed(s)"),
+            "{}",
+            told.body_text
+        );
+    }
+);
+
+db_test!(
+    an_api_key_records_when_it_was_last_used,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let secret = key(&app, &fw, &["sites:read"]).await;
+        let before = app.get("/api-keys", &fw).await;
+        assert_eq!(before.body[0]["last_used_at"], Value::Null);
+        assert_eq!(app.get("/sites", &secret).await.status, 200);
+        let mut seen = Value::Null;
+        for _ in 0..50 {
+            seen = app.get("/api-keys", &fw).await.body[0]["last_used_at"].clone();
+            if !seen.is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(seen.is_string(), "last_used_at stays null");
+    }
+);
+
+/// The database, its log, the mail folder and each message are the service
+/// user's alone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = crate::helpers::spawn_app(crate::helpers::Db::Sqlite, &[]).await;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&app.data_dir), 0o700);
+    assert_eq!(mode(&app.data_dir.join("test.db")), 0o600);
+    assert_eq!(mode(&app.data_dir.join("test.db-wal")), 0o600);
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/auth/password-reset"))
+                .json(&json!({"email": "admin@example.org"})),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    let mail = app.data_dir.join("mail");
+    let mut eml = None;
+    for _ in 0..100 {
+        eml = std::fs::read_dir(&mail).ok().and_then(|d| {
+            d.flatten()
+                .map(|f| f.path())
+                .find(|p| p.extension().is_some_and(|e| e == "eml"))
+        });
+        if eml.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let eml = eml.expect("an .eml file");
+    assert_eq!(mode(&mail), 0o700);
+    // lettre writes the file, then the worker narrows it (the folder is
+    // private meanwhile).
+    for _ in 0..50 {
+        if mode(&eml) == 0o600 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mode(&eml), 0o600);
+}
+
+db_test!(
+    long_lists_of_ids_are_field_errors_not_database_errors,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let ids =
+            |n: usize| -> Vec<String> { (0..n).map(|_| Uuid::new_v4().to_string()).collect() };
+        let r = app
+            .post(
+                "/notes",
+                &fw,
+                json!({"id": Uuid::new_v4(), "site_id": a, "observed_at": iso(Utc::now()), "location": "outside", "body": "x", "participant_ids": ids(40_000)}),
+            )
+            .await;
+        assert_eq!(r.errors_pointer(), "/participant_ids", "{}", r.body);
+        // 700 notes with 50 ids each: inside the documented limits.
+        let notes: Vec<Value> = (0..700)
+            .map(|_| json!({"id": Uuid::new_v4(), "site_id": a, "observed_at": iso(Utc::now()), "location": "outside", "body": "x", "code_ids": ids(50)}))
+            .collect();
+        let r = app.post("/notes/sync", &fw, json!({"notes": notes})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["results"][699]["status"], "invalid");
+        let r = app
+            .post(
+                "/users",
+                &app.admin_token,
+                json!({"email": "x@example.org", "display_name": "X", "role": "fieldworker", "site_ids": ids(40_000)}),
+            )
+            .await;
+        assert_eq!(r.errors_pointer(), "/site_ids", "{}", r.body);
+    }
+);
+
+db_test!(
+    a_code_used_at_another_site_is_not_merged_from_here,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co_a) = app.user("co-a@example.org", "coordinator", &[a]).await;
+        let (_, co_b) = app.user("co-b@example.org", "coordinator", &[b]).await;
+        let code = |name: &str| json!({"name": name});
+        let used = s(&app.post("/codes", &co_a, code("Clinic rules")).await.body["id"]);
+        let other = s(&app.post("/codes", &co_a, code("Rules")).await.body["id"]);
+        let note = json!({"id": Uuid::new_v4(), "site_id": a, "observed_at": iso(Utc::now()), "location": "outside", "body": "x", "code_ids": [used]});
+        assert_eq!(app.post("/notes", &co_a, note.clone()).await.status, 201);
+        // Site B's coordinator cannot recode site A's notes, nor learn how many.
+        for path in [
+            format!("/codes/{used}?move_to={other}"),
+            format!("/codes/{used}"),
+        ] {
+            let r = app.delete(&path, &co_b).await;
+            assert_eq!(r.status, 409, "{}", r.body);
+            assert_eq!(r.body["code"], "code_used_elsewhere");
+            assert!(r.body.get("count").is_none(), "{}", r.body);
+        }
+        let n = app.get(&format!("/notes/{}", s(&note["id"])), &co_a).await;
+        assert_eq!(n.body["code_ids"], json!([used]));
+        // A coordinator of the site that uses it may merge it.
+        let r = app
+            .delete(&format!("/codes/{used}?move_to={other}"), &co_a)
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+);
