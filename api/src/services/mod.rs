@@ -22,6 +22,7 @@ pub mod notes;
 pub mod outbox;
 pub mod participants;
 pub mod readiness;
+pub mod reports;
 pub mod scoped;
 pub mod screenings;
 pub mod search;
