@@ -29,6 +29,9 @@ pub struct Settings {
     pub outbox_poll: Duration,
     pub db_max_connections: u32,
     pub run_workers: bool,
+    /// Load balancers whose `X-Forwarded-For` names the client
+    /// (`FIELDNOTES_TRUSTED_PROXIES`, addresses or networks, comma-separated).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// One line, naming the variable that is wrong.
@@ -165,6 +168,25 @@ impl Settings {
             return Err(err("FIELDNOTES_DB_MAX_CONNECTIONS", "must be at least 1"));
         }
         let run_workers: bool = src.parse("FIELDNOTES_RUN_WORKERS", true)?;
+        let mut trusted_proxies = Vec::new();
+        for item in src
+            .get("FIELDNOTES_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let net = item
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    err(
+                        "FIELDNOTES_TRUSTED_PROXIES",
+                        format!("not an address or a network: {item:?}"),
+                    )
+                })?;
+            trusted_proxies.push(net);
+        }
         Ok(Settings {
             database_url,
             bind,
@@ -180,6 +202,7 @@ impl Settings {
             outbox_poll: Duration::from_millis(outbox_poll_ms.max(50)),
             db_max_connections,
             run_workers,
+            trusted_proxies,
         })
     }
 

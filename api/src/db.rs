@@ -85,7 +85,9 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
 /// WAL pages (4 KiB each) after which the writer checkpoints by itself.
 const WRITER_AUTOCHECKPOINT: &str = "20000";
 
-fn sqlite_options(settings: &Settings) -> anyhow::Result<sqlx::sqlite::SqliteConnectOptions> {
+pub(crate) fn sqlite_options(
+    settings: &Settings,
+) -> anyhow::Result<sqlx::sqlite::SqliteConnectOptions> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
     let opts = SqliteConnectOptions::from_str(&settings.database_url)
         .with_context(|| {

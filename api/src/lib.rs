@@ -1,6 +1,7 @@
 //! Fieldnotes: field notes, interviews, screening-gated consent and
 //! postponements for qualitative fieldwork with vulnerable participants.
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -45,6 +45,18 @@ enum Command {
     /// and the source paper's codebook. Prints the accounts and their shared
     /// password (FIELDNOTES_DEMO_PASSWORD, or a generated one).
     Demo,
+    /// Copy the running SQLite database to a new file (consistent, while
+    /// the service keeps serving); checks the copy.
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup in place of the SQLite database. Stop every instance
+    /// first; the backup is checked before anything is replaced.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 fn main() {
@@ -88,6 +100,25 @@ fn main() {
                 Ok(())
             }
             Command::Demo => demo(settings).await,
+            Command::Backup { to } => {
+                let c = fieldnotes::backup::backup(&settings, &to).await?;
+                println!(
+                    "backup written to {} ({} notes, integrity ok)",
+                    to.display(),
+                    c.notes
+                );
+                Ok(())
+            }
+            Command::Restore { from } => {
+                let c = fieldnotes::backup::restore(&settings, &from).await?;
+                fieldnotes::db::migrate(&fieldnotes::db::connect(&settings).await?).await?;
+                println!(
+                    "restored {} ({} notes, integrity ok)",
+                    from.display(),
+                    c.notes
+                );
+                Ok(())
+            }
         }
     });
     if let Err(e) = res {

@@ -348,6 +348,7 @@ impl Application {
 
     fn server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         let limit = BodyLimit(state.settings.max_body_bytes);
+        let proxies = crate::auth::TrustedProxies(Arc::new(state.settings.trusted_proxies.clone()));
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             let (app, doc) = build_app_parts();
@@ -357,6 +358,7 @@ impl Application {
             )));
             app.app_data(data.clone())
                 .app_data(limit)
+                .app_data(proxies.clone())
                 .app_data(table)
                 .app_data(json)
                 .app_data(web::PathConfig::default().error_handler(crate::extract::path_error))

@@ -309,7 +309,7 @@ impl FromRequest for RequestMeta {
             .extensions()
             .get::<tracing_actix_web::RequestId>()
             .map(|id| id.to_string());
-        let ip = req.peer_addr().map(|a| a.ip().to_string());
+        let ip = client_ip(req).map(|a| a.to_string());
         std::future::ready(Ok(RequestMeta {
             request_id,
             ip,
@@ -336,4 +336,38 @@ pub fn lang(req: &HttpRequest) -> Lang {
     } else {
         Lang::En
     }
+}
+
+/// The load balancers whose `X-Forwarded-For` is believed (app data).
+#[derive(Clone, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<Vec<ipnet::IpNet>>);
+
+/// The client's address: the TCP peer, unless the peer is a trusted load
+/// balancer (`FIELDNOTES_TRUSTED_PROXIES`); then the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy. A client cannot
+/// choose its address by sending the header: only a trusted peer's is read.
+pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let trusted = req
+        .app_data::<TrustedProxies>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default();
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .unwrap_or(peer),
+    )
 }

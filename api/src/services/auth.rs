@@ -34,8 +34,15 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// How long an address the account signed in from stays its own device.
+pub const KNOWN_DEVICE: Duration = Duration::days(30);
+
 /// Counts recent failures in the database (not in memory), so every instance
-/// behind a load balancer sees the same count.
+/// behind a load balancer sees the same count. An account's failures lock
+/// out the addresses it has not signed in from lately; from an address it
+/// signed in from within [`KNOWN_DEVICE`], only that address's own failures
+/// count, so someone guessing a password elsewhere never locks the person
+/// out of their own phone.
 async fn throttle(
     db: &impl ConnectionTrait,
     email: &str,
@@ -44,12 +51,25 @@ async fn throttle(
 ) -> Result<(), ApiError> {
     use entity::login_attempt::{Column, Entity};
     let since = now - THROTTLE_WINDOW;
-    for (col, value, max) in [
-        (Column::Email, email, MAX_FAILURES_PER_ACCOUNT),
-        (Column::Ip, ip, MAX_FAILURES_PER_ADDRESS),
+    let known_device = Entity::find()
+        .filter(Column::Email.eq(email))
+        .filter(Column::Ip.eq(ip))
+        .filter(Column::Success.eq(true))
+        .filter(Column::At.gt(now - KNOWN_DEVICE))
+        .one(db)
+        .await?
+        .is_some();
+    let account = if known_device {
+        Column::Email.eq(email).and(Column::Ip.eq(ip))
+    } else {
+        Column::Email.eq(email)
+    };
+    for (which, max) in [
+        (account, MAX_FAILURES_PER_ACCOUNT),
+        (Column::Ip.eq(ip), MAX_FAILURES_PER_ADDRESS),
     ] {
         let q = Entity::find()
-            .filter(col.eq(value))
+            .filter(which)
             .filter(Column::Success.eq(false))
             .filter(Column::At.gt(since));
         let failures = q.clone().count(db).await?;

@@ -6,6 +6,7 @@ mod interviews;
 mod lifecycle;
 
 mod auth;
+mod backup;
 mod basics;
 mod email;
 mod notes;

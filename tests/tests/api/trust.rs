@@ -560,3 +560,116 @@ db_test!(
         assert_eq!(r.status, 204, "{}", r.body);
     }
 );
+
+async fn login_from(app: &TestApp, from: &str, email: &str, password: &str) -> u16 {
+    app.send(
+        app.client
+            .post(app.url("/auth/login"))
+            .header("X-Forwarded-For", from)
+            .json(&json!({"email": email, "password": password})),
+    )
+    .await
+    .status
+}
+
+db_test!(
+    login_throttling_sees_clients_behind_the_balancer,
+    env = [("FIELDNOTES_TRUSTED_PROXIES", "127.0.0.1/32".to_string())],
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        app.user("fw@example.org", "fieldworker", &[a]).await;
+        // One client guesses 31 accounts' passwords through the balancer...
+        for i in 0..31 {
+            let status = login_from(
+                &app,
+                "203.0.113.7",
+                &format!("u{i}@example.org"),
+                "not the password",
+            )
+            .await;
+            assert!(status == 401 || status == 429, "{status}");
+        }
+        assert_eq!(
+            login_from(
+                &app,
+                "203.0.113.7",
+                "fw@example.org",
+                crate::helpers::PASSWORD
+            )
+            .await,
+            429
+        );
+        // ...and everyone else still signs in.
+        assert_eq!(
+            login_from(
+                &app,
+                "198.51.100.9",
+                "fw@example.org",
+                crate::helpers::PASSWORD
+            )
+            .await,
+            200
+        );
+        // Someone guessing this user's password elsewhere locks out their own
+        // addresses, not the device the user signs in from.
+        for _ in 0..6 {
+            login_from(&app, "192.0.2.66", "fw@example.org", "not the password").await;
+        }
+        assert_eq!(
+            login_from(
+                &app,
+                "192.0.2.66",
+                "fw@example.org",
+                crate::helpers::PASSWORD
+            )
+            .await,
+            429
+        );
+        assert_eq!(
+            login_from(
+                &app,
+                "198.51.100.9",
+                "fw@example.org",
+                crate::helpers::PASSWORD
+            )
+            .await,
+            200
+        );
+        assert_eq!(
+            login_from(
+                &app,
+                "192.0.2.99",
+                "fw@example.org",
+                crate::helpers::PASSWORD
+            )
+            .await,
+            429
+        );
+    }
+);
+
+db_test!(
+    a_client_cannot_choose_its_address,
+    |app: TestApp| async move {
+        // No trusted proxy: X-Forwarded-For is the client's own claim.
+        for i in 0..31 {
+            login_from(
+                &app,
+                &format!("203.0.113.{i}"),
+                &format!("u{i}@example.org"),
+                "not the password",
+            )
+            .await;
+        }
+        assert_eq!(
+            login_from(
+                &app,
+                "198.51.100.9",
+                "admin@example.org",
+                crate::helpers::PASSWORD
+            )
+            .await,
+            429
+        );
+    }
+);
