@@ -578,73 +578,25 @@ db_test!(
     |app: TestApp| async move {
         let a = app.create_site("Clinic A").await;
         app.user("fw@example.org", "fieldworker", &[a]).await;
+        let fw_from =
+            |from: &'static str| login_from(&app, from, "fw@example.org", crate::helpers::PASSWORD);
         // One client guesses 31 accounts' passwords through the balancer...
         for i in 0..31 {
-            let status = login_from(
-                &app,
-                "203.0.113.7",
-                &format!("u{i}@example.org"),
-                "not the password",
-            )
-            .await;
+            let email = format!("u{i}@example.org");
+            let status = login_from(&app, "203.0.113.7", &email, "not the password").await;
             assert!(status == 401 || status == 429, "{status}");
         }
-        assert_eq!(
-            login_from(
-                &app,
-                "203.0.113.7",
-                "fw@example.org",
-                crate::helpers::PASSWORD
-            )
-            .await,
-            429
-        );
+        assert_eq!(fw_from("203.0.113.7").await, 429);
         // ...and everyone else still signs in.
-        assert_eq!(
-            login_from(
-                &app,
-                "198.51.100.9",
-                "fw@example.org",
-                crate::helpers::PASSWORD
-            )
-            .await,
-            200
-        );
+        assert_eq!(fw_from("198.51.100.9").await, 200);
         // Someone guessing this user's password elsewhere locks out their own
         // addresses, not the device the user signs in from.
         for _ in 0..6 {
             login_from(&app, "192.0.2.66", "fw@example.org", "not the password").await;
         }
-        assert_eq!(
-            login_from(
-                &app,
-                "192.0.2.66",
-                "fw@example.org",
-                crate::helpers::PASSWORD
-            )
-            .await,
-            429
-        );
-        assert_eq!(
-            login_from(
-                &app,
-                "198.51.100.9",
-                "fw@example.org",
-                crate::helpers::PASSWORD
-            )
-            .await,
-            200
-        );
-        assert_eq!(
-            login_from(
-                &app,
-                "192.0.2.99",
-                "fw@example.org",
-                crate::helpers::PASSWORD
-            )
-            .await,
-            429
-        );
+        assert_eq!(fw_from("192.0.2.66").await, 429);
+        assert_eq!(fw_from("198.51.100.9").await, 200);
+        assert_eq!(fw_from("192.0.2.99").await, 429);
     }
 );
 

@@ -4,7 +4,6 @@
 //! [`announce`], which tells the people concerned and audits it. A
 //! cancellation is the same cancellation whoever causes it (a coordinator,
 //! or a participant's withdrawal).
-use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{
@@ -196,37 +195,18 @@ async fn check_interviewers(
         ));
         return Ok(Vec::new());
     }
-    let allowed: Vec<Uuid> = users::active_at_site(db, &unique, site)
-        .await?
-        .into_iter()
-        .map(|u| u.id)
-        .collect();
-    let known: HashMap<Uuid, entity::user::Model> = entity::user::Entity::find()
-        .filter(entity::user::Column::Id.is_in(unique.clone()))
-        .filter(entity::user::Column::Active.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let shared: Vec<Uuid> = entity::user_site::Entity::find()
-        .filter(entity::user_site::Column::UserId.is_in(unique))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter(|l| p.can_see_site(l.site_id))
-        .map(|l| l.user_id)
-        .collect();
+    let placed = users::placed(db, &unique).await?;
     let mut ok = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        if allowed.contains(id) {
+        if placed.at_site(*id, site) {
             if !ok.contains(id) {
                 ok.push(*id);
             }
             continue;
         }
-        let detail = match known.get(id) {
-            Some(u) if p.is_admin() || shared.contains(id) => format!(
+        let shares_a_site = placed.sites_of(*id).any(|s| p.can_see_site(s));
+        let detail = match placed.users.get(id) {
+            Some(u) if p.is_admin() || shares_a_site => format!(
                 "{} has no access to this participant's site",
                 u.display_name
             ),

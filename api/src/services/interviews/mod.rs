@@ -152,7 +152,12 @@ pub async fn notify(
             recipients.push(c);
         }
     }
-    let users = users::active_at_site(ch.db(), &recipients, i.site_id).await?;
+    let placed = users::placed(ch.db(), &recipients).await?;
+    let users: Vec<&entity::user::Model> = recipients
+        .iter()
+        .filter(|u| placed.at_site(**u, i.site_id))
+        .filter_map(|u| placed.users.get(u))
+        .collect();
     let tz = tz_of(ctx.site);
     let when = local(tz, i.scheduled_at);
     let (subject, what) = match change {
@@ -259,22 +264,8 @@ pub async fn enqueue_reminders(
         .all(db)
         .await?;
     let user_ids: Vec<Uuid> = links.iter().map(|l| l.user_id).collect();
-    let users: HashMap<Uuid, entity::user::Model> = entity::user::Entity::find()
-        .filter(entity::user::Column::Id.is_in(user_ids.clone()))
-        .filter(entity::user::Column::Active.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
     // Reminders go only to people who still work at the interview's site.
-    let placed: std::collections::HashSet<(Uuid, Uuid)> = entity::user_site::Entity::find()
-        .filter(entity::user_site::Column::UserId.is_in(user_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.user_id, l.site_id))
-        .collect();
+    let placed = users::placed(db, &user_ids).await?;
     let pids: Vec<Uuid> = soon.iter().map(|i| i.participant_id).collect();
     let pseudonyms: HashMap<Uuid, String> = entity::participant::Entity::find()
         .filter(entity::participant::Column::Id.is_in(pids))
@@ -305,9 +296,11 @@ pub async fn enqueue_reminders(
         };
         let tz = tz_of(site);
         for l in links.iter().filter(|l| l.interview_id == i.id) {
-            let Some(u) = users.get(&l.user_id).filter(|u| {
-                u.role == crate::auth::Role::Admin.as_str() || placed.contains(&(u.id, i.site_id))
-            }) else {
+            let Some(u) = placed
+                .users
+                .get(&l.user_id)
+                .filter(|u| placed.at_site(u.id, i.site_id))
+            else {
                 continue;
             };
             let hours = (i.scheduled_at - now).num_hours();
