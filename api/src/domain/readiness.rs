@@ -243,7 +243,9 @@ fn check(
         .iter()
         .filter(|s| s.instrument_key == instrument.key && s.performed_at <= now)
         .collect();
-    own.sort_by_key(|s| s.performed_at);
+    // Of screenings done at the same moment, the most restrictive counts as
+    // the latest: a tie never turns a POSTPONE into READY.
+    own.sort_by_key(|s| (s.performed_at, s.scored.outcome));
     let Some(latest) = own.last() else {
         reasons.push(Reason::new(
             Outcome::Postpone,
@@ -472,6 +474,19 @@ mod tests {
 
     fn codes(d: &Decision) -> Vec<&str> {
         d.reasons.iter().map(|r| r.code.as_str()).collect()
+    }
+
+    #[test]
+    fn of_two_screenings_at_one_moment_the_worse_counts() {
+        let now = Utc::now();
+        let at = now - Duration::minutes(23);
+        for history in [
+            vec![screen(at, "2"), screen(at, "1")],
+            vec![screen(at, "1"), screen(at, "2")],
+        ] {
+            let d = decide(now, &policy(), &history);
+            assert_eq!(d.outcome, Outcome::Postpone, "{history:?}");
+        }
     }
 
     #[test]
