@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(notes::patch_note)
         .service(notes::delete_note)
         .service(notes::restore_note)
+        .service(notes::redact_note)
         .service(notes::note_history)
         .service(codes::create_code)
         .service(codes::list_codes)

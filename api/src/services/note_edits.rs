@@ -2,8 +2,8 @@
 //! soft delete and restore, each with a new version in the history.
 use actix_web::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
-use serde::Deserialize;
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -238,4 +238,78 @@ pub async fn restore(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteOut> {
     }
     let note = set_deleted(cx, &m, false).await?;
     Ok(note)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedactIn {
+    /// Why, for the audit log (e.g. "a participant's real name"). Never the
+    /// erased words.
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+/// What a redaction erased.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedactOut {
+    pub note_id: Uuid,
+    /// Earlier versions whose text is now gone.
+    pub versions_erased: u64,
+    /// Whether the note's own text went too (a deleted note).
+    pub current_erased: bool,
+}
+
+/// Erase for good the text of every earlier version of a note (coordinator),
+/// and, when the note is deleted, its own text, so the search finds it no
+/// more. Fix the current text first with an edit; redaction then removes the
+/// words from the history. The audit log keeps who, when and why, never
+/// the text.
+pub async fn redact(cx: &Ctx<'_>, id: Uuid, body: RedactIn) -> ApiResult<RedactOut> {
+    let (m, _) = load(cx.read, cx.p, id).await?;
+    cx.p.require_coordinator()?;
+    let mut errors = Vec::new();
+    crate::error::check_len(&mut errors, "/reason", Some(&body.reason), 1, 500);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    use entity::{note, note_version};
+    let ch = cx.begin().await?;
+    let fresh = note::Entity::find_by_id(m.id)
+        .lock_exclusive()
+        .one(ch.db())
+        .await?
+        .ok_or(ApiError::NotFound("note"))?;
+    let current_erased = fresh.deleted_at.is_some();
+    let mut versions = note_version::Entity::update_many()
+        .col_expr(note_version::Column::Body, Expr::value(""))
+        .filter(note_version::Column::NoteId.eq(m.id));
+    if !current_erased {
+        versions = versions.filter(note_version::Column::Version.lt(fresh.version));
+    }
+    let versions_erased = versions.exec(ch.db()).await?.rows_affected;
+    if current_erased {
+        // The search index follows the text (a trigger on SQLite, a
+        // generated column on PostgreSQL).
+        note::Entity::update_many()
+            .col_expr(note::Column::Body, Expr::value(""))
+            .filter(note::Column::Id.eq(m.id))
+            .exec(ch.db())
+            .await?;
+    }
+    ch.audit(
+        Entry::new("note.redact", "note", m.id)
+            .site(Some(m.site_id))
+            .detail(serde_json::json!({
+                "reason": body.reason.trim(),
+                "versions_erased": versions_erased,
+                "current_erased": current_erased,
+            })),
+    )
+    .await?;
+    ch.commit().await?;
+    Ok(RedactOut {
+        note_id: m.id,
+        versions_erased,
+        current_erased,
+    })
 }

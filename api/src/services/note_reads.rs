@@ -20,6 +20,12 @@ use crate::{
     },
 };
 
+/// Whether `p` may read what a note no longer shows (its deleted text, its
+/// earlier versions): its author and coordinators only.
+pub fn may_read_past(p: &Principal, m: &entity::note::Model) -> bool {
+    m.author_id == p.user_id || p.require_coordinator().is_ok()
+}
+
 /// A note the caller may see (deleted or not), with the note as shown.
 pub async fn load(
     db: &impl sea_orm::ConnectionTrait,
@@ -92,6 +98,13 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
     }
     if !q.include_deleted.unwrap_or(false) {
         sel = sel.filter(Column::DeletedAt.is_null());
+    } else if cx.p.require_coordinator().is_err() {
+        // Deleted notes are their authors' and the coordinators' to read.
+        sel = sel.filter(
+            Condition::any()
+                .add(Column::DeletedAt.is_null())
+                .add(Column::AuthorId.eq(cx.p.user_id)),
+        );
     }
     if let Some(s) = q.site_id {
         sel = sel.filter(Column::SiteId.eq(s));
@@ -217,6 +230,9 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
 /// One note, deleted or not.
 pub async fn get(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteOut> {
     let (m, note) = load(cx.read, cx.p, id).await?;
+    if m.deleted_at.is_some() && !may_read_past(cx.p, &m) {
+        return Err(ApiError::NotFound("note"));
+    }
     cx.log(Entry::new("note.read", "note", m.id).site(Some(m.site_id)))
         .await?;
     Ok(note)
@@ -235,6 +251,8 @@ pub struct NoteVersionOut {
     pub code_ids: Vec<Uuid>,
     pub changed_by: Option<Uuid>,
     pub changed_at: DateTime<Utc>,
+    /// The text of this version was erased for good (`body` is empty).
+    pub redacted: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -246,6 +264,11 @@ pub struct NoteHistory {
 /// Every version of a note.
 pub async fn history(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteHistory> {
     let (m, _) = load(cx.read, cx.p, id).await?;
+    if !may_read_past(cx.p, &m) {
+        return Err(ApiError::Forbidden(
+            "Only the note's author or a coordinator can read its history.".into(),
+        ));
+    }
     let rows = entity::note_version::Entity::find()
         .filter(entity::note_version::Column::NoteId.eq(m.id))
         .order_by_asc(entity::note_version::Column::Version)
@@ -261,6 +284,7 @@ pub async fn history(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteHistory> {
                 action: v.action,
                 observed_at: v.observed_at,
                 location: Location::parse(&v.location),
+                redacted: v.body.is_empty(),
                 body: v.body,
                 participant_ids: serde_json::from_value(v.participant_ids).unwrap_or_default(),
                 code_ids: serde_json::from_value(v.code_ids).unwrap_or_default(),

@@ -625,3 +625,107 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_slip_is_redacted_for_good_and_history_is_for_author_and_coordinators,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (_, author) = app.user("fw1@example.org", "fieldworker", &[a]).await;
+        let (_, other) = app.user("fw2@example.org", "fieldworker", &[a]).await;
+        let id = Uuid::new_v4();
+        let note = json!({"id": id, "site_id": a, "observed_at": iso(Utc::now() - Duration::hours(1)), "location": "waiting_room", "body": "Met Ola Nordmann by the window, talked about the queue"});
+        assert_eq!(app.post("/notes", &author, note).await.status, 201);
+        let r = app
+            .send(
+                app.client
+                    .patch(app.url(&format!("/notes/{id}")))
+                    .bearer_auth(&author)
+                    .header("If-Match", "\"1\"")
+                    .json(&json!({"body": "Met a patient by the window, talked about the queue"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // The history is the author's and the coordinators' to read.
+        assert_eq!(
+            app.get(&format!("/notes/{id}/history"), &other)
+                .await
+                .status,
+            403
+        );
+        assert_eq!(
+            app.get(&format!("/notes/{id}/history"), &author)
+                .await
+                .status,
+            200
+        );
+        assert_eq!(
+            app.post(
+                &format!("/notes/{id}/redact"),
+                &author,
+                json!({"reason": "a real name"})
+            )
+            .await
+            .status,
+            403
+        );
+        let r = app
+            .post(
+                &format!("/notes/{id}/redact"),
+                &co,
+                json!({"reason": "a participant's real name"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            (
+                r.body["versions_erased"].clone(),
+                r.body["current_erased"].clone()
+            ),
+            (json!(1), json!(false))
+        );
+        let h = app.get(&format!("/notes/{id}/history"), &co).await;
+        assert_eq!(h.body["items"][0]["body"], "");
+        assert_eq!(h.body["items"][0]["redacted"], true);
+        assert_eq!(
+            h.body["items"][1]["body"],
+            "Met a patient by the window, talked about the queue"
+        );
+        assert!(!h.body.to_string().contains("Nordmann"));
+        let found = app.get("/notes?q=Nordmann", &co).await;
+        assert_eq!(found.body["items"], json!([]));
+        // The audit log says who, when and why, never the words.
+        let audit = app.get("/audit?action=note.redact", &app.admin_token).await;
+        assert!(
+            audit.body.to_string().contains("real name"),
+            "{}",
+            audit.body
+        );
+        assert!(!audit.body.to_string().contains("Nordmann"));
+        // A deleted note: its own text goes too, and other fieldworkers no
+        // longer see it.
+        assert_eq!(
+            app.delete(&format!("/notes/{id}"), &author).await.status,
+            204
+        );
+        assert_eq!(app.get(&format!("/notes/{id}"), &other).await.status, 404);
+        let mine = app.get("/notes?include_deleted=true", &other).await;
+        assert_eq!(mine.body["items"], json!([]));
+        let r = app
+            .post(
+                &format!("/notes/{id}/redact"),
+                &co,
+                json!({"reason": "the rest of it"}),
+            )
+            .await;
+        assert_eq!(r.body["current_erased"], true, "{}", r.body);
+        assert_eq!(
+            app.get("/notes?q=patient&include_deleted=true", &co)
+                .await
+                .body["items"],
+            json!([])
+        );
+        let n = app.get(&format!("/notes/{id}"), &author).await;
+        assert_eq!((n.status, n.body["body"].clone()), (200, json!("")));
+    }
+);

@@ -9,7 +9,7 @@ use crate::{
     error::{ApiResult, Problem},
     extract::Json,
     services::{
-        note_edits::{self, NotePatch},
+        note_edits::{self, NotePatch, RedactIn, RedactOut},
         notes::NoteOut,
     },
     state::AppState,
@@ -96,4 +96,28 @@ pub async fn restore_note(
     p.require_scope(Scope::NotesWrite)?;
     let note = note_edits::restore(&state.cx(&p, &meta), *id).await?;
     Ok(with_etag(HttpResponse::Ok(), &note))
+}
+
+/// Erase a slip (a real name, another identifier) for good: the text of
+/// every earlier version of the note, and its own text when it is deleted,
+/// so search no longer finds it (coordinator). Fix the current text with an
+/// edit first. The audit log keeps who, when and why, never the words.
+#[utoipa::path(
+    tag = "notes",
+    params(("id" = Uuid, Path, description = "Note id")),
+    request_body = RedactIn,
+    responses((status = 200, description = "Erased", body = RedactOut)),
+    security(("bearer" = []))
+)]
+#[post("/notes/{id}/redact")]
+pub async fn redact_note(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+    body: Json<RedactIn>,
+) -> ApiResult<HttpResponse> {
+    p.require_scope(Scope::NotesWrite)?;
+    let out: RedactOut = note_edits::redact(&state.cx(&p, &meta), *id, body.0).await?;
+    Ok(HttpResponse::Ok().json(out))
 }
