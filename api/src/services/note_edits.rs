@@ -245,7 +245,7 @@ pub async fn restore(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteOut> {
 pub struct RedactIn {
     /// Why, for the audit log (e.g. "a participant's real name"). Never the
     /// erased words.
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
