@@ -146,6 +146,20 @@ db_test!(
     }
 );
 
+/// Changes the body of note `id`, still at its first version.
+async fn edit_first_version(app: &TestApp, token: &str, id: &str, body: &str) {
+    let r = app
+        .send(
+            app.client
+                .patch(app.url(&format!("/notes/{id}")))
+                .bearer_auth(token)
+                .header("If-Match", "\"1\"")
+                .json(&json!({ "body": body })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 db_test!(
     a_retry_never_shows_more_than_the_caller_may_now_read,
     |app: TestApp| async move {
@@ -157,16 +171,7 @@ db_test!(
         assert_eq!(app.post("/notes", &fw_t, note.clone()).await.status, 201);
         // Someone else edits it; then the fieldworker moves to another clinic.
         let id = s(&note["id"]);
-        let r = app
-            .send(
-                app.client
-                    .patch(app.url(&format!("/notes/{id}")))
-                    .bearer_auth(&co)
-                    .header("If-Match", "\"1\"")
-                    .json(&json!({"body": "Edited by the coordinator"})),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
+        edit_first_version(&app, &co, &id, "Edited by the coordinator").await;
         let r = app
             .patch(
                 &format!("/users/{fw}"),
@@ -636,16 +641,13 @@ db_test!(
         let id = Uuid::new_v4();
         let note = json!({"id": id, "site_id": a, "observed_at": iso(Utc::now() - Duration::hours(1)), "location": "waiting_room", "body": "Met Ola Nordmann by the window, talked about the queue"});
         assert_eq!(app.post("/notes", &author, note).await.status, 201);
-        let r = app
-            .send(
-                app.client
-                    .patch(app.url(&format!("/notes/{id}")))
-                    .bearer_auth(&author)
-                    .header("If-Match", "\"1\"")
-                    .json(&json!({"body": "Met a patient by the window, talked about the queue"})),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
+        edit_first_version(
+            &app,
+            &author,
+            &id.to_string(),
+            "Met a patient by the window, talked about the queue",
+        )
+        .await;
         // The history is the author's and the coordinators' to read.
         assert_eq!(
             app.get(&format!("/notes/{id}/history"), &other)
