@@ -146,6 +146,16 @@ fn must_be_open(status: InterviewStatus, detail: String) -> Result<(), Refused> 
     }
 }
 
+/// Refuses while a session of the interview is running; `detail` says what
+/// to do.
+fn no_running_session(session_running: bool, detail: &str) -> Result<(), Refused> {
+    if session_running {
+        Err(refuse("session_open", detail.into()))
+    } else {
+        Ok(())
+    }
+}
+
 /// Changing the length, interviewers, place or note.
 pub fn edit(status: InterviewStatus) -> Result<(), Refused> {
     must_be_open(
@@ -165,12 +175,10 @@ pub fn postpone(
         status,
         format!("This interview is {status}; reopen it first."),
     )?;
-    if session_running {
-        return Err(refuse(
-            "session_open",
-            "End the running session before postponing.".into(),
-        ));
-    }
+    no_running_session(
+        session_running,
+        "End the running session before postponing.",
+    )?;
     Ok(if new_time {
         InterviewStatus::Scheduled
     } else {
@@ -181,12 +189,10 @@ pub fn postpone(
 /// Cancelling, by a coordinator or because the participant withdrew.
 pub fn cancel(status: InterviewStatus, session_running: bool) -> Result<InterviewStatus, Refused> {
     must_be_open(status, format!("This interview is already {status}."))?;
-    if session_running {
-        return Err(refuse(
-            "session_open",
-            "End the running session before cancelling.".into(),
-        ));
-    }
+    no_running_session(
+        session_running,
+        "End the running session before cancelling.",
+    )?;
     Ok(InterviewStatus::Cancelled)
 }
 
@@ -211,12 +217,10 @@ pub fn start_session(
     session_running: bool,
 ) -> Result<InterviewStatus, Refused> {
     must_be_open(status, format!("This interview is {status}."))?;
-    if session_running {
-        return Err(refuse(
-            "session_open",
-            "A session of this interview is already running; end it first.".into(),
-        ));
-    }
+    no_running_session(
+        session_running,
+        "A session of this interview is already running; end it first.",
+    )?;
     Ok(InterviewStatus::InProgress)
 }
 
@@ -225,12 +229,7 @@ pub fn complete(
     status: InterviewStatus,
     session_running: bool,
 ) -> Result<InterviewStatus, Refused> {
-    if session_running {
-        return Err(refuse(
-            "session_open",
-            "End the running session first.".into(),
-        ));
-    }
+    no_running_session(session_running, "End the running session first.")?;
     if status != InterviewStatus::InProgress {
         return Err(refuse(
             "no_sessions",
