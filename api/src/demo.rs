@@ -134,7 +134,9 @@ fn principal(user: &entity::user::Model, role: Role, site_ids: Vec<Uuid>) -> Pri
         session_id: None,
         api_key_id: None,
         scopes: None,
-        key_last_used_at: None,
+        last_used_at: None,
+        session_mfa: false,
+        second_factor_missing: false,
     }
 }
 

@@ -321,6 +321,7 @@ impl FromRequest for crate::auth::Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<crate::state::AppState>>().cloned();
         let token = crate::auth::bearer(req);
+        let pattern = req.match_pattern();
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
@@ -328,8 +329,29 @@ impl FromRequest for crate::auth::Principal {
                 ApiError::unauthorized("Send `Authorization: Bearer <access token or API key>`.")
             })?;
             let p = crate::auth::authenticate(&state.read, &state.jwt, &token).await?;
-            crate::services::api_keys::note_use(&state.writer, &p);
+            if p.second_factor_missing && !serves_enrolment(pattern.as_deref()) {
+                return Err(crate::services::mfa::enrolment_required());
+            }
+            crate::services::auth::note_use(&state.writer, &p);
             Ok(p)
         })
     }
+}
+
+/// What a person whose role must use a second factor may do before their
+/// sign-in has one: see who they are, set the factor up, sign out, and see
+/// or end their sign-ins.
+fn serves_enrolment(pattern: Option<&str>) -> bool {
+    const OPEN: &[&str] = &[
+        "/me",
+        "/me/mfa",
+        "/me/mfa/totp",
+        "/me/mfa/totp/confirm",
+        "/me/sessions",
+        "/me/sessions/{id}",
+        "/auth/logout",
+    ];
+    pattern
+        .and_then(|p| p.strip_prefix("/api/v1"))
+        .is_some_and(|p| OPEN.contains(&p))
 }

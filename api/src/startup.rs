@@ -42,6 +42,7 @@ use crate::{
     tags(
         (name = "health", description = "Liveness"),
         (name = "auth", description = "Sign-in, tokens, invitations, password resets"),
+        (name = "security", description = "Two-factor sign-in, a person's sign-ins (devices), sign-in rules"),
         (name = "users", description = "The team"),
         (name = "sites", description = "Clinics"),
         (name = "api-keys", description = "Keys for external apps"),

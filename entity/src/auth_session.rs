@@ -11,6 +11,12 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoked_reason: Option<String>,
+    /// The browser or app that signed in, as it named itself (at most 512 characters).
+    pub user_agent: Option<String>,
+    /// Roughly when it was last used (updated at most once a minute).
+    pub last_used_at: Option<DateTimeUtc>,
+    /// Whether this sign-in passed the second factor.
+    pub mfa: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m20261123_000004_create_notes;
 mod m20261123_000005_create_interviews;
 mod m20261123_000006_notes_fts_by_rowid;
 mod m20261123_000007_notes_fts_vocab;
+mod m20261129_000008_mfa_and_devices;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_interviews::Migration),
             Box::new(m20261123_000006_notes_fts_by_rowid::Migration),
             Box::new(m20261123_000007_notes_fts_vocab::Migration),
+            Box::new(m20261129_000008_mfa_and_devices::Migration),
         ]
     }
 }

@@ -78,8 +78,13 @@ pub struct Principal {
     pub api_key_id: Option<Uuid>,
     /// `None` for a signed-in user (every scope their role allows).
     pub scopes: Option<Vec<Scope>>,
-    /// For an API key: when it was last recorded as used.
-    pub key_last_used_at: Option<chrono::DateTime<Utc>>,
+    /// When the key or sign-in was last recorded as used.
+    pub last_used_at: Option<chrono::DateTime<Utc>>,
+    /// This sign-in passed the second factor.
+    pub session_mfa: bool,
+    /// The person's role must sign in with a second factor and this sign-in
+    /// did not: they may only set one up until they do.
+    pub second_factor_missing: bool,
 }
 
 impl Principal {
@@ -189,7 +194,7 @@ pub async fn authenticate(
             .await?;
         let mut p = principal(&rows).ok_or_else(denied)?;
         p.api_key_id = Some(key.id);
-        p.key_last_used_at = key.last_used_at;
+        p.last_used_at = key.last_used_at;
         p.scopes = Some(serde_json::from_value(key.scopes.clone()).unwrap_or_default());
         return Ok(p);
     }
@@ -202,6 +207,8 @@ pub async fn authenticate(
             .select_only()
             .column(s::Column::ExpiresAt)
             .column(s::Column::RevokedAt)
+            .column_as(s::Column::LastUsedAt, "session_last_used_at")
+            .column(s::Column::Mfa)
             .join(JoinType::InnerJoin, s::Relation::User.def()),
     )
     .filter(s::Column::Id.eq(claims.sid))
@@ -214,9 +221,21 @@ pub async fn authenticate(
     if !live {
         return Err(denied());
     }
+    let (last_used_at, mfa) = rows
+        .first()
+        .map(|r| (r.last_used_at, r.mfa))
+        .unwrap_or_default();
     let users: Vec<UserRow> = rows.into_iter().map(|r| r.user).collect();
     let mut p = principal(&users).ok_or_else(denied)?;
     p.session_id = Some(claims.sid);
+    p.last_used_at = last_used_at;
+    p.session_mfa = mfa;
+    if !mfa {
+        p.second_factor_missing = crate::services::mfa::security_settings(read)
+            .await?
+            .require_mfa_for
+            .contains(&p.role);
+    }
     Ok(p)
 }
 
@@ -260,6 +279,8 @@ struct UserRow {
 struct SignedIn {
     expires_at: chrono::DateTime<Utc>,
     revoked_at: Option<chrono::DateTime<Utc>>,
+    last_used_at: Option<chrono::DateTime<Utc>>,
+    mfa: bool,
     user: UserRow,
 }
 
@@ -268,6 +289,8 @@ impl FromQueryResult for SignedIn {
         Ok(SignedIn {
             expires_at: res.try_get(pre, "expires_at")?,
             revoked_at: res.try_get(pre, "revoked_at")?,
+            last_used_at: res.try_get(pre, "session_last_used_at")?,
+            mfa: res.try_get(pre, "mfa")?,
             user: UserRow::from_query_result(res, pre)?,
         })
     }
@@ -286,7 +309,9 @@ fn principal(rows: &[UserRow]) -> Option<Principal> {
         session_id: None,
         api_key_id: None,
         scopes: None,
-        key_last_used_at: None,
+        last_used_at: None,
+        session_mfa: false,
+        second_factor_missing: false,
     })
 }
 
@@ -297,6 +322,9 @@ pub struct RequestMeta {
     pub ip: Option<String>,
     /// The language the caller reads messages in (`Accept-Language`).
     pub lang: Lang,
+    /// The browser or app as it names itself (`User-Agent`), for the list
+    /// of a person's sign-ins: printable characters only, at most 512.
+    pub user_agent: Option<String>,
 }
 
 impl FromRequest for RequestMeta {
@@ -314,8 +342,22 @@ impl FromRequest for RequestMeta {
             request_id,
             ip,
             lang: lang(req),
+            user_agent: user_agent(req),
         }))
     }
+}
+
+fn user_agent(req: &HttpRequest) -> Option<String> {
+    let ua: String = req
+        .headers()
+        .get(header::USER_AGENT)?
+        .to_str()
+        .ok()?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(512)
+        .collect();
+    Some(ua.trim().to_string()).filter(|s| !s.is_empty())
 }
 
 /// The language people read messages in: Norwegian when `Accept-Language`

@@ -45,15 +45,39 @@ impl From<services::auth::Issued> for TokenOut {
     }
 }
 
+/// The second sign-in step: the password was right and the account has a
+/// second factor. Send the challenge with a code to `/auth/login/mfa`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaChallengeOut {
+    /// Always true.
+    pub mfa_required: bool,
+    /// Single use; send it to `/auth/login/mfa`.
+    pub challenge: String,
+    /// Seconds the challenge stays valid.
+    #[schema(example = 300)]
+    pub expires_in: u64,
+}
+
+/// Either a token pair, or (for an account with a second factor) the
+/// challenge for the second step.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginOut {
+    Tokens(TokenOut),
+    Mfa(MfaChallengeOut),
+}
+
 /// Sign in with email and password.
 ///
-/// Repeated failures for one account or from one address are throttled with
-/// 429 and `Retry-After`. The error never tells whether the email exists.
+/// An account with a second factor gets `{"mfa_required": true, "challenge":
+/// …}` and no tokens: finish at `/auth/login/mfa`. Repeated failures for
+/// one account or from one address are throttled with 429 and
+/// `Retry-After`. The error never tells whether the email exists.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginIn,
     responses(
-        (status = 200, description = "Signed in", body = TokenOut),
+        (status = 200, description = "Signed in, or the second step is needed", body = LoginOut),
         (status = 401, description = "Wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -71,10 +95,63 @@ pub async fn login(
             detail: "The email or password is wrong.".into(),
         });
     }
-    let issued = services::auth::login(
+    let outcome = services::auth::login(
         &state.sessions(),
         &body.email,
         body.password,
+        &Actor::anonymous(&meta),
+        meta.user_agent.clone(),
+    )
+    .await?;
+    let out = match outcome {
+        services::auth::LoginOutcome::Signed(issued) => LoginOut::Tokens(issued.into()),
+        services::auth::LoginOutcome::Challenge { token, expires_in } => {
+            LoginOut::Mfa(MfaChallengeOut {
+                mfa_required: true,
+                challenge: token,
+                expires_in,
+            })
+        }
+    };
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// The second sign-in step.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginMfaIn {
+    /// From the answer of `/auth/login`.
+    #[schema(max_length = 256)]
+    pub challenge: String,
+    /// The 6 digits the authenticator app shows now, or an unused recovery code.
+    #[schema(example = "123456", max_length = 64)]
+    pub code: String,
+}
+
+/// Finish signing in with a second factor: the challenge from `/auth/login`
+/// and a current code from the authenticator app, or a recovery code.
+///
+/// Each code works once, even within its 30 seconds. Wrong codes count as
+/// failed sign-ins and are throttled like passwords.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginMfaIn,
+    responses(
+        (status = 200, description = "Signed in", body = TokenOut),
+        (status = 401, description = "Wrong or used code, or an unknown, expired or used challenge", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login/mfa")]
+pub async fn login_mfa(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: Json<LoginMfaIn>,
+) -> ApiResult<HttpResponse> {
+    let issued = services::auth::login_mfa(
+        &state.sessions(),
+        &body.challenge,
+        &body.code,
         &Actor::anonymous(&meta),
     )
     .await?;

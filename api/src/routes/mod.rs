@@ -15,6 +15,7 @@ pub mod participants;
 pub mod readiness;
 pub mod reports;
 pub mod screenings;
+pub mod security;
 pub mod sites;
 pub mod users;
 
@@ -24,11 +25,20 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(auth::login)
         .service(auth::refresh)
+        .service(auth::login_mfa)
         .service(auth::logout)
         .service(auth::accept_invitation)
         .service(auth::request_password_reset)
         .service(auth::confirm_password_reset)
         .service(me::get_me)
+        .service(security::get_mfa)
+        .service(security::enrol_totp)
+        .service(security::confirm_totp)
+        .service(security::disable_mfa)
+        .service(security::list_my_sessions)
+        .service(security::end_my_session)
+        .service(security::get_security_settings)
+        .service(security::patch_security_settings)
         .service(sites::create_site)
         .service(sites::list_sites)
         .service(sites::get_site)
@@ -37,6 +47,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::list_users)
         .service(users::get_user)
         .service(users::patch_user)
+        .service(security::reset_user_mfa)
+        .service(security::end_user_sessions)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
         .service(api_keys::delete_api_key)

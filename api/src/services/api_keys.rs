@@ -138,32 +138,3 @@ pub async fn revoke(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
     ch.commit().await?;
     Ok(())
 }
-
-/// How stale `last_used_at` may get: it is written at most this often per
-/// key, so a busy key costs no write per request.
-const USE_RESOLUTION: chrono::Duration = chrono::Duration::minutes(1);
-
-/// Records that the caller's API key was used now, when its recorded use is
-/// older than [`USE_RESOLUTION`]. In the background: a request never waits
-/// for it, and a failure only leaves the time older.
-pub fn note_use(writer: &crate::services::Writer, p: &crate::auth::Principal) {
-    let Some(id) = p.api_key_id else { return };
-    let now = Utc::now();
-    if p.key_last_used_at.is_some_and(|t| now - t < USE_RESOLUTION) {
-        return;
-    }
-    let db = writer.db.clone();
-    tokio::spawn(async move {
-        let res = entity::api_key::Entity::update_many()
-            .col_expr(
-                entity::api_key::Column::LastUsedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(entity::api_key::Column::Id.eq(id))
-            .exec(&db)
-            .await;
-        if let Err(e) = res {
-            tracing::warn!(error = %e, "recording an API key's use failed");
-        }
-    });
-}

@@ -102,12 +102,21 @@ pub struct Sessions<'a> {
     pub settings: &'a Settings,
 }
 
+/// What a correct password leads to.
+pub enum LoginOutcome {
+    /// Signed in.
+    Signed(Issued),
+    /// The user has a second factor: finish with [`login_mfa`].
+    Challenge { token: String, expires_in: u64 },
+}
+
 pub async fn login(
     state: &Sessions<'_>,
     email: &str,
     password: String,
     actor: &Actor,
-) -> Result<Issued, ApiError> {
+    user_agent: Option<String>,
+) -> Result<LoginOutcome, ApiError> {
     let db = state.db;
     let now = Utc::now();
     let email = normalize_email(email);
@@ -123,18 +132,10 @@ pub async fn login(
         .and_then(|u| u.password_hash.clone());
     let ok = crate::auth::password::verify(stored, password).await?;
     let txn = db.begin().await?;
-    entity::login_attempt::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email: Set(email.clone()),
-        ip: Set(ip),
-        at: Set(now),
-        success: Set(ok),
-    }
-    .insert(&txn)
-    .await?;
     let user = match (ok, user) {
         (true, Some(u)) => u,
         (_, user) => {
+            attempt(&txn, &email, &ip, now, false).await?;
             let mut a = actor.clone();
             a.user_id = user.as_ref().map(|u| u.id);
             audit::record(
@@ -158,8 +159,106 @@ pub async fn login(
     };
     let mut a = actor.clone();
     a.user_id = Some(user.id);
+    if crate::services::mfa::enabled(&txn, user.id).await? {
+        // The password alone proves little: no success is recorded (it
+        // would make this address a known device) until the code is given.
+        let token = crate::services::mfa::new_challenge(&txn, user.id, user_agent, now).await?;
+        audit::record(&txn, &a, Entry::new("auth.mfa_challenge", "user", user.id)).await?;
+        txn.commit().await?;
+        return Ok(LoginOutcome::Challenge {
+            token,
+            expires_in: crate::services::mfa::CHALLENGE_TTL.num_seconds() as u64,
+        });
+    }
+    attempt(&txn, &email, &ip, now, true).await?;
     audit::record(&txn, &a, Entry::new("auth.login", "user", user.id)).await?;
-    let issued = start_session(state, &txn, user.id, now).await?;
+    let issued = start_session(state, &txn, user.id, now, user_agent, false).await?;
+    txn.commit().await?;
+    Ok(LoginOutcome::Signed(issued))
+}
+
+/// Records a sign-in attempt, which [`throttle`] counts.
+async fn attempt(
+    db: &impl ConnectionTrait,
+    email: &str,
+    ip: &str,
+    at: DateTime<Utc>,
+    success: bool,
+) -> Result<(), sea_orm::DbErr> {
+    entity::login_attempt::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email.to_string()),
+        ip: Set(ip.to_string()),
+        at: Set(at),
+        success: Set(success),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Finishes a sign-in with the second factor: the challenge from [`login`]
+/// and a current code from the app or an unused recovery code. Wrong codes
+/// count as failed sign-ins and are throttled like passwords; a challenge
+/// works once, for [`crate::services::mfa::CHALLENGE_TTL`].
+pub async fn login_mfa(
+    state: &Sessions<'_>,
+    challenge: &str,
+    code: &str,
+    actor: &Actor,
+) -> Result<Issued, ApiError> {
+    use entity::mfa_challenge::{Column, Entity};
+    let expired = || {
+        ApiError::Unauthorized {
+        code: "invalid_challenge",
+        detail: "This sign-in step is unknown, expired or already used. Sign in again with your password.".into(),
+    }
+    };
+    let now = Utc::now();
+    let ip = actor.ip.clone().unwrap_or_default();
+    let row = Entity::find()
+        .filter(Column::TokenHash.eq(sha256_hex(challenge)))
+        .one(state.db)
+        .await?
+        .filter(|c| c.used_at.is_none() && c.expires_at > now)
+        .ok_or_else(expired)?;
+    let user = entity::user::Entity::find_by_id(row.user_id)
+        .one(state.db)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(expired)?;
+    throttle(state.db, &user.email, &ip, now).await?;
+    let mut a = actor.clone();
+    a.user_id = Some(user.id);
+    let txn = state.db.begin().await?;
+    let factor = crate::services::mfa::use_code(&txn, user.id, &user.email, code, now).await?;
+    let Some(factor) = factor else {
+        drop(txn);
+        let txn = state.db.begin().await?;
+        attempt(&txn, &user.email, &ip, now, false).await?;
+        audit::record(&txn, &a, Entry::new("auth.mfa_failed", "user", user.id)).await?;
+        txn.commit().await?;
+        return Err(ApiError::Unauthorized {
+            code: "invalid_mfa_code",
+            detail: "That code is wrong or was already used. Type the code your authenticator app shows now, or a recovery code.".into(),
+        });
+    };
+    let won = Entity::update_many()
+        .col_expr(Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(Column::Id.eq(row.id))
+        .filter(Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        return Err(expired());
+    }
+    attempt(&txn, &user.email, &ip, now, true).await?;
+    let entry = Entry::new("auth.login", "user", user.id)
+        .detail(serde_json::json!({ "second_factor": factor.as_str() }));
+    audit::record(&txn, &a, entry).await?;
+    let issued = start_session(state, &txn, user.id, now, row.user_agent, true).await?;
     txn.commit().await?;
     Ok(issued)
 }
@@ -169,6 +268,8 @@ async fn start_session(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     now: DateTime<Utc>,
+    user_agent: Option<String>,
+    mfa: bool,
 ) -> Result<Issued, ApiError> {
     let session_id = Uuid::now_v7();
     let refresh_ttl =
@@ -180,6 +281,9 @@ async fn start_session(
         expires_at: Set(now + refresh_ttl),
         revoked_at: Set(None),
         revoked_reason: Set(None),
+        user_agent: Set(user_agent),
+        last_used_at: Set(Some(now)),
+        mfa: Set(mfa),
     }
     .insert(db)
     .await?;
@@ -302,7 +406,15 @@ pub async fn refresh(state: &Sessions<'_>, token: &str, actor: &Actor) -> Result
             detail: "This refresh token was already used, so it may have been copied. All tokens of this sign-in are revoked; sign in again.".into(),
         });
     }
-    if session.revoked_at.is_some() || session.expires_at <= now || rt.expires_at <= now {
+    if session.revoked_at.is_some() {
+        // Committed: the token is used up either way.
+        txn.commit().await?;
+        return Err(ApiError::Unauthorized {
+            code: "session_revoked",
+            detail: "This sign-in was ended (signed out elsewhere, ended from the list of devices, or a password or second-factor reset). Sign in again.".into(),
+        });
+    }
+    if session.expires_at <= now || rt.expires_at <= now {
         return Err(denied());
     }
     let active = entity::user::Entity::find_by_id(session.user_id)
@@ -557,4 +669,126 @@ pub async fn request_password_reset(
     .await?;
     txn.commit().await?;
     Ok(true)
+}
+
+/// How stale `last_used_at` may get: it is written at most this often per
+/// key or sign-in, so a busy one costs no write per request.
+const USE_RESOLUTION: Duration = Duration::minutes(1);
+
+/// Records that the caller's API key or sign-in was used now, when its
+/// recorded use is older than [`USE_RESOLUTION`]. In the background: a
+/// request never waits for it, and a failure only leaves the time older.
+pub fn note_use(writer: &crate::services::Writer, p: &crate::auth::Principal) {
+    let now = Utc::now();
+    if p.last_used_at.is_some_and(|t| now - t < USE_RESOLUTION) {
+        return;
+    }
+    let db = writer.db.clone();
+    let (key, session) = (p.api_key_id, p.session_id);
+    tokio::spawn(async move {
+        let res = match (key, session) {
+            (Some(id), _) => entity::api_key::Entity::update_many()
+                .col_expr(
+                    entity::api_key::Column::LastUsedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .filter(entity::api_key::Column::Id.eq(id))
+                .exec(&db)
+                .await
+                .map(drop),
+            (None, Some(id)) => entity::auth_session::Entity::update_many()
+                .col_expr(
+                    entity::auth_session::Column::LastUsedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .filter(entity::auth_session::Column::Id.eq(id))
+                .exec(&db)
+                .await
+                .map(drop),
+            (None, None) => Ok(()),
+        };
+        if let Err(e) = res {
+            tracing::warn!(error = %e, "recording the use of a key or sign-in failed");
+        }
+    });
+}
+
+/// One sign-in of a person: a device or browser.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionOut {
+    pub id: Uuid,
+    /// When the person signed in.
+    pub created_at: DateTime<Utc>,
+    /// Roughly when it was last used (to the minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// The browser or app, as it named itself.
+    pub user_agent: Option<String>,
+    /// Signed in with a second factor.
+    pub mfa: bool,
+    /// The sign-in this request was made with.
+    pub current: bool,
+}
+
+/// The caller's sign-ins that still work, newest use first.
+pub async fn list_sessions(cx: &Ctx<'_>) -> ApiResult<Vec<SessionOut>> {
+    cx.p.require_person("The list of sign-ins")?;
+    use entity::auth_session::{Column, Entity};
+    let rows = Entity::find()
+        .filter(Column::UserId.eq(cx.p.user_id))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Column::ExpiresAt.gt(cx.now()))
+        .order_by_desc(Column::LastUsedAt)
+        .order_by_desc(Column::CreatedAt)
+        .limit(crate::services::MAX_LIMIT)
+        .all(cx.read)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|s| SessionOut {
+            current: Some(s.id) == cx.p.session_id,
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            user_agent: s.user_agent,
+            mfa: s.mfa,
+        })
+        .collect())
+}
+
+/// Ends one of the caller's own sign-ins (a lost phone); its tokens stop
+/// working at once. Another person's sign-in is not found.
+pub async fn end_session(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
+    cx.p.require_person("Ending a sign-in")?;
+    let owned = entity::auth_session::Entity::find_by_id(id)
+        .one(cx.read)
+        .await?
+        .is_some_and(|s| s.user_id == cx.p.user_id);
+    if !owned {
+        return Err(ApiError::NotFound("session"));
+    }
+    let ch = cx.begin().await?;
+    revoke_session(ch.db(), id, "ended_by_user").await?;
+    ch.audit(Entry::new("auth.session_ended", "session", id))
+        .await?;
+    ch.commit().await
+}
+
+/// An admin ends every sign-in of a user (a lost or stolen phone); the
+/// user signs in again.
+pub async fn end_user_sessions(cx: &Ctx<'_>, user_id: Uuid) -> ApiResult<u64> {
+    cx.p.require_admin()?;
+    cx.p.require_person("Ending someone's sign-ins")?;
+    entity::user::Entity::find_by_id(user_id)
+        .one(cx.read)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let ch = cx.begin().await?;
+    let n = revoke_all_sessions(ch.db(), user_id, "ended_by_admin").await?;
+    ch.audit(
+        Entry::new("user.sessions_ended", "user", user_id)
+            .detail(serde_json::json!({ "sessions": n })),
+    )
+    .await?;
+    ch.commit().await?;
+    Ok(n)
 }

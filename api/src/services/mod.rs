@@ -15,6 +15,7 @@ pub mod codes;
 pub mod consents;
 pub mod instruments;
 pub mod interviews;
+pub mod mfa;
 pub mod note_edits;
 pub mod note_reads;
 pub mod note_writer;

@@ -13,4 +13,5 @@ mod notes;
 mod participants;
 mod readiness;
 mod scoping;
+mod security;
 mod trust;

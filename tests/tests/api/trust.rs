@@ -319,7 +319,12 @@ db_test!(
 
 /// The messages to `to` whose subject has `subject`, once there are at
 /// least `n` (reset links are queued after the answer).
-async fn mail_to(app: &TestApp, to: &str, subject: &str, n: usize) -> Vec<entity::outbox::Model> {
+pub(crate) async fn mail_to(
+    app: &TestApp,
+    to: &str,
+    subject: &str,
+    n: usize,
+) -> Vec<entity::outbox::Model> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let mut found = Vec::new();
     for _ in 0..50 {
