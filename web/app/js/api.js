@@ -47,6 +47,8 @@ async function send(method, path, body, headers = {}) {
 }
 
 let refreshing = null;
+/** Set when the server said this sign-in was ended from elsewhere. */
+let endedElsewhere = false;
 /** Exchanges the refresh token once; concurrent callers share the attempt,
  * and other tabs are serialised by a Web Lock so a token is never reused. */
 function refresh(failedAccess) {
@@ -61,7 +63,11 @@ function refresh(failedAccess) {
         body: JSON.stringify({ refresh_token: t.refresh }),
       }).catch(() => null);
       if (!res) throw new NetworkError('offline');
-      if (!res.ok) return false;
+      if (!res.ok) {
+        const p = await res.json().catch(() => ({}));
+        if (p.code === 'session_revoked') endedElsewhere = true;
+        return false;
+      }
       saveTokens(await res.json());
       return true;
     };
@@ -91,7 +97,8 @@ export async function api(method, path, body, { headers, full } = {}) {
     if (await refresh(sent)) res = await send(method, path, body, headers);
     if (res.status === 401) {
       saveTokens(null);
-      onSignedOut();
+      onSignedOut(endedElsewhere ? 'revoked' : 'expired');
+      endedElsewhere = false;
     }
   }
   const data = await parse(res).catch(() => null);
@@ -101,9 +108,25 @@ export async function api(method, path, body, { headers, full } = {}) {
 
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body ?? {});
+export const del = (path, body) => api('DELETE', path, body);
 
+/**
+ * Signs in. Returns null when signed in, or the challenge of the second step
+ * (`{ mfa_required, challenge, expires_in }`) for an account with a second
+ * factor: finish with signInMfa.
+ */
 export async function signIn(email, password) {
   const res = await send('POST', '/auth/login', { email, password });
+  const data = await parse(res).catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data);
+  if (data.mfa_required) return data;
+  saveTokens(data);
+  return null;
+}
+
+/** The second step: the challenge and a code from the app or a recovery code. */
+export async function signInMfa(challenge, code) {
+  const res = await send('POST', '/auth/login/mfa', { challenge, code });
   const data = await parse(res).catch(() => null);
   if (!res.ok) throw new ApiError(res.status, data);
   saveTokens(data);

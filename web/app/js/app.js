@@ -2,7 +2,7 @@
 import { signedIn, whenSignedOut, ApiError, NetworkError } from './api.js';
 import { t, lang, setLang } from './i18n.js';
 import { h, clear, status, uid } from './ui.js';
-import { load, sync, onQueueChange, notifyQueue } from './store.js';
+import { load, sync, onQueueChange, notifyQueue, clearCache, queued } from './store.js';
 import * as signin from './screens/signin.js';
 import * as today from './screens/today.js';
 import * as participant from './screens/participant.js';
@@ -13,9 +13,10 @@ import * as schedule from './screens/schedule.js';
 import * as register from './screens/register.js';
 import * as book from './screens/book.js';
 import * as more from './screens/more.js';
+import * as security from './screens/security.js';
 
 // Every screen is loaded up front: one version of the whole app at a time.
-const screens = { signin, today, participant, session, notes, note, schedule, register, book, more };
+const screens = { signin, today, participant, session, notes, note, schedule, register, book, more, security };
 
 /** Shared state of the signed-in app. */
 export const app = {
@@ -57,7 +58,7 @@ function pick(parts) {
     case 'session': return ['session', { id: b }];
     case 'notes': return b ? ['note', { id: b }] : ['notes', {}];
     case 'schedule': return [b === 'participant' ? 'register' : b === 'book' ? 'book' : 'schedule', {}];
-    case 'more': return ['more', {}];
+    case 'more': return b === 'security' ? ['security', {}] : ['more', {}];
     default: return ['today', {}];
   }
 }
@@ -106,8 +107,17 @@ onQueueChange((q) => {
 
 /** Loads who is signed in and their sites; cached for offline starts. */
 export async function loadMe() {
+  mfaOnly = false;
+  app.sites = [];
   app.me = await load('me', '/me');
-  const sites = await load('sites', '/sites');
+  let sites;
+  try {
+    sites = await load('sites', '/sites');
+  } catch (e) {
+    if (e.code !== 'mfa_required') throw e;
+    mfaOnly = true;
+    return;
+  }
   app.sites = Array.isArray(sites) ? sites : sites.items; // GET /sites answers a bare array
   prefetch();
 }
@@ -122,6 +132,7 @@ function prefetch() {
 }
 
 let current = 0;
+let mfaOnly = false;
 export async function route() {
   const n = ++current;
   for (const fn of app.cleanup.splice(0)) fn();
@@ -135,9 +146,15 @@ export async function route() {
       else return fatal(e);
     }
   }
+  // A role that must use a second factor, without one yet: only the
+  // security screen works until it is set up.
+  if (mfaOnly && name !== 'signin') {
+    [name, params] = ['security', {}];
+    query.set('required', '1');
+  }
   if (n !== current) return;
   renderHeader();
-  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule' }[name] || name;
+  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more' }[name] || name;
   renderNav(key);
   const mod = screens[name];
   main.replaceChildren();
@@ -209,10 +226,20 @@ function fatal(e) {
   clear(main, h('h1', {}, 'Fieldnotes'), problem(e), h('button', { type: 'button', onclick: () => route() }, t('retry')));
 }
 
-whenSignedOut(() => {
+whenSignedOut(async (why) => {
+  const me = app.me;
   app.me = null;
-  go('#/signin');
+  if (why !== 'revoked') return go('#/signin');
+  // Ended from another device (a lost phone): what this phone kept of
+  // participants and schedules goes. Notes not yet synced stay queued for
+  // that account, and are sent when it signs in here again.
+  clearCache();
+  const waiting = me ? (await queued(me.id)).length : 0;
+  go(`#/signin?why=revoked&waiting=${waiting}`);
 });
+
+/** Asks the browser to keep this site's data (notes waiting to sync). */
+export const persisted = navigator.storage?.persist ? navigator.storage.persist().catch(() => false) : Promise.resolve(false);
 
 window.addEventListener('hashchange', route);
 window.addEventListener('online', () => {

@@ -4,7 +4,7 @@ import { t } from '../i18n.js';
 import { h, clear, field, status, busy } from '../ui.js';
 import { fmtDateTime } from '../time.js';
 import { queued, sync, putEntry, dropEntry, notifyQueue, load } from '../store.js';
-import { problem } from '../app.js';
+import { problem, persisted } from '../app.js';
 
 export async function render(main, { app, query, go }) {
   document.title = `${t('notes.title')} · Fieldnotes`;
@@ -30,8 +30,12 @@ export async function render(main, { app, query, go }) {
     }
     const syncBtn = h('button', { type: 'button', class: 'secondary' }, t('sync.now'));
     syncBtn.addEventListener('click', () => busy(syncBtn, async () => showQueue(await sync(app.me.id))));
+    // A browser may evict a site's data under storage pressure unless it
+    // granted persistent storage: say so while notes wait.
+    const kept = await persisted;
     clear(queueSec,
       h('h2', { id: 'q-h' }, t('sync.waiting', { n: list.length })),
+      kept ? null : status('warn', t('storage.warn')),
       h('p', { class: 'hint' }, navigator.onLine === false ? t('sync.offline') : t('sync.hint')),
       h('ul', { class: 'cards' }, list.map((e) => queuedCard(e))),
       syncBtn);

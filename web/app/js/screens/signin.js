@@ -1,9 +1,10 @@
-import { signIn } from '../api.js';
+import { signIn, signInMfa } from '../api.js';
 import { t } from '../i18n.js';
-import { h, field, busy } from '../ui.js';
+import { h, field, busy, status } from '../ui.js';
 import { problem, loadMe, app } from '../app.js';
+import { sync } from '../store.js';
 
-export async function render(main, { go }) {
+export async function render(main, { go, query }) {
   document.title = `${t('signin.title')} · Fieldnotes`;
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, inputmode: 'email' });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
@@ -13,20 +14,69 @@ export async function render(main, { go }) {
     field(t('signin.email'), email),
     field(t('signin.password'), password),
     submit, out);
+  const done = async () => {
+    app.me = null;
+    await loadMe();
+    go('#/today');
+    // Notes this account left queued on the phone go now.
+    if (app.me) sync(app.me.id);
+  };
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     out.replaceChildren();
     await busy(submit, async () => {
       try {
-        await signIn(email.value.trim(), password.value);
-        app.me = null;
-        await loadMe();
-        go('#/today');
+        const challenge = await signIn(email.value.trim(), password.value);
+        if (challenge) secondStep(challenge);
+        else await done();
       } catch (e) {
         out.append(problem(e));
       }
     });
   });
-  main.append(h('h1', {}, t('signin.title')), h('p', {}, t('signin.intro')), form);
+
+  /** The account has a second factor: ask for the app's code. */
+  function secondStep(challenge) {
+    const code = h('input', {
+      type: 'text', name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true,
+      maxlength: 64, autocapitalize: 'off', spellcheck: 'false',
+    });
+    const out2 = h('div');
+    const verify = h('button', { type: 'submit', class: 'primary' }, t('signin.verify'));
+    const form2 = h('form', { class: 'card', 'aria-labelledby': 'code-h' },
+      h('h2', { id: 'code-h' }, t('signin.code_title')),
+      field(t('signin.code'), code, t('signin.code_hint')),
+      verify, out2);
+    form2.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      out2.replaceChildren();
+      await busy(verify, async () => {
+        try {
+          await signInMfa(challenge.challenge, code.value.trim());
+          await done();
+        } catch (e) {
+          // A spent or expired step starts over with the password.
+          if (e.code === 'invalid_challenge') {
+            form2.replaceWith(form);
+            password.value = '';
+            out.append(problem(e));
+            password.focus();
+          } else {
+            out2.append(problem(e));
+            code.select();
+          }
+        }
+      });
+    });
+    form.replaceWith(form2);
+    code.focus();
+  }
+
+  const notices = [];
+  if (query?.get('why') === 'revoked') {
+    const n = Number(query.get('waiting') || 0);
+    notices.push(status('error', h('p', {}, t('signin.revoked')), n ? h('p', {}, t('signin.revoked_waiting', { n })) : null));
+  }
+  main.append(h('h1', {}, t('signin.title')), ...notices, h('p', {}, t('signin.intro')), form);
   email.focus();
 }

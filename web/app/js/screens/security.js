@@ -1,0 +1,122 @@
+// Two-factor sign-in (set up with a QR code, recovery codes to write down,
+// turn off) and the list of devices signed in, each of which can be ended.
+import { get, post, del } from '../api.js';
+import { t } from '../i18n.js';
+import { h, clear, field, status, busy } from '../ui.js';
+import { fmtDateTime } from '../time.js';
+import { problem, problemAt } from '../app.js';
+
+export async function render(main, { app, query, go }) {
+  document.title = `${t('security.title')} · Fieldnotes`;
+  const mfaSec = h('section', { class: 'card', 'aria-labelledby': 'mfa-h' });
+  const devSec = h('section', { class: 'card', 'aria-labelledby': 'dev-h' });
+  main.append(h('h1', {}, t('security.title')));
+  if (query?.get('required')) main.append(status('error', t('security.required')));
+  main.append(mfaSec, devSec);
+
+  const codeInput = () => h('input', {
+    type: 'text', name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true,
+    maxlength: 64, autocapitalize: 'off', spellcheck: 'false',
+  });
+
+  async function showMfa() {
+    const st = await get('/me/mfa');
+    const title = h('h2', { id: 'mfa-h' }, t('security.link'));
+    if (st.enabled) {
+      const code = codeInput();
+      const out = h('div');
+      const off = h('button', { type: 'submit', class: 'warn' }, t('security.turn_off'));
+      const form = h('form', {}, field(t('security.code'), code), off, out);
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        busy(off, async () => {
+          try {
+            await del('/me/mfa', { code: code.value.trim() });
+            await showMfa();
+          } catch (e) {
+            problemAt(e, { code }, out);
+          }
+        });
+      });
+      clear(mfaSec, title, status('ok', t('security.on', { n: st.recovery_codes_left })), form);
+      return;
+    }
+    const start = h('button', { type: 'button', class: 'primary big' }, t('security.setup'));
+    const out = h('div');
+    start.addEventListener('click', () => busy(start, async () => {
+      try {
+        setup(await post('/me/mfa/totp'));
+      } catch (e) {
+        out.replaceChildren(problem(e));
+      }
+    }));
+    clear(mfaSec, title, h('p', {}, t('security.off')), start, out);
+  }
+
+  function setup(enrol) {
+    const code = codeInput();
+    const out = h('div');
+    const confirm = h('button', { type: 'submit', class: 'primary big' }, t('security.confirm'));
+    const qr = h('img', {
+      class: 'qr', width: 200, height: 200, alt: t('security.qr_alt'),
+      src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrol.qr_svg)}`,
+    });
+    const key = h('p', { class: 'secret', 'data-secret': enrol.secret },
+      h('code', {}, enrol.secret.match(/.{1,4}/g).join(' ')));
+    const form = h('form', {}, field(t('security.code'), code), confirm, out);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      busy(confirm, async () => {
+        try {
+          const r = await post('/me/mfa/totp/confirm', { code: code.value.trim() });
+          showCodes(r.recovery_codes);
+        } catch (e) {
+          problemAt(e, { code }, out);
+        }
+      });
+    });
+    clear(mfaSec, h('h2', { id: 'mfa-h' }, t('security.setup')), h('p', {}, t('security.scan')), qr, key, form);
+    code.focus();
+  }
+
+  function showCodes(codes) {
+    const done = h('button', { type: 'button', class: 'primary big' }, t('security.codes_done'));
+    done.addEventListener('click', async () => {
+      // Enrolled: a required role may now use the whole app.
+      app.me = null;
+      go('#/today');
+    });
+    clear(mfaSec,
+      h('h2', { id: 'mfa-h', tabindex: -1 }, t('security.codes_title')),
+      h('p', {}, t('security.codes_intro')),
+      h('ol', { class: 'recovery' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
+      done);
+    mfaSec.querySelector('h2').focus();
+  }
+
+  async function showDevices(note) {
+    const list = await get('/me/sessions');
+    clear(devSec,
+      h('h2', { id: 'dev-h' }, t('security.devices')),
+      note ? status('ok', note) : null,
+      h('ul', { class: 'cards' }, list.map((s) => {
+        const end = s.current ? null : h('button', { type: 'button', class: 'secondary' }, t('security.end'));
+        end?.addEventListener('click', () => busy(end, async () => {
+          try {
+            await del(`/me/sessions/${s.id}`);
+            await showDevices(t('security.ended'));
+          } catch (e) {
+            devSec.append(problem(e));
+          }
+        }));
+        return h('li', { class: 'card device' },
+          h('strong', {}, s.current ? t('security.this_device') : (s.user_agent || t('security.unknown_device'))),
+          s.current && s.user_agent ? h('p', { class: 'hint' }, s.user_agent) : null,
+          h('p', {}, t('security.signed_in', { when: fmtDateTime(s.created_at, app.tz) })),
+          s.last_used_at ? h('p', {}, t('security.last_used', { when: fmtDateTime(s.last_used_at, app.tz) })) : null,
+          end);
+      })));
+  }
+
+  await Promise.all([showMfa(), showDevices()]);
+}

@@ -1,0 +1,150 @@
+// Two-factor sign-in and devices in headless Chromium at a phone's size:
+// setting up the authenticator app (QR code, recovery codes), the second
+// sign-in step, a role that must use it, and a phone whose sign-in is ended
+// from elsewhere.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as OTPAuth from 'otpauth';
+import { BASE, PASSWORD, admin, seed, launch, phone, signIn, check, poll } from './lib.mjs';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function openPhone(t) {
+  const p = await phone(browser);
+  t.after(async () => {
+    await p.context.close();
+    assert.deepEqual(p.foreign, [], 'requests to hosts other than the server');
+    assert.deepEqual(p.errors, [], 'page errors or CSP violations');
+  });
+  return p;
+}
+
+async function screen(page, name) {
+  const { serious, small } = await check(page, name);
+  assert.deepEqual(serious, [], `axe-core: serious or critical violations on ${name}`);
+  assert.deepEqual(small, [], `touch targets smaller than 44x44 px on ${name}`);
+}
+
+/** The app's code `steps` periods from now. */
+const code = (secret, steps = 0) =>
+  new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + steps * 30000 });
+
+test('a fieldworker whose role requires it sets up two-factor sign-in on the phone, then signs in with a code', async (t) => {
+  const s = await seed('mfa', { interview: false });
+  const a = await admin();
+  const { page } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+
+  await a.call('PATCH', '/settings/security', { require_mfa_for: ['fieldworker'] });
+  t.after(() => a.call('PATCH', '/settings/security', { require_mfa_for: [] }));
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Security' }).waitFor();
+  await page.getByText('Your study requires two-factor sign-in for your role.').waitFor();
+  // Today is closed until the second factor is set up.
+  await page.goto(`${BASE}/#/today`);
+  await page.getByRole('heading', { level: 1, name: 'Security' }).waitFor();
+
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
+  await qr.waitFor();
+  assert.ok((await qr.boundingBox()).width >= 200, 'the QR code is big enough to scan');
+  const secret = await page.locator('[data-secret]').getAttribute('data-secret');
+  await screen(page, 'mfa-setup');
+  await page.getByLabel('Code the app shows now').fill('000000');
+  await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+  await page.getByText('is not the code the authenticator app shows now').waitFor();
+  await page.getByLabel('Code the app shows now').fill(code(secret));
+  await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+  await page.getByRole('heading', { level: 2, name: 'Your recovery codes' }).waitFor();
+  const recovery = await page.locator('ol.recovery li').allInnerTexts();
+  assert.equal(recovery.length, 10);
+  assert.equal(new Set(recovery).size, 10);
+  await screen(page, 'mfa-recovery-codes');
+  await page.getByRole('button', { name: 'I have written them down' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Today/ }).waitFor();
+
+  // Signing in again takes the password, then the app's code.
+  await page.goto(`${BASE}/#/more`);
+  await page.getByRole('button', { name: 'Sign out on this phone' }).click();
+  await page.getByLabel('Email').fill(s.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const codeField = page.getByLabel('Code from your authenticator app');
+  await codeField.waitFor();
+  assert.equal(await codeField.getAttribute('autocomplete'), 'one-time-code');
+  await screen(page, 'signin-second-step');
+  await codeField.fill('123456');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByText('That code is wrong or was already used.').waitFor();
+  // The confirming code's time step is spent: the next one signs in.
+  await codeField.fill(code(secret, 1));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Today/ }).waitFor();
+
+  await page.goto(`${BASE}/#/more/security`);
+  await page.getByText('Two-factor sign-in is on. 10 recovery codes left.').waitFor();
+  await page.getByText('This device').waitFor();
+  await screen(page, 'security');
+});
+
+test('a phone whose sign-in is ended elsewhere forgets what it kept and keeps the notes not yet sent', async (t) => {
+  const s = await seed('lost', { interview: false });
+  const { context, page } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  const cacheKeys = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('fieldnotes.cache.')));
+  await poll(async () => (await cacheKeys()).some((k) => k.startsWith('fieldnotes.cache.participants.')));
+
+  await page.goto(`${BASE}/#/notes`);
+  await page.getByRole('heading', { level: 1, name: 'Notes' }).waitFor();
+  await context.setOffline(true);
+  await page.getByText('Offline', { exact: true }).waitFor();
+  const body = `Written just before the phone was lost, ${s.participant.pseudonym} by the door`;
+  await page.getByRole('link', { name: 'Write a note', exact: true }).click();
+  await page.getByLabel('What did you observe?').fill(body);
+  await page.getByRole('button', { name: 'Save note' }).click();
+  await page.getByRole('heading', { level: 2, name: '1 waiting to sync' }).waitFor();
+  // While notes wait, the phone says whether the browser may evict them.
+  const kept = await page.evaluate(() => navigator.storage.persisted());
+  const warning = page.getByText('This browser may delete notes waiting to sync');
+  assert.equal(await warning.isVisible(), !kept, `warning shown exactly when storage is not persistent (persisted: ${kept})`);
+
+  // The fieldworker ends the lost phone's sign-in from another device.
+  const sessions = await s.api.get('/me/sessions');
+  const lost = sessions.filter((x) => !x.current);
+  assert.equal(lost.length, 1, JSON.stringify(sessions));
+  await s.api.call('DELETE', `/me/sessions/${lost[0].id}`);
+
+  await context.setOffline(false);
+  await page.getByText('This phone was signed out: the sign-in was ended from another device.').waitFor();
+  await page.getByText('Notes on this phone not yet sent: 1.').waitFor();
+  assert.deepEqual(await cacheKeys(), [], 'no participant, schedule or code data left on the phone');
+  const queuedCount = () => page.evaluate(() => new Promise((resolve, reject) => {
+    const req = indexedDB.open('fieldnotes', 1);
+    req.onsuccess = () => {
+      const c = req.result.transaction('queue').objectStore('queue').count();
+      c.onsuccess = () => resolve(c.result);
+      c.onerror = () => reject(c.error);
+    };
+    req.onerror = () => reject(req.error);
+  }));
+  assert.equal(await queuedCount(), 1, 'the unsent note is still queued');
+  await screen(page, 'signin-revoked');
+
+  // The same account signs in again: the note goes.
+  await page.getByLabel('Email').fill(s.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Today/ }).waitFor();
+  const stored = await poll(async () => {
+    const r = await s.api.get(`/notes?author_id=${s.user.id}`);
+    return r.items.length && r.items;
+  });
+  assert.deepEqual(stored.map((n) => n.body), [body]);
+  await poll(async () => (await queuedCount()) === 0);
+});
