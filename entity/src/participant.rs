@@ -8,7 +8,10 @@ pub struct Model {
     pub id: Uuid,
     pub site_id: Uuid,
     pub pseudonym: String,
+    /// Unique: the site and the pseudonym's look-alike form (UTS #39).
     pub pseudonym_key: String,
+    /// Lower case, for search by prefix.
+    pub pseudonym_folded: Option<String>,
     pub treatment_started_on: Date,
     pub status: String,
     pub gender: Option<String>,

@@ -3,5 +3,6 @@ pub mod hours;
 pub mod instruments;
 pub mod interview;
 pub mod participant;
+pub mod pseudonym;
 pub mod readiness;
 pub mod schedule;

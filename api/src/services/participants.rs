@@ -13,6 +13,7 @@ pub use crate::domain::participant::ParticipantStatus;
 use crate::{
     domain::interview::{InterviewStatus, OPEN},
     domain::participant::{status_change, StatusChange},
+    domain::pseudonym,
     error::{check_line, clean, ApiError, ApiResult, FieldError},
     extract::parse_value,
     services::{audit::Entry, interviews::lifecycle::cancel_in, scoped, Change, Ctx},
@@ -23,7 +24,10 @@ use crate::{
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantIn {
-    /// Unique in the study, case-insensitive.
+    /// Unique within its site, ignoring case and look-alike characters
+    /// (NFKC, UTS #39 confusables: `Ａｎｎａ` and `Anna` with a Cyrillic `А`
+    /// are `Anna`). Letters and digits of one alphabet, with spaces,
+    /// hyphens, apostrophes, dots and underscores; stored in NFKC form.
     #[schema(example = "P07", min_length = 1, max_length = 40)]
     pub pseudonym: String,
     pub site_id: Uuid,
@@ -46,6 +50,7 @@ fn active() -> ParticipantStatus {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipantPatch {
+    /// As when registering: unique within the site, look-alikes included.
     #[schema(min_length = 1, max_length = 40)]
     pub pseudonym: Option<String>,
     pub treatment_started_on: Option<NaiveDate>,
@@ -139,9 +144,28 @@ async fn pseudonym_taken(
 fn pseudonym_taken_error() -> ApiError {
     ApiError::conflict(
         "pseudonym_taken",
-        "Another participant already has this pseudonym.",
+        "Another participant at this site already has this pseudonym, or one that looks the same.",
     )
     .with("pointer", serde_json::json!("/pseudonym"))
+}
+
+/// The stored form of a pseudonym for `site`, and its uniqueness key; or
+/// the field error saying why it cannot be one.
+fn pseudonym_of(raw: &str, site: Uuid) -> ApiResult<(String, String)> {
+    let name = pseudonym::normalize(raw);
+    if let Some(why) = pseudonym::refusal(&name) {
+        return Err(ApiError::field("/pseudonym", why));
+    }
+    let key = pseudonym::site_key(&site.simple().to_string(), &name);
+    Ok((name, key))
+}
+
+/// A unique-key violation on a participant is a pseudonym taken meanwhile.
+fn taken_on_conflict(e: sea_orm::DbErr) -> ApiError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => pseudonym_taken_error(),
+        _ => e.into(),
+    }
 }
 
 pub use crate::services::scoped::lock_participant;
@@ -184,8 +208,7 @@ pub async fn create(cx: &Ctx<'_>, body: serde_json::Value) -> ApiResult<Particip
         Err(ApiError::NotFound(_)) => return Err(ApiError::field("/site_id", "no such site")),
         Err(e) => return Err(e),
     }
-    let pseudonym = body.pseudonym.trim().to_string();
-    let key = pseudonym.to_lowercase();
+    let (pseudonym, key) = pseudonym_of(&body.pseudonym, body.site_id)?;
     if pseudonym_taken(cx.read, &key, None).await? {
         return Err(pseudonym_taken_error());
     }
@@ -194,6 +217,7 @@ pub async fn create(cx: &Ctx<'_>, body: serde_json::Value) -> ApiResult<Particip
     let m = entity::participant::ActiveModel {
         id: Set(Uuid::now_v7()),
         site_id: Set(body.site_id),
+        pseudonym_folded: Set(Some(pseudonym::folded(&pseudonym))),
         pseudonym: Set(pseudonym),
         pseudonym_key: Set(key),
         treatment_started_on: Set(body.treatment_started_on),
@@ -204,7 +228,8 @@ pub async fn create(cx: &Ctx<'_>, body: serde_json::Value) -> ApiResult<Particip
         updated_at: Set(now),
     }
     .insert(ch.db())
-    .await?;
+    .await
+    .map_err(taken_on_conflict)?;
     ch.audit(Entry::new("participant.create", "participant", m.id).site(Some(m.site_id)))
         .await?;
     ch.commit().await?;
@@ -226,8 +251,8 @@ pub async fn list(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<ParticipantPa
         sel = sel.filter(Column::Status.eq(s.as_str()));
     }
     if let Some(prefix) = &q.pseudonym_prefix {
-        let prefix = prefix.to_lowercase().replace(['%', '_', '\\'], "");
-        sel = sel.filter(Column::PseudonymKey.starts_with(prefix));
+        let prefix = pseudonym::folded(prefix).replace(['%', '_', '\\'], "");
+        sel = sel.filter(Column::PseudonymFolded.starts_with(prefix));
     }
     if let Some(c) = q.cursor {
         sel = sel.filter(Column::Id.gt(c));
@@ -289,11 +314,11 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
     }
     let mut am: entity::participant::ActiveModel = m.clone().into();
     if let Some(ps) = body.pseudonym {
-        let ps = ps.trim().to_string();
-        let key = ps.to_lowercase();
+        let (ps, key) = pseudonym_of(&ps, m.site_id)?;
         if pseudonym_taken(cx.read, &key, Some(m.id)).await? {
             return Err(pseudonym_taken_error());
         }
+        am.pseudonym_folded = Set(Some(pseudonym::folded(&ps)));
         am.pseudonym = Set(ps);
         am.pseudonym_key = Set(key);
     }
@@ -338,7 +363,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
             }
         }
     };
-    let m = am.update(ch.db()).await?;
+    let m = am.update(ch.db()).await.map_err(taken_on_conflict)?;
     let mut entry = Entry::new("participant.update", "participant", m.id).site(Some(m.site_id));
     if change == Some(StatusChange::Withdraw) {
         let cancelled =

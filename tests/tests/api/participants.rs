@@ -16,9 +16,12 @@ db_test!(
         assert_eq!(r.status, 201, "{}", r.body);
         let p1 = r.body["id"].as_str().expect("id").to_string();
         assert_eq!(r.body["status"], "active");
-        // pseudonyms are unique, case-insensitive
-        let r = app.post("/participants", &co_b, new(b, "p01")).await;
+        // pseudonyms are unique within a site, case-insensitive; another
+        // site's pseudonyms are none of this site's business
+        let r = app.post("/participants", &co_a, new(a, "p01")).await;
         assert_eq!(r.status, 409);
+        let r = app.post("/participants", &co_b, new(b, "p01")).await;
+        assert_eq!(r.status, 201, "{}", r.body);
         // no place for identifying data
         let mut bad = new(a, "P02");
         bad["name"] = json!("Ola Nordmann");
@@ -70,7 +73,8 @@ db_test!(
         let list = app
             .get("/participants?pseudonym_prefix=p0", &app.admin_token)
             .await;
-        assert_eq!(list.body["items"].as_array().map(|a| a.len()), Some(2));
+        // P01 at each site, and P05
+        assert_eq!(list.body["items"].as_array().map(|a| a.len()), Some(3));
         // change, and every read and write is audited
         let r = app
             .patch(
@@ -103,3 +107,67 @@ db_test!(
         );
     }
 );
+
+/// Upgrading a database whose site holds two pseudonyms that look alike
+/// (allowed before look-alikes counted as the same) keeps both, and new
+/// look-alikes are refused from then on.
+#[tokio::test]
+async fn the_upgrade_to_per_site_pseudonyms_keeps_existing_look_alikes() {
+    use migration::MigratorTrait;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let dir = std::env::temp_dir().join(format!("fieldnotes-upgrade-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display());
+    let db = sea_orm::Database::connect(&url).await.expect("db");
+    migration::Migrator::up(&db, Some(8))
+        .await
+        .expect("migrations 1-8");
+    let now = chrono::Utc::now();
+    let site = entity::site::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        name: Set("Clinic A".into()),
+        timezone: Set("Europe/Oslo".into()),
+        opening_hours: Set(json!([])),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&db)
+    .await
+    .expect("site");
+    for (name, old_key) in [
+        ("Anna", "anna"),
+        ("\u{ff21}nna", "\u{ff41}nna"),
+        ("Berit", "berit"),
+    ] {
+        entity::participant::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            site_id: Set(site.id),
+            pseudonym: Set(name.into()),
+            pseudonym_key: Set(old_key.into()),
+            treatment_started_on: Set(chrono::NaiveDate::from_ymd_opt(2026, 10, 1).expect("date")),
+            status: Set("active".into()),
+            gender: Set(None),
+            age_band: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .expect("participant");
+    }
+    migration::Migrator::up(&db, None).await.expect("the rest");
+    let rows = entity::participant::Entity::find()
+        .filter(entity::participant::Column::SiteId.eq(site.id))
+        .all(&db)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 3, "nothing lost");
+    let simple = site.id.simple().to_string();
+    let keys: Vec<&str> = rows.iter().map(|r| r.pseudonym_key.as_str()).collect();
+    assert_eq!(keys[0], format!("{simple}:anna"));
+    assert!(keys[1].starts_with(&format!("{simple}:anna#")), "{keys:?}");
+    assert_eq!(keys[2], format!("{simple}:berit"));
+    assert_eq!(rows[2].pseudonym_folded.as_deref(), Some("berit"));
+    std::fs::remove_dir_all(&dir).ok();
+}

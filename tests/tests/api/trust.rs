@@ -730,3 +730,93 @@ db_test!(
         assert_eq!((n.status, n.body["body"].clone()), (200, json!("")));
     }
 );
+
+async fn register(app: &TestApp, token: &str, site: Uuid, pseudonym: &str) -> crate::helpers::Resp {
+    app.post(
+        "/participants",
+        token,
+        json!({"pseudonym": pseudonym, "site_id": site, "treatment_started_on": "2026-10-01"}),
+    )
+    .await
+}
+
+db_test!(
+    a_pseudonym_used_only_at_another_site_reads_as_unused,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co_a) = app.user("coa@example.org", "coordinator", &[a]).await;
+        let (_, co_b) = app.user("cob@example.org", "coordinator", &[b]).await;
+        assert_eq!(register(&app, &co_a, a, "Anna").await.status, 201);
+        // At site B, "Anna" answers as an unused pseudonym does.
+        let used_elsewhere = register(&app, &co_b, b, "Anna").await;
+        let unused = register(&app, &co_b, b, "Berit").await;
+        assert_eq!(used_elsewhere.status, 201, "{}", used_elsewhere.body);
+        assert_eq!(unused.status, 201);
+        // Within a site it is still taken, and the answer names only that site.
+        let again = register(&app, &co_b, b, "anna").await;
+        assert_eq!(again.status, 409, "{}", again.body);
+        assert_eq!(s(&again.body["code"]), "pseudonym_taken");
+        // The two Annas stay apart: each is listed with its own site.
+        let all = app
+            .get("/participants?pseudonym_prefix=ann", &app.admin_token)
+            .await;
+        let sites: Vec<String> = all.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|p| s(&p["site_id"]))
+            .collect();
+        assert_eq!(sites.len(), 2, "{}", all.body);
+        assert!(sites.contains(&a.to_string()) && sites.contains(&b.to_string()));
+        let only_b = app.get("/participants?pseudonym_prefix=ANN", &co_b).await;
+        assert_eq!(only_b.body["items"].as_array().map(Vec::len), Some(1));
+    }
+);
+
+db_test!(
+    pseudonyms_that_look_alike_are_one_participant,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let anna = register(&app, &co, a, "Anna").await;
+        assert_eq!(anna.status, 201);
+        assert_eq!(register(&app, &co, a, "Åse").await.status, 201);
+        // The same name written differently is taken.
+        for same in [
+            "\u{ff21}\u{ff4e}\u{ff4e}\u{ff41}",
+            "ANNA",
+            " anna ",
+            "A\u{30a}se",
+        ] {
+            let r = register(&app, &co, a, same).await;
+            assert_eq!(r.status, 409, "{same:?}: {}", r.body);
+        }
+        // Invisible, control and mixed-alphabet characters are refused.
+        for bad in [
+            "An\u{200b}na",
+            "\u{200b}",
+            "An\u{ad}na",
+            "\u{202e}annA",
+            "An\u{0}na",
+            "\u{410}nna",
+        ] {
+            let r = register(&app, &co, a, bad).await;
+            assert_eq!(r.errors_pointer(), "/pseudonym", "{bad:?}: {}", r.body);
+        }
+        // A fullwidth pseudonym is stored as its plain form.
+        let r = register(&app, &co, a, "\u{ff22}\u{ff45}\u{ff52}\u{ff49}\u{ff54}").await;
+        assert_eq!(s(&r.body["pseudonym"]), "Berit", "{}", r.body);
+        // Renaming into a look-alike is refused too.
+        let r = app
+            .patch(
+                &format!("/participants/{}", s(&r.body["id"])),
+                &co,
+                json!({"pseudonym": "ANNA"}),
+            )
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
+        let list = app.get("/participants", &co).await;
+        assert_eq!(list.body["items"].as_array().map(Vec::len), Some(3));
+    }
+);
