@@ -356,7 +356,7 @@ test('a coordinator registers a participant and books an interview for it, with 
   await page.getByLabel('Age band (optional)').fill('30-39');
   await page.getByRole('button', { name: 'Register participant' }).click();
   const pseudoField = page.getByLabel('Pseudonym', { exact: true });
-  await page.locator('.field-error', { hasText: 'Another participant already has this pseudonym' }).waitFor();
+  await page.locator('.field-error', { hasText: 'Another participant at this site already has this pseudonym' }).waitFor();
   assert.equal(await pseudoField.getAttribute('aria-invalid'), 'true');
   assert.match(await pseudoField.getAttribute('aria-describedby'), /-err/);
   await screen(page, 'register-participant-taken');
