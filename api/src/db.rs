@@ -107,6 +107,9 @@ pub(crate) fn sqlite_options(
         // one) and sort scratch stay in memory instead of spilling to
         // temporary files.
         .pragma("temp_store", "memory")
+        // Freed content is overwritten with zeros, so a redacted or erased
+        // text does not linger in free pages of the file.
+        .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(10));
     if let Some(parent) = opts.get_filename().parent() {
         if !parent.as_os_str().is_empty() {

@@ -12,6 +12,7 @@ mod m20261123_000006_notes_fts_by_rowid;
 mod m20261123_000007_notes_fts_vocab;
 mod m20261129_000008_mfa_and_devices;
 mod m20261129_000009_pseudonyms_per_site;
+mod m20261129_000010_fts_secure_delete;
 pub mod pseudonym;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_notes_fts_vocab::Migration),
             Box::new(m20261129_000008_mfa_and_devices::Migration),
             Box::new(m20261129_000009_pseudonyms_per_site::Migration),
+            Box::new(m20261129_000010_fts_secure_delete::Migration),
         ]
     }
 }

@@ -728,8 +728,39 @@ db_test!(
         );
         let n = app.get(&format!("/notes/{id}"), &author).await;
         assert_eq!((n.status, n.body["body"].clone()), (200, json!("")));
+        // On SQLite the erased words are gone from the files as well (freed
+        // pages and the full-text index are overwritten), once the
+        // write-ahead log is checkpointed.
+        use sea_orm::ConnectionTrait;
+        if app.state.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+            app.state
+                .db
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .expect("checkpoint");
+            for word in ["Nordmann", "nordmann", "window"] {
+                let left = files_holding(&app.data_dir, word.as_bytes());
+                assert!(left.is_empty(), "{word:?} is still in {left:?}");
+            }
+        }
     }
 );
+
+/// The files under `dir` whose bytes contain `needle`.
+fn files_holding(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("data dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_holding(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
 
 async fn register(app: &TestApp, token: &str, site: Uuid, pseudonym: &str) -> crate::helpers::Resp {
     app.post(
