@@ -319,23 +319,65 @@ impl FromRequest for crate::auth::Principal {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<crate::state::AppState>>().cloned();
-        let token = crate::auth::bearer(req);
-        let pattern = req.match_pattern();
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
-            let token = token.ok_or_else(|| {
-                ApiError::unauthorized("Send `Authorization: Bearer <access token or API key>`.")
-            })?;
-            let p = crate::auth::authenticate(&state.read, &state.jwt, &token).await?;
-            if p.second_factor_missing && !serves_enrolment(pattern.as_deref()) {
-                return Err(crate::services::mfa::enrolment_required());
-            }
-            crate::services::auth::note_use(&state.writer, &p);
-            Ok(p)
-        })
+        use actix_web::HttpMessage;
+        // Usually resolved already, before any extractor ran (see
+        // [`resolve_caller`]).
+        if let Some(p) = req.extensions().get::<crate::auth::Principal>().cloned() {
+            return Box::pin(async move { Ok(p) });
+        }
+        let req = req.clone();
+        Box::pin(async move { caller(&req).await })
     }
+}
+
+/// Who is calling, with what they may do here checked: an API key's scopes
+/// against the operation's, and a person's second factor where their role
+/// requires one.
+async fn caller(req: &HttpRequest) -> Result<crate::auth::Principal, ApiError> {
+    let state = req
+        .app_data::<web::Data<crate::state::AppState>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("state missing")))?;
+    let token = crate::auth::bearer(req).ok_or_else(|| {
+        ApiError::unauthorized("Send `Authorization: Bearer <access token or API key>`.")
+    })?;
+    let p = crate::auth::authenticate(&state.read, &state.jwt, &token).await?;
+    let pattern = req.match_pattern();
+    if p.api_key_id.is_some() {
+        req.app_data::<web::Data<crate::auth::KeyAccess>>()
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("key access table missing")))?
+            .check(req.method().as_str(), pattern.as_deref(), &p)?;
+    }
+    if p.second_factor_missing && !serves_enrolment(pattern.as_deref()) {
+        return Err(crate::services::mfa::enrolment_required());
+    }
+    crate::services::auth::note_use(&state.writer, &p);
+    Ok(p)
+}
+
+/// Middleware: resolves the caller of an `/api/` request that carries a
+/// bearer token before the handler's extractors run, and refuses at once a
+/// key without the operation's scope (or a person who must first set up a
+/// second factor). Extractors run concurrently, so without this a malformed
+/// body could be answered 422 before the missing scope is noticed. A token
+/// that does not resolve is left to the handler, which answers 401 where it
+/// needs a caller.
+pub async fn resolve_caller(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    if req.path().starts_with("/api/") && crate::auth::bearer(req.request()).is_some() {
+        match caller(req.request()).await {
+            Ok(p) => {
+                req.extensions_mut().insert(p);
+            }
+            Err(e @ ApiError::Status { .. }) => {
+                return Ok(req.error_response(e).map_into_right_body());
+            }
+            Err(_) => {}
+        }
+    }
+    next.call(req).await.map(|r| r.map_into_left_body())
 }
 
 /// What a person whose role must use a second factor may do before their

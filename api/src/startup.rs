@@ -69,6 +69,17 @@ impl Modify for SecurityAddon {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT access token, or an API key fnk_…")
+                    .description(Some("A signed-in person's access token, or an API key (`fnk_…`) that holds every scope the operation lists."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "person",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT access token")
+                    .description(Some("A signed-in person's access token. API keys are refused: the operation is about the person themself (their sign-ins, keys, second factor) or acts for them."))
                     .build(),
             ),
         );
@@ -354,6 +365,7 @@ impl Application {
         let server = HttpServer::new(move || {
             let (app, doc) = build_app_parts();
             let table = web::Data::new(RouteTable::from_doc(&doc));
+            let access = web::Data::new(crate::auth::KeyAccess::from_doc(&doc));
             let json = web::Data::new(OpenApiJson(Arc::new(
                 doc.to_pretty_json().unwrap_or_default() + "\n",
             )));
@@ -361,11 +373,15 @@ impl Application {
                 .app_data(limit)
                 .app_data(proxies.clone())
                 .app_data(table)
+                .app_data(access)
                 .app_data(json)
                 .app_data(web::PathConfig::default().error_handler(crate::extract::path_error))
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
                 .default_service(web::to(not_found))
+                .wrap(actix_web::middleware::from_fn(
+                    crate::extract::resolve_caller,
+                ))
                 .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap_fn(|req, srv| {

@@ -413,3 +413,114 @@ pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
             .unwrap_or(peer),
     )
 }
+
+/// What an API key needs, operation by operation. Read from the security
+/// requirements of the OpenAPI document, the one place they are declared:
+/// `bearer` with scopes (a key must hold every one), or `person` (no key).
+/// Checked when the caller is resolved, before the request body is read.
+#[derive(Clone, Default)]
+pub struct KeyAccess(std::sync::Arc<std::collections::HashMap<(&'static str, String), Ways>>);
+
+/// The ways into one operation: `Some(scopes)` for a key holding all of
+/// them, `None` for a signed-in person only.
+type Ways = Vec<Option<Vec<Scope>>>;
+
+impl KeyAccess {
+    pub fn from_doc(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut table = std::collections::HashMap::new();
+        for (path, item) in &doc.paths.paths {
+            for (method, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                let Some(op) = op else { continue };
+                let reqs = serde_json::to_value(&op.security).unwrap_or_default();
+                // Each requirement is one way in: `Some(scopes)` for a key
+                // with those scopes, `None` for a person only.
+                let ways: Ways = reqs
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r.as_object())
+                    .map(|r| {
+                        r.get("bearer").map(|scopes| {
+                            scopes
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .map(|s| serde_json::from_value(s.clone()).ok())
+                                .collect::<Option<Vec<Scope>>>()
+                                // An unknown scope no key can hold.
+                                .unwrap_or_else(|| vec![Scope::Admin, Scope::SitesRead])
+                        })
+                    })
+                    .collect();
+                table.insert((method, path.clone()), ways);
+            }
+        }
+        KeyAccess(std::sync::Arc::new(table))
+    }
+
+    /// Refuses an API key that may not call `method` `pattern`.
+    pub fn check(
+        &self,
+        method: &str,
+        pattern: Option<&str>,
+        p: &Principal,
+    ) -> Result<(), ApiError> {
+        let Some(held) = &p.scopes else { return Ok(()) };
+        // No operation here: the answer is 404, whoever asks.
+        let Some(pattern) = pattern else {
+            return Ok(());
+        };
+        let method = match method {
+            "GET" | "HEAD" => "GET",
+            "POST" => "POST",
+            "PUT" => "PUT",
+            "PATCH" => "PATCH",
+            "DELETE" => "DELETE",
+            _ => "",
+        };
+        let ways = self
+            .0
+            .get(&(method, pattern.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let keyed: Vec<&Vec<Scope>> = ways.iter().flatten().collect();
+        if keyed.is_empty() {
+            return Err(ApiError::status(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "not_for_api_keys",
+                "This operation is for a signed-in person, not an API key.",
+            ));
+        }
+        if keyed
+            .iter()
+            .any(|need| need.iter().all(|s| held.contains(s)))
+        {
+            return Ok(());
+        }
+        let missing: Vec<String> = keyed[0]
+            .iter()
+            .filter(|s| !held.contains(s))
+            .filter_map(|s| serde_json::to_value(s).ok())
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        Err(ApiError::status(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "missing_scope",
+            format!(
+                "This API key lacks the scope {}, which this operation needs.",
+                missing
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        )
+        .with("missing_scopes", serde_json::json!(missing)))
+    }
+}

@@ -16,7 +16,7 @@ use crate::{
     tag = "api-keys",
     request_body = ApiKeyIn,
     responses((status = 201, description = "Created; keep the secret now", body = ApiKeyCreated)),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[post("/api-keys")]
 pub async fn create_api_key(
@@ -33,7 +33,7 @@ pub async fn create_api_key(
 #[utoipa::path(
     tag = "api-keys",
     responses((status = 200, description = "Keys, without secrets", body = [ApiKeyOut])),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[get("/api-keys")]
 pub async fn list_api_keys(
@@ -51,7 +51,7 @@ pub async fn list_api_keys(
     tag = "api-keys",
     params(("id" = Uuid, Path, description = "API key id")),
     responses((status = 204, description = "Revoked")),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[delete("/api-keys/{id}")]
 pub async fn delete_api_key(

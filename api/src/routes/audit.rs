@@ -57,7 +57,7 @@ pub struct AuditPage {
     tag = "audit",
     params(AuditQuery),
     responses((status = 200, description = "Entries", body = AuditPage)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/audit")]
 pub async fn list_audit(

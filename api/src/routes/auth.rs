@@ -197,7 +197,7 @@ pub async fn refresh(
     tag = "auth",
     params(LogoutQuery),
     responses((status = 204, description = "Signed out")),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[post("/auth/logout")]
 pub async fn logout(

@@ -24,7 +24,7 @@ pub use crate::services::calendar::{FeedList, FeedOut, NewFeedOut};
 #[utoipa::path(
     tag = "calendar",
     responses((status = 201, description = "Created; the URL is shown once", body = NewFeedOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:read"]))
 )]
 #[post("/calendar-feeds")]
 pub async fn create_feed(
@@ -41,7 +41,7 @@ pub async fn create_feed(
 #[utoipa::path(
     tag = "calendar",
     responses((status = 200, description = "Feeds", body = FeedList)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:read"]))
 )]
 #[get("/calendar-feeds")]
 pub async fn list_feeds(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
@@ -66,7 +66,7 @@ pub async fn list_feeds(state: web::Data<AppState>, p: Principal) -> ApiResult<H
     tag = "calendar",
     params(("id" = Uuid, Path, description = "Feed id")),
     responses((status = 204, description = "Revoked")),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[delete("/calendar-feeds/{id}")]
 pub async fn delete_feed(

@@ -18,7 +18,7 @@ use crate::{
     tag = "codebook",
     request_body = CodeIn,
     responses((status = 201, description = "Created", body = CodeOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[post("/codes")]
 pub async fn create_code(
@@ -37,7 +37,7 @@ pub async fn create_code(
     tag = "codebook",
     params(CodeQuery),
     responses((status = 200, description = "Codes", body = CodeList)),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:read"]))
 )]
 #[get("/codes")]
 pub async fn list_codes(
@@ -61,7 +61,7 @@ pub async fn list_codes(
     params(("id" = Uuid, Path, description = "Code id")),
     request_body = CodePatch,
     responses((status = 200, description = "Changed", body = CodeOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[patch("/codes/{id}")]
 pub async fn patch_code(
@@ -85,7 +85,7 @@ pub async fn patch_code(
         (status = 204, description = "Deleted"),
         (status = 409, description = "In use or has children", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[delete("/codes/{id}")]
 pub async fn delete_code(

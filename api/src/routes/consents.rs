@@ -20,7 +20,7 @@ use crate::{
         (status = 201, description = "Consent recorded", body = ConsentOut),
         (status = 409, description = "Not ready, or participant not active", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:write"]))
 )]
 #[post("/participants/{id}/consents")]
 pub async fn create_consent(
@@ -40,7 +40,7 @@ pub async fn create_consent(
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Participant id")),
     responses((status = 200, description = "Consents", body = ConsentList)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:read"]))
 )]
 #[get("/participants/{id}/consents")]
 pub async fn list_consents(
@@ -65,7 +65,7 @@ pub async fn list_consents(
         (status = 200, description = "Withdrawn", body = WithdrawOut),
         (status = 409, description = "Already withdrawn", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:write"]))
 )]
 #[post("/consents/{id}/withdraw")]
 pub async fn withdraw_consent(

@@ -23,7 +23,7 @@ use crate::{
     tag = "readiness",
     params(InstrumentQuery),
     responses((status = 200, description = "Instruments", body = InstrumentList)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:read"]))
 )]
 #[get("/instruments")]
 pub async fn list_instruments(
@@ -42,7 +42,7 @@ pub async fn list_instruments(
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Instrument version id")),
     responses((status = 200, description = "The instrument", body = InstrumentOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:read"]))
 )]
 #[get("/instruments/{id}")]
 pub async fn get_instrument(
@@ -64,7 +64,7 @@ pub async fn get_instrument(
         (status = 201, description = "Created", body = InstrumentOut),
         (status = 409, description = "Key in use", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[post("/instruments")]
 pub async fn create_instrument(
@@ -84,7 +84,7 @@ pub async fn create_instrument(
     params(("id" = Uuid, Path, description = "Any version of the instrument")),
     request_body = InstrumentDef,
     responses((status = 201, description = "The new version", body = InstrumentOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[post("/instruments/{id}/versions")]
 pub async fn create_instrument_version(
@@ -108,7 +108,7 @@ pub async fn create_instrument_version(
         (status = 200, description = "Replaced", body = InstrumentOut),
         (status = 409, description = "Used or built in", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[put("/instruments/{id}")]
 pub async fn replace_instrument(
@@ -126,7 +126,7 @@ pub async fn replace_instrument(
 #[utoipa::path(
     tag = "readiness",
     responses((status = 200, description = "Settings", body = ReadinessSettings)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:read"]))
 )]
 #[get("/settings/readiness")]
 pub async fn get_readiness_settings(
@@ -143,7 +143,7 @@ pub async fn get_readiness_settings(
     tag = "readiness",
     request_body = ReadinessPatch,
     responses((status = 200, description = "Settings", body = ReadinessSettings)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[patch("/settings/readiness")]
 pub async fn patch_readiness_settings(

@@ -20,7 +20,7 @@ pub use crate::services::participants::{ParticipantIn, ParticipantPatch, Partici
         (status = 201, description = "Created", body = ParticipantOut),
         (status = 409, description = "Pseudonym in use", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:write"]))
 )]
 #[post("/participants")]
 pub async fn create_participant(
@@ -39,7 +39,7 @@ pub async fn create_participant(
     tag = "participants",
     params(ParticipantQuery),
     responses((status = 200, description = "Participants", body = ParticipantPage)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:read"]))
 )]
 #[get("/participants")]
 pub async fn list_participants(
@@ -58,7 +58,7 @@ pub async fn list_participants(
     tag = "participants",
     params(("id" = Uuid, Path, description = "Participant id")),
     responses((status = 200, description = "The participant", body = ParticipantOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:read"]))
 )]
 #[get("/participants/{id}")]
 pub async fn get_participant(
@@ -88,7 +88,7 @@ pub async fn get_participant(
         (status = 200, description = "The changed participant", body = ParticipantOut),
         (status = 409, description = "Pseudonym in use, or a withdrawal that must go through the consent (`withdraw_consent`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:write"]))
 )]
 #[patch("/participants/{id}")]
 pub async fn patch_participant(

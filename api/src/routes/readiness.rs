@@ -28,7 +28,7 @@ pub struct ReadinessQuery {
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Participant id"), ReadinessQuery),
     responses((status = 200, description = "The decision", body = ReadinessOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:read"]))
 )]
 #[get("/participants/{id}/readiness")]
 pub async fn get_readiness(

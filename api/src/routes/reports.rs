@@ -19,7 +19,7 @@ use crate::{
     tag = "interviews",
     params(DueQuery),
     responses((status = 200, description = "Participants due", body = DueList)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:read"]))
 )]
 #[get("/participants/due")]
 pub async fn participants_due(
@@ -38,7 +38,7 @@ pub async fn participants_due(
     tag = "reports",
     params(ReportQuery),
     responses((status = 200, description = "The report", body = FieldworkReport)),
-    security(("bearer" = []))
+    security(("bearer" = ["reports:read"]))
 )]
 #[get("/reports/fieldwork")]
 pub async fn fieldwork(

@@ -18,7 +18,7 @@ pub use crate::services::screenings::CLOCK_SKEW_MINUTES;
     params(("id" = Uuid, Path, description = "Participant id")),
     request_body = ScreeningIn,
     responses((status = 201, description = "Stored and scored", body = ScreeningOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:write"]))
 )]
 #[post("/participants/{id}/screenings")]
 pub async fn create_screening(
@@ -38,7 +38,7 @@ pub async fn create_screening(
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Participant id"), ScreeningQuery),
     responses((status = 200, description = "Screenings", body = ScreeningPage)),
-    security(("bearer" = []))
+    security(("bearer" = ["participants:read"]))
 )]
 #[get("/participants/{id}/screenings")]
 pub async fn list_screenings(

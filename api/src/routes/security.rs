@@ -22,7 +22,7 @@ use crate::{
 #[utoipa::path(
     tag = "security",
     responses((status = 200, description = "Second factor", body = MfaStatusOut)),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[get("/me/mfa")]
 pub async fn get_mfa(
@@ -42,7 +42,7 @@ pub async fn get_mfa(
         (status = 201, description = "Scan the QR code, then confirm with a code", body = EnrolOut),
         (status = 409, description = "Already on; turn it off first", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[post("/me/mfa/totp")]
 pub async fn enrol_totp(
@@ -63,7 +63,7 @@ pub async fn enrol_totp(
         (status = 409, description = "Not started, or already on", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong code", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[post("/me/mfa/totp/confirm")]
 pub async fn confirm_totp(
@@ -84,7 +84,7 @@ pub async fn confirm_totp(
         (status = 204, description = "Off"),
         (status = 422, description = "Wrong code", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[delete("/me/mfa")]
 pub async fn disable_mfa(
@@ -104,7 +104,7 @@ pub async fn disable_mfa(
     tag = "security",
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 204, description = "Reset")),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[delete("/users/{id}/mfa")]
 pub async fn reset_user_mfa(
@@ -122,7 +122,7 @@ pub async fn reset_user_mfa(
 #[utoipa::path(
     tag = "security",
     responses((status = 200, description = "Sign-ins", body = [SessionOut])),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[get("/me/sessions")]
 pub async fn list_my_sessions(
@@ -142,7 +142,7 @@ pub async fn list_my_sessions(
         (status = 204, description = "Ended"),
         (status = 404, description = "No such sign-in of the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[delete("/me/sessions/{id}")]
 pub async fn end_my_session(
@@ -166,7 +166,7 @@ pub struct EndedOut {
     tag = "security",
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "Ended", body = EndedOut)),
-    security(("bearer" = []))
+    security(("person" = []))
 )]
 #[delete("/users/{id}/sessions")]
 pub async fn end_user_sessions(
@@ -183,7 +183,7 @@ pub async fn end_user_sessions(
 #[utoipa::path(
     tag = "security",
     responses((status = 200, description = "Rules", body = SecuritySettings)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/settings/security")]
 pub async fn get_security_settings(
@@ -200,7 +200,7 @@ pub async fn get_security_settings(
     tag = "security",
     request_body = SecurityPatch,
     responses((status = 200, description = "Rules", body = SecuritySettings)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[patch("/settings/security")]
 pub async fn patch_security_settings(

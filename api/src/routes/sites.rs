@@ -19,7 +19,7 @@ use crate::{
         (status = 201, description = "Created", body = SiteOut),
         (status = 409, description = "A site with this name exists", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[post("/sites")]
 pub async fn create_site(
@@ -36,7 +36,7 @@ pub async fn create_site(
 #[utoipa::path(
     tag = "sites",
     responses((status = 200, description = "Sites", body = [SiteOut])),
-    security(("bearer" = []))
+    security(("bearer" = ["sites:read"]))
 )]
 #[get("/sites")]
 pub async fn list_sites(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
@@ -50,7 +50,7 @@ pub async fn list_sites(state: web::Data<AppState>, p: Principal) -> ApiResult<H
     tag = "sites",
     params(("id" = Uuid, Path, description = "Site id")),
     responses((status = 200, description = "The site", body = SiteOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["sites:read"]))
 )]
 #[get("/sites/{id}")]
 pub async fn get_site(
@@ -69,7 +69,7 @@ pub async fn get_site(
     params(("id" = Uuid, Path, description = "Site id")),
     request_body = SitePatch,
     responses((status = 200, description = "The changed site", body = SiteOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[patch("/sites/{id}")]
 pub async fn patch_site(

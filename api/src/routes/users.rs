@@ -21,7 +21,7 @@ pub use crate::services::users::{UserIn, UserOut, UserPatch};
         (status = 201, description = "Created", body = UserOut),
         (status = 409, description = "Email already in use", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[post("/users")]
 pub async fn create_user(
@@ -39,7 +39,7 @@ pub async fn create_user(
 #[utoipa::path(
     tag = "users",
     responses((status = 200, description = "Users", body = [UserOut])),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/users")]
 pub async fn list_users(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
@@ -69,7 +69,7 @@ pub async fn list_users(state: web::Data<AppState>, p: Principal) -> ApiResult<H
     tag = "users",
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "The user", body = UserOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/users/{id}")]
 pub async fn get_user(
@@ -89,7 +89,7 @@ pub async fn get_user(
     params(("id" = Uuid, Path, description = "User id")),
     request_body = UserPatch,
     responses((status = 200, description = "The changed user", body = UserOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[patch("/users/{id}")]
 pub async fn patch_user(

@@ -12,6 +12,7 @@ mod email;
 mod notes;
 mod participants;
 mod readiness;
+mod scopes;
 mod scoping;
 mod security;
 mod trust;

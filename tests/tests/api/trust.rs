@@ -121,7 +121,8 @@ db_test!(
                     .bearer_auth(&sites),
             )
             .await;
-        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(s(&r.body["code"]), "not_for_api_keys");
         assert_eq!(app.get("/me", &co).await.status, 200, "still signed in");
         // An admin's schedule:read key does not revoke another's calendar feed.
         let feed = app.post("/calendar-feeds", &co, json!({})).await;

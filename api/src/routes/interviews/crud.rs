@@ -21,7 +21,7 @@ use crate::{
         (status = 201, description = "Scheduled; `window` flags a time outside the wave's due window", body = InterviewOut),
         (status = 409, description = "Interviewer busy, participant withdrawn, or an open interview for this wave exists", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:write"]))
 )]
 #[post("/interviews")]
 pub async fn create_interview(
@@ -39,7 +39,7 @@ pub async fn create_interview(
     tag = "interviews",
     params(InterviewQuery),
     responses((status = 200, description = "Interviews", body = InterviewList)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:read"]))
 )]
 #[get("/interviews")]
 pub async fn list_interviews(
@@ -58,7 +58,7 @@ pub async fn list_interviews(
     tag = "interviews",
     params(MyQuery),
     responses((status = 200, description = "Interviews", body = InterviewList)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:read"]))
 )]
 #[get("/me/interviews")]
 pub async fn my_interviews(
@@ -77,7 +77,7 @@ pub async fn my_interviews(
     tag = "interviews",
     params(("id" = Uuid, Path, description = "Interview id")),
     responses((status = 200, description = "The interview", body = InterviewOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:read"]))
 )]
 #[get("/interviews/{id}")]
 pub async fn get_interview(
@@ -101,7 +101,7 @@ pub async fn get_interview(
         (status = 200, description = "Changed", body = InterviewOut),
         (status = 409, description = "Interviewer busy, or the interview is closed", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:write"]))
 )]
 #[patch("/interviews/{id}")]
 pub async fn patch_interview(

@@ -18,7 +18,7 @@ use crate::{
     tag = "interviews",
     params(("id" = Uuid, Path, description = "Interview id")),
     responses((status = 200, description = "Postponements", body = PostponementList)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:read"]))
 )]
 #[get("/interviews/{id}/postponements")]
 pub async fn list_postponements(
@@ -43,7 +43,7 @@ pub async fn list_postponements(
     params(("id" = Uuid, Path, description = "Interview id")),
     request_body = PostponeIn,
     responses((status = 201, description = "Postponed", body = InterviewOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:write"]))
 )]
 #[post("/interviews/{id}/postponements")]
 pub async fn postpone(
@@ -63,7 +63,7 @@ pub async fn postpone(
     params(("id" = Uuid, Path, description = "Interview id")),
     request_body = CancelIn,
     responses((status = 200, description = "Cancelled", body = InterviewOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:write"]))
 )]
 #[post("/interviews/{id}/cancel")]
 pub async fn cancel_interview(
@@ -83,7 +83,7 @@ pub async fn cancel_interview(
     params(("id" = Uuid, Path, description = "Interview id")),
     request_body = ReopenIn,
     responses((status = 200, description = "Open again", body = InterviewOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:write"]))
 )]
 #[post("/interviews/{id}/reopen")]
 pub async fn reopen_interview(

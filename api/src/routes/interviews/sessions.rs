@@ -25,7 +25,7 @@ use crate::{
         (status = 201, description = "Started", body = SessionOut),
         (status = 409, description = "Not ready, no consent, a session already running, or the interview is closed", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:write"]))
 )]
 #[post("/interviews/{id}/sessions")]
 pub async fn start_session(
@@ -45,7 +45,7 @@ pub async fn start_session(
     params(("id" = Uuid, Path, description = "Interview id"), ("n" = i32, Path, description = "Session number")),
     request_body = EndSessionIn,
     responses((status = 200, description = "Ended", body = SessionOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:write"]))
 )]
 #[post("/interviews/{id}/sessions/{n}/end")]
 pub async fn end_session(
@@ -66,7 +66,7 @@ pub async fn end_session(
     tag = "interviews",
     params(("id" = Uuid, Path, description = "Interview id")),
     responses((status = 200, description = "Completed", body = InterviewOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:write"]))
 )]
 #[post("/interviews/{id}/complete")]
 pub async fn complete_interview(

@@ -13,7 +13,7 @@ use crate::{
 #[utoipa::path(
     tag = "interviews",
     responses((status = 200, description = "Waves", body = WaveSettings)),
-    security(("bearer" = []))
+    security(("bearer" = ["schedule:read"]))
 )]
 #[get("/settings/waves")]
 pub async fn get_waves(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
@@ -28,7 +28,7 @@ pub async fn get_waves(state: web::Data<AppState>, p: Principal) -> ApiResult<Ht
     tag = "interviews",
     request_body = WaveSettings,
     responses((status = 200, description = "Waves", body = WaveSettings)),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[patch("/settings/waves")]
 pub async fn patch_waves(

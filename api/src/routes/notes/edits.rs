@@ -38,7 +38,7 @@ fn if_match(req: &HttpRequest) -> Option<i32> {
         (status = 412, description = "Changed by someone else; `current` holds their version", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[patch("/notes/{id}")]
 pub async fn patch_note(
@@ -61,7 +61,7 @@ pub async fn patch_note(
     tag = "notes",
     params(("id" = Uuid, Path, description = "Note id")),
     responses((status = 204, description = "Deleted")),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[delete("/notes/{id}")]
 pub async fn delete_note(
@@ -84,7 +84,7 @@ pub async fn delete_note(
         (status = 200, description = "Restored", body = NoteOut),
         (status = 409, description = "Not deleted", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[post("/notes/{id}/restore")]
 pub async fn restore_note(
@@ -107,7 +107,7 @@ pub async fn restore_note(
     params(("id" = Uuid, Path, description = "Note id")),
     request_body = RedactIn,
     responses((status = 200, description = "Erased", body = RedactOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[post("/notes/{id}/redact")]
 pub async fn redact_note(

@@ -42,7 +42,7 @@ pub(crate) fn with_etag(mut res: actix_web::HttpResponseBuilder, note: &NoteOut)
         (status = 200, description = "Already stored (a retry)", body = NoteOut, headers(("ETag" = String, description = "The note's version"))),
         (status = 409, description = "The id belongs to a different note", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[post("/notes")]
 pub async fn create_note(
@@ -127,7 +127,7 @@ pub struct SyncOut {
     tag = "notes",
     request_body = SyncIn,
     responses((status = 200, description = "A result per note", body = SyncOut)),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:write"]))
 )]
 #[post("/notes/sync")]
 pub async fn sync_notes(

@@ -19,7 +19,7 @@ use crate::{
     tag = "notes",
     params(NoteQuery),
     responses((status = 200, description = "Notes", body = NotePage)),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:read"]))
 )]
 #[get("/notes")]
 pub async fn list_notes(
@@ -38,7 +38,7 @@ pub async fn list_notes(
     tag = "notes",
     params(("id" = Uuid, Path, description = "Note id")),
     responses((status = 200, description = "The note", body = NoteOut, headers(("ETag" = String, description = "The note's version")))),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:read"]))
 )]
 #[get("/notes/{id}")]
 pub async fn get_note(
@@ -57,7 +57,7 @@ pub async fn get_note(
     tag = "notes",
     params(("id" = Uuid, Path, description = "Note id")),
     responses((status = 200, description = "History", body = NoteHistory)),
-    security(("bearer" = []))
+    security(("bearer" = ["notes:read"]))
 )]
 #[get("/notes/{id}/history")]
 pub async fn note_history(
