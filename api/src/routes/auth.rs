@@ -276,7 +276,8 @@ pub struct PasswordResetIn {
 /// Ask for a password-reset link by email.
 ///
 /// Always answers 202, at once, whether or not the email belongs to an
-/// account; an account gets at most 3 links an hour.
+/// account; an account gets at most 3 links an hour, and requests from one
+/// address lead to at most 10 links an hour.
 #[utoipa::path(
     tag = "auth",
     request_body = PasswordResetIn,

@@ -615,6 +615,9 @@ pub async fn set_password_with_token(
 
 /// Reset links mailed to one account in an hour, at most.
 pub const RESETS_PER_HOUR: u64 = 3;
+/// Reset links mailed because of requests from one address in an hour, at
+/// most (to all accounts together).
+pub const RESETS_PER_ADDRESS_PER_HOUR: u64 = 10;
 
 /// Mails a password-reset link to the active account with `email`, if
 /// there is one and it has had fewer than [`RESETS_PER_HOUR`] in the last
@@ -645,6 +648,22 @@ pub async fn request_password_reset(
     if recent >= RESETS_PER_HOUR {
         tracing::info!("password reset not mailed: the hourly limit of the account was reached");
         return Ok(false);
+    }
+    // Nor can one address mail links to many accounts.
+    if let Some(ip) = &actor.ip {
+        use entity::audit_log::{Column, Entity};
+        let from_here = Entity::find()
+            .filter(Column::At.gt(Utc::now() - Duration::hours(1)))
+            .filter(Column::Action.eq("auth.password_reset_requested"))
+            .filter(Column::Ip.eq(ip.as_str()))
+            .count(read)
+            .await?;
+        if from_here >= RESETS_PER_ADDRESS_PER_HOUR {
+            tracing::info!(
+                "password reset not mailed: the hourly limit of the address was reached"
+            );
+            return Ok(false);
+        }
     }
     let txn = state.db.begin().await?;
     let token =

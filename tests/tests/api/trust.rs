@@ -381,6 +381,36 @@ db_test!(
 );
 
 db_test!(
+    password_reset_links_are_limited_per_address,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        for i in 0..12 {
+            app.user(&format!("fw{i}@example.org"), "fieldworker", &[a])
+                .await;
+        }
+        for i in 0..12 {
+            let r = app
+                .send(
+                    app.client
+                        .post(app.url("/auth/password-reset"))
+                        .json(&json!({"email": format!("fw{i}@example.org")})),
+                )
+                .await;
+            assert_eq!(r.status, 202);
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let sent = entity::outbox::Entity::find()
+            .filter(entity::outbox::Column::Subject.contains("Reset your"))
+            .count(&app.state.db)
+            .await
+            .expect("outbox");
+        assert_eq!(sent, 10, "one address mails at most ten links an hour");
+    }
+);
+
+db_test!(
     a_password_reset_ends_keys_and_feeds_and_tells_the_user,
     |app: TestApp| async move {
         let a = app.create_site("Clinic A").await;
