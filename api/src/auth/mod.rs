@@ -209,6 +209,11 @@ pub async fn authenticate(
             .column(s::Column::RevokedAt)
             .column_as(s::Column::LastUsedAt, "session_last_used_at")
             .column(s::Column::Mfa)
+            // The study's sign-in rules ride along: no second query.
+            .column_as(
+                sea_orm::sea_query::Expr::cust(crate::services::mfa::SECURITY_SUBQUERY),
+                "security",
+            )
             .join(JoinType::InnerJoin, s::Relation::User.def()),
     )
     .filter(s::Column::Id.eq(claims.sid))
@@ -221,21 +226,19 @@ pub async fn authenticate(
     if !live {
         return Err(denied());
     }
-    let (last_used_at, mfa) = rows
+    let (last_used_at, mfa, security) = rows
         .first()
-        .map(|r| (r.last_used_at, r.mfa))
+        .map(|r| (r.last_used_at, r.mfa, r.security.clone()))
         .unwrap_or_default();
     let users: Vec<UserRow> = rows.into_iter().map(|r| r.user).collect();
     let mut p = principal(&users).ok_or_else(denied)?;
     p.session_id = Some(claims.sid);
     p.last_used_at = last_used_at;
     p.session_mfa = mfa;
-    if !mfa {
-        p.second_factor_missing = crate::services::mfa::security_settings(read)
-            .await?
+    p.second_factor_missing = !mfa
+        && crate::services::mfa::SecuritySettings::from_stored(security)
             .require_mfa_for
             .contains(&p.role);
-    }
     Ok(p)
 }
 
@@ -281,6 +284,8 @@ struct SignedIn {
     revoked_at: Option<chrono::DateTime<Utc>>,
     last_used_at: Option<chrono::DateTime<Utc>>,
     mfa: bool,
+    /// The stored sign-in rules, if any.
+    security: Option<serde_json::Value>,
     user: UserRow,
 }
 
@@ -291,6 +296,7 @@ impl FromQueryResult for SignedIn {
             revoked_at: res.try_get(pre, "revoked_at")?,
             last_used_at: res.try_get(pre, "session_last_used_at")?,
             mfa: res.try_get(pre, "mfa")?,
+            security: res.try_get(pre, "security")?,
             user: UserRow::from_query_result(res, pre)?,
         })
     }

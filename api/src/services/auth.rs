@@ -734,6 +734,7 @@ pub fn note_use(writer: &crate::services::Writer, p: &crate::auth::Principal) {
 
 /// One sign-in of a person: a device or browser.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = SignInOut)]
 pub struct SessionOut {
     pub id: Uuid,
     /// When the person signed in.

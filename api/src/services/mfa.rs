@@ -48,22 +48,38 @@ pub struct SecurityPatch {
     pub require_mfa_for: Vec<Role>,
 }
 
-/// The study's sign-in rules (the default when never set: no role must).
+/// The stored sign-in rules as a scalar subquery, for the query that
+/// resolves a signed-in caller on every request.
+pub const SECURITY_SUBQUERY: &str =
+    "(SELECT \"value\" FROM \"settings\" WHERE \"key\" = 'security')";
+
+impl SecuritySettings {
+    /// The rules from their stored document (the default when never set:
+    /// no role must).
+    pub fn from_stored(value: Option<serde_json::Value>) -> Self {
+        value
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The study's sign-in rules.
 pub async fn security_settings(db: &impl ConnectionTrait) -> Result<SecuritySettings, ApiError> {
-    Ok(
-        match entity::setting::Entity::find_by_id(SECURITY_KEY)
-            .one(db)
-            .await?
-        {
-            Some(row) => serde_json::from_value(row.value).unwrap_or_default(),
-            None => SecuritySettings::default(),
-        },
-    )
+    let row = entity::setting::Entity::find_by_id(SECURITY_KEY)
+        .one(db)
+        .await?;
+    Ok(SecuritySettings::from_stored(row.map(|r| r.value)))
 }
 
 /// Admins only: which roles must use a second factor.
 pub async fn save_security(cx: &Ctx<'_>, patch: SecurityPatch) -> ApiResult<SecuritySettings> {
     cx.p.require_admin()?;
+    if patch.require_mfa_for.len() > 3 {
+        return Err(ApiError::field(
+            "/require_mfa_for",
+            "name each role at most once (there are three)",
+        ));
+    }
     let mut roles = patch.require_mfa_for;
     roles.sort_by_key(|r| r.as_str());
     roles.dedup();
