@@ -32,6 +32,15 @@ pub struct Settings {
     /// Load balancers whose `X-Forwarded-For` names the client
     /// (`FIELDNOTES_TRUSTED_PROXIES`, addresses or networks, comma-separated).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A second listener that serves only `GET /metrics`, unauthenticated
+    /// (`FIELDNOTES_METRICS_BIND`; off by default).
+    pub metrics_bind: Option<SocketAddr>,
+    /// With it, `GET /metrics` on the main port answers to
+    /// `Authorization: Bearer <token>` (`FIELDNOTES_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
+    /// One JSON object a line, with a line per request
+    /// (`FIELDNOTES_LOG_FORMAT=json`); plain text otherwise.
+    pub log_json: bool,
 }
 
 /// One line, naming the variable that is wrong.
@@ -187,7 +196,40 @@ impl Settings {
                 })?;
             trusted_proxies.push(net);
         }
+        let metrics_bind = match src.get("FIELDNOTES_METRICS_BIND") {
+            None => None,
+            Some(v) => Some(v.trim().parse::<SocketAddr>().map_err(|e| {
+                err(
+                    "FIELDNOTES_METRICS_BIND",
+                    format!("invalid address {v:?}: {e}"),
+                )
+            })?),
+        };
+        let metrics_token = src.get("FIELDNOTES_METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(err(
+                "FIELDNOTES_METRICS_TOKEN",
+                "must be at least 16 characters long",
+            ));
+        }
+        let log_json = match src
+            .get("FIELDNOTES_LOG_FORMAT")
+            .map(|s| s.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(err(
+                    "FIELDNOTES_LOG_FORMAT",
+                    format!("must be text or json, got {other:?}"),
+                ))
+            }
+        };
         Ok(Settings {
+            metrics_bind,
+            metrics_token,
+            log_json,
             database_url,
             bind,
             data_dir,

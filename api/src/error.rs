@@ -54,7 +54,9 @@ pub struct Problem {
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Logged by the request logger: its `Debug` says which error, never the
+/// values a client sent or the data an answer carries (see below).
+#[derive(thiserror::Error)]
 pub enum ApiError {
     #[error("validation failed")]
     Validation(Vec<FieldError>),
@@ -87,6 +89,38 @@ pub enum ApiError {
     Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// What the log shows of an error: its kind, code and the fields it names.
+/// Not the details (a serde message may quote the value sent) nor the
+/// extensions (a conflict carries the current note's text).
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Validation(errors) => f
+                .debug_struct("Validation")
+                .field(
+                    "pointers",
+                    &errors
+                        .iter()
+                        .map(|e| e.pointer.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .finish(),
+            ApiError::BadRequest { code, .. } => write!(f, "BadRequest({code})"),
+            ApiError::Unauthorized { code, .. } => write!(f, "Unauthorized({code})"),
+            ApiError::Forbidden(_) => f.write_str("Forbidden"),
+            ApiError::NotFound(what) => write!(f, "NotFound({what})"),
+            ApiError::Conflict { code, .. } => write!(f, "Conflict({code})"),
+            ApiError::Status { status, code, .. } => write!(f, "Status({status}, {code})"),
+            ApiError::TooManyRequests { retry_after_secs } => {
+                write!(f, "TooManyRequests(retry after {retry_after_secs} s)")
+            }
+            ApiError::MethodNotAllowed { allow } => write!(f, "MethodNotAllowed({allow})"),
+            ApiError::Unavailable => f.write_str("Unavailable"),
+            ApiError::Internal(e) => write!(f, "Internal({e:#})"),
+        }
+    }
 }
 
 impl From<sea_orm::DbErr> for ApiError {

@@ -61,13 +61,28 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into())
+    };
+    let json =
+        std::env::var("FIELDNOTES_LOG_FORMAT").is_ok_and(|v| v.trim().eq_ignore_ascii_case("json"));
+    if json {
+        // One JSON object a line; the request's fields are in the event
+        // itself, so the span (with its path) is left out.
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
@@ -140,8 +155,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     };
     let app = Application::build(settings.clone()).await?;
     let addr = std::net::SocketAddr::new(settings.bind.ip(), app.port());
-    println!("fieldnotes listening on http://{addr} ({db_kind}; mail {mail})");
-    println!("API docs: {public}/docs/  ·  OpenAPI: {public}/api/v1/openapi.json  ·  health: {public}/health");
+    if settings.log_json {
+        // Machine-read logs: the banner is one more JSON line.
+        tracing::info!(address = %addr, database = db_kind, mail = %mail, docs = %format!("{public}/docs/"), "fieldnotes listening");
+    } else {
+        println!("fieldnotes listening on http://{addr} ({db_kind}; mail {mail})");
+        println!("API docs: {public}/docs/  ·  OpenAPI: {public}/api/v1/openapi.json  ·  health: {public}/health");
+    }
     app.run_until_stopped().await?;
     Ok(())
 }

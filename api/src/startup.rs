@@ -136,6 +136,8 @@ fn build_app_parts() -> (
         // Registered before the `/api/v1` scope, which would otherwise answer 404 for it.
         .map(|app| app.route("/api/v1/openapi.json", web::get().to(serve_openapi)))
         .service(routes::health::health)
+        .service(routes::health::live)
+        .service(routes::health::ready)
         .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
         .split_for_parts();
     add_default_problem(&mut doc);
@@ -301,6 +303,8 @@ fn problemize<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
 
 pub struct Application {
     server: Server,
+    /// `FIELDNOTES_METRICS_BIND`'s listener, when set.
+    metrics_server: Option<Server>,
     port: u16,
     pub state: AppState,
     worker: Option<tokio::task::JoinHandle<()>>,
@@ -346,12 +350,33 @@ impl Application {
         } else {
             None
         };
+        crate::metrics::handle();
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("FIELDNOTES_BIND: cannot listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = Self::server(listener, state.clone())?;
+        let metrics_server = match settings.metrics_bind {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .with_context(|| format!("FIELDNOTES_METRICS_BIND: cannot listen on {addr}"))?;
+                let data = web::Data::new(state.clone());
+                Some(
+                    HttpServer::new(move || {
+                        App::new()
+                            .app_data(data.clone())
+                            .route("/metrics", web::get().to(crate::metrics::on_metrics_port))
+                    })
+                    .workers(1)
+                    .listen(listener)?
+                    .shutdown_timeout(2)
+                    .run(),
+                )
+            }
+            None => None,
+        };
         Ok(Application {
             server,
+            metrics_server,
             port,
             state,
             worker,
@@ -376,6 +401,7 @@ impl Application {
                 .app_data(access)
                 .app_data(json)
                 .app_data(web::PathConfig::default().error_handler(crate::extract::path_error))
+                .route("/metrics", web::get().to(crate::metrics::on_main_port))
                 .service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
                 .default_service(web::to(not_found))
@@ -400,6 +426,7 @@ impl Application {
                         .add((header::REFERRER_POLICY, "no-referrer"))
                         .add((header::X_FRAME_OPTIONS, "DENY")),
                 )
+                .wrap(actix_web::middleware::from_fn(crate::metrics::record))
                 .wrap(tracing_actix_web::TracingLogger::<RedactedRootSpan>::new())
         })
         .listen(listener)?
@@ -413,7 +440,15 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|m| {
+            let handle = m.handle();
+            (tokio::spawn(m), handle)
+        });
         let res = self.server.await;
+        if let Some((task, handle)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         if let Some(w) = self.worker {
             w.abort();
         }

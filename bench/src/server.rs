@@ -197,6 +197,8 @@ pub struct ServerConfig {
     pub run_workers: bool,
     /// The server's stdout and stderr are appended here.
     pub log_path: PathBuf,
+    /// More `FIELDNOTES_*` settings for this run.
+    pub env: Vec<(String, String)>,
 }
 
 impl ServerConfig {
@@ -213,6 +215,7 @@ impl ServerConfig {
             port: free_port()?,
             run_workers,
             log_path: data_dir.join("server.log"),
+            env: Vec::new(),
         })
     }
 
@@ -244,6 +247,9 @@ impl ServerConfig {
             .stdin(Stdio::null());
         if let Some(url) = &self.database_url {
             c.env("FIELDNOTES_DATABASE_URL", url);
+        }
+        for (k, v) in &self.env {
+            c.env(k, v);
         }
         c
     }

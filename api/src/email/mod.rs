@@ -124,14 +124,15 @@ pub fn spawn_worker(
         loop {
             // Reminders are queued by every instance; the outbox's unique
             // key keeps each one to a single mail.
-            if let Err(e) = crate::services::interviews::enqueue_reminders(
+            match crate::services::interviews::enqueue_reminders(
                 &db,
                 chrono::Utc::now(),
                 &settings.public_url,
             )
             .await
             {
-                tracing::warn!(error = %e, "queueing reminders failed");
+                Ok(n) => metrics::counter!(crate::metrics::REMINDERS_QUEUED).increment(n as u64),
+                Err(e) => tracing::warn!(error = %e, "queueing reminders failed"),
             }
             if let Err(e) = drain_once(&db, &mailer, &from).await {
                 tracing::warn!(error = %e, "outbox worker pass failed");

@@ -35,3 +35,42 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         _ => Err(ApiError::Unavailable),
     }
 }
+
+/// Liveness: 200 while the process answers. It touches nothing else, so a
+/// load balancer never restarts an instance for a slow database.
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "The process answers", body = Health))
+)]
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness: 200 when the database answers and every migration this
+/// binary knows is applied; 503 otherwise (a load balancer sends no
+/// traffic here until then).
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready for traffic", body = Health),
+        (status = 503, description = "The database does not answer, or migrations are pending", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    use migration::MigratorTrait;
+    let pending = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        migration::Migrator::get_pending_migrations(&state.read),
+    )
+    .await;
+    match pending {
+        Ok(Ok(list)) if list.is_empty() => Ok(HttpResponse::Ok().json(Health {
+            status: "ok".into(),
+        })),
+        _ => Err(ApiError::Unavailable),
+    }
+}

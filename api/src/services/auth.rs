@@ -185,6 +185,9 @@ async fn attempt(
     at: DateTime<Utc>,
     success: bool,
 ) -> Result<(), sea_orm::DbErr> {
+    if !success {
+        metrics::counter!(crate::metrics::FAILED_LOGINS).increment(1);
+    }
     entity::login_attempt::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email.to_string()),

@@ -109,8 +109,12 @@ impl Ctx<'_> {
 
     /// Starts a change: one transaction on the write connection.
     pub async fn begin(&self) -> ApiResult<Change<'_>> {
+        let waited = std::time::Instant::now();
+        let txn = self.writer.db.begin().await?;
+        metrics::histogram!(crate::metrics::POOL_WAIT_SECONDS, "pool" => "write")
+            .record(waited.elapsed().as_secs_f64());
         Ok(Change {
-            txn: self.writer.db.begin().await?,
+            txn,
             cx: self,
             mailed: false,
         })

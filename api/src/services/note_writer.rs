@@ -133,6 +133,7 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn write_group(db: &DatabaseConnection, jobs: Vec<Job>) {
+    metrics::histogram!(crate::metrics::NOTES_GROUP_SIZE).record(jobs.len() as f64);
     let (batches, replies): (Vec<Batch>, Vec<_>) =
         jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
     match write_together(db, &batches).await {
