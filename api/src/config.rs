@@ -27,6 +27,9 @@ pub struct Settings {
     pub sqlite_synchronous: SqliteSync,
     pub max_body_bytes: usize,
     pub outbox_poll: Duration,
+    /// How long a claimed message is one instance's to send
+    /// (`FIELDNOTES_OUTBOX_LEASE_SECS`).
+    pub outbox_lease: chrono::Duration,
     pub db_max_connections: u32,
     pub run_workers: bool,
     /// Load balancers whose `X-Forwarded-For` names the client
@@ -172,6 +175,13 @@ impl Settings {
         }
         let max_body_bytes: usize = src.parse("FIELDNOTES_MAX_BODY_BYTES", 4 * 1024 * 1024)?;
         let outbox_poll_ms: u64 = src.parse("FIELDNOTES_OUTBOX_POLL_MS", 2000)?;
+        let outbox_lease_secs: i64 = src.parse("FIELDNOTES_OUTBOX_LEASE_SECS", 120)?;
+        if !(4..=3600).contains(&outbox_lease_secs) {
+            return Err(err(
+                "FIELDNOTES_OUTBOX_LEASE_SECS",
+                "must be between 4 and 3600",
+            ));
+        }
         let db_max_connections: u32 = src.parse("FIELDNOTES_DB_MAX_CONNECTIONS", 16)?;
         if db_max_connections == 0 {
             return Err(err("FIELDNOTES_DB_MAX_CONNECTIONS", "must be at least 1"));
@@ -242,6 +252,7 @@ impl Settings {
             sqlite_synchronous,
             max_body_bytes,
             outbox_poll: Duration::from_millis(outbox_poll_ms.max(50)),
+            outbox_lease: chrono::Duration::seconds(outbox_lease_secs),
             db_max_connections,
             run_workers,
             trusted_proxies,

@@ -3,6 +3,7 @@
 //! client, generated note text, and reading the machine and a process's memory
 //! from `/proc`.
 pub mod client;
+pub mod cluster;
 pub mod server;
 pub mod sys;
 pub mod text;

@@ -70,22 +70,23 @@ pub async fn drain_once(
     db: &DatabaseConnection,
     mailer: &Mailer,
     from: &Mailbox,
+    lease: chrono::Duration,
 ) -> anyhow::Result<usize> {
     let mut sent = 0;
     loop {
         let claimed = Utc::now();
-        let batch = outbox::claim_due(db, claimed, 20).await?;
+        let batch = outbox::claim_due(db, claimed, 20, lease).await?;
         if batch.is_empty() {
             return Ok(sent);
         }
         // Every send ends well inside the lease, and no send starts once half
         // of it is gone: a message is never sent while another instance may
         // already have claimed it again. What is left is claimed afresh.
-        let budget = (outbox::LEASE / 4)
+        let budget = (lease / 4)
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(30));
         for msg in batch {
-            if Utc::now() - claimed > outbox::LEASE / 2 {
+            if Utc::now() - claimed > lease / 2 {
                 break;
             }
             let result = match tokio::time::timeout(budget, mailer.send(from, &msg)).await {
@@ -134,7 +135,7 @@ pub fn spawn_worker(
                 Ok(n) => metrics::counter!(crate::metrics::REMINDERS_QUEUED).increment(n as u64),
                 Err(e) => tracing::warn!(error = %e, "queueing reminders failed"),
             }
-            if let Err(e) = drain_once(&db, &mailer, &from).await {
+            if let Err(e) = drain_once(&db, &mailer, &from, settings.outbox_lease).await {
                 tracing::warn!(error = %e, "outbox worker pass failed");
             }
             tokio::select! {

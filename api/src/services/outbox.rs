@@ -45,6 +45,8 @@ pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> Result<bool, s
 }
 
 /// How long a claimed message stays reserved for the instance that claimed it.
+/// How long a claimed message is this instance's to send, by default
+/// (`FIELDNOTES_OUTBOX_LEASE_SECS`); after that another instance may.
 pub const LEASE: Duration = Duration::seconds(120);
 pub const MAX_ATTEMPTS: i32 = 12;
 
@@ -55,6 +57,7 @@ pub async fn claim_due(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     limit: u64,
+    lease: Duration,
 ) -> Result<Vec<outbox::Model>, sea_orm::DbErr> {
     let candidates = outbox::Entity::find()
         .filter(outbox::Column::SentAt.is_null())
@@ -74,7 +77,7 @@ pub async fn claim_due(
         let res = outbox::Entity::update_many()
             .col_expr(
                 outbox::Column::LockedUntil,
-                sea_orm::sea_query::Expr::value(now + LEASE),
+                sea_orm::sea_query::Expr::value(now + lease),
             )
             .filter(outbox::Column::Id.eq(msg.id))
             .filter(outbox::Column::SentAt.is_null())

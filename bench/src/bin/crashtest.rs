@@ -32,6 +32,7 @@ use std::{
 use anyhow::{bail, Context};
 use bench::{
     client,
+    cluster::Cluster,
     server::{self, DatabaseKind, PgDatabase, Server, ServerConfig},
     text::{self, Vocabulary},
 };
@@ -76,6 +77,59 @@ struct Args {
     /// Keep the data directory (database, server log) even when the test passes.
     #[arg(long)]
     keep_data: bool,
+    /// Instances: 1 runs the server alone; 3 runs three instances on one
+    /// PostgreSQL database behind HAProxy (`--balancer`), killed in turn.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// HAProxy's configuration when there are several instances.
+    #[arg(long, default_value = "deploy/haproxy.cfg")]
+    balancer: PathBuf,
+}
+
+/// What the writers talk to: the server alone, or instances behind HAProxy.
+enum Target {
+    One(ServerConfig, Server),
+    Many(Cluster),
+}
+
+impl Target {
+    fn base(&self) -> String {
+        match self {
+            Target::One(cfg, _) => cfg.base_url(),
+            Target::Many(c) => c.base_url().to_string(),
+        }
+    }
+
+    /// Kill number `k` (from 1): SIGKILL, start again, wait until healthy.
+    async fn restart(&mut self, k: u32) -> anyhow::Result<Duration> {
+        match self {
+            Target::One(cfg, srv) => {
+                let t0 = Instant::now();
+                srv.kill()?;
+                let mut next = cfg.spawn()?;
+                if let Err(e) = next.wait_healthy(Duration::from_secs(60)).await {
+                    bail!("{e:#}\n{}", next.log_tail(20));
+                }
+                *srv = next;
+                Ok(t0.elapsed())
+            }
+            Target::Many(c) => c.restart((k as usize - 1) % c.servers.len()).await,
+        }
+    }
+
+    async fn stop(&mut self) -> anyhow::Result<bool> {
+        match self {
+            Target::One(_, srv) => srv.stop(Duration::from_secs(20)).await,
+            Target::Many(c) => c.stop(Duration::from_secs(20)).await,
+        }
+    }
+
+    fn sqlite_path(&self) -> Option<PathBuf> {
+        match self {
+            Target::One(cfg, _) => cfg.sqlite_path(),
+            Target::Many(_) => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -486,6 +540,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     if args.clients == 0 {
         bail!("--clients must be at least 1");
     }
+    if args.instances != 1 && args.instances != bench::cluster::INSTANCES {
+        bail!("--instances must be 1 or {}", bench::cluster::INSTANCES);
+    }
+    if args.instances > 1 && args.database != DatabaseKind::Postgres {
+        bail!("several instances share a PostgreSQL database: add --database postgres");
+    }
     let seed = args.seed.unwrap_or_else(|| rand::thread_rng().gen());
     let started = Instant::now();
     let tmp = tempfile::Builder::new()
@@ -496,10 +556,18 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         DatabaseKind::Postgres => Some(PgDatabase::create("fieldnotes_crash")?),
         DatabaseKind::Sqlite => None,
     };
-    let cfg = ServerConfig::new(server_bin, tmp.path(), pg.as_ref().map(|p| p.url()), true)?;
     println!(
-        "crashtest: {} on {}, {} kills, {} writers, seed {seed}",
-        cfg.binary.display(),
+        "crashtest: {}{} on {}, {} kills, {} writers, seed {seed}",
+        server_bin.display(),
+        if args.instances > 1 {
+            format!(
+                " ×{} behind HAProxy ({})",
+                args.instances,
+                args.balancer.display()
+            )
+        } else {
+            String::new()
+        },
         match &pg {
             Some(p) => format!("PostgreSQL database {}", p.name()),
             None => format!("SQLite in {} (synchronous=full)", tmp.path().display()),
@@ -507,21 +575,23 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         args.kills,
         args.clients
     );
-    cfg.create_admin()?;
-    let mut srv: Server = cfg.spawn()?;
-    srv.wait_healthy(Duration::from_secs(60)).await?;
+    let mut target = if args.instances > 1 {
+        let url = pg.as_ref().map(|p| p.url()).unwrap_or_default();
+        Target::Many(Cluster::start(&server_bin, tmp.path(), &url, &args.balancer, &[]).await?)
+    } else {
+        let cfg = ServerConfig::new(server_bin, tmp.path(), pg.as_ref().map(|p| p.url()), true)?;
+        cfg.create_admin()?;
+        let mut srv: Server = cfg.spawn()?;
+        srv.wait_healthy(Duration::from_secs(60)).await?;
+        Target::One(cfg, srv)
+    };
+    let base = target.base();
     let setup = client::http_client(Duration::from_secs(30))?;
-    let token = client::login(
-        &setup,
-        &cfg.base_url(),
-        server::ADMIN_EMAIL,
-        server::ADMIN_PASSWORD,
-    )
-    .await?;
-    let site_id = client::create_site(&setup, &cfg.base_url(), &token, "Clinic A").await?;
+    let token = client::login(&setup, &base, server::ADMIN_EMAIL, server::ADMIN_PASSWORD).await?;
+    let site_id = client::create_site(&setup, &base, &token, "Clinic A").await?;
 
     let sh = Arc::new(Shared {
-        base: cfg.base_url(),
+        base: base.clone(),
         site_id,
         token: RwLock::new(token),
         login: tokio::sync::Mutex::new(()),
@@ -553,20 +623,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         let up = rng.gen_range(args.min_uptime_ms..=args.max_uptime_ms);
         tokio::time::sleep(Duration::from_millis(up)).await;
         let acked_before = sh.acked.lock().map(|a| a.len()).unwrap_or(0);
-        let t0 = Instant::now();
-        srv.kill()?;
+        let back = match target.restart(k).await {
+            Ok(d) => bench::ms(d),
+            Err(e) => {
+                sh.fail(format!("restart after kill {k} failed: {e:#}"));
+                sh.abort.store(true, Ordering::Relaxed);
+                break;
+            }
+        };
         kills += 1;
-        let mut next = cfg.spawn()?;
-        if let Err(e) = next.wait_healthy(Duration::from_secs(60)).await {
-            sh.fail(format!(
-                "restart after kill {k} failed: {e:#}\n{}",
-                next.log_tail(20)
-            ));
-            sh.abort.store(true, Ordering::Relaxed);
-            break;
-        }
-        srv = next;
-        let back = bench::ms(t0.elapsed());
         restart_ms.push(back);
         eprintln!("kill {k:>3}/{}: after {up:>3} ms up, {acked_before:>6} acknowledged; healthy again in {back:.0} ms", args.kills);
     }
@@ -610,12 +675,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             }
         }
     };
-    let graceful = srv.stop(Duration::from_secs(20)).await?;
+    let graceful = target.stop().await?;
     if !graceful {
         sh.fail("the server did not stop within 20 s of SIGTERM".into());
     }
     if let Some(v) = verdict.as_mut() {
-        if let Some(path) = cfg.sqlite_path() {
+        if let Some(path) = target.sqlite_path() {
             match sqlite_checks(&path) {
                 Ok((integrity, rows)) => {
                     v.integrity = Some(integrity);

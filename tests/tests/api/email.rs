@@ -260,7 +260,9 @@ async fn concurrent_workers_send_each_message_once(app: TestApp) {
         settings.data_dir = app.data_dir.join(format!("instance{n}"));
         handles.push(tokio::spawn(async move {
             let mailer = Mailer::from_settings(&settings).expect("mailer");
-            drain_once(&db, &mailer, &from).await.expect("drain")
+            drain_once(&db, &mailer, &from, fieldnotes::services::outbox::LEASE)
+                .await
+                .expect("drain")
         }));
     }
     let mut total = 0;
