@@ -321,14 +321,12 @@ impl Application {
         crate::db::migrate(&db).await?;
         let read = crate::db::connect_reader(&settings, &db).await?;
         let settings = Arc::new(settings);
-        let group = if settings.is_sqlite() {
+        if settings.is_sqlite() {
             crate::db::spawn_checkpointer(&settings).await?;
-            Some(crate::services::note_writer::NotesWriter::spawn(
-                db.clone(),
-            )?)
-        } else {
-            None
-        };
+        }
+        let group = Some(crate::services::note_writer::NotesWriter::spawn(
+            db.clone(),
+        )?);
         let state = AppState {
             writer: crate::services::Writer {
                 db: db.clone(),

@@ -1,13 +1,17 @@
-//! Group commit of notes on SQLite.
+//! Group commit of notes (and of audit entries that belong to no other
+//! write), on SQLite and PostgreSQL.
 //!
-//! Notes from concurrent requests are written by one task, several requests
-//! to a transaction, so one fsync makes a whole group durable. A request is
+//! Notes from concurrent requests are written by a writer task, several
+//! requests to a transaction, so one fsync makes a whole group durable. On
+//! SQLite one task writes on the single write connection; on PostgreSQL
+//! [`PG_WRITERS`] tasks of each instance share the queue, so one group
+//! gathers while another commits (several instances each group their own). A request is
 //! answered only after its group's commit returned, so a 2xx still means "on
 //! disk". Audit entries of reads and sign-ins join the same groups
 //! (`NotesWriter::record`).
 //!
-//! The group's statements are the ones `GroupWrite` builds for sea-orm, sent
-//! in two round trips on the service's single write connection: `BEGIN
+//! On SQLite the group's statements are the ones `GroupWrite` builds for
+//! sea-orm, sent in two round trips on the service's single write connection: `BEGIN
 //! IMMEDIATE` with the notes' insert-or-nothing, then every other insert
 //! with `COMMIT`. Each round trip to sqlx's connection thread costs two
 //! thread switches, and those switches, not SQLite, were most of a group's
@@ -40,18 +44,26 @@ struct Job {
 
 /// Most requests in one group.
 const GROUP: usize = 64;
+/// Writer tasks per instance on PostgreSQL.
+pub const PG_WRITERS: usize = 2;
 /// A group takes more requests only while it holds fewer notes than this
 /// (a single larger sync is still written whole).
 const GROUP_NOTES: usize = 2000;
 
 impl NotesWriter {
-    /// Starts the writer task on `db`, the SQLite write connection's pool.
+    /// Starts the writer tasks on `db`: the SQLite write connection's
+    /// pool, or the PostgreSQL pool.
     pub fn spawn(db: DatabaseConnection) -> anyhow::Result<Self> {
-        if !matches!(db, DatabaseConnection::SqlxSqlitePoolConnection(_)) {
-            anyhow::bail!("the notes writer needs an SQLite database");
-        }
+        let tasks = match db {
+            DatabaseConnection::SqlxSqlitePoolConnection(_) => 1,
+            DatabaseConnection::SqlxPostgresPoolConnection(_) => PG_WRITERS,
+            _ => anyhow::bail!("the notes writer needs SQLite or PostgreSQL"),
+        };
         let (tx, rx) = mpsc::channel::<Job>(1024);
-        tokio::spawn(run(db, rx));
+        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..tasks {
+            tokio::spawn(run(db.clone(), rx.clone()));
+        }
         Ok(NotesWriter { tx })
     }
 
@@ -94,15 +106,17 @@ impl NotesWriter {
     }
 }
 
-/// The writer task: takes whatever requests are waiting (up to `GROUP`
+/// A writer task: takes whatever requests are waiting (up to `GROUP`
 /// requests and about `GROUP_NOTES` notes), writes them as one group, and
-/// starts over. Ends when every `NotesWriter` is gone.
-async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+/// starts over. Ends when every `NotesWriter` is gone. Tasks sharing `rx`
+/// take turns gathering: while one writes its group, the next gathers.
+async fn run(db: DatabaseConnection, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
     let mut carried: Option<Job> = None;
     loop {
+        let mut queue = rx.lock().await;
         let first = match carried.take() {
             Some(j) => j,
-            None => match rx.recv().await {
+            None => match queue.recv().await {
                 Some(j) => j,
                 None => return,
             },
@@ -110,7 +124,7 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
         let mut notes = first.batch.notes.len();
         let mut jobs = vec![first];
         while jobs.len() < GROUP {
-            match rx.try_recv() {
+            match queue.try_recv() {
                 Ok(j) if notes + j.batch.notes.len() > GROUP_NOTES => {
                     carried = Some(j);
                     break;
@@ -122,6 +136,7 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        drop(queue);
         // A panic must not take the writer down with it: the group's
         // requests are dropped (they answer 503 and the phones retry;
         // nothing was committed) and the next group goes on.
@@ -168,6 +183,13 @@ async fn write_together(
     db: &DatabaseConnection,
     batches: &[Batch],
 ) -> ApiResult<Vec<Vec<Applied>>> {
+    if !matches!(db, DatabaseConnection::SqlxSqlitePoolConnection(_)) {
+        use sea_orm::TransactionTrait;
+        let txn = db.begin().await?;
+        let out = notes::apply_in(&txn, batches).await?;
+        txn.commit().await?;
+        return Ok(out);
+    }
     let mut g = GroupWrite::new(batches);
     let mut txn = Transaction::begin(db.get_sqlite_connection_pool()).await?;
     let inserts = g.note_inserts(DbBackend::Sqlite);
