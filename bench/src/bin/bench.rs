@@ -115,9 +115,13 @@ struct Report {
     server_version: Option<String>,
     server_startup_ms: Option<f64>,
     raw_sqlite: Option<RawSqlite>,
+    /// PostgreSQL runs only: single-row durable inserts from 16 connections.
+    raw_postgres: Option<RawPostgres>,
     create: Vec<LoadResult>,
     /// (b) at 16 clients ÷ (a).
     create_16_clients_vs_raw_sqlite: Option<f64>,
+    /// PostgreSQL runs: (b) at 16 clients ÷ the raw PostgreSQL rate.
+    create_16_clients_vs_raw_postgres: Option<f64>,
     sync: Option<SyncResult>,
     search_fill: Option<FillResult>,
     search: Vec<LoadResult>,
@@ -193,6 +197,74 @@ struct FillResult {
     first_batch_ms: Option<f64>,
     last_batch_ms: Option<f64>,
     peak_rss_kib: Option<u64>,
+}
+
+// --------------------------------------------------------- raw PostgreSQL --
+
+#[derive(Serialize)]
+struct RawPostgres {
+    connections: usize,
+    commits: u64,
+    seconds: f64,
+    commits_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// The floor of the PostgreSQL write path, measured like pgbench's
+/// single-row insert: `connections` clients, each inserting one row per
+/// transaction (autocommit, `synchronous_commit` as the server has it) into
+/// a table of its own database, for `secs` seconds.
+async fn raw_postgres(
+    url: &str,
+    connections: usize,
+    secs: f64,
+    vocab: &Vocabulary,
+    seed: u64,
+) -> anyhow::Result<RawPostgres> {
+    use sqlx::{Connection, Executor};
+    let mut setup = sqlx::PgConnection::connect(url).await?;
+    setup
+        .execute("CREATE TABLE raw_notes (id uuid PRIMARY KEY, body text NOT NULL)")
+        .await?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let bodies: Arc<Vec<String>> = Arc::new((0..256).map(|_| vocab.body(&mut rng, 300)).collect());
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (url, bodies) = (url.to_string(), bodies.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = sqlx::PgConnection::connect(&url).await?;
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+            let mut n = 0usize;
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                sqlx::query("INSERT INTO raw_notes (id, body) VALUES ($1, $2)")
+                    .bind(Uuid::new_v4())
+                    .bind(&bodies[n % bodies.len()])
+                    .execute(&mut conn)
+                    .await?;
+                hist.saturating_record(t0.elapsed().as_micros() as u64);
+                n += 1;
+            }
+            anyhow::Ok(hist)
+        }));
+    }
+    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for t in tasks {
+        all.add(t.await??)?;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    setup.execute("DROP TABLE raw_notes").await?;
+    Ok(RawPostgres {
+        connections,
+        commits: all.len(),
+        seconds: round(seconds, 3),
+        commits_per_sec: round(all.len() as f64 / seconds, 1),
+        p50_ms: us_to_ms(all.value_at_quantile(0.5)),
+        p99_ms: us_to_ms(all.value_at_quantile(0.99)),
+    })
 }
 
 // ------------------------------------------------------------- raw SQLite --
@@ -694,8 +766,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         server_version: server::server_version(&server_bin),
         server_startup_ms: None,
         raw_sqlite: None,
+        raw_postgres: None,
         create: Vec::new(),
         create_16_clients_vs_raw_sqlite: None,
+        create_16_clients_vs_raw_postgres: None,
         sync: None,
         search_fill: None,
         search: Vec::new(),
@@ -716,6 +790,16 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         DatabaseKind::Postgres => Some(PgDatabase::create("fieldnotes_bench")?),
         DatabaseKind::Sqlite => None,
     };
+    if let Some(p) = &pg {
+        eprintln!(
+            "(a') raw PostgreSQL inserts from 16 connections for {} s …",
+            args.raw_sqlite_secs
+        );
+        match raw_postgres(&p.url(), 16, args.raw_sqlite_secs, &vocab, args.seed).await {
+            Ok(r) => report.raw_postgres = Some(r),
+            Err(e) => report.failures.push(format!("raw PostgreSQL: {e:#}")),
+        }
+    }
     let data_dir = tmp.path().join("data");
     std::fs::create_dir_all(&data_dir)?;
     let cfg = ServerConfig::new(server_bin, &data_dir, pg.as_ref().map(|p| p.url()), true)?;
@@ -771,6 +855,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     ) {
         if raw.commits_per_sec > 0.0 {
             report.create_16_clients_vs_raw_sqlite =
+                Some(round(c16.per_sec / raw.commits_per_sec, 3));
+        }
+    }
+    if let (Some(raw), Some(c16)) = (
+        &report.raw_postgres,
+        report.create.iter().find(|r| r.clients == 16),
+    ) {
+        if raw.commits_per_sec > 0.0 {
+            report.create_16_clients_vs_raw_postgres =
                 Some(round(c16.per_sec / raw.commits_per_sec, 3));
         }
     }
@@ -944,6 +1037,17 @@ fn print_report(r: &Report) {
     match r.create_16_clients_vs_raw_sqlite {
         Some(x) => println!("(c) POST /notes at 16 clients ÷ raw SQLite commits: {x:.3}"),
         None => println!("(c) ratio: not available"),
+    }
+    if let Some(raw) = &r.raw_postgres {
+        println!(
+            "(a') raw PostgreSQL, one row per commit from {} connections:\n    {:.1} commits/s  (p50 {:.2} ms, p99 {:.2} ms, {} commits in {:.1} s)",
+            raw.connections, raw.commits_per_sec, raw.p50_ms, raw.p99_ms, raw.commits, raw.seconds
+        );
+    }
+    if let Some(x) = r.create_16_clients_vs_raw_postgres {
+        println!(
+            "(c') POST /notes at 16 clients ÷ raw PostgreSQL commits (16 connections): {x:.3}"
+        );
     }
     println!();
     match &r.sync {
