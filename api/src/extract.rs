@@ -354,8 +354,9 @@ async fn caller(req: &HttpRequest) -> Result<crate::auth::Principal, ApiError> {
     Ok(p)
 }
 
-/// Middleware: resolves the caller of an `/api/` request that carries a
-/// bearer token before the handler's extractors run, and refuses at once a
+/// Middleware: resolves the caller of a request to an operation that needs
+/// one (it has a security requirement) and carries a bearer token, before
+/// the handler's extractors run, and refuses at once a
 /// key without the operation's scope (or a person who must first set up a
 /// second factor). Extractors run concurrently, so without this a malformed
 /// body could be answered 422 before the missing scope is noticed. A token
@@ -366,7 +367,10 @@ pub async fn resolve_caller(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use actix_web::HttpMessage;
-    if req.path().starts_with("/api/") && crate::auth::bearer(req.request()).is_some() {
+    let public = req
+        .app_data::<web::Data<crate::auth::KeyAccess>>()
+        .is_none_or(|a| a.is_public(req.method().as_str(), req.match_pattern().as_deref()));
+    if !public && crate::auth::bearer(req.request()).is_some() {
         match caller(req.request()).await {
             Ok(p) => {
                 req.extensions_mut().insert(p);

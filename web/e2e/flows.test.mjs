@@ -3,12 +3,12 @@
 // coordinator's schedule, axe-core on every screen, and screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as lib from './lib.mjs';
 import {
-  BASE, PASSWORD, DEMO_PASSWORD, Api, admin, seed, launch, phone, signIn, check, poll, axeResults,
+  BASE, PASSWORD, DEMO_PASSWORD, Api, admin, seed, launch, signIn, poll, axeResults, screen,
 } from './lib.mjs';
 
 let browser;
-const contexts = [];
 before(async () => {
   browser = await launch();
 });
@@ -19,23 +19,7 @@ after(async () => {
   await browser?.close();
 });
 
-/** A phone, closed after the test; asserts no foreign host and no page error. */
-async function openPhone(t, opts) {
-  const p = await phone(browser, opts);
-  contexts.push(p.context);
-  t.after(async () => {
-    await p.context.close();
-    assert.deepEqual(p.foreign, [], 'requests to hosts other than the server');
-    assert.deepEqual(p.errors, [], 'page errors or CSP violations');
-  });
-  return p;
-}
-
-async function screen(page, name) {
-  const { serious, small } = await check(page, name);
-  assert.deepEqual(serious, [], `axe-core: serious or critical violations on ${name}`);
-  assert.deepEqual(small, [], `touch targets smaller than 44x44 px on ${name}`);
-}
+const openPhone = (t, opts) => lib.openPhone(browser, t, opts);
 
 const osloTime = (iso) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Oslo', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 

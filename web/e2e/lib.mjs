@@ -4,6 +4,7 @@ import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.FIELDNOTES_E2E_URL || 'http://127.0.0.1:8080';
@@ -167,4 +168,24 @@ export async function poll(fn, { timeout = 10000, interval = 200 } = {}) {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, interval));
   }
+}
+
+/** A phone of `browser`, closed after test `t`, which then fails on any
+ * request to another host, page error or CSP violation. */
+export async function openPhone(browser, t, opts) {
+  const p = await phone(browser, opts);
+  t.after(async () => {
+    await p.context.close();
+    assert.deepEqual(p.foreign, [], 'requests to hosts other than the server');
+    assert.deepEqual(p.errors, [], 'page errors or CSP violations');
+  });
+  return p;
+}
+
+/** axe-core and touch targets on the current screen (see `check`): fails
+ * on a serious or critical violation or a target under 44x44 px. */
+export async function screen(page, name) {
+  const { serious, small } = await check(page, name);
+  assert.deepEqual(serious, [], `axe-core: serious or critical violations on ${name}`);
+  assert.deepEqual(small, [], `touch targets smaller than 44x44 px on ${name}`);
 }

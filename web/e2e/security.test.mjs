@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
-import { BASE, PASSWORD, admin, seed, launch, phone, signIn, check, poll } from './lib.mjs';
+import * as lib from './lib.mjs';
+import { BASE, PASSWORD, admin, seed, launch, signIn, poll, screen } from './lib.mjs';
 
 let browser;
 before(async () => {
@@ -15,21 +16,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function openPhone(t) {
-  const p = await phone(browser);
-  t.after(async () => {
-    await p.context.close();
-    assert.deepEqual(p.foreign, [], 'requests to hosts other than the server');
-    assert.deepEqual(p.errors, [], 'page errors or CSP violations');
-  });
-  return p;
-}
-
-async function screen(page, name) {
-  const { serious, small } = await check(page, name);
-  assert.deepEqual(serious, [], `axe-core: serious or critical violations on ${name}`);
-  assert.deepEqual(small, [], `touch targets smaller than 44x44 px on ${name}`);
-}
+const openPhone = (t, opts) => lib.openPhone(browser, t, opts);
 
 /** The app's code `steps` periods from now. */
 const code = (secret, steps = 0) =>

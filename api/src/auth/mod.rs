@@ -427,6 +427,18 @@ pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
 #[derive(Clone, Default)]
 pub struct KeyAccess(std::sync::Arc<std::collections::HashMap<(&'static str, String), Ways>>);
 
+/// A request's method as the OpenAPI document files its operations.
+fn operation_method(method: &str) -> &'static str {
+    match method {
+        "GET" | "HEAD" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        _ => "",
+    }
+}
+
 /// The ways into one operation: `Some(scopes)` for a key holding all of
 /// them, `None` for a signed-in person only.
 type Ways = Vec<Option<Vec<Scope>>>;
@@ -470,6 +482,17 @@ impl KeyAccess {
         KeyAccess(std::sync::Arc::new(table))
     }
 
+    /// Whether `method` `pattern` is an operation that needs no caller
+    /// (sign-in, refresh, the OpenAPI document, a calendar feed), or no
+    /// operation at all.
+    pub fn is_public(&self, method: &str, pattern: Option<&str>) -> bool {
+        pattern.is_none_or(|path| {
+            self.0
+                .get(&(operation_method(method), path.to_string()))
+                .is_none_or(|ways| ways.is_empty())
+        })
+    }
+
     /// Refuses an API key that may not call `method` `pattern`.
     pub fn check(
         &self,
@@ -482,17 +505,9 @@ impl KeyAccess {
         let Some(pattern) = pattern else {
             return Ok(());
         };
-        let method = match method {
-            "GET" | "HEAD" => "GET",
-            "POST" => "POST",
-            "PUT" => "PUT",
-            "PATCH" => "PATCH",
-            "DELETE" => "DELETE",
-            _ => "",
-        };
         let ways = self
             .0
-            .get(&(method, pattern.to_string()))
+            .get(&(operation_method(method), pattern.to_string()))
             .map(Vec::as_slice)
             .unwrap_or_default();
         let keyed: Vec<&Vec<Scope>> = ways.iter().flatten().collect();

@@ -153,6 +153,7 @@ db_test!(
         let a = app.create_site("Clinic A").await;
         let (_, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
         let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let pair = app.login("fw@example.org", PASSWORD).await;
         let key = app
             .post(
                 "/api-keys",
@@ -188,6 +189,16 @@ db_test!(
         assert_eq!(app.get("/sites", &co).await.status, 200);
         assert_eq!(app.get("/sites", &key).await.status, 200);
 
+        // Refreshing is open to them, even with their token attached.
+        let r = app
+            .send(
+                app.client
+                    .post(app.url("/auth/refresh"))
+                    .bearer_auth(s(&pair["access_token"]))
+                    .json(&json!({"refresh_token": pair["refresh_token"]})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
         enrol(&app, &fw).await;
         assert_eq!(app.get("/sites", &fw).await.status, 200, "enrolled here");
     }
