@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from './lib.mjs';
 import {
-  BASE, PASSWORD, DEMO_PASSWORD, Api, admin, seed, launch, signIn, poll, axeResults, screen,
+  BASE, PASSWORD, DEMO_PASSWORD, ADMIN, Api, admin, seed, launch, signIn, poll, axeResults, screen,
 } from './lib.mjs';
 
 let browser;
@@ -151,8 +151,17 @@ test('a participant screened as ready gives consent, and a session is started an
   await page.getByRole('button', { name: 'End session' }).click();
   await page.getByRole('button', { name: 'Complete the interview' }).waitFor();
   await screen(page, 'session-ended');
+  // Completing asks first: "Not yet" leaves the interview open.
   await page.getByRole('button', { name: 'Complete the interview' }).click();
+  await page.getByText('Complete this interview? No more sessions can be started').waitFor();
+  await screen(page, 'interview-complete-confirm');
+  await page.getByRole('button', { name: 'Not yet' }).click();
+  await page.getByRole('button', { name: 'Complete the interview' }).waitFor();
+  assert.equal((await s.api.get(`/interviews/${s.interview.id}`)).status, 'in_progress');
+  await page.getByRole('button', { name: 'Complete the interview' }).click();
+  await page.getByRole('button', { name: 'Yes, complete it' }).click();
   await page.getByText('The interview is completed.').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Reopen the interview' }).count(), 0, 'a fieldworker cannot reopen');
   await screen(page, 'interview-completed');
 
   const iv = await s.api.get(`/interviews/${s.interview.id}`);
@@ -163,6 +172,14 @@ test('a participant screened as ready gives consent, and a session is started an
   assert.match(iv.sessions[0].note, /treatment questions/);
   const consents = await s.api.get(`/participants/${s.participant.id}/consents`);
   assert.equal(consents.items.length, 1);
+
+  // A coordinator reopens an interview completed by mistake.
+  const desk = await openPhone(t);
+  await signIn(desk.page, ADMIN.email, ADMIN.password);
+  await desk.page.goto(`${BASE}/#/session/${s.interview.id}`);
+  await desk.page.getByRole('button', { name: 'Reopen the interview' }).click();
+  await desk.page.getByText('The interview is open again').waitFor();
+  assert.equal((await s.api.get(`/interviews/${s.interview.id}`)).status, 'in_progress');
   assert.equal(consents.items[0].method, 'written');
 });
 
@@ -415,4 +432,17 @@ test('a coordinator registers a participant and books an interview for it, with 
   await page.getByLabel(`Fieldworker ${tag} (Fieldworker)`).check();
   await page.getByRole('button', { name: 'Book the interview' }).click();
   await page.locator('.field-error', { hasText: `${pseudonym} already has an open interview for wave 1` }).waitFor();
+});
+
+test('a fieldworker opens their own week from the menu', async (t) => {
+  const s = await seed('week');
+  const { page } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  await page.getByRole('link', { name: 'My week', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'My week' }).waitFor();
+  await page.getByRole('link', { name: s.participant.pseudonym }).waitFor();
+  const text = await page.locator('main').innerText();
+  assert.match(text, new RegExp(s.site.name), 'the site is named on each interview');
+  assert.doesNotMatch(text, /\bnull\b|undefined/);
+  await screen(page, 'my-week');
 });

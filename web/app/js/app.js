@@ -87,7 +87,7 @@ function renderNav(active) {
   clear(nav, h('ul', {},
     h('li', {}, item('today', '#/today', t('nav.today'))),
     h('li', {}, item('notes', '#/notes', t('nav.notes'))),
-    app.coordinator ? h('li', {}, item('schedule', '#/schedule', t('nav.schedule'))) : null,
+    h('li', {}, item('schedule', '#/schedule', app.coordinator ? t('nav.schedule') : t('nav.my_week'))),
     h('li', {}, item('more', '#/more', t('nav.more')))));
   nav.setAttribute('aria-label', t('nav.label'));
 }

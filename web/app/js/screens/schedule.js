@@ -1,5 +1,6 @@
-// The coordinator's week: interviews per site and day, reschedule or
-// postpone, and each interview's postponement history.
+// The week: for a coordinator, the interviews of a site by day; for a
+// fieldworker, their own interviews at all their sites ("My week"). Each can
+// be moved or postponed and shows its postponement history.
 import { get, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, status } from '../ui.js';
@@ -10,19 +11,21 @@ import { statusBadge } from './today.js';
 import { postponeForm } from './participant.js';
 
 export async function render(main, { app, query, go, route }) {
-  document.title = `${t('schedule.title')} · Fieldnotes`;
-  main.append(h('h1', {}, t('schedule.title')));
+  const mine = !app.coordinator;
+  const title = mine ? t('schedule.mine_title') : t('schedule.title');
+  document.title = `${title} · Fieldnotes`;
+  main.append(h('h1', {}, title));
   if (!app.sites.length) {
     main.append(status('error', t('note.no_sites')));
     return;
   }
   const siteId = query.get('site') || (app.site(pref('site')) ? pref('site') : app.sites[0].id);
   const site = app.site(siteId) || app.sites[0];
-  const tz = site.timezone;
+  const tz = mine ? app.tz : site.timezone;
   const anchor = query.get('week') ? new Date(query.get('week')) : new Date();
   const from = weekStart(anchor, tz);
   const to = dayStart(from, tz, 7);
-  const link = (week) => `#/schedule${qs({ site: site.id, week })}`;
+  const link = (week) => `#/schedule${qs({ site: mine ? '' : site.id, week })}`;
 
   if (app.coordinator) {
     main.append(h('div', { class: 'row plan' },
@@ -31,7 +34,8 @@ export async function render(main, { app, query, go, route }) {
   }
   const sel = h('select', { name: 'site' }, app.sites.map((s) => h('option', { value: s.id, selected: s.id === site.id }, s.name)));
   sel.addEventListener('change', () => { setPref('site', sel.value); go(`#/schedule${qs({ site: sel.value, week: query.get('week') })}`); });
-  main.append(field(t('schedule.site'), sel),
+  if (!mine) main.append(field(t('schedule.site'), sel));
+  main.append(
     h('nav', { class: 'week', 'aria-label': t('schedule.weeks') },
       h('a', { class: 'button secondary', href: link(dayStart(from, tz, -7).toISOString()) }, t('schedule.prev')),
       h('a', { class: 'button secondary', href: link('') }, t('schedule.this')),
@@ -39,7 +43,9 @@ export async function render(main, { app, query, go, route }) {
     h('h2', {}, t('schedule.week_of', { date: fmt(from.toISOString(), tz, { day: 'numeric', month: 'long', year: 'numeric' }) })));
 
   const [list, users] = await Promise.all([
-    get(`/interviews${qs({ from: from.toISOString(), to: to.toISOString(), site_id: site.id, limit: 200 })}`),
+    mine
+      ? get(`/me/interviews${qs({ from: from.toISOString(), to: to.toISOString() })}`)
+      : get(`/interviews${qs({ from: from.toISOString(), to: to.toISOString(), site_id: site.id, limit: 200 })}`),
     load('users', '/users').then((u) => (Array.isArray(u) ? u : u.items)).catch(() => []),
   ]);
   const name = (id) => users.find((u) => u.id === id)?.display_name || '';
@@ -94,7 +100,7 @@ export async function render(main, { app, query, go, route }) {
     return h('li', { class: 'card' },
       h('span', { class: 'when' }, i.status === 'postponed' ? t('tba') : `${fmtTime(i.scheduled_at, tz)}–${fmtTime(i.ends_at, tz)}`),
       h('a', { class: 'who', href: `#/participant/${i.participant_id}?interview=${i.id}` }, i.pseudonym),
-      h('span', { class: 'where' }, [t('schedule.wave', { n: i.wave }), i.location, i.interviewer_ids.map(name).filter(Boolean).join(', ')].filter(Boolean).join(' · ')),
+      h('span', { class: 'where' }, [t('schedule.wave', { n: i.wave }), mine ? app.site(i.site_id)?.name : null, i.location, i.interviewer_ids.map(name).filter(Boolean).join(', ')].filter(Boolean).join(' · ')),
       statusBadge(i.status),
       i.window !== 'open' ? h('span', { class: 'state due-overdue' }, t(`window.${i.window}`)) : null,
       h('div', { class: 'row' }, move, hist), panel);

@@ -57,20 +57,55 @@ export async function render(main, ctx) {
       s.note ? h('p', {}, s.note) : null))));
   }
   if (i.status === 'completed') {
-    main.append(status('ok', t('session.completed')), h('a', { href: '#/today', class: 'button' }, t('back.today')));
+    main.append(completed());
     return;
   }
   const out = h('div');
   const again = h('a', { class: 'button secondary', href: `#/participant/${i.participant_id}?interview=${i.id}` }, t('session.another'));
   const done = h('button', { type: 'button', class: 'primary big', disabled: i.status !== 'in_progress' }, t('session.complete'));
-  done.addEventListener('click', () => busy(done, async () => {
-    try {
-      await post(`/interviews/${i.id}/complete`);
-      clear(main, h('h1', {}, t('session.title'), h('small', {}, i.pseudonym)),
-        status('ok', t('session.completed')), h('a', { href: '#/today', class: 'button' }, t('back.today')));
-    } catch (e) {
-      clear(out, problem(e));
-    }
-  }));
+  // Completing closes the interview for good (only a coordinator reopens
+  // it): ask first.
+  done.addEventListener('click', () => {
+    const yes = h('button', { type: 'button', class: 'primary' }, t('session.confirm_yes'));
+    const no = h('button', { type: 'button', class: 'secondary' }, t('session.confirm_no'));
+    const ask = h('div', { class: 'msg warn', role: 'alertdialog', 'aria-labelledby': 'confirm-q' },
+      h('p', { id: 'confirm-q' }, t('session.confirm_complete')), h('div', { class: 'row' }, yes, no));
+    no.addEventListener('click', () => {
+      ask.remove();
+      done.hidden = false;
+      done.focus();
+    });
+    yes.addEventListener('click', () => busy(yes, async () => {
+      try {
+        await post(`/interviews/${i.id}/complete`);
+        clear(main, h('h1', {}, t('session.title'), h('small', {}, i.pseudonym)), completed());
+      } catch (e) {
+        clear(out, problem(e));
+      }
+    }));
+    done.hidden = true;
+    done.after(ask);
+    no.focus();
+  });
   main.append(h('div', { class: 'actions' }, done, again, out));
+
+  /** A completed interview: back to today, and for coordinators, reopen. */
+  function completed() {
+    const box = h('div', {}, status('ok', t('session.completed')), h('a', { href: '#/today', class: 'button' }, t('back.today')));
+    if (app.coordinator) {
+      const reopen = h('button', { type: 'button', class: 'secondary' }, t('session.reopen'));
+      const said = h('div');
+      reopen.addEventListener('click', () => busy(reopen, async () => {
+        try {
+          await post(`/interviews/${i.id}/reopen`, {});
+          clear(box, status('ok', t('session.reopened')),
+            h('a', { class: 'button primary', href: `#/participant/${i.participant_id}?interview=${i.id}` }, t('session.another')));
+        } catch (e) {
+          clear(said, problem(e));
+        }
+      }));
+      box.append(reopen, said);
+    }
+    return box;
+  }
 }
