@@ -124,20 +124,14 @@ impl Team {
 }
 
 fn principal(user: &entity::user::Model, role: Role, site_ids: Vec<Uuid>) -> Principal {
-    Principal {
-        user_id: user.id,
-        email: user.email.clone(),
-        display_name: user.display_name.clone(),
+    Principal::person(
+        user.id,
+        user.email.clone(),
+        user.display_name.clone(),
         role,
-        peer_researcher: user.peer_researcher,
+        user.peer_researcher,
         site_ids,
-        session_id: None,
-        api_key_id: None,
-        scopes: None,
-        last_used_at: None,
-        session_mfa: false,
-        second_factor_missing: false,
-    }
+    )
 }
 
 /// A service's refusal, as the demo loader reports it.

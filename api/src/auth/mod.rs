@@ -88,6 +88,32 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A signed-in person with every scope their role allows, before any
+    /// sign-in or key is attached.
+    pub fn person(
+        user_id: Uuid,
+        email: String,
+        display_name: String,
+        role: Role,
+        peer_researcher: bool,
+        site_ids: Vec<Uuid>,
+    ) -> Self {
+        Principal {
+            user_id,
+            email,
+            display_name,
+            role,
+            peer_researcher,
+            site_ids,
+            session_id: None,
+            api_key_id: None,
+            scopes: None,
+            last_used_at: None,
+            session_mfa: false,
+            second_factor_missing: false,
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
@@ -305,20 +331,14 @@ impl FromQueryResult for SignedIn {
 /// The active user of `rows` with every scope; callers narrow it for API keys.
 fn principal(rows: &[UserRow]) -> Option<Principal> {
     let user = rows.first().filter(|u| u.active)?;
-    Some(Principal {
-        user_id: user.user_id,
-        email: user.email.clone(),
-        display_name: user.display_name.clone(),
-        role: Role::parse(&user.role)?,
-        peer_researcher: user.peer_researcher,
-        site_ids: rows.iter().filter_map(|r| r.site_id).collect(),
-        session_id: None,
-        api_key_id: None,
-        scopes: None,
-        last_used_at: None,
-        session_mfa: false,
-        second_factor_missing: false,
-    })
+    Some(Principal::person(
+        user.user_id,
+        user.email.clone(),
+        user.display_name.clone(),
+        Role::parse(&user.role)?,
+        user.peer_researcher,
+        rows.iter().filter_map(|r| r.site_id).collect(),
+    ))
 }
 
 /// Who made a request and from where: what the audit log records.
