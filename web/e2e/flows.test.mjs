@@ -1,8 +1,10 @@
 // The web client in headless Chromium at a phone's size, against the real
 // server: screening, postponement, consent, sessions, notes offline, the
-// coordinator's schedule, axe-core on every screen, and screenshots.
+// coordinator's schedule, the export for analysis, axe-core on every screen,
+// and screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as lib from './lib.mjs';
 import {
   BASE, PASSWORD, DEMO_PASSWORD, ADMIN, Api, admin, seed, launch, signIn, poll, axeResults, screen,
@@ -445,4 +447,104 @@ test('a fieldworker opens their own week from the menu', async (t) => {
   assert.match(text, new RegExp(s.site.name), 'the site is named on each interview');
   assert.doesNotMatch(text, /\bnull\b|undefined/);
   await screen(page, 'my-week');
+});
+
+test('a coordinator exports the notes of a period as CSV and the project for analysis tools; a fieldworker cannot', async (t) => {
+  const s = await seed('export', { interview: false });
+  const a = await admin();
+  const tag = s.site.name.replace(/^Clinic /, '');
+  const coordinator = `co-${tag}@example.org`;
+  await a.post('/users', { email: coordinator, display_name: `Coordinator ${tag}`, role: 'coordinator', password: PASSWORD, site_ids: [s.site.id] });
+  const body = 'Export check: a quiet morning in the waiting room';
+  await s.api.post('/notes', {
+    id: crypto.randomUUID(), site_id: s.site.id, observed_at: new Date(Date.now() - 60e3).toISOString(),
+    location: 'waiting_room', body,
+  });
+  const osloDay = (d) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Oslo', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  const today = osloDay(new Date());
+  const yesterday = osloDay(new Date(Date.parse(`${today}T12:00:00Z`) - 864e5));
+
+  const { page } = await openPhone(t);
+  await signIn(page, coordinator, PASSWORD);
+  await page.getByRole('link', { name: 'More', exact: true }).click();
+  await page.getByRole('link', { name: 'Export for analysis' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Export for analysis' }).waitFor();
+  assert.equal(await page.getByRole('radio').count(), 7, 'the project and six CSV files');
+  assert.equal(await page.getByRole('checkbox', { checked: true }).count(), 0, 'nothing identifying is included by default');
+  await page.getByText('a clinic plus a date and a small count can identify someone').waitFor();
+  await screen(page, 'export');
+  assert.deepEqual(axeResults.at(-1).violations, [], 'axe-core: no violations at all on the export screen');
+
+  // The notes of yesterday and today at the site, as CSV: UTF-8 with a BOM,
+  // a header row, the note, and staff without their names.
+  await page.getByRole('radio', { name: 'Field notes (CSV)' }).check();
+  await page.getByLabel('Site', { exact: true }).selectOption(s.site.id);
+  await page.getByLabel('First day').fill(yesterday);
+  await page.getByLabel('Last day (included)').fill(today);
+  // The progress is said while the file is prepared.
+  await page.evaluate(() => {
+    window.seenPreparing = false;
+    new MutationObserver(() => {
+      if (document.querySelector('main')?.textContent.includes('Preparing the file…')) window.seenPreparing = true;
+    }).observe(document.querySelector('main'), { childList: true, subtree: true, characterData: true });
+  });
+  const [csv] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download', exact: true }).click(),
+  ]);
+  assert.match(csv.suggestedFilename(), /^fieldnotes-notes-\d{4}-\d\d-\d\d\.csv$/);
+  const bytes = readFileSync(await csv.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a UTF-8 byte-order mark');
+  const text = bytes.subarray(3).toString('utf8');
+  assert.match(text, /^note_id,/, 'the header row comes first');
+  const lines = text.trim().split(/\r?\n/);
+  assert.ok(lines.length >= 2, `a header and at least one note: ${text}`);
+  assert.ok(lines.some((l) => l.includes(body)), 'the note of the period is in the file');
+  assert.doesNotMatch(lines[0], /(^|,)site(,|$)/, 'no site column by default');
+  assert.ok(!text.includes(s.user.display_name), 'staff are not named by default');
+  await page.getByText(`Downloaded ${csv.suggestedFilename()}`).waitFor();
+  assert.equal(await page.evaluate(() => window.seenPreparing), true, '"Preparing the file…" was shown');
+  await screen(page, 'export-downloaded');
+
+  // The REFI-QDA project, with staff names: a zip.
+  await page.getByRole('radio', { name: 'Project for analysis tools (.qdpx)' }).check();
+  await page.getByLabel(/^Staff names/).check();
+  const [qdpx] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download', exact: true }).click(),
+  ]);
+  assert.match(qdpx.suggestedFilename(), /^fieldnotes-\d{4}-\d\d-\d\d\.qdpx$/);
+  const zip = readFileSync(await qdpx.path());
+  assert.equal(zip.subarray(0, 2).toString('latin1'), 'PK', 'the project is a zip');
+
+  // A period that ends before it starts: refused, said in plain words at the last day.
+  let downloads = 0;
+  page.on('download', () => { downloads += 1; });
+  await page.getByLabel('First day').fill(today);
+  await page.getByLabel('Last day (included)').fill(yesterday);
+  await page.getByRole('button', { name: 'Download', exact: true }).click();
+  await page.locator('.field-error', { hasText: 'The last day must be the same as the first day or after it.' }).waitFor();
+  assert.equal(await page.getByLabel('Last day (included)').getAttribute('aria-invalid'), 'true');
+  await page.getByRole('alert').filter({ hasText: 'Check the marked fields.' }).waitFor();
+  await screen(page, 'export-refused');
+  assert.deepEqual(axeResults.at(-1).violations, [], 'axe-core: no violations with the refusal shown');
+
+  // The same in Norwegian.
+  await page.getByRole('button', { name: 'Norsk' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Eksport til analyse' }).waitFor();
+  await page.getByLabel('Første dag').fill(today);
+  await page.getByLabel('Siste dag (tas med)').fill(yesterday);
+  await page.getByRole('button', { name: 'Last ned', exact: true }).click();
+  await page.locator('.field-error', { hasText: 'Siste dag må være den samme som første dag eller senere.' }).waitFor();
+  assert.equal(downloads, 0, 'nothing was downloaded for a refused export');
+
+  // A fieldworker has no Export in the menu, and the screen says why.
+  const fw = await openPhone(t);
+  await signIn(fw.page, s.email, PASSWORD);
+  await fw.page.getByRole('link', { name: 'More', exact: true }).click();
+  await fw.page.getByRole('heading', { level: 1, name: 'More' }).waitFor();
+  assert.equal(await fw.page.getByRole('link', { name: /Export/ }).count(), 0, 'no Export entry for a fieldworker');
+  await fw.page.goto(`${BASE}/#/more/export`);
+  await fw.page.getByText('Only coordinators and admins can export.').waitFor();
+  assert.equal(await fw.page.getByRole('button', { name: 'Download' }).count(), 0);
 });

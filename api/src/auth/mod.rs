@@ -62,6 +62,12 @@ pub enum Scope {
     ScheduleWrite,
     #[serde(rename = "reports:read")]
     ReportsRead,
+    /// Upload and replace interview transcripts (a transcription pipeline).
+    #[serde(rename = "transcripts:write")]
+    TranscriptsWrite,
+    /// Download the project and CSV exports.
+    #[serde(rename = "exports:read")]
+    ExportsRead,
     #[serde(rename = "admin")]
     Admin,
 }

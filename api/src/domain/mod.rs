@@ -2,7 +2,9 @@
 pub mod hours;
 pub mod instruments;
 pub mod interview;
+pub mod methods;
 pub mod participant;
+pub mod passage;
 pub mod pseudonym;
 pub mod readiness;
 pub mod schedule;

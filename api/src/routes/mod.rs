@@ -5,7 +5,9 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod codes;
+pub mod codings;
 pub mod consents;
+pub mod exports;
 pub mod health;
 pub mod instruments;
 pub mod interviews;
@@ -17,6 +19,7 @@ pub mod reports;
 pub mod screenings;
 pub mod security;
 pub mod sites;
+pub mod transcripts;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -85,6 +88,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(codes::list_codes)
         .service(codes::patch_code)
         .service(codes::delete_code)
+        .service(codings::code_note)
+        .service(codings::note_codings)
+        .service(codings::list_codings)
+        .service(codings::place_coding)
+        .service(codings::delete_coding)
+        .service(transcripts::create_transcript)
+        .service(transcripts::list_transcripts)
+        .service(transcripts::get_transcript)
+        .service(transcripts::replace_transcript)
+        .service(codings::code_transcript)
+        .service(codings::transcript_codings)
         .service(interviews::create_interview)
         .service(interviews::list_interviews)
         .service(interviews::my_interviews)
@@ -103,7 +117,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(calendar::list_feeds)
         .service(calendar::delete_feed)
         .service(calendar::feed)
-        .service(reports::fieldwork);
+        .service(reports::fieldwork)
+        .service(exports::project_qdpx)
+        .service(exports::csv_export);
 }
 
 pub use crate::auth::lang;

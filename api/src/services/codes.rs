@@ -315,7 +315,18 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<
             ),
         );
     }
-    let count = visible.count(ch.db()).await?;
+    let mut count = visible.count(ch.db()).await?;
+    // Passage codings count the same way.
+    use entity::coding as pc;
+    let passages = pc::Entity::find()
+        .filter(pc::Column::CodeId.eq(m.id))
+        .all(ch.db())
+        .await?;
+    let used = used + passages.len() as u64;
+    count += passages
+        .iter()
+        .filter(|c| cx.p.can_see_site(c.site_id))
+        .count() as u64;
     // Deleting or merging recodes every note that uses the code: only
     // someone who may see all of them (an admin, or a coordinator of every
     // site that uses it) may do that. Nothing says where or how much.
@@ -330,7 +341,7 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<
         None if used > 0 => {
             return Err(ApiError::conflict(
                 "code_in_use",
-                "Notes are coded with this code. Move its codings to another code with ?move_to=<code id>, then delete it.",
+                "Notes or transcripts are coded with this code. Move its codings to another code with ?move_to=<code id>, then delete it.",
             )
             .with("count", serde_json::json!(count)));
         }
@@ -363,6 +374,29 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<
                 .exec(ch.db())
                 .await?
                 .rows_affected;
+            // A passage coded with both keeps one coding of the target.
+            let theirs = pc::Entity::find()
+                .filter(pc::Column::CodeId.eq(target))
+                .all(ch.db())
+                .await?;
+            for c in &passages {
+                let twin = theirs.iter().any(|t| {
+                    t.note_id == c.note_id
+                        && t.transcript_id == c.transcript_id
+                        && t.start_pos == c.start_pos
+                        && t.end_pos == c.end_pos
+                });
+                if twin {
+                    pc::Entity::delete_by_id(c.id).exec(ch.db()).await?;
+                } else {
+                    pc::Entity::update_many()
+                        .col_expr(pc::Column::CodeId, Expr::value(target))
+                        .filter(pc::Column::Id.eq(c.id))
+                        .exec(ch.db())
+                        .await?;
+                }
+                moved += 1;
+            }
             // Each recoded note gets a new version, so its history shows it
             // and a phone holding the old one is told (412), at every site.
             let now = cx.now();

@@ -12,7 +12,9 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod codes;
+pub mod codings;
 pub mod consents;
+pub mod exports;
 pub mod instruments;
 pub mod interviews;
 pub mod mfa;
@@ -29,6 +31,7 @@ pub mod screenings;
 pub mod search;
 pub mod settings;
 pub mod sites;
+pub mod transcripts;
 pub mod users;
 pub mod writer;
 

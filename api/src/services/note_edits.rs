@@ -12,6 +12,7 @@ use crate::{
     error::{ApiError, ApiResult},
     services::{
         audit::Entry,
+        codings,
         note_reads::load,
         notes::{self as svc, Location, NoteOut},
         Ctx,
@@ -45,7 +46,7 @@ pub fn stale(current: &NoteOut) -> ApiError {
     .with("current", serde_json::json!(current))
 }
 
-fn may_edit(p: &Principal, m: &entity::note::Model) -> ApiResult<()> {
+pub fn may_edit(p: &Principal, m: &entity::note::Model) -> ApiResult<()> {
     if m.author_id == p.user_id || p.require_coordinator().is_ok() {
         Ok(())
     } else {
@@ -157,12 +158,20 @@ pub async fn patch(
         patch.code_ids.as_deref(),
     )
     .await?;
+    let followed = match &patch.body {
+        Some(b) => codings::follow_text(ch.db(), codings::Target::Note(m.id), b, now).await?,
+        None => codings::Followed::default(),
+    };
     let (_, note) = load(ch.db(), cx.p, m.id).await?;
     svc::record_version(ch.db(), &note, "update", cx.p.user_id).await?;
     ch.audit(
         Entry::new("note.update", "note", m.id)
             .site(Some(m.site_id))
-            .detail(serde_json::json!({"version": note.version})),
+            .detail(serde_json::json!({
+                "version": note.version,
+                "codings_moved": followed.moved,
+                "codings_unanchored": followed.unanchored,
+            })),
     )
     .await?;
     ch.commit().await?;
@@ -287,6 +296,8 @@ pub async fn redact(cx: &Ctx<'_>, id: Uuid, body: RedactIn) -> ApiResult<RedactO
         versions = versions.filter(note_version::Column::Version.lt(fresh.version));
     }
     let versions_erased = versions.exec(ch.db()).await?.rows_affected;
+    // Unanchored codings keep words of an earlier text: they go too.
+    codings::erase_quotes(ch.db(), m.id, current_erased).await?;
     if current_erased {
         // The search index follows the text (a trigger on SQLite, a
         // generated column on PostgreSQL).

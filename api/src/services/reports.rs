@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::{
     domain::{
         interview::InterviewStatus,
+        methods::{self, Count},
         participant::ParticipantStatus,
         schedule::{due_state, DueState},
     },
@@ -75,39 +76,46 @@ pub struct ReportQuery {
     pub from: Option<DateTime<Utc>>,
     /// Interviews first scheduled before.
     pub to: Option<DateTime<Utc>>,
+    /// Show every count from 1 to 4 as "fewer than 5", in the numbers and
+    /// in `methods_text`.
+    pub suppress_small: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteCount {
     pub site_id: Uuid,
     pub site_name: String,
-    pub active: u64,
-    pub withdrawn: u64,
-    pub ended: u64,
-    pub total: u64,
+    pub active: Count,
+    pub withdrawn: Count,
+    pub ended: Count,
+    pub total: Count,
 }
 
+/// Counts are numbers, or "fewer than 5" with `suppress_small=true`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldworkReport {
     pub participants_by_site: Vec<SiteCount>,
-    pub participants_total: u64,
+    pub participants_total: Count,
     /// Interviews by status.
-    pub interviews_by_status: BTreeMap<String, u64>,
-    pub interviews_total: u64,
+    pub interviews_by_status: BTreeMap<String, Count>,
+    pub interviews_total: Count,
     /// Postponements by reason.
-    pub postponements_by_reason: BTreeMap<String, u64>,
-    pub postponements_total: u64,
+    pub postponements_by_reason: BTreeMap<String, Count>,
+    pub postponements_total: Count,
     /// Interviews postponed at least once.
-    pub interviews_postponed: u64,
+    pub interviews_postponed: Count,
     /// Interviews with more than one session.
-    pub interviews_split: u64,
+    pub interviews_split: Count,
     /// Number of interviews by their number of sessions ("1": 12, "2": 3).
-    pub sessions_per_interview: BTreeMap<String, u64>,
+    pub sessions_per_interview: BTreeMap<String, Count>,
     /// Over completed interviews: total session minutes.
     pub minutes_mean: Option<f64>,
     pub minutes_median: Option<f64>,
     /// Over completed interviews: days from the first scheduled time to completion.
     pub days_to_completion_median: Option<f64>,
+    /// A draft paragraph for the methods section, in the language of
+    /// `Accept-Language` (English or bokmål).
+    pub methods_text: String,
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -244,14 +252,19 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         .map(|s| {
             let here: Vec<&entity::participant::Model> =
                 parts.iter().filter(|p| p.site_id == s.id).collect();
-            let count = |st: &str| here.iter().filter(|p| p.status == st).count() as u64;
+            let count = |st: &str| {
+                Count::of(
+                    here.iter().filter(|p| p.status == st).count() as u64,
+                    q.suppress_small.unwrap_or(false),
+                )
+            };
             SiteCount {
                 site_id: s.id,
                 site_name: s.name.clone(),
                 active: count("active"),
                 withdrawn: count("withdrawn"),
                 ended: count("ended"),
-                total: here.len() as u64,
+                total: Count::of(here.len() as u64, q.suppress_small.unwrap_or(false)),
             }
         })
         .collect();
@@ -294,23 +307,53 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
                 .map(|c| (c - i.first_scheduled_at).num_seconds() as f64 / 86_400.0)
         })
         .collect();
-    let report = FieldworkReport {
-        participants_total: parts.len() as u64,
-        participants_by_site: by_site,
-        interviews_total: ivs.len() as u64,
-        interviews_by_status: by_status,
-        postponements_total: posts.len() as u64,
-        postponements_by_reason: by_reason,
+    let suppress = q.suppress_small.unwrap_or(false);
+    let k = |n: u64| Count::of(n, suppress);
+    let counted = |m: BTreeMap<String, u64>| -> BTreeMap<String, Count> {
+        m.into_iter().map(|(key, v)| (key, k(v))).collect()
+    };
+    let mut by_site_done: BTreeMap<Uuid, u64> = BTreeMap::new();
+    let mut interviewed: Vec<Uuid> = Vec::new();
+    for i in &completed {
+        *by_site_done.entry(i.site_id).or_default() += 1;
+        interviewed.push(i.participant_id);
+    }
+    interviewed.sort();
+    interviewed.dedup();
+    let mut completed_by_site: Vec<u64> = by_site_done.into_values().collect();
+    completed_by_site.sort_by(|a, b| b.cmp(a));
+    let numbers = methods::Numbers {
+        completed_by_site,
+        participants_interviewed: interviewed.len() as u64,
         interviews_postponed: postponed.len() as u64,
+        postponements: posts.len() as u64,
+        top_reason: by_reason
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(r, n)| (r.clone(), *n)),
         interviews_split: per.values().filter(|(n, _)| *n > 1).count() as u64,
-        sessions_per_interview: sessions_per,
+        sessions_of_split: per.values().filter(|(n, _)| *n > 1).map(|(n, _)| *n).sum(),
         minutes_mean: if minutes.is_empty() {
             None
         } else {
             Some(minutes.iter().sum::<f64>() / minutes.len() as f64)
         },
         minutes_median: median(minutes),
+    };
+    let report = FieldworkReport {
+        participants_total: k(parts.len() as u64),
+        participants_by_site: by_site,
+        interviews_total: k(ivs.len() as u64),
+        interviews_by_status: counted(by_status),
+        postponements_total: k(posts.len() as u64),
+        postponements_by_reason: counted(by_reason),
+        interviews_postponed: k(postponed.len() as u64),
+        interviews_split: k(numbers.interviews_split),
+        sessions_per_interview: counted(sessions_per),
+        minutes_mean: numbers.minutes_mean,
+        minutes_median: numbers.minutes_median,
         days_to_completion_median: median(days),
+        methods_text: methods::text(&numbers, cx.lang, suppress),
     };
     cx.log(Entry {
         action: "report.fieldwork",

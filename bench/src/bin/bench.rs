@@ -15,7 +15,12 @@
 //!     database up to 100 000 notes through sync batches (and, on PostgreSQL,
 //!     an `ANALYZE`, as autovacuum would make soon after such a load);
 //! (f) the server's RSS: idle after start, the peak of every phase (sampled
-//!     every 200 ms) and VmHWM at the end.
+//!     every 200 ms) and VmHWM at the end;
+//! (g) the exports of those 100 000 notes (the fill codes each with one or
+//!     two of 12 codes and links some to one of 20 participants):
+//!     `GET /api/v1/exports/project.qdpx` and `GET /api/v1/exports/notes.csv`,
+//!     read to the last byte: seconds, bytes, and how much the server's RSS
+//!     grew over what it was before the download.
 //!
 //! The server runs with synchronous=FULL, workers on, on a fresh temporary
 //! data directory (or a fresh PostgreSQL database with `--database postgres`),
@@ -45,7 +50,7 @@ use bench::{
 };
 use clap::Parser;
 use hdrhistogram::Histogram;
-use rand::{rngs::StdRng, SeedableRng};
+use rand::{rngs::StdRng, Rng, SeedableRng};
 use serde::{de::IgnoredAny, Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -125,6 +130,7 @@ struct Report {
     sync: Option<SyncResult>,
     search_fill: Option<FillResult>,
     search: Vec<LoadResult>,
+    exports: Vec<ExportResult>,
     rss: Rss,
     /// Phases that could not run to the end, with the reason.
     failures: Vec<String>,
@@ -184,6 +190,20 @@ struct SyncResult {
     errors: u64,
     error_samples: Vec<String>,
     peak_rss_kib: Option<u64>,
+}
+
+/// (g) One export, read to its last byte.
+#[derive(Serialize)]
+struct ExportResult {
+    path: String,
+    seconds: f64,
+    bytes: u64,
+    /// Whether the body ends as a whole file does (a zip's end record).
+    complete: bool,
+    rss_before_kib: Option<u64>,
+    peak_rss_kib: Option<u64>,
+    /// Peak during the download minus the RSS just before it.
+    rss_growth_kib: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -332,6 +352,10 @@ struct Ctx {
     seed: u64,
     /// Notes the server said it created (201s and `created` sync results).
     created: AtomicU64,
+    /// Codes and participants the fill links its notes to, so that the
+    /// exports have codings and cases to write.
+    code_ids: Vec<Uuid>,
+    participant_ids: Vec<Uuid>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -561,9 +585,25 @@ async fn sync_batch(
     http: &reqwest::Client,
     rng: &mut StdRng,
     size: usize,
+    linked: bool,
 ) -> anyhow::Result<(Duration, u64, Vec<String>)> {
     let notes: Vec<_> = (0..size)
-        .map(|_| text::random_note(&ctx.vocab, rng, ctx.site_id, ctx.body_chars))
+        .map(|_| {
+            let mut n = text::random_note(&ctx.vocab, rng, ctx.site_id, ctx.body_chars);
+            if linked && !ctx.code_ids.is_empty() {
+                let k = rng.gen_range(1..=2);
+                let mut codes: Vec<Uuid> = (0..k)
+                    .map(|_| ctx.code_ids[rng.gen_range(0..ctx.code_ids.len())])
+                    .collect();
+                codes.dedup();
+                n["code_ids"] = serde_json::json!(codes);
+                if !ctx.participant_ids.is_empty() && rng.gen_bool(0.3) {
+                    let p = ctx.participant_ids[rng.gen_range(0..ctx.participant_ids.len())];
+                    n["participant_ids"] = serde_json::json!([p]);
+                }
+            }
+            n
+        })
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({ "notes": notes }))?;
     let t0 = Instant::now();
@@ -611,7 +651,7 @@ async fn sync_phase(ctx: &Ctx, batches: usize, size: usize) -> anyhow::Result<Sy
     let (mut total, mut created, mut errors) = (Duration::ZERO, 0u64, 0u64);
     let mut samples = Vec::new();
     for i in 0..=batches {
-        let (elapsed, c, problems) = match sync_batch(ctx, &http, &mut rng, size).await {
+        let (elapsed, c, problems) = match sync_batch(ctx, &http, &mut rng, size, false).await {
             Ok(x) => x,
             Err(e) => (Duration::ZERO, 0, vec![format!("{e:#}")]),
         };
@@ -662,7 +702,7 @@ async fn fill(ctx: &Ctx, target: u64, size: usize) -> anyhow::Result<FillResult>
             break;
         }
         let n = size.min((target - have) as usize);
-        match sync_batch(ctx, &http, &mut rng, n).await {
+        match sync_batch(ctx, &http, &mut rng, n, true).await {
             Ok((elapsed, c, problems)) => {
                 if c < n as u64 {
                     bail!("sync created {c} of {n} notes: {}", problems.join("; "));
@@ -700,6 +740,101 @@ async fn fill(ctx: &Ctx, target: u64, size: usize) -> anyhow::Result<FillResult>
         first_batch_ms: first,
         last_batch_ms: last,
         peak_rss_kib: None,
+    })
+}
+
+/// Twelve codes in a small tree (as a study's codebook) and twenty
+/// participants.
+async fn codebook_and_people(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    site: Uuid,
+) -> anyhow::Result<(Vec<Uuid>, Vec<Uuid>)> {
+    let post = |path: &'static str, body: serde_json::Value| async move {
+        let r = http
+            .post(format!("{base}/api/v1{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("POST {path}"))?;
+        if r.status().as_u16() != 201 {
+            bail!("POST {path}: {}", client::describe(r).await);
+        }
+        let v: serde_json::Value = r.json().await?;
+        v["id"]
+            .as_str()
+            .and_then(|s| s.parse::<Uuid>().ok())
+            .context("an id")
+    };
+    let mut codes = Vec::new();
+    for root in ["Benefits", "Challenges", "Relations"] {
+        let parent = post("/codes", serde_json::json!({"name": root})).await?;
+        codes.push(parent);
+        for i in 1..=3 {
+            codes.push(
+                post(
+                    "/codes",
+                    serde_json::json!({"name": format!("{root} {i}"), "parent_id": parent, "dimension": "medical"}),
+                )
+                .await?,
+            );
+        }
+    }
+    let started = (chrono::Utc::now() - chrono::Duration::days(200)).date_naive();
+    let mut people = Vec::new();
+    for i in 1..=20 {
+        people.push(
+            post(
+                "/participants",
+                serde_json::json!({"pseudonym": format!("Deltaker {i}"), "site_id": site, "treatment_started_on": started}),
+            )
+            .await?,
+        );
+    }
+    Ok((codes, people))
+}
+
+/// (g) Reads an export to its last byte, a chunk at a time.
+async fn export(ctx: &Ctx, path: &str) -> anyhow::Result<ExportResult> {
+    let http = client::http_client(Duration::from_secs(600))?;
+    let rss_before = sys::proc_status_kib(ctx.server_pid, "VmRSS");
+    let t0 = Instant::now();
+    let mut r = http
+        .get(format!("{}{path}", ctx.base))
+        .bearer_auth(&ctx.token)
+        .send()
+        .await
+        .with_context(|| format!("GET {path}"))?;
+    if r.status().as_u16() != 200 {
+        bail!("GET {path}: {}", client::describe(r).await);
+    }
+    let mut bytes = 0u64;
+    let mut tail: Vec<u8> = Vec::new();
+    while let Some(chunk) = r.chunk().await? {
+        bytes += chunk.len() as u64;
+        tail.extend_from_slice(&chunk);
+        if tail.len() > 256 {
+            tail.drain(..tail.len() - 256);
+        }
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    // A zip ends with its end-of-central-directory record (22 bytes with
+    // no comment); a CSV with a line end.
+    let complete = if path.ends_with(".qdpx") {
+        tail.len() >= 22 && tail[tail.len() - 22..].starts_with(b"PK\x05\x06")
+    } else {
+        tail.ends_with(b"\n")
+    };
+    Ok(ExportResult {
+        path: path.to_string(),
+        seconds: round(seconds, 2),
+        bytes,
+        complete,
+        rss_before_kib: rss_before,
+        peak_rss_kib: None,
+        rss_growth_kib: None,
     })
 }
 
@@ -773,6 +908,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         sync: None,
         search_fill: None,
         search: Vec::new(),
+        exports: Vec::new(),
         rss: Rss::default(),
         failures: Vec::new(),
     };
@@ -826,6 +962,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     )
     .await?;
     let site_id = client::create_site(&setup, &cfg.base_url(), &token, "Clinic A").await?;
+    let (code_ids, participant_ids) =
+        codebook_and_people(&setup, &cfg.base_url(), &token, site_id).await?;
     sampler.end_phase();
     let ctx = Arc::new(Ctx {
         server_pid: pid,
@@ -836,6 +974,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         body_chars: args.body_chars,
         seed: args.seed,
         created: AtomicU64::new(0),
+        code_ids,
+        participant_ids,
     });
     let warmup = Duration::from_secs(args.warmup_secs);
     let measure = Duration::from_secs(args.duration_secs.max(1));
@@ -914,6 +1054,26 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         &mut report.failures,
     )
     .await;
+
+    for path in ["/api/v1/exports/project.qdpx", "/api/v1/exports/notes.csv"] {
+        eprintln!("(g) GET {path} …");
+        sampler.phase(&format!("GET {path}"));
+        let r = export(&ctx, path).await;
+        let peak = sampler.end_phase();
+        match r {
+            Ok(mut r) => {
+                r.peak_rss_kib = peak;
+                r.rss_growth_kib = peak.zip(r.rss_before_kib).map(|(p, b)| p.saturating_sub(b));
+                if !r.complete {
+                    report
+                        .failures
+                        .push(format!("{path}: the file ended early"));
+                }
+                report.exports.push(r);
+            }
+            Err(e) => report.failures.push(format!("{path}: {e:#}")),
+        }
+    }
 
     report.rss.vm_hwm_kib = sys::proc_status_kib(pid, "VmHWM");
     if !srv.stop(Duration::from_secs(20)).await? {
@@ -1111,6 +1271,22 @@ fn print_report(r: &Report) {
             mib(Some(p.peak_rss_kib)),
             mib(p.hwm_at_end_kib)
         );
+    }
+    if !r.exports.is_empty() {
+        println!();
+        println!("(g) exports of the notes above, read to the last byte:");
+        for e in &r.exports {
+            println!(
+                "    {:<32} {:>7.2} s  {:>8.1} MiB  RSS {} MiB before, peak {} MiB, growth {} MiB{}",
+                e.path,
+                e.seconds,
+                e.bytes as f64 / 1_048_576.0,
+                mib(e.rss_before_kib),
+                mib(e.peak_rss_kib),
+                mib(e.rss_growth_kib),
+                if e.complete { "" } else { "  (INCOMPLETE)" }
+            );
+        }
     }
     if !r.failures.is_empty() {
         println!();

@@ -892,6 +892,37 @@ db_test!(the_fieldwork_report_adds_up, |app: TestApp| async move {
     days.extend([2.0, 2.0, 2.0]);
     days.sort_by(|x, y| x.total_cmp(y));
     assert_eq!(body["days_to_completion_median"].as_f64(), Some(days[6]));
+    // The methods paragraph says the same numbers in words.
+    let text = s(&body["methods_text"]);
+    assert!(
+        text.starts_with("We conducted 13 interviews with 13 participants at two sites (10 and 3). 3 interviews were postponed 4 times, most often because the participant was not ready (screening) (2). 2 interviews were split into 5 sessions. Interviews lasted "),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!(
+            "minutes on average (median {}).",
+            minutes[6].round()
+        )),
+        "{text}"
+    );
+    let r = app
+        .send(
+            app.client
+                .get(app.url("/reports/fieldwork?suppress_small=true"))
+                .bearer_auth(&co)
+                .header("Accept-Language", "nb-NO,nb;q=0.9"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let text = s(&r.body["methods_text"]);
+    assert!(
+        text.starts_with("Vi gjennomførte 13 intervjuer med 13 deltakere ved to klinikker (10 og færre enn 5). Færre enn 5 intervjuer ble utsatt færre enn 5 ganger, oftest fordi deltakeren ikke var klar (screening) (færre enn 5)."),
+        "{text}"
+    );
+    assert_eq!(r.body["interviews_postponed"], "fewer than 5");
+    assert_eq!(r.body["participants_total"], 26);
+    assert_eq!(r.body["interviews_by_status"]["cancelled"], "fewer than 5");
+    assert_eq!(r.body["interviews_by_status"]["completed"], 13);
     // a coordinator of clinic B sees clinic B only
     let r = app.get("/reports/fieldwork", &co_b).await;
     assert_eq!(r.body["participants_total"], 7);

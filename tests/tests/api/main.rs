@@ -6,6 +6,7 @@ mod interviews;
 mod lifecycle;
 mod operations;
 
+mod analysis;
 mod auth;
 mod backup;
 mod basics;

@@ -54,6 +54,8 @@ db_test!(
                             if seg.starts_with('{') {
                                 if seg == "{n}" {
                                     "1".to_string()
+                                } else if seg == "{kind}.csv" {
+                                    "notes.csv".to_string()
                                 } else {
                                     uuid::Uuid::now_v7().to_string()
                                 }

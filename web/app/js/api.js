@@ -34,14 +34,15 @@ export function whenSignedOut(fn) {
   onSignedOut = fn;
 }
 
-async function send(method, path, body, headers = {}) {
+async function send(method, path, body, headers = {}, signal = undefined) {
   const t = tokens();
   const h = { Accept: 'application/json', 'Accept-Language': lang() === 'nb' ? 'nb' : 'en', ...headers };
   if (t?.access) h.Authorization = `Bearer ${t.access}`;
   if (body !== undefined) h['Content-Type'] = 'application/json';
   try {
-    return await fetch(BASE + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    return await fetch(BASE + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal });
   } catch (e) {
+    if (e.name === 'AbortError') throw e;
     throw new NetworkError(e.message);
   }
 }
@@ -88,17 +89,27 @@ async function parse(res) {
 
 /**
  * Calls the API. Returns the parsed body; with `{ full: true }` returns
- * `{ body, res }`. Throws ApiError (with the problem) or NetworkError.
+ * `{ body, res }`; with `{ blob: true }` a success is `{ blob, res }` (a
+ * file to download). `signal` aborts it (an AbortError). Throws ApiError
+ * (with the problem) or NetworkError.
  */
-export async function api(method, path, body, { headers, full } = {}) {
+export async function api(method, path, body, { headers, full, blob, signal } = {}) {
   const sent = tokens()?.access;
-  let res = await send(method, path, body, headers);
+  let res = await send(method, path, body, headers, signal);
   if (res.status === 401 && sent) {
-    if (await refresh(sent)) res = await send(method, path, body, headers);
+    if (await refresh(sent)) res = await send(method, path, body, headers, signal);
     if (res.status === 401) {
       saveTokens(null);
       onSignedOut(endedElsewhere ? 'revoked' : 'expired');
       endedElsewhere = false;
+    }
+  }
+  if (res.ok && blob) {
+    try {
+      return { blob: await res.blob(), res };
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      throw new NetworkError(e.message);
     }
   }
   const data = await parse(res).catch(() => null);

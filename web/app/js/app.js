@@ -14,9 +14,10 @@ import * as register from './screens/register.js';
 import * as book from './screens/book.js';
 import * as more from './screens/more.js';
 import * as security from './screens/security.js';
+import * as exporter from './screens/export.js';
 
 // Every screen is loaded up front: one version of the whole app at a time.
-const screens = { signin, today, participant, session, notes, note, schedule, register, book, more, security };
+const screens = { signin, today, participant, session, notes, note, schedule, register, book, more, security, export: exporter };
 
 /** Shared state of the signed-in app. */
 export const app = {
@@ -58,7 +59,7 @@ function pick(parts) {
     case 'session': return ['session', { id: b }];
     case 'notes': return b ? ['note', { id: b }] : ['notes', {}];
     case 'schedule': return [b === 'participant' ? 'register' : b === 'book' ? 'book' : 'schedule', {}];
-    case 'more': return b === 'security' ? ['security', {}] : ['more', {}];
+    case 'more': return b === 'security' || b === 'export' ? [b, {}] : ['more', {}];
     default: return ['today', {}];
   }
 }
@@ -154,7 +155,7 @@ export async function route() {
   }
   if (n !== current) return;
   renderHeader();
-  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more' }[name] || name;
+  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more', export: 'more' }[name] || name;
   renderNav(key);
   const mod = screens[name];
   main.replaceChildren();

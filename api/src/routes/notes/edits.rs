@@ -17,7 +17,7 @@ use crate::{
 
 /// The version an `If-Match` names; `None` when the header is absent. A
 /// value that is no ETag of ours can match no version (`Some(-1)`, a 412).
-fn if_match(req: &HttpRequest) -> Option<i32> {
+pub(crate) fn if_match(req: &HttpRequest) -> Option<i32> {
     let v = req.headers().get(actix_web::http::header::IF_MATCH)?;
     let s = v.to_str().unwrap_or_default().trim();
     let s = s.strip_prefix("W/").unwrap_or(s);

@@ -34,6 +34,7 @@ export async function render(main, { app, go, route }) {
       h('p', {}, t('more.sites'), ' ', app.sites.map((s) => s.name).join(', ') || '—')),
     langChoice,
     h('p', {}, h('a', { class: 'button secondary big', href: '#/more/security' }, t('security.link'))),
+    app.coordinator ? h('p', {}, h('a', { class: 'button secondary big', href: '#/more/export' }, t('export.link'))) : null,
     h('section', { class: 'card', 'aria-labelledby': 'out-h' },
       h('h2', { id: 'out-h' }, t('more.signout_title')),
       waiting ? status('error', t('more.waiting', { n: waiting })) : null,
