@@ -173,7 +173,8 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
     }
     if let Some(c) = &q.cursor {
         let (t, id) = decode_cursor(c)?;
-        sel = sel.filter(
+        // The plain bound lets an index on the time start at the cursor.
+        sel = sel.filter(Column::ObservedAt.lte(t)).filter(
             Condition::any().add(Column::ObservedAt.lt(t)).add(
                 Condition::all()
                     .add(Column::ObservedAt.eq(t))

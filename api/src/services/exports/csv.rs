@@ -291,7 +291,7 @@ async fn screenings<W: tokio::io::AsyncWrite + Unpin>(
     loop {
         let mut sel = screenings_query(s);
         if let Some((at, id)) = after {
-            sel = sel.filter(
+            sel = sel.filter(Column::PerformedAt.gte(at)).filter(
                 Condition::any().add(Column::PerformedAt.gt(at)).add(
                     Condition::all()
                         .add(Column::PerformedAt.eq(at))
@@ -354,21 +354,36 @@ async fn screenings<W: tokio::io::AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// Interviews of the export, a page at a time, by id.
-async fn interviews_page(
-    db: &DatabaseConnection,
-    s: &Scope,
+/// The export's interviews, a page at a time, by id.
+struct InterviewPages<'a> {
+    db: &'a DatabaseConnection,
+    s: &'a Scope,
     after: Option<Uuid>,
-) -> ApiResult<Vec<entity::interview::Model>> {
-    let mut sel = super::interviews_query(s);
-    if let Some(a) = after {
-        sel = sel.filter(entity::interview::Column::Id.gt(a));
+}
+
+impl<'a> InterviewPages<'a> {
+    fn new(db: &'a DatabaseConnection, s: &'a Scope) -> Self {
+        InterviewPages { db, s, after: None }
     }
-    Ok(sel
-        .order_by_asc(entity::interview::Column::Id)
-        .limit(PAGE)
-        .all(db)
-        .await?)
+
+    /// The next page with its ids; `None` after the last.
+    async fn next(&mut self) -> ApiResult<Option<(Vec<entity::interview::Model>, Vec<Uuid>)>> {
+        let mut sel = super::interviews_query(self.s);
+        if let Some(a) = self.after {
+            sel = sel.filter(entity::interview::Column::Id.gt(a));
+        }
+        let page = sel
+            .order_by_asc(entity::interview::Column::Id)
+            .limit(PAGE)
+            .all(self.db)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = Some(last.id);
+        let ids = page.iter().map(|i| i.id).collect();
+        Ok(Some((page, ids)))
+    }
 }
 
 async fn interviews<W: tokio::io::AsyncWrite + Unpin>(
@@ -395,12 +410,8 @@ async fn interviews<W: tokio::io::AsyncWrite + Unpin>(
         ],
     );
     out.write_all(&rows_to_bytes(&[h])?).await?;
-    let mut after = None;
-    loop {
-        let page = interviews_page(db, s, after).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        let ids: Vec<Uuid> = page.iter().map(|i| i.id).collect();
+    let mut pages = InterviewPages::new(db, s);
+    while let Some((page, ids)) = pages.next().await? {
         let mut posts: HashMap<Uuid, u64> = HashMap::new();
         for p in entity::postponement::Entity::find()
             .filter(entity::postponement::Column::InterviewId.is_in(ids.clone()))
@@ -483,18 +494,12 @@ async fn postponements<W: tokio::io::AsyncWrite + Unpin>(
         ],
     );
     out.write_all(&rows_to_bytes(&[h])?).await?;
-    let mut after = None;
-    loop {
-        let page = interviews_page(db, s, after).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
+    let mut pages = InterviewPages::new(db, s);
+    while let Some((page, ids)) = pages.next().await? {
         let by_id: HashMap<Uuid, &entity::interview::Model> =
             page.iter().map(|i| (i.id, i)).collect();
         let posts = entity::postponement::Entity::find()
-            .filter(
-                entity::postponement::Column::InterviewId
-                    .is_in(by_id.keys().copied().collect::<Vec<_>>()),
-            )
+            .filter(entity::postponement::Column::InterviewId.is_in(ids))
             .order_by_asc(entity::postponement::Column::InterviewId)
             .order_by_asc(entity::postponement::Column::CreatedAt)
             .all(db)
@@ -548,18 +553,12 @@ async fn sessions<W: tokio::io::AsyncWrite + Unpin>(
         ],
     );
     out.write_all(&rows_to_bytes(&[h])?).await?;
-    let mut after = None;
-    loop {
-        let page = interviews_page(db, s, after).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
+    let mut pages = InterviewPages::new(db, s);
+    while let Some((page, ids)) = pages.next().await? {
         let by_id: HashMap<Uuid, &entity::interview::Model> =
             page.iter().map(|i| (i.id, i)).collect();
         let list = entity::interview_session::Entity::find()
-            .filter(
-                entity::interview_session::Column::InterviewId
-                    .is_in(by_id.keys().copied().collect::<Vec<_>>()),
-            )
+            .filter(entity::interview_session::Column::InterviewId.is_in(ids))
             .order_by_asc(entity::interview_session::Column::InterviewId)
             .order_by_asc(entity::interview_session::Column::N)
             .all(db)

@@ -378,7 +378,9 @@ pub async fn notes_page(
     use entity::note::Column;
     let mut sel = notes_query(s);
     if let Some((t, id)) = after {
-        sel = sel.filter(
+        // The plain bound lets the index start at `t`; without it PostgreSQL
+        // walks the index from its start for every page.
+        sel = sel.filter(Column::ObservedAt.gte(t)).filter(
             Condition::any().add(Column::ObservedAt.gt(t)).add(
                 Condition::all()
                     .add(Column::ObservedAt.eq(t))

@@ -291,9 +291,8 @@ where
         after = Some((last.observed_at, last.id));
         for n in &page {
             let plain = Plain::new(&n.body);
-            let entry =
-                ZipEntryBuilder::new(format!("sources/{}.txt", n.id).into(), Compression::Deflate);
-            zip.write_entry_whole(entry, plain.text.as_bytes()).await?;
+            zip.write_entry_whole(text_entry(n.id, &plain), plain.text.as_bytes())
+                .await?;
         }
     }
     let mut after = None;
@@ -303,14 +302,26 @@ where
         after = Some(last.id);
         for t in &page {
             let plain = Plain::new(&t.body);
-            let entry =
-                ZipEntryBuilder::new(format!("sources/{}.txt", t.id).into(), Compression::Deflate);
-            zip.write_entry_whole(entry, plain.text.as_bytes()).await?;
+            zip.write_entry_whole(text_entry(t.id, &plain), plain.text.as_bytes())
+                .await?;
         }
     }
     let mut out = zip.close().await?;
     futures_util::io::AsyncWriteExt::close(&mut out).await?;
     Ok(())
+}
+
+/// A source's text file. A field note is a few hundred bytes, too small
+/// for deflate to win much, and starting a compressor per entry cost more
+/// time than the bytes it saved: short texts are stored, long ones (most
+/// transcripts) deflated.
+fn text_entry(id: Uuid, plain: &Plain) -> ZipEntryBuilder {
+    let method = if plain.text.len() < 4096 {
+        Compression::Stored
+    } else {
+        Compression::Deflate
+    };
+    ZipEntryBuilder::new(format!("sources/{id}.txt").into(), method)
 }
 
 /// Transcripts are large: a few at a time, by id.
@@ -434,6 +445,14 @@ fn text_value(x: &mut Xml, var: &Var, value: &str) -> std::io::Result<()> {
     x.close("VariableValue")
 }
 
+/// The site of a case or source, when the export was asked to include it.
+fn site_value(x: &mut Xml, f: &Frame, site: Uuid) -> std::io::Result<()> {
+    match f.sites.get(&site) {
+        Some(s) if f.scope.include.site => text_value(x, &f.vars.site, &s.name),
+        _ => Ok(()),
+    }
+}
+
 async fn cases<E>(
     db: &DatabaseConnection,
     f: &Frame,
@@ -498,11 +517,7 @@ where
                     text_value(x, &v.age_band, a)?;
                 }
             }
-            if f.scope.include.site {
-                if let Some(s) = f.sites.get(&p.site_id) {
-                    text_value(x, &v.site, &s.name)?;
-                }
-            }
+            site_value(x, f, p.site_id)?;
             for src in links.get(&p.id).into_iter().flatten() {
                 x.empty("SourceRef", &[("targetGUID", &src.to_string())])?;
             }
@@ -687,11 +702,7 @@ where
             if !pseudonyms.is_empty() {
                 text_value(x, &v.participants, &pseudonyms.join(", "))?;
             }
-            if f.scope.include.site {
-                if let Some(s) = f.sites.get(&n.site_id) {
-                    text_value(x, &v.site, &s.name)?;
-                }
-            }
+            site_value(x, f, n.site_id)?;
             x.close("TextSource")?;
         }
         qde.write_all(&x.take()).await?;
@@ -780,11 +791,7 @@ where
             if !pseudonym.is_empty() {
                 text_value(x, &v.participants, pseudonym)?;
             }
-            if f.scope.include.site {
-                if let Some(s) = f.sites.get(&t.site_id) {
-                    text_value(x, &v.site, &s.name)?;
-                }
-            }
+            site_value(x, f, t.site_id)?;
             x.close("TextSource")?;
         }
         qde.write_all(&x.take()).await?;
