@@ -38,7 +38,11 @@ use crate::{
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&SecurityAddon),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        crate::services::exports::CsvKind
+    )),
     tags(
         (name = "health", description = "Liveness"),
         (name = "auth", description = "Sign-in, tokens, invitations, password resets"),

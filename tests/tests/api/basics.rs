@@ -143,6 +143,32 @@ fn openapi_document_is_committed() {
         .as_str()
         .is_some_and(|v| v.starts_with("3.1")));
     assert!(doc["paths"]["/api/v1/auth/login"]["post"].is_object());
+    // Every reference resolves (a type used only as a path parameter is not
+    // registered by itself).
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x.as_str()) {
+                        ("$ref", Some(r)) => out.push(r.to_string()),
+                        _ => refs(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "unresolvable reference {r}"
+        );
+    }
 }
 
 db_test!(
