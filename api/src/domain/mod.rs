@@ -8,3 +8,4 @@ pub mod passage;
 pub mod pseudonym;
 pub mod readiness;
 pub mod schedule;
+pub mod tz;

@@ -10,6 +10,7 @@ mod analysis;
 mod auth;
 mod backup;
 mod basics;
+mod calendar;
 mod email;
 mod notes;
 mod participants;
