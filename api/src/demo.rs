@@ -218,6 +218,7 @@ pub async fn load(
             peer_researcher: peer,
             site_ids: vec![],
             password_hash: Some(hashes[0].clone()),
+            language: Default::default(),
         },
     )
     .await
@@ -271,6 +272,7 @@ pub async fn load(
                 peer_researcher: *peer,
                 site_ids: sites.clone(),
                 password_hash: Some(hash),
+                language: Default::default(),
             },
         )
         .await

@@ -204,6 +204,7 @@ async fn create_admin(settings: Settings, email: String, name: String) -> anyhow
             peer_researcher: false,
             site_ids: vec![],
             password_hash: Some(hash),
+            language: Default::default(),
         },
     )
     .await

@@ -11,6 +11,8 @@ pub struct Model {
     pub peer_researcher: bool,
     pub active: bool,
     pub password_hash: Option<String>,
+    /// `en` or `nb`: the client's and the person's mail.
+    pub language: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

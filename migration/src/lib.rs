@@ -14,6 +14,7 @@ mod m20261129_000008_mfa_and_devices;
 mod m20261129_000009_pseudonyms_per_site;
 mod m20261129_000010_fts_secure_delete;
 mod m20261130_000011_create_transcripts_and_codings;
+mod m20261130_000012_user_language;
 pub mod pseudonym;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_pseudonyms_per_site::Migration),
             Box::new(m20261129_000010_fts_secure_delete::Migration),
             Box::new(m20261130_000011_create_transcripts_and_codings::Migration),
+            Box::new(m20261130_000012_user_language::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 pub mod hours;
 pub mod instruments;
 pub mod interview;
+pub mod mail;
 pub mod methods;
 pub mod participant;
 pub mod passage;

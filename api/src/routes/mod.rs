@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(auth::request_password_reset)
         .service(auth::confirm_password_reset)
         .service(me::get_me)
+        .service(me::patch_me)
         .service(security::get_mfa)
         .service(security::enrol_totp)
         .service(security::confirm_totp)

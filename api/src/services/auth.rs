@@ -585,15 +585,21 @@ pub async fn set_password_with_token(
             .exec(&txn)
             .await?
             .rows_affected;
-        mailed = crate::services::outbox::enqueue(&txn, crate::services::outbox::NewMail {
-            to: user.email.clone(),
-            subject: "Your Fieldnotes password was reset".into(),
-            body: format!(
-                "Hello {},\n\nYour Fieldnotes password was just reset with a link sent to this address.\nTo be safe, every sign-in on every device was ended, and so were your {keys} API key(s) and {feeds} calendar feed(s): make new ones where you still need them.\n\nIf you did not reset your password, tell your study's admin at once.\n",
-                user.display_name
-            ),
-            dedupe_key: None,
-        })
+        let (subject, body) = crate::domain::mail::password_was_reset(
+            crate::domain::readiness::Lang::parse(&user.language),
+            &user.display_name,
+            keys,
+            feeds,
+        );
+        mailed = crate::services::outbox::enqueue(
+            &txn,
+            crate::services::outbox::NewMail {
+                to: user.email.clone(),
+                subject,
+                body,
+                dedupe_key: None,
+            },
+        )
         .await?;
     }
     let mut actor = actor.clone();
@@ -671,15 +677,20 @@ pub async fn request_password_reset(
     let txn = state.db.begin().await?;
     let token =
         create_user_token(&txn, user.id, PURPOSE_PASSWORD_RESET, Duration::hours(2)).await?;
-    crate::services::outbox::enqueue(&txn, crate::services::outbox::NewMail {
-        to: user.email.clone(),
-        subject: "Reset your Fieldnotes password".into(),
-        body: format!(
-            "Hello {},\n\nSomeone (hopefully you) asked to reset your Fieldnotes password.\nOpen this link within 2 hours to choose a new one:\n\n{}/#/reset?token={}\n\nIf it was not you, ignore this email; your password stays as it is.\n",
-            user.display_name, state.settings.public_url, token
-        ),
-        dedupe_key: Some(format!("{key}{}", Uuid::now_v7())),
-    })
+    let (subject, body) = crate::domain::mail::reset_link(
+        crate::domain::readiness::Lang::parse(&user.language),
+        &user.display_name,
+        &format!("{}/#/reset?token={token}", state.settings.public_url),
+    );
+    crate::services::outbox::enqueue(
+        &txn,
+        crate::services::outbox::NewMail {
+            to: user.email.clone(),
+            subject,
+            body,
+            dedupe_key: Some(format!("{key}{}", Uuid::now_v7())),
+        },
+    )
     .await?;
     let mut actor = actor.clone();
     actor.user_id = Some(user.id);

@@ -481,13 +481,15 @@ pub async fn admin_reset(cx: &Ctx<'_>, user_id: Uuid) -> ApiResult<()> {
     let mut ch = cx.begin().await?;
     remove(ch.db(), user_id).await?;
     super::auth::revoke_all_sessions(ch.db(), user_id, "mfa_reset").await?;
+    let (subject, body) = crate::domain::mail::second_factor_reset(
+        crate::domain::readiness::Lang::parse(&user.language),
+        &user.display_name,
+        &cx.p.display_name,
+    );
     ch.mail(NewMail {
         to: user.email.clone(),
-        subject: "Your Fieldnotes two-factor sign-in was reset".into(),
-        body: format!(
-            "Hello {},\n\n{} reset your two-factor sign-in for Fieldnotes, and every sign-in on every device was ended.\nSign in with your password and set up your authenticator app again.\n\nIf you did not ask for this, tell your study's admin at once.\n",
-            user.display_name, cx.p.display_name
-        ),
+        subject,
+        body,
         dedupe_key: None,
     })
     .await?;

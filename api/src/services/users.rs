@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{password, Principal, Role},
+    domain::{mail, readiness::Lang},
     error::{ApiError, ApiResult, FieldError},
     services::{audit::Entry, Ctx},
 };
@@ -18,6 +19,7 @@ pub struct NewUser {
     pub peer_researcher: bool,
     pub site_ids: Vec<Uuid>,
     pub password_hash: Option<String>,
+    pub language: Lang,
 }
 
 pub async fn site_ids_of(
@@ -64,6 +66,7 @@ pub async fn create(
         peer_researcher: Set(new.peer_researcher),
         active: Set(true),
         password_hash: Set(new.password_hash),
+        language: Set(new.language.as_str().to_string()),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -154,6 +157,8 @@ pub struct UserOut {
     pub site_ids: Vec<Uuid>,
     /// False until an invited user has set a password.
     pub has_password: bool,
+    /// The language of the person's client and mail.
+    pub language: Lang,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -169,6 +174,7 @@ impl UserOut {
             active: m.active,
             site_ids,
             has_password: m.password_hash.is_some(),
+            language: Lang::parse(&m.language),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -194,6 +200,9 @@ pub struct UserIn {
     /// At least 12 characters. Leave out to send an invitation instead.
     #[schema(min_length = 12, max_length = 256)]
     pub password: Option<String>,
+    /// The language of their client and mail (the invitation too); the
+    /// inviter's language when left out.
+    pub language: Option<Lang>,
 }
 
 /// Changes to a user; absent fields stay as they are. `active: false` ends
@@ -208,6 +217,7 @@ pub struct UserPatch {
     #[schema(max_items = 1000)]
     pub site_ids: Option<Vec<Uuid>>,
     pub active: Option<bool>,
+    pub language: Option<Lang>,
 }
 
 fn check_display_name(errors: &mut Vec<FieldError>, name: &str) {
@@ -265,6 +275,7 @@ pub async fn create_user(cx: &Ctx<'_>, body: UserIn) -> ApiResult<UserOut> {
             peer_researcher: body.peer_researcher,
             site_ids: body.site_ids,
             password_hash: hash,
+            language: body.language.unwrap_or(cx.lang),
         },
     )
     .await?;
@@ -276,13 +287,16 @@ pub async fn create_user(cx: &Ctx<'_>, body: UserIn) -> ApiResult<UserOut> {
             Duration::days(7),
         )
         .await?;
-        ch.mail( crate::services::outbox::NewMail {
+        let (subject, body) = mail::invitation(
+            Lang::parse(&user.language),
+            &user.display_name,
+            &cx.p.display_name,
+            &format!("{}/#/accept?token={token}", cx.public_url),
+        );
+        ch.mail(crate::services::outbox::NewMail {
             to: user.email.clone(),
-            subject: "You are invited to Fieldnotes".into(),
-            body: format!(
-                "Hello {},\n\n{} has invited you to the study's Fieldnotes team.\nOpen this link within 7 days to choose your password:\n\n{}/#/accept?token={}\n\nThe link works once.\n",
-                user.display_name, cx.p.display_name, cx.public_url, token
-            ),
+            subject,
+            body,
             dedupe_key: None,
         })
         .await?;
@@ -338,6 +352,9 @@ pub async fn patch_user(cx: &Ctx<'_>, id: Uuid, body: UserPatch) -> ApiResult<Us
     if let Some(a) = body.active {
         am.active = Set(a);
     }
+    if let Some(l) = body.language {
+        am.language = Set(l.as_str().to_string());
+    }
     am.updated_at = Set(Utc::now());
     let user = am.update(ch.db()).await?;
     if let Some(ids) = &body.site_ids {
@@ -354,4 +371,35 @@ pub async fn patch_user(cx: &Ctx<'_>, id: Uuid, body: UserPatch) -> ApiResult<Us
     let sites = crate::services::users::site_ids_of(ch.db(), user.id).await?;
     ch.commit().await?;
     Ok(UserOut::from_model(user, sites))
+}
+
+/// A person's own settings; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    /// The language of the client and of the mail the person gets.
+    pub language: Option<Lang>,
+}
+
+/// Change the caller's own settings (a signed-in person, not an API key).
+pub async fn patch_me(cx: &Ctx<'_>, body: MePatch) -> ApiResult<UserOut> {
+    cx.p.require_person("Changing your own settings")?;
+    let user = entity::user::Entity::find_by_id(cx.p.user_id)
+        .one(cx.read)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let mut am: entity::user::ActiveModel = user.into();
+    if let Some(l) = body.language {
+        am.language = Set(l.as_str().to_string());
+    }
+    am.updated_at = Set(Utc::now());
+    let ch = cx.begin().await?;
+    let user = am.update(ch.db()).await?;
+    ch.audit(
+        Entry::new("user.update_self", "user", user.id)
+            .detail(serde_json::json!({"language": user.language})),
+    )
+    .await?;
+    ch.commit().await?;
+    Ok(UserOut::from_model(user, cx.p.site_ids.clone()))
 }

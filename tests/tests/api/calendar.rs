@@ -148,3 +148,90 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    each_person_gets_mail_in_their_language,
+    |app: TestApp| async move {
+        use crate::trust::mail_to;
+        let a = app.create_site("Oslo clinic").await;
+        // An invitation in bokmål: the person's language is stored with them.
+        let r = app
+        .post(
+            "/users",
+            &app.admin_token,
+            json!({"email": "kari@example.org", "display_name": "Kari", "role": "fieldworker", "site_ids": [a], "language": "nb"}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["language"], "nb");
+        let mail = mail_to(&app, "kari@example.org", "Du er invitert", 1).await;
+        assert_eq!(mail.len(), 1);
+        assert!(
+            mail[0].body_text.contains("Hei Kari"),
+            "{}",
+            mail[0].body_text
+        );
+        assert!(
+            mail[0].body_text.contains("/#/accept?token="),
+            "{}",
+            mail[0].body_text
+        );
+        // Left out, it is the inviter's language (Accept-Language).
+        let r = app
+        .send(
+            app.client
+                .post(app.url("/users"))
+                .bearer_auth(&app.admin_token)
+                .header("Accept-Language", "nb")
+                .json(&json!({"email": "per@example.org", "display_name": "Per", "role": "fieldworker", "site_ids": [a]})),
+        )
+        .await;
+        assert_eq!(r.body["language"], "nb", "{}", r.body);
+        // A person chooses their own language; their interview mail follows it.
+        let (fw, fw_t) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let me = app.get("/me", &fw_t).await;
+        assert_eq!(me.body["language"], "en");
+        let r = app.patch("/me", &fw_t, json!({"language": "nb"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["language"], "nb");
+        let r = app.patch("/me", &fw_t, json!({"language": "se"})).await;
+        assert_eq!(r.errors_pointer(), "/language", "{}", r.body);
+        let pid = participant(&app, &app.admin_token, a, "Ola", 30).await;
+        let r = crate::interviews::book(
+            &app,
+            &app.admin_token,
+            &pid,
+            crate::interviews::oslo(2, 9, 0),
+            &[fw],
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let mail = mail_to(&app, "fw@example.org", "Intervju avtalt: Ola", 1).await;
+        assert_eq!(mail.len(), 1, "no bokmål notice");
+        assert!(
+            mail[0].body_text.contains(" kl. 09:00"),
+            "{}",
+            mail[0].body_text
+        );
+        assert!(
+            mail[0].body_text.starts_with("Hei fw@example.org"),
+            "{}",
+            mail[0].body_text
+        );
+        // An API key cannot change a person's settings.
+        let key = app
+            .post(
+                "/api-keys",
+                &fw_t,
+                json!({"name": "k", "scopes": ["schedule:read"]}),
+            )
+            .await;
+        let key = s(&key.body["secret"]);
+        assert_eq!(
+            app.patch("/me", &key, json!({"language": "en"}))
+                .await
+                .status,
+            403
+        );
+    }
+);

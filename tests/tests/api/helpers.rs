@@ -145,6 +145,7 @@ pub async fn spawn_app(db: Db, extra: &[(&str, String)]) -> TestApp {
             peer_researcher: false,
             site_ids: vec![],
             password_hash: Some(password::hash(PASSWORD.into()).await.expect("hash")),
+            language: Default::default(),
         },
     )
     .await

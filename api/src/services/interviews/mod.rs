@@ -8,7 +8,6 @@ pub mod view;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Statement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,6 +16,8 @@ use uuid::Uuid;
 use crate::{
     domain::{
         interview::{InterviewStatus, BUSY},
+        mail,
+        readiness::Lang,
         schedule::{default_waves, Wave},
     },
     error::{ApiError, ApiResult},
@@ -124,10 +125,6 @@ pub struct MailContext<'a> {
     pub public_url: &'a str,
 }
 
-fn local(tz: Tz, t: DateTime<Utc>) -> String {
-    t.with_timezone(&tz).format("%a %d %b %Y %H:%M").to_string()
-}
-
 /// Mail to each interviewer and to the coordinator who scheduled the
 /// interview if someone else made the change, as long as they still work at
 /// the interview's site. Pseudonym only; no screening data. Queued in the
@@ -159,59 +156,35 @@ pub async fn notify(
         .filter_map(|u| placed.users.get(u))
         .collect();
     let tz = tz_of(ctx.site);
-    let when = local(tz, i.scheduled_at);
-    let (subject, what) = match change {
-        Notice::Scheduled => (
-            format!("Interview scheduled: {} on {when}", ctx.pseudonym),
-            format!("An interview with {} (wave {}) is scheduled for {when} ({}).", ctx.pseudonym, i.wave, ctx.site.timezone),
-        ),
-        Notice::Postponed => (
-            format!("Interview postponed: {}", ctx.pseudonym),
-            format!(
-                "The interview with {} (wave {}) planned for {} is postponed; a new time is to be agreed.",
-                ctx.pseudonym,
-                i.wave,
-                local(tz, previous.unwrap_or(i.scheduled_at))
-            ),
-        ),
-        Notice::NewTime => (
-            format!("Interview moved: {} to {when}", ctx.pseudonym),
-            format!(
-                "The interview with {} (wave {}) moved from {} to {when} ({}).",
-                ctx.pseudonym,
-                i.wave,
-                previous.map_or_else(|| "a time to be agreed".to_string(), |p| local(tz, p)),
-                ctx.site.timezone
-            ),
-        ),
-        Notice::Cancelled => (
-            format!("Interview cancelled: {}", ctx.pseudonym),
-            format!("The interview with {} (wave {}) planned for {when} is cancelled.", ctx.pseudonym, i.wave),
-        ),
-        Notice::Changed => (
-            format!("Interview changed: {} on {when}", ctx.pseudonym),
-            format!(
-                "The interview with {} (wave {}) on {when} ({}) has new details: {} minutes.",
-                ctx.pseudonym, i.wave, ctx.site.timezone, i.duration_minutes
-            ),
-        ),
-        Notice::Reopened => (
-            format!("Interview reopened: {}", ctx.pseudonym),
-            format!("The interview with {} (wave {}) is open again.", ctx.pseudonym, i.wave),
-        ),
+    let news = match change {
+        Notice::Scheduled => mail::InterviewNews::Scheduled,
+        Notice::Postponed => mail::InterviewNews::Postponed,
+        Notice::NewTime => mail::InterviewNews::NewTime,
+        Notice::Cancelled => mail::InterviewNews::Cancelled,
+        Notice::Reopened => mail::InterviewNews::Reopened,
+        Notice::Changed => mail::InterviewNews::Changed,
     };
+    let link = format!("{}/", ctx.public_url.trim_end_matches('/'));
     for u in users {
-        let body = format!(
-            "Hello {},\n\n{what}\nPlace: {}, {}\n\nSee it in Fieldnotes: {}/\n\nFieldnotes",
-            u.display_name,
-            ctx.site.name,
-            i.location.as_deref().unwrap_or("to be told"),
-            ctx.public_url.trim_end_matches('/'),
-        );
+        let lang = Lang::parse(&u.language);
+        let when = mail::when(lang, tz, i.scheduled_at);
+        let previous = previous.map(|p| mail::when(lang, tz, p));
+        let facts = mail::InterviewFacts {
+            pseudonym: ctx.pseudonym,
+            wave: i.wave,
+            when: &when,
+            previous: previous.as_deref(),
+            timezone: &ctx.site.timezone,
+            minutes: i.duration_minutes,
+            site: &ctx.site.name,
+            place: i.location.as_deref(),
+            link: &link,
+        };
+        let (subject, body) = mail::interview(lang, news, &u.display_name, &facts);
         ch.mail(NewMail {
             dedupe_key: Some(format!("interview:{}:{}:{}", i.id, i.sequence, u.id)),
             to: u.email.clone(),
-            subject: subject.clone(),
+            subject,
             body,
         })
         .await?;
@@ -303,12 +276,30 @@ pub async fn enqueue_reminders(
             else {
                 continue;
             };
-            let hours = (i.scheduled_at - now).num_hours();
-            let lead = if kind == "1h" {
-                "within the hour".to_string()
+            let hours = if kind == "1h" {
+                1
             } else {
-                format!("in about {} hours", hours.max(1))
+                (i.scheduled_at - now).num_hours().max(2)
             };
+            let lang = Lang::parse(&u.language);
+            let when = mail::when(lang, tz, i.scheduled_at);
+            let link = format!("{}/", public_url.trim_end_matches('/'));
+            let (subject, body) = mail::reminder(
+                lang,
+                &u.display_name,
+                hours,
+                &mail::InterviewFacts {
+                    pseudonym,
+                    wave: i.wave,
+                    when: &when,
+                    previous: None,
+                    timezone: &site.timezone,
+                    minutes: i.duration_minutes,
+                    site: &site.name,
+                    place: i.location.as_deref(),
+                    link: &link,
+                },
+            );
             let created = outbox::enqueue(
                 db,
                 NewMail {
@@ -321,17 +312,8 @@ pub async fn enqueue_reminders(
                         u.id
                     )),
                     to: u.email.clone(),
-                    subject: format!("Reminder: interview with {pseudonym} {lead}, {}", local(tz, i.scheduled_at)),
-                    body: format!(
-                        "Hello {},\n\nReminder: the interview with {pseudonym} (wave {}) is {lead}, at {} ({}), {}, {}.\nScreen the participant before you start.\n\n{}/\n\nFieldnotes",
-                        u.display_name,
-                        i.wave,
-                        local(tz, i.scheduled_at),
-                        site.timezone,
-                        site.name,
-                        i.location.as_deref().unwrap_or("place to be told"),
-                        public_url.trim_end_matches('/'),
-                    ),
+                    subject,
+                    body,
                 },
             )
             .await?;
