@@ -117,7 +117,7 @@ export async function api(method, path, body, { headers, full, blob, signal } = 
   return full ? { body: data, res } : data;
 }
 
-export const get = (path) => api('GET', path);
+export const get = (path, opts) => api('GET', path, undefined, opts);
 export const post = (path, body) => api('POST', path, body ?? {});
 export const del = (path, body) => api('DELETE', path, body);
 

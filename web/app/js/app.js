@@ -1,6 +1,6 @@
 // The shell: header, navigation, routing, offline state and the sync badge.
 import { signedIn, whenSignedOut, ApiError, NetworkError } from './api.js';
-import { t, lang, setLang } from './i18n.js';
+import { t, lang, setLang, has } from './i18n.js';
 import { h, clear, status, uid } from './ui.js';
 import { load, sync, onQueueChange, notifyQueue, clearCache, queued } from './store.js';
 import * as signin from './screens/signin.js';
@@ -137,6 +137,12 @@ let mfaOnly = false;
 export async function route() {
   const n = ++current;
   for (const fn of app.cleanup.splice(0)) fn();
+  // One navigation: its requests are aborted when the next one starts, and
+  // a screen writes only into its own view, which leaves the page then. A
+  // screen still loading never writes into the next one.
+  const leaving = new AbortController();
+  app.cleanup.push(() => leaving.abort());
+  const live = () => n === current && !leaving.signal.aborted;
   const { parts, query } = parseHash();
   let [name, params] = pick(parts);
   if (name !== 'signin' && !app.me) {
@@ -158,31 +164,106 @@ export async function route() {
   const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more', export: 'more' }[name] || name;
   renderNav(key);
   const mod = screens[name];
-  main.replaceChildren();
+  const view = h('div', { class: 'view' });
+  main.replaceChildren(view);
   main.focus({ preventScroll: true });
+  const ctx = {
+    params, query, app, live,
+    signal: leaving.signal,
+    go: (hash) => live() && go(hash),
+    route: () => live() && route(),
+    /** Runs `fn` when the user leaves this screen (at once if already gone). */
+    onLeave: (fn) => (live() ? app.cleanup.push(fn) : fn()),
+  };
   try {
-    await mod.render(main, { params, query, app, go, route });
+    await mod.render(view, ctx);
   } catch (e) {
-    if (n === current) main.append(problem(e));
+    if (live() && e?.name !== 'AbortError') view.append(problem(e));
   }
-}
-
-/** An error as the user should read it. */
-export function problem(e) {
-  if (e instanceof NetworkError) return status('error', t('err.offline'));
-  if (e instanceof ApiError) {
-    const list = (e.problem.errors || []).map((x) => h('li', {}, x.detail));
-    return status('error', h('p', {}, e.problem.detail || e.message), list.length ? h('ul', {}, list) : null);
-  }
-  console.error(e);
-  return status('error', t('err.unexpected'));
 }
 
 /**
- * An API refusal shown where it belongs: each field error (`errors[].pointer`,
- * or a conflict's `pointer`) next to the control named by `controls`
- * (top-level field name → control or fieldset), the rest in `out`.
- * `explain(problem)` may turn a known code into `{ at, text }` in plain words.
+ * What the server says in a field error (its words are English and meant for
+ * developers), and the words a fieldworker reads instead, in their language.
+ * Each entry: a pattern of the detail, the i18n key, and its variables.
+ */
+const FIELD_WORDS = [
+  [/opening hours \(([^)]*) in ([^)]+)\)/, 'err.outside_hours', (m) => ({ hours: m[1].replace(/(\d)-(\d)/g, '$1–$2'), tz: m[2] })],
+  [/opening hours/, 'err.outside_hours_plain'],
+  [/say why when the reason is other/, 'err.note_other'],
+  [/must not be empty|is required|missing/, 'form.required'],
+  [/in the future/, 'err.future'],
+  [/at most (\d+) characters/, 'err.too_long', (m) => ({ n: m[1] })],
+  [/no such participant/, 'err.no_participant'],
+  [/no such code/, 'err.no_code'],
+  [/1 to 5 interviewers/, 'err.interviewers'],
+  [/no such active team member|has no access to this participant/, 'err.interviewer_site'],
+  [/is not the code the authenticator app/, 'err.totp'],
+  [/known by pseudonym only/, 'err.identifying'],
+  [/must contain a letter or a digit/, 'err.pseudonym_letter'],
+  [/may hold only letters/, 'err.pseudonym_chars'],
+  [/mixes letters of different alphabets/, 'err.pseudonym_mixed'],
+  [/not a level of this item|has no item/, 'err.screen_item'],
+];
+
+/** One field error in the user's words. */
+export function fieldWords(detail = '') {
+  for (const [re, key, vars] of FIELD_WORDS) {
+    const m = detail.match(re);
+    if (m) return t(key, vars ? vars(m) : {});
+  }
+  return t('form.invalid');
+}
+
+/** A field error's words: the client's own as they are, the server's translated. */
+const said = (p, x) => x.text || (p.code ? fieldWords(x.detail) : x.detail);
+
+/** The lead of a refusal in the user's words: by its code, else its status. */
+export function refusal(e) {
+  if (e instanceof NetworkError) return t('err.offline');
+  if (!(e instanceof ApiError)) return t('err.unexpected');
+  const code = e.problem.code || e.code;
+  if (code === 'validation_failed') return t('form.check');
+  // Codes whose own words name someone: said without the name here.
+  const general = { interviewer_busy: 'code.interviewer_busy_time', interview_exists: 'code.interview_exists_any', participant_withdrawn: 'code.participant_withdrawn_any' };
+  if (general[code]) return t(general[code]);
+  if (code && has(`code.${code}`)) return t(`code.${code}`);
+  const s = e.status;
+  if (s === 401) return t('code.unauthorized');
+  if (s === 403) return t('code.forbidden');
+  if (s === 404) return t('code.not_found');
+  if (s === 409 || s === 412 || s === 428) return t('err.conflict');
+  if (s === 422) return t('form.check');
+  if (s === 429) return t('code.too_many_requests');
+  if (s >= 500) return t('err.server');
+  return t('err.unexpected');
+}
+
+/** An error as the user should read it: plain words, in their language. */
+export function problem(e) {
+  if (e?.name === 'AbortError') return document.createTextNode('');
+  if (!(e instanceof ApiError) && !(e instanceof NetworkError)) console.error(e);
+  const errors = e instanceof ApiError ? e.problem.errors || [] : [];
+  const list = errors.map((x) => h('li', {}, fieldLabel(x.pointer), said(e.problem, x)));
+  const reasons = e instanceof ApiError && Array.isArray(e.problem.reasons)
+    ? e.problem.reasons.filter((x) => x.outcome !== 'ready').map((x) => h('li', {}, x.message)) : [];
+  return status('error', h('p', {}, refusal(e)),
+    list.length ? h('ul', {}, list) : null,
+    reasons.length ? h('ul', { class: 'reasons' }, reasons) : null);
+}
+
+/** "Field: " for a pointer whose field has a name in the user's language. */
+function fieldLabel(pointer = '') {
+  const name = pointer.split('/').filter((x) => x && !/^\d+$/.test(x)).pop();
+  return name && has(`field.${name}`) ? `${t(`field.${name}`)}: ` : '';
+}
+
+/**
+ * An API refusal shown where it belongs, once: each field error
+ * (`errors[].pointer`, or a conflict's `pointer`) next to the control named
+ * by `controls` (top-level field name → control or fieldset), the rest in
+ * `out`, all in the user's words. `explain(problem)` may turn a known code
+ * into `{ at, text }`.
  */
 export function problemAt(e, controls, out, explain = () => null) {
   for (const el of document.querySelectorAll('[data-err-for]')) el.remove();
@@ -192,30 +273,36 @@ export function problemAt(e, controls, out, explain = () => null) {
     if (!c.getAttribute('aria-describedby')) c.removeAttribute('aria-describedby');
   }
   clear(out);
-  if (!e) return;
+  if (!e || e.name === 'AbortError') return;
   if (!(e instanceof ApiError)) return out.append(problem(e));
   const p = e.problem;
   const known = explain(p);
-  const errors = known ? [{ pointer: `/${known.at}`, detail: known.text }]
-    : p.errors?.length ? p.errors : p.pointer ? [{ pointer: p.pointer, detail: p.detail }] : [];
+  const errors = known ? [{ pointer: `/${known.at}`, text: known.text }]
+    : (p.errors?.length ? p.errors : p.pointer ? [{ pointer: p.pointer, text: refusal(e) }] : [])
+      .map((x) => ({ pointer: x.pointer, text: said(p, x) }));
   const rest = [];
   let first = null;
+  const placed = new Set();
   for (const x of errors) {
     const c = controls[(x.pointer || '').split('/')[1]];
     if (!c) {
       rest.push(x);
       continue;
     }
+    // One message per control, even when several items of it are refused.
+    if (placed.has(c)) continue;
+    placed.add(c);
     const id = `${c.id || (c.id = uid())}-err`;
-    const msg = h('p', { class: 'field-error', id, 'data-err-for': c.id }, x.detail);
+    const msg = h('p', { class: 'field-error', id, 'data-err-for': c.id }, x.text);
     if (c.tagName === 'FIELDSET') c.append(msg);
     else c.closest('.field, .check')?.append(msg);
     c.setAttribute('aria-invalid', 'true');
     c.setAttribute('aria-describedby', `${c.getAttribute('aria-describedby') || ''} ${id}`.trim());
     first ||= c;
   }
-  const lead = known ? known.text : errors.length && !rest.length ? t('form.check') : p.detail || e.message;
-  out.append(status('error', h('p', {}, lead), rest.length && !known ? h('ul', {}, rest.map((x) => h('li', {}, `${x.pointer}: ${x.detail}`))) : null));
+  const lead = first ? t('form.check') : known ? known.text : refusal(e);
+  const others = first || !known ? [...new Set(rest.map((x) => `${fieldLabel(x.pointer)}${x.text}`))] : [];
+  out.append(status('error', h('p', {}, lead), others.length ? h('ul', {}, others.map((x) => h('li', {}, x))) : null));
   const target = first?.tagName === 'FIELDSET' ? first.querySelector('input') : first;
   target?.focus({ preventScroll: true });
   (first || out).scrollIntoView({ block: 'center' });

@@ -19,10 +19,10 @@ export function clearCache() {
   for (const k of Object.keys(localStorage)) if (k.startsWith(PREFIX)) localStorage.removeItem(k);
 }
 
-/** GET with a fallback to the last answer when offline. */
-export async function load(key, path) {
+/** GET with a fallback to the last answer when offline; `signal` aborts it. */
+export async function load(key, path, signal) {
   try {
-    return cache(key, await get(path));
+    return cache(key, await get(path, { signal }));
   } catch (e) {
     const c = cached(key);
     if (e instanceof NetworkError && c) return c;
@@ -69,7 +69,11 @@ export const putEntry = (entry) => tx('readwrite', (s) => s.put(entry));
 export const dropEntry = (id) => tx('readwrite', (s) => s.delete(id));
 
 const listeners = new Set();
-export const onQueueChange = (fn) => listeners.add(fn);
+/** Calls `fn(queue)` whenever the queue may have changed; returns the unsubscribe. */
+export const onQueueChange = (fn) => {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+};
 export async function notifyQueue(userId) {
   const q = await queued(userId);
   for (const fn of listeners) fn(q);

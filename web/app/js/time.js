@@ -66,3 +66,22 @@ export function duration(ms) {
   const ss = String(s % 60).padStart(2, '0');
   return hh ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
 }
+
+/**
+ * The start of the next opening window of `site` after `after` in which
+ * `minutes` fit (opening hours are daily windows in the site's zone), or
+ * null when the site has none.
+ */
+export function nextOpening(site, after, minutes = 0) {
+  const tz = site?.timezone || 'UTC';
+  const windows = [...(site?.opening_hours || [])].sort((a, b) => a.start.localeCompare(b.start));
+  for (let d = 0; d < 8 && windows.length; d += 1) {
+    const day = dateToZoned(dayStart(after, tz, d), tz).slice(0, 10);
+    for (const w of windows) {
+      const start = zonedToDate(`${day}T${w.start}`, tz);
+      const end = zonedToDate(`${day}T${w.end}`, tz);
+      if (start > after && start.getTime() + minutes * 60e3 <= end.getTime()) return start;
+    }
+  }
+  return null;
+}

@@ -28,12 +28,13 @@ export async function render(main, { app, query, route }) {
   ]);
   let participants = [];
   let wantParticipant = query.get('participant');
+  const wantWave = query.get('wave');
 
   const outside = h('input', { type: 'checkbox', name: 'outside', id: uid() });
   const c = {
     site: h('select', { name: 'site' }, app.sites.map((s) => h('option', { value: s.id, selected: s.id === siteId }, s.name))),
     participant_id: h('select', { name: 'participant', required: true }),
-    wave: h('select', { name: 'wave', required: true }, waves.map((w) => h('option', { value: w.wave }, t('schedule.wave', { n: w.wave })))),
+    wave: h('select', { name: 'wave', required: true }, waves.map((w) => h('option', { value: w.wave, selected: String(w.wave) === wantWave }, t('schedule.wave', { n: w.wave })))),
     date: h('input', { type: 'date', name: 'date', required: true }),
     scheduled_at: h('input', { type: 'time', name: 'time', required: true, step: 300 }),
     duration_minutes: h('input', { type: 'number', name: 'duration', required: true, min: 5, max: 480, step: 5, value: 60, inputmode: 'numeric' }),

@@ -172,7 +172,7 @@ function translated(e) {
   const errors = e.problem.errors.map((x) => {
     const key = `export.err.${(x.pointer || '').split('/')[1] || ''}`;
     const text = t(key);
-    return text === key ? x : { ...x, detail: text };
+    return text === key ? x : { ...x, text };
   });
   return new ApiError(e.status, { ...e.problem, errors });
 }

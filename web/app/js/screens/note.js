@@ -3,8 +3,8 @@
 import { api, ApiError, qs } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, status, busy, checkboxes } from '../ui.js';
-import { dateToZoned, zonedToDate, fmtDateTime } from '../time.js';
-import { load, pref, setPref, enqueue, queued, putEntry, sync } from '../store.js';
+import { dateToZoned, zonedToDate, fmtDateTime, dayStart } from '../time.js';
+import { load, cached, pref, setPref, enqueue, queued, putEntry, sync } from '../store.js';
 import { problem } from '../app.js';
 
 const LOCATIONS = ['waiting_room', 'screening_room', 'injection_room', 'observation_room', 'outside', 'other'];
@@ -28,19 +28,37 @@ function treeOrder(codes) {
   return out;
 }
 
-export async function render(main, { params, query, app, go }) {
+/**
+ * The site a new note is most likely about: where today's interview is (the
+ * one running, else the one nearest now), else where the last note was
+ * written, else the first site. `interviews` are today's, as cached by Today.
+ */
+function likelySite(app, interviews) {
+  const ok = (id) => (id && app.site(id) ? id : null);
+  const now = Date.now();
+  const from = dayStart(new Date(), app.tz).getTime();
+  const to = dayStart(new Date(), app.tz, 1).getTime();
+  const todays = (interviews || [])
+    .filter((i) => i.status !== 'cancelled' && Date.parse(i.scheduled_at) >= from && Date.parse(i.scheduled_at) < to)
+    .map((i) => ({ i, rank: i.sessions?.some((x) => !x.ended_at) ? -1 : Math.abs(Date.parse(i.scheduled_at) - now) }))
+    .sort((a, b) => a.rank - b.rank);
+  return ok(todays[0]?.i.site_id) || ok(pref('note_site')) || ok(pref('site')) || app.sites[0].id;
+}
+
+export async function render(main, { params, query, app, go, signal, live }) {
   const isNew = params.id === 'new';
   const queuedId = query.get('queued');
   let stored = null;
   let etag = null;
   let entry = null;
   if (!isNew) {
-    const { body, res } = await api('GET', `/notes/${params.id}`, undefined, { full: true });
+    const { body, res } = await api('GET', `/notes/${params.id}`, undefined, { full: true, signal });
     stored = body;
     etag = res.headers.get('ETag') || `"${body.version}"`;
   } else if (queuedId) {
     entry = (await queued(app.me.id)).find((e) => e.id === queuedId);
   }
+  if (!live()) return;
   const base = stored || entry?.note;
   const title = stored ? t('note.edit') : t('note.new');
   document.title = `${title} · Fieldnotes`;
@@ -50,7 +68,12 @@ export async function render(main, { params, query, app, go }) {
     return;
   }
 
-  const siteId = base?.site_id || (app.site(pref('site')) ? pref('site') : app.sites[0].id);
+  // Everything the form needs is on the phone already (kept at sign-in and
+  // by Today): it opens at once, and what the network brings later only
+  // refreshes the lists.
+  const todayKey = `today.${app.me.id}`;
+  const siteId = base?.site_id || likelySite(app, cached(todayKey)?.items);
+  let siteTouched = !!base;
   const tzOf = (id) => app.site(id)?.timezone || app.tz;
   const body = h('textarea', { name: 'body', rows: 6, required: true, maxlength: 100000, value: base?.body || '' });
   const site = h('select', { name: 'site', disabled: !!stored }, app.sites.map((s) => h('option', { value: s.id, selected: s.id === siteId }, s.name)));
@@ -65,32 +88,58 @@ export async function render(main, { params, query, app, go }) {
   const out = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit', class: 'primary big' }, stored ? t('note.save_edit') : t('note.save'));
 
+  const ticked = (box, name, fallback) => (box.querySelector('fieldset') ? [...box.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value) : fallback);
+  const ids = (page) => (page?.items || []).map((x) => `${x.id}:${x.pseudonym || x.name}:${x.parent_id || ''}`).join();
+
+  function showPeople(page, keep) {
+    const opts = page.items.map((p) => ({ value: p.id, label: p.pseudonym }));
+    const wasOpen = people.querySelector('details')?.open;
+    clear(people, h('details', { open: wasOpen ?? opts.length <= 12 }, h('summary', {}, t('note.participants')),
+      checkboxes(t('note.participants'), 'participant', opts, keep, true)));
+  }
+  /** The participants of the chosen site: from the phone at once, then fresh. */
   async function fillPeople() {
     const sid = site.value;
+    const key = `participants.${sid}`;
+    const had = cached(key);
+    if (had) showPeople(had, ticked(people, 'participant', base?.participant_ids || []));
+    else clear(people, h('p', { class: 'loading' }, t('loading')));
     try {
-      const page = await load(`participants.${sid}`, `/participants${qs({ site_id: sid, status: 'active', limit: 200 })}`);
-      const opts = page.items.map((p) => ({ value: p.id, label: p.pseudonym }));
-      clear(people, h('details', { open: opts.length <= 12 }, h('summary', {}, t('note.participants')),
-        checkboxes(t('note.participants'), 'participant', opts, base?.participant_ids || [], true)));
+      const page = await load(key, `/participants${qs({ site_id: sid, status: 'active', limit: 200 })}`, signal);
+      if (!live() || site.value !== sid) return;
+      if (!had || ids(had) !== ids(page)) showPeople(page, ticked(people, 'participant', base?.participant_ids || []));
     } catch (e) {
-      clear(people, problem(e));
+      if (e.name !== 'AbortError' && !had && site.value === sid) clear(people, problem(e));
     }
   }
-  try {
-    const codes = treeOrder((await load('codes', '/codes')).items);
+  function showCodes(list, keep) {
+    const codes = treeOrder(list.items);
     const opts = codes.map((c) => ({ value: c.id, label: c.name }));
-    const box = checkboxes(t('note.codes'), 'code', opts, base?.code_ids || [], true);
+    const box = checkboxes(t('note.codes'), 'code', opts, keep, true);
     box.querySelectorAll('.choice').forEach((el, i) => el.classList.add(`depth-${Math.min(codes[i].depth, 3)}`));
-    clear(codesBox, h('details', {}, h('summary', {}, t('note.codes')), box));
-  } catch (e) {
-    clear(codesBox, problem(e));
+    const wasOpen = codesBox.querySelector('details')?.open;
+    clear(codesBox, h('details', { open: wasOpen || false }, h('summary', {}, t('note.codes')), box));
   }
-  site.addEventListener('change', () => {
+  async function fillCodes() {
+    const had = cached('codes');
+    if (had) showCodes(had, base?.code_ids || []);
+    else clear(codesBox, h('p', { class: 'loading' }, t('loading')));
+    try {
+      const list = await load('codes', '/codes', signal);
+      if (live() && (!had || ids(had) !== ids(list))) showCodes(list, ticked(codesBox, 'code', base?.code_ids || []));
+    } catch (e) {
+      if (e.name !== 'AbortError' && !had) clear(codesBox, problem(e));
+    }
+  }
+  const siteChanged = () => {
     if (!whenTouched) when.value = dateToZoned(new Date(), tzOf(site.value));
     whenField.querySelector('label').textContent = t('note.observed', { tz: tzOf(site.value) });
     fillPeople();
+  };
+  site.addEventListener('change', () => {
+    siteTouched = true;
+    siteChanged();
   });
-  await fillPeople();
 
   const form = h('form', { class: 'card note-form' },
     field(t('note.body'), body),
@@ -100,6 +149,20 @@ export async function render(main, { params, query, app, go }) {
     people, codesBox, submit, out);
   main.append(form);
   if (!stored) body.focus();
+  fillPeople();
+  fillCodes();
+  // Today's interviews not on the phone yet: when they come, and the site
+  // was not chosen by hand, they say where the note is likely from.
+  if (!base && !cached(todayKey)) {
+    const q = qs({ from: dayStart(new Date(), app.tz).toISOString(), to: dayStart(new Date(), app.tz, 1).toISOString() });
+    load(todayKey, `/me/interviews${q}`, signal).then((page) => {
+      const likely = likelySite(app, page.items);
+      if (live() && !siteTouched && likely !== site.value) {
+        site.value = likely;
+        siteChanged();
+      }
+    }).catch(() => {});
+  }
 
   const picked = (name) => [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
   const observedAt = () => {
@@ -121,12 +184,14 @@ export async function render(main, { params, query, app, go }) {
         participant_ids: picked('participant'),
         code_ids: picked('code'),
       };
+      setPref('note_site', note.site_id);
       setPref('site', note.site_id);
       setPref('location', note.location);
       if (entry) await putEntry({ ...entry, note, state: 'pending', problem: null });
       else await enqueue(app.me.id, note);
-      const left = await sync(app.me.id);
-      go(`#/notes?saved=${left.some((e) => e.id === note.id) ? 'queued' : 'synced'}`);
+      // Saved on the phone: said at once, sent in the background.
+      sync(app.me.id);
+      go(`#/notes${qs({ saved: 'queued', id: note.id })}`);
     });
   });
 

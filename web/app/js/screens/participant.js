@@ -2,9 +2,9 @@
 import { get, post, api, ApiError } from '../api.js';
 import { t, text } from '../i18n.js';
 import { h, clear, field, choices, status, busy, uid } from '../ui.js';
-import { fmtTime, fmtDateTime, dateToZoned, zonedToDate } from '../time.js';
+import { fmtTime, fmtDateTime, dateToZoned, zonedToDate, nextOpening } from '../time.js';
 import { load, pref, setPref } from '../store.js';
-import { problem } from '../app.js';
+import { problem, problemAt } from '../app.js';
 import { statusBadge } from './today.js';
 
 /** The newest version of each instrument key. */
@@ -14,39 +14,96 @@ function newest(items) {
   return by;
 }
 
-export async function render(main, { params, query, app, go }) {
+/** Interviews that can still be postponed (no session may be running). */
+const postponable = (i) => i && ['scheduled', 'postponed', 'in_progress'].includes(i.status) && !i.sessions?.some((s) => !s.ended_at);
+
+// Answers given so far are kept this long on the phone (this tab only).
+const KEEP_MS = 10 * 60e3;
+const keptKey = (pid) => `fieldnotes.screening.${pid}`;
+function kept(pid) {
+  try {
+    const k = JSON.parse(sessionStorage.getItem(keptKey(pid)));
+    return k && Date.now() - k.at < KEEP_MS ? k : null;
+  } catch {
+    return null;
+  }
+}
+const keep = (pid, k) => sessionStorage.setItem(keptKey(pid), JSON.stringify({ ...k, at: Date.now() }));
+const forget = (pid) => sessionStorage.removeItem(keptKey(pid));
+
+export async function render(main, { params, query, app, go, signal, live, onLeave }) {
   const iid = query.get('interview');
-  const [participant, interview, consents, settings, instruments] = await Promise.all([
-    get(`/participants/${params.id}`),
-    iid ? get(`/interviews/${iid}`) : null,
-    get(`/participants/${params.id}/consents`),
-    load('readiness', '/settings/readiness'),
-    load('instruments', '/instruments'),
+  const [participant, first, consents, settings, instruments] = await Promise.all([
+    get(`/participants/${params.id}`, { signal }),
+    iid ? get(`/interviews/${iid}`, { signal }) : null,
+    get(`/participants/${params.id}/consents`, { signal }),
+    load('readiness', '/settings/readiness', signal),
+    load('instruments', '/instruments', signal),
   ]);
+  if (!live()) return;
+  let interview = first;
   const site = app.site(participant.site_id);
   const tz = site?.timezone || app.tz;
   const byKey = newest(instruments.items);
-  const consented = consents.items.some((c) => !c.withdrawn_at);
+  let consented = consents.items.some((c) => !c.withdrawn_at);
   document.title = `${participant.pseudonym} · Fieldnotes`;
 
   const s = { purpose: consented ? 'session' : 'consent', step: 0 };
+  const head = h('p', { class: 'sub' });
+  const consentLine = h('p', { class: 'sub', id: 'consent-state' });
+  const nowLine = h('div');
+  const quickSec = h('section', { class: 'quick' });
   const screenSec = h('section', { 'aria-labelledby': 'scr-h', class: 'screening' });
   const verdictSec = h('section', { 'aria-live': 'polite', class: 'verdict-sec' });
   const actionSec = h('section', { class: 'actions' });
 
-  main.append(
-    h('h1', {}, participant.pseudonym),
-    h('p', { class: 'sub' },
+  /** The interview's time and status and the consent, as they are now. */
+  function renderHead() {
+    clear(head,
       [site?.name, interview?.location].filter(Boolean).join(' · '),
-      interview ? [' · ', interview.status === 'postponed' ? t('tba') : fmtDateTime(interview.scheduled_at, tz), ' ', statusBadge(interview.status)] : null),
-    h('p', { class: 'sub' }, consented ? t('consent.has') : t('consent.none')),
-    screenSec, verdictSec, actionSec);
+      interview ? [' · ', interview.status === 'postponed' ? t('tba') : fmtDateTime(interview.scheduled_at, tz), ' ', statusBadge(interview.status)] : null);
+    clear(consentLine, consented ? t('consent.has') : t('consent.none'));
+  }
+  renderHead();
+  main.append(h('h1', {}, participant.pseudonym), head, consentLine, nowLine, quickSec, screenSec, verdictSec, actionSec);
 
   const instrumentsFor = (purpose) => settings[purpose].map((k) => byKey[k]).filter(Boolean);
+  const readiness = (purpose) => get(`/participants/${participant.id}/readiness?for=${purpose}`, { signal });
+
+  /**
+   * Until when a passing screening cannot count (no screen shopping): a
+   * POSTPONE or STOP of an instrument other than the capacity check within
+   * the study's window. Null when a new screening can count now.
+   */
+  async function blockedUntil(purpose) {
+    const minutes = settings.no_screen_shopping_minutes || 0;
+    const keys = instrumentsFor(purpose).filter((i) => i.kind !== 'capacity').map((i) => i.key);
+    if (!minutes || !keys.length) return null;
+    try {
+      const page = await get(`/participants/${participant.id}/screenings?limit=50`, { signal });
+      let until = 0;
+      for (const x of page.items) {
+        if (keys.includes(x.instrument_key) && x.outcome !== 'ready') until = Math.max(until, Date.parse(x.performed_at) + minutes * 60e3);
+      }
+      return until > Date.now() ? new Date(until) : null;
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      return null;
+    }
+  }
+
+  /** The quick way out: postponing needs no screening (absent, unwilling…). */
+  function renderQuick() {
+    clear(quickSec);
+    if (!postponable(interview)) return;
+    quickSec.append(h('p', { class: 'hint', id: 'quick-hint' }, t('postpone.no_screening')), postponePanel(false));
+    quickSec.querySelector('button').setAttribute('aria-describedby', 'quick-hint');
+  }
 
   function renderForm() {
     clear(verdictSec);
     clear(actionSec);
+    renderQuick();
     const list = instrumentsFor(s.purpose);
     const inst = list[s.step];
     const purposeChoice = choices(t('screen.for'), 'purpose', [
@@ -55,34 +112,60 @@ export async function render(main, { params, query, app, go }) {
     ], s.purpose, (ev) => {
       s.purpose = ev.target.value;
       s.step = 0;
-      renderForm();
+      forget(participant.id);
+      start();
     });
     purposeChoice.classList.add('inline');
     if (!inst) {
       clear(screenSec, h('h2', { id: 'scr-h' }, t('screen.title')), purposeChoice, status('error', t('screen.no_instrument')));
       return;
     }
+    const k = kept(participant.id);
+    const given = k && k.purpose === s.purpose && k.step === s.step && k.instrument === inst.id ? k.answers : {};
     const out = h('div');
     const submit = h('button', { type: 'submit', class: 'primary' },
       s.step + 1 < list.length ? t('screen.next', { i: s.step + 1, n: list.length }) : t('screen.verdict'));
     const form = h('form', { class: 'card' },
       h('h3', {}, text(inst.name), list.length > 1 ? h('small', {}, ` ${t('screen.step', { i: s.step + 1, n: list.length })}`) : null),
+      Object.keys(given).length ? status('info', t('screen.kept')) : null,
       inst.items.map((item) => choices(text(item.label), `item-${item.key}`,
-        item.levels.map((l) => ({ value: l.key, label: text(l.label) })), null)),
+        item.levels.map((l) => ({ value: l.key, label: text(l.label) })), given[item.key] ?? null)),
       submit, out);
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
+    const answers = () => {
       const data = new FormData(form);
       const responses = {};
+      for (const item of inst.items) if (data.get(`item-${item.key}`) !== null) responses[item.key] = data.get(`item-${item.key}`);
+      return responses;
+    };
+    // Every answer is kept at once: a call, a reload or a look at another
+    // screen does not lose it.
+    form.addEventListener('change', () => keep(participant.id, { purpose: s.purpose, step: s.step, instrument: inst.id, answers: answers() }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const responses = {};
+      const data = new FormData(form);
       for (const item of inst.items) responses[item.key] = data.get(`item-${item.key}`);
       await busy(submit, async () => {
         try {
           const r = await post(`/participants/${participant.id}/screenings`, { instrument_id: inst.id, responses });
-          if (r.outcome === 'ready' && s.step + 1 < list.length) {
+          if (!live()) return;
+          const next = list[s.step + 1];
+          if (r.outcome === 'ready' && next) {
+            // A capacity check counts only while the screenings before it
+            // pass: never ask questions whose answers cannot count.
+            if (next.kind === 'capacity') {
+              const now = await readiness(s.purpose);
+              if (now.reasons.some((x) => x.code !== 'capacity_not_assessed')) {
+                forget(participant.id);
+                return showVerdict(now, await blockedUntil(s.purpose));
+              }
+            }
             s.step += 1;
+            keep(participant.id, { purpose: s.purpose, step: s.step, instrument: next.id, answers: {} });
             renderForm();
             screenSec.scrollIntoView({ block: 'start' });
           } else {
+            forget(participant.id);
             await verdict();
           }
         } catch (e) {
@@ -94,27 +177,45 @@ export async function render(main, { params, query, app, go }) {
   }
 
   async function verdict(purpose = s.purpose) {
-    const r = await get(`/participants/${participant.id}/readiness?for=${purpose}`);
-    showVerdict(r);
+    const r = await readiness(purpose);
+    showVerdict(r, r.outcome === 'ready' ? null : await blockedUntil(purpose));
   }
 
-  function showVerdict(r) {
+  let reopen = null;
+  onLeave(() => clearTimeout(reopen));
+
+  function showVerdict(r, until = null) {
+    if (!live()) return;
     clear(screenSec);
+    clear(quickSec);
+    clear(nowLine);
     const reasons = r.reasons.filter((x) => r.outcome === 'ready' || x.outcome !== 'ready');
     const box = h('div', { class: `verdict v-${r.outcome}`, tabindex: '-1', id: 'verdict' },
       h('p', { class: 'big' }, t(`outcome.${r.outcome}`)),
       h('p', {}, t(`verdict.for.${r.for}`)),
       r.outcome === 'ready' && r.valid_until ? h('p', { class: 'valid' }, t('verdict.valid', { time: fmtTime(r.valid_until, tz) })) : null,
       r.outcome !== 'ready' && reasons.length ? h('ul', { class: 'reasons' }, reasons.map((x) => h('li', {}, x.message))) : null,
-      r.outcome !== 'ready' && r.next_step ? h('p', { class: 'next' }, t(`next.${r.next_step}`)) : null);
+      r.outcome !== 'ready' && r.next_step ? h('p', { class: 'next' }, t(`next.${r.next_step}`)) : null,
+      until ? h('p', { class: 'valid', id: 'screen-again-at' }, t('screen.again_at', { time: fmtTime(until.toISOString(), tz) })) : null);
     clear(verdictSec, h('h2', {}, t('verdict.title')), box);
     box.focus();
     clear(actionSec);
     if (r.outcome === 'ready' && r.for === 'consent') actionSec.append(consentForm());
-    else if (r.outcome === 'ready' && interview) actionSec.append(startButton());
-    else if (r.outcome === 'ready') actionSec.append(h('p', {}, t('verdict.no_interview')));
-    else if (interview) actionSec.append(postponePanel());
-    actionSec.append(h('button', { type: 'button', class: 'secondary', onclick: () => { s.step = 0; renderForm(); } }, t('screen.again')));
+    else if (r.outcome === 'ready' && interview && postponable(interview)) actionSec.append(startButton());
+    else if (r.outcome === 'ready' && !interview) actionSec.append(h('p', {}, t('verdict.no_interview')));
+    // Not ready: postpone with the screening's reasons. Ready, but the
+    // participant would rather not today: postpone without them.
+    if (postponable(interview)) actionSec.append(postponePanel(r.outcome !== 'ready'));
+    const again = h('button', { type: 'button', class: 'secondary', onclick: () => { s.step = 0; renderForm(); } }, t('screen.again'));
+    if (until) {
+      // Until then a passing screening would not count: no form to fill in.
+      const wait = h('p', { class: 'hint' }, t('screen.wait', { time: fmtTime(until.toISOString(), tz) }));
+      actionSec.append(wait);
+      clearTimeout(reopen);
+      reopen = setTimeout(() => live() && wait.replaceWith(again), Math.min(until - Date.now() + 1000, 2 ** 31 - 1));
+    } else {
+      actionSec.append(again);
+    }
   }
 
   function consentForm() {
@@ -140,15 +241,18 @@ export async function render(main, { params, query, app, go }) {
             form_version: version.value.trim(), method, note: note.value.trim() || null,
           });
           setPref('form_version', version.value.trim());
+          consented = true;
+          renderHead();
           clear(form, status('ok', t('consent.recorded', { version: c.form_version, method: t(`consent.${c.method}`) })));
           if (interview) {
             s.purpose = 'session';
-            const r = await get(`/participants/${participant.id}/readiness?for=session`);
-            showVerdict(r);
+            const r = await readiness('session');
+            showVerdict(r, r.outcome === 'ready' ? null : await blockedUntil('session'));
             actionSec.prepend(status('ok', t('consent.recorded', { version: c.form_version, method: t(`consent.${c.method}`) })));
           }
         } catch (e) {
-          clear(out, problem(e));
+          if (e instanceof ApiError && e.problem.errors?.length) problemAt(e, { form_version: version, note }, out);
+          else clear(out, problem(e));
         }
       });
     });
@@ -164,39 +268,76 @@ export async function render(main, { params, query, app, go }) {
         go(`#/session/${interview.id}`);
       } catch (e) {
         clear(out, problem(e));
-        if (e instanceof ApiError && e.status === 409 && Array.isArray(e.problem.reasons)) {
-          out.append(h('ul', { class: 'reasons' }, e.problem.reasons.filter((x) => x.outcome !== 'ready').map((x) => h('li', {}, x.message))));
+        if (e instanceof ApiError && e.problem.postpone_reason && !actionSec.querySelector('.postpone form')) {
+          actionSec.querySelector('.postpone')?.remove();
+          out.append(postponePanel(true));
         }
-        if (e instanceof ApiError && e.problem.postpone_reason) out.append(postponePanel());
       }
     }));
     return h('div', {}, b, out);
   }
 
-  function postponePanel() {
+  /** A Postpone button that opens the form; `screened`: for the reasons of
+   * a screening that said not ready (else only reasons that need none). */
+  function postponePanel(screened) {
     const wrap = h('div', { class: 'postpone' });
     const open = h('button', { type: 'button', class: 'warn big', 'aria-expanded': 'false' }, t('postpone.open'));
     open.addEventListener('click', () => {
       open.setAttribute('aria-expanded', 'true');
       open.hidden = true;
-      wrap.append(postponeForm(interview, tz, () => {
+      wrap.append(postponeForm(interview, site, (updated) => {
+        interview = { ...interview, ...updated };
+        renderHead();
         clear(wrap, status('ok', t('postpone.done')), h('a', { href: '#/today', class: 'button' }, t('back.today')));
-      }));
+        wrap.querySelector('a').focus();
+      }, screened ? 'participant_not_ready' : 'participant_absent', screened ? REASONS : UNSCREENED));
       wrap.querySelector('button[type=submit]')?.focus();
     });
     wrap.append(open);
     return wrap;
   }
 
-  renderForm();
+  /** The screen as the participant's state is now: a READY that holds, a
+   * POSTPONE that a new screening cannot undo yet, or the form (with the
+   * answers given so far). */
+  async function start() {
+    const k = kept(participant.id);
+    if (k && k.purpose !== s.purpose) s.purpose = k.purpose;
+    const [r, until] = await Promise.all([
+      readiness(s.purpose).catch((e) => { if (e.name === 'AbortError') throw e; return null; }),
+      blockedUntil(s.purpose),
+    ]);
+    if (!live()) return;
+    if (r && (r.outcome === 'ready' || until)) return showVerdict(r, until);
+    // Resume where the screening was left, while the steps before still hold.
+    s.step = 0;
+    if (k && k.purpose === s.purpose && k.step > 0 && r && r.reasons.every((x) => x.code === 'capacity_not_assessed')) s.step = k.step;
+    clear(nowLine);
+    if (r && r.screening_ids.length && r.outcome !== 'ready') {
+      nowLine.append(status('info', h('p', {}, t('screen.now', { outcome: t(`outcome.${r.outcome}`), what: t(`verdict.for.${r.for}`) })),
+        h('ul', { class: 'reasons' }, r.reasons.map((x) => h('li', {}, x.message)))));
+    }
+    renderForm();
+  }
+
+  await start();
 }
 
-/** The postponement form: reason preselected, "to be agreed" by default. */
-export function postponeForm(interview, tz, done, reason = 'participant_not_ready') {
-  const reasons = ['participant_not_ready', 'participant_unwilling_today', 'participant_absent', 'clinic_circumstances', 'interviewer_unavailable', 'other'];
+const REASONS = ['participant_not_ready', 'participant_unwilling_today', 'participant_absent', 'clinic_circumstances', 'interviewer_unavailable', 'other'];
+/** Reasons that need no screening. */
+export const UNSCREENED = REASONS.filter((r) => r !== 'participant_not_ready');
+
+/**
+ * The postponement form: reason preselected, "to be agreed" by default, a
+ * picked time starting at the site's next opening. Refusals are said in
+ * plain words at the field they concern.
+ */
+export function postponeForm(interview, site, done, reason = 'participant_not_ready', reasons = REASONS) {
+  const tz = site?.timezone || 'UTC';
   const sel = h('select', { name: 'reason' }, reasons.map((r) => h('option', { value: r, selected: r === reason }, t(`reason.${r}`))));
-  const when = h('input', { type: 'datetime-local', name: 'new_time', disabled: true,
-    value: dateToZoned(new Date(Math.max(Date.now(), Date.parse(interview.scheduled_at)) + 24 * 3600e3), tz) });
+  const from = new Date(Math.max(Date.now(), Date.parse(interview.scheduled_at)));
+  const slot = nextOpening(site, from, interview.duration_minutes) || new Date(from.getTime() + 24 * 3600e3);
+  const when = h('input', { type: 'datetime-local', name: 'new_time', disabled: true, value: dateToZoned(slot, tz) });
   const outside = h('input', { type: 'checkbox', name: 'outside', id: uid() });
   const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000 });
   const out = h('div');
@@ -208,30 +349,46 @@ export function postponeForm(interview, tz, done, reason = 'participant_not_read
     when.disabled = ev.target.value !== 'time';
     timed.hidden = when.disabled;
   });
+  const hours = (site?.opening_hours || []).map((w) => `${w.start}–${w.end}`).join(', ');
   const timed = h('div', { hidden: true },
-    field(t('postpone.time', { tz }), when),
+    field(t('postpone.time', { tz }), when, hours ? t('book.hours', { hours }) : null),
     h('div', { class: 'check' }, outside, h('label', { for: outside.id }, t('postpone.outside'))));
-  const form = h('form', { class: 'card' },
+  const noteField = field(t('postpone.note'), note);
+  const form = h('form', { class: 'card', novalidate: true },
     h('h2', {}, t('postpone.title')),
     field(t('postpone.reason'), sel),
     timeChoice,
     timed,
-    field(t('postpone.note'), note),
+    noteField,
     submit, out);
+  const sayNote = () => {
+    noteField.querySelector('label').textContent = sel.value === 'other' ? t('postpone.note_other') : t('postpone.note');
+  };
+  sel.addEventListener('change', sayNote);
+  sayNote();
+  const controls = { reason: sel, new_scheduled_at: when, note, allow_outside_opening_hours: outside };
+  const explain = (p) => (p.code === 'interviewer_busy' && !when.disabled ? { at: 'new_scheduled_at', text: t('code.interviewer_busy_time') } : null);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    if (sel.value === 'other' && !note.value.trim()) {
+      return problemAt(new ApiError(422, { code: 'validation_failed', errors: [{ pointer: '/note', text: t('err.note_other') }] }), controls, out);
+    }
+    const picked = !when.disabled;
+    if (picked && !when.value) {
+      return problemAt(new ApiError(422, { code: 'validation_failed', errors: [{ pointer: '/new_scheduled_at', text: t('form.required') }] }), controls, out);
+    }
     await busy(submit, async () => {
       try {
-        const timed = !when.disabled && when.value;
         const updated = await post(`/interviews/${interview.id}/postponements`, {
           reason: sel.value,
-          new_scheduled_at: timed ? zonedToDate(when.value, tz).toISOString() : null,
+          new_scheduled_at: picked ? zonedToDate(when.value, tz).toISOString() : null,
           note: note.value.trim() || null,
           allow_outside_opening_hours: outside.checked,
         });
+        problemAt(null, controls, out);
         done(updated);
       } catch (e) {
-        clear(out, problem(e));
+        problemAt(e, controls, out, explain);
       }
     });
   });

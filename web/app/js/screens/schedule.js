@@ -1,8 +1,9 @@
-// The week: for a coordinator, the interviews of a site by day; for a
+// The week: for a coordinator, the interviews of a site (or of all their
+// sites) by day, and those postponed with a time still to be agreed; for a
 // fieldworker, their own interviews at all their sites ("My week"). Each can
-// be moved or postponed and shows its postponement history.
+// be moved or postponed and shows its postponement history in words.
 import { get, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, text, has } from '../i18n.js';
 import { h, clear, field, status } from '../ui.js';
 import { fmtTime, fmtDay, fmtDateTime, weekStart, dayStart, fmt } from '../time.js';
 import { load, pref, setPref } from '../store.js';
@@ -10,7 +11,7 @@ import { problem } from '../app.js';
 import { statusBadge } from './today.js';
 import { postponeForm } from './participant.js';
 
-export async function render(main, { app, query, go, route }) {
+export async function render(main, { app, query, go, route, signal, live }) {
   const mine = !app.coordinator;
   const title = mine ? t('schedule.mine_title') : t('schedule.title');
   document.title = `${title} · Fieldnotes`;
@@ -19,22 +20,35 @@ export async function render(main, { app, query, go, route }) {
     main.append(status('error', t('note.no_sites')));
     return;
   }
-  const siteId = query.get('site') || (app.site(pref('site')) ? pref('site') : app.sites[0].id);
-  const site = app.site(siteId) || app.sites[0];
-  const tz = mine ? app.tz : site.timezone;
+  const want = query.get('site') || pref('schedule_site') || pref('site');
+  // "All my sites": every interview of the coordinator's sites at once.
+  const all = !mine && want === 'all' && app.sites.length > 1;
+  const site = all ? null : app.site(want) || app.sites[0];
+  const tz = mine || all ? app.tz : site.timezone;
   const anchor = query.get('week') ? new Date(query.get('week')) : new Date();
   const from = weekStart(anchor, tz);
   const to = dayStart(from, tz, 7);
-  const link = (week) => `#/schedule${qs({ site: mine ? '' : site.id, week })}`;
+  const link = (week) => `#/schedule${qs({ site: mine ? '' : all ? 'all' : site.id, week })}`;
+  const tzOf = (i) => app.site(i.site_id)?.timezone || tz;
 
   if (app.coordinator) {
     main.append(h('div', { class: 'row plan' },
       h('a', { class: 'button', href: '#/schedule/participant' }, t('reg.title')),
-      h('a', { class: 'button', href: `#/schedule/book${qs({ site: site.id })}` }, t('book.title'))));
+      h('a', { class: 'button', href: `#/schedule/book${qs({ site: site?.id })}` }, t('book.title'))));
   }
-  const sel = h('select', { name: 'site' }, app.sites.map((s) => h('option', { value: s.id, selected: s.id === site.id }, s.name)));
-  sel.addEventListener('change', () => { setPref('site', sel.value); go(`#/schedule${qs({ site: sel.value, week: query.get('week') })}`); });
+  const sel = h('select', { name: 'site' },
+    app.sites.length > 1 ? h('option', { value: 'all', selected: all }, t('schedule.all_sites')) : null,
+    app.sites.map((s) => h('option', { value: s.id, selected: s.id === site?.id }, s.name)));
+  sel.addEventListener('change', () => {
+    setPref('schedule_site', sel.value);
+    if (app.site(sel.value)) setPref('site', sel.value);
+    go(`#/schedule${qs({ site: sel.value, week: query.get('week') })}`);
+  });
   if (!mine) main.append(field(t('schedule.site'), sel));
+  // Postponed with the time to be agreed: a list of their own, whatever the
+  // week, until someone agrees a new time.
+  const tbaSec = h('section', { 'aria-labelledby': 'tba-h' });
+  if (!mine) main.append(tbaSec);
   main.append(
     h('nav', { class: 'week', 'aria-label': t('schedule.weeks') },
       h('a', { class: 'button secondary', href: link(dayStart(from, tz, -7).toISOString()) }, t('schedule.prev')),
@@ -42,20 +56,31 @@ export async function render(main, { app, query, go, route }) {
       h('a', { class: 'button secondary', href: link(dayStart(from, tz, 7).toISOString()) }, t('schedule.next'))),
     h('h2', {}, t('schedule.week_of', { date: fmt(from.toISOString(), tz, { day: 'numeric', month: 'long', year: 'numeric' }) })));
 
-  const [list, users] = await Promise.all([
+  const [list, users, tba, instruments] = await Promise.all([
     mine
-      ? get(`/me/interviews${qs({ from: from.toISOString(), to: to.toISOString() })}`)
-      : get(`/interviews${qs({ from: from.toISOString(), to: to.toISOString(), site_id: site.id, limit: 200 })}`),
-    load('users', '/users').then((u) => (Array.isArray(u) ? u : u.items)).catch(() => []),
+      ? get(`/me/interviews${qs({ from: from.toISOString(), to: to.toISOString() })}`, { signal })
+      : get(`/interviews${qs({ from: from.toISOString(), to: to.toISOString(), site_id: site?.id, limit: 200 })}`, { signal }),
+    load('users', '/users', signal).then((u) => (Array.isArray(u) ? u : u.items)).catch(() => []),
+    mine ? null : get(`/interviews${qs({ status: 'postponed', site_id: site?.id, limit: 200 })}`, { signal }),
+    load('instruments', '/instruments', signal).then((x) => x.items).catch(() => []),
   ]);
+  if (!live()) return;
   const name = (id) => users.find((u) => u.id === id)?.display_name || '';
+  const said = readinessWords(instruments);
+  if (tba) {
+    const items = tba.items.filter((i) => i.status === 'postponed');
+    tbaSec.append(h('h2', { id: 'tba-h' }, t('schedule.tba', { n: items.length })),
+      items.length ? h('ul', { class: 'cards' }, items.map((i) => card(i))) : h('p', { class: 'empty' }, t('schedule.tba_none')));
+  }
+  // Shown once: in the list to be agreed, not at their old time.
+  if (!mine) list.items = list.items.filter((i) => i.status !== 'postponed');
   if (!list.items.length) {
     main.append(h('p', { class: 'empty' }, t('schedule.none')));
     return;
   }
   const days = new Map();
   for (const i of list.items) {
-    const key = fmtDay(i.scheduled_at, tz);
+    const key = fmtDay(i.scheduled_at, tzOf(i));
     if (!days.has(key)) days.set(key, []);
     days.get(key).push(i);
   }
@@ -77,7 +102,7 @@ export async function render(main, { app, query, go, route }) {
     };
     const move = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', disabled: !open }, t('schedule.move'));
     move.addEventListener('click', () => toggle(move, () => {
-      const form = postponeForm(i, tz, () => route(), 'clinic_circumstances');
+      const form = postponeForm(i, app.site(i.site_id) || site || app.sites[0], () => route(), 'clinic_circumstances');
       const timeRadio = form.querySelector('input[name=when][value=time]');
       timeRadio.checked = true;
       timeRadio.dispatchEvent(new Event('change', { bubbles: true }));
@@ -89,20 +114,35 @@ export async function render(main, { app, query, go, route }) {
         const { items } = await get(`/interviews/${i.id}/postponements`);
         panel.append(items.length ? h('ol', { class: 'history' }, items.map((p) => h('li', {},
           h('strong', {}, t(`reason.${p.reason}`)), h('br'),
-          `${fmtDateTime(p.previous_scheduled_at, tz)} → ${p.new_scheduled_at ? fmtDateTime(p.new_scheduled_at, tz) : t('tba')}`,
-          p.readiness_reasons.length ? h('div', { class: 'hint' }, p.readiness_reasons.join(', ')) : null,
+          `${fmtDateTime(p.previous_scheduled_at, tzOf(i))} → ${p.new_scheduled_at ? fmtDateTime(p.new_scheduled_at, tzOf(i)) : t('tba')}`,
+          p.readiness_reasons.length ? h('ul', { class: 'hint reasons' }, p.readiness_reasons.map((c) => h('li', {}, said(c)))) : null,
           p.note ? h('div', {}, p.note) : null,
-          h('div', { class: 'hint' }, t('schedule.by', { who: name(p.created_by), when: fmtDateTime(p.created_at, tz) }))))) : h('p', { class: 'empty' }, t('schedule.no_history')));
+          h('div', { class: 'hint' }, t('schedule.by', { who: name(p.created_by), when: fmtDateTime(p.created_at, tzOf(i)) }))))) : h('p', { class: 'empty' }, t('schedule.no_history')));
       } catch (e) {
         panel.append(problem(e));
       }
     }));
     return h('li', { class: 'card' },
-      h('span', { class: 'when' }, i.status === 'postponed' ? t('tba') : `${fmtTime(i.scheduled_at, tz)}–${fmtTime(i.ends_at, tz)}`),
+      h('span', { class: 'when' }, i.status === 'postponed' ? t('tba') : `${fmtTime(i.scheduled_at, tzOf(i))}–${fmtTime(i.ends_at, tzOf(i))}`),
       h('a', { class: 'who', href: `#/participant/${i.participant_id}?interview=${i.id}` }, i.pseudonym),
-      h('span', { class: 'where' }, [t('schedule.wave', { n: i.wave }), mine ? app.site(i.site_id)?.name : null, i.location, i.interviewer_ids.map(name).filter(Boolean).join(', ')].filter(Boolean).join(' · ')),
+      h('span', { class: 'where' }, [t('schedule.wave', { n: i.wave }), mine || !site || site.id !== i.site_id ? app.site(i.site_id)?.name : null, i.location, i.interviewer_ids.map(name).filter(Boolean).join(', ')].filter(Boolean).join(' · ')),
       statusBadge(i.status),
       i.window !== 'open' ? h('span', { class: 'state due-overdue' }, t(`window.${i.window}`)) : null,
       h('div', { class: 'row' }, move, hist), panel);
   }
+}
+
+/**
+ * Readiness reason codes (kept with a postponement) in words: the rule's own
+ * message from the instruments, else the engine's reasons by name.
+ */
+export function readinessWords(instruments) {
+  const words = new Map();
+  for (const i of instruments) {
+    for (const r of i.rules || []) {
+      // "frequently drowsy (3). Postpone and screen again later." → "POSS: frequently drowsy (3)"
+      words.set(r.reason_code, `${text(i.name)}: ${text(r.message).split(/\.\s/)[0].replace(/\.$/, '')}`);
+    }
+  }
+  return (code) => (has(`rr.${code}`) ? t(`rr.${code}`) : words.get(code) || t('rr.other'));
 }

@@ -2,23 +2,28 @@
 import { get, post } from '../api.js';
 import { t } from '../i18n.js';
 import { h, clear, field, status, busy, uid } from '../ui.js';
-import { fmtTime, duration } from '../time.js';
+import { fmtTime, fmtDateTime, duration } from '../time.js';
 import { problem } from '../app.js';
 import { statusBadge } from './today.js';
+import { postponeForm, UNSCREENED } from './participant.js';
 
 export async function render(main, ctx) {
   const { params, app } = ctx;
-  const i = await get(`/interviews/${params.id}`);
+  let i = await get(`/interviews/${params.id}`, { signal: ctx.signal });
+  if (!ctx.live()) return;
   const tz = app.site(i.site_id)?.timezone || app.tz;
   document.title = `${t('session.title')} · ${i.pseudonym} · Fieldnotes`;
   const open = i.sessions.find((s) => !s.ended_at);
-  main.append(h('h1', {}, t('session.title'), h('small', {}, i.pseudonym)),
-    h('p', { class: 'sub' }, statusBadge(i.status), ' ', t('session.total', { n: i.total_minutes })));
+  const sub = h('p', { class: 'sub' });
+  const renderSub = () => clear(sub, statusBadge(i.status), ' ', t('session.total', { n: i.total_minutes }),
+    i.status === 'postponed' ? [' · ', t('tba')] : i.status === 'scheduled' ? [' · ', fmtDateTime(i.scheduled_at, tz)] : null);
+  renderSub();
+  main.append(h('h1', {}, t('session.title'), h('small', {}, i.pseudonym)), sub);
 
   if (open) {
     const timer = h('p', { class: 'timer', role: 'timer', 'aria-live': 'off' }, duration(Date.now() - Date.parse(open.started_at)));
     const tick = setInterval(() => { timer.textContent = duration(Date.now() - Date.parse(open.started_at)); }, 1000);
-    app.cleanup.push(() => clearInterval(tick));
+    ctx.onLeave(() => clearInterval(tick));
     const note = h('textarea', { name: 'note', rows: 3, maxlength: 2000 });
     const recorded = h('input', { type: 'checkbox', name: 'recorded', id: uid() });
     const label = h('input', { type: 'text', name: 'recording_label', maxlength: 200 });
@@ -88,6 +93,26 @@ export async function render(main, ctx) {
     no.focus();
   });
   main.append(h('div', { class: 'actions' }, done, again, out));
+
+  // Postponing needs no screening: the participant is absent, or would
+  // rather not go on today.
+  if (['scheduled', 'postponed', 'in_progress'].includes(i.status)) {
+    const wrap = h('div', { class: 'postpone actions' });
+    const ask = h('button', { type: 'button', class: 'warn big', 'aria-expanded': 'false' }, t('postpone.open'));
+    ask.addEventListener('click', () => {
+      ask.setAttribute('aria-expanded', 'true');
+      ask.hidden = true;
+      wrap.append(postponeForm(i, app.site(i.site_id), (updated) => {
+        i = { ...i, ...updated };
+        renderSub();
+        clear(wrap, status('ok', t('postpone.done')), h('a', { href: '#/today', class: 'button' }, t('back.today')));
+        wrap.querySelector('a').focus();
+      }, 'participant_unwilling_today', UNSCREENED));
+      wrap.querySelector('select')?.focus();
+    });
+    wrap.append(ask);
+    main.append(wrap);
+  }
 
   /** A completed interview: back to today, and for coordinators, reopen. */
   function completed() {

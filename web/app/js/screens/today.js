@@ -9,7 +9,7 @@ export function statusBadge(s) {
   return h('span', { class: `state st-${s}` }, t(`status.${s}`));
 }
 
-export async function render(main, { app }) {
+export async function render(main, { app, signal }) {
   document.title = `${t('today.title')} · Fieldnotes`;
   const now = new Date();
   const tz = app.tz;
@@ -19,7 +19,7 @@ export async function render(main, { app }) {
   main.append(mine, h('a', { class: 'button primary big', href: '#/notes/new' }, t('notes.write')));
   try {
     const q = qs({ from: dayStart(now, tz).toISOString(), to: dayStart(now, tz, 1).toISOString() });
-    const { items } = await load(`today.${app.me.id}`, `/me/interviews${q}`);
+    const { items } = await load(`today.${app.me.id}`, `/me/interviews${q}`, signal);
     if (!items.length) mine.append(h('p', { class: 'empty' }, t('today.none')));
     else mine.append(h('ul', { class: 'cards' }, items.map((i) => interviewCard(i, app))));
   } catch (e) {
@@ -30,7 +30,7 @@ export async function render(main, { app }) {
     const due = h('section', { 'aria-labelledby': 'due-h' }, h('h2', { id: 'due-h' }, t('today.due')));
     main.append(due);
     try {
-      const { items } = await get('/participants/due?wave=1');
+      const { items } = await get('/participants/due?wave=1', { signal });
       if (!items.length) due.append(h('p', { class: 'empty' }, t('today.none_due')));
       else due.append(h('ul', { class: 'cards' }, items.map((d) => dueCard(d, app))));
     } catch (e) {
@@ -52,10 +52,20 @@ function interviewCard(i, app) {
 }
 
 function dueCard(d, app) {
-  const tz = app.site(d.site_id)?.timezone;
-  return h('li', {}, h('a', { class: 'card link', href: `#/participant/${d.participant_id}${d.interview ? `?interview=${d.interview.id}` : ''}` },
+  const site = app.site(d.site_id);
+  const tz = site?.timezone;
+  // Not booked yet: the card books the interview; booked: it opens it.
+  const href = d.interview
+    ? `#/participant/${d.participant_id}?interview=${d.interview.id}`
+    : `#/schedule/book${qs({ site: d.site_id, participant: d.participant_id, wave: d.wave })}`;
+  const booked = !d.interview ? t('due.not_booked')
+    : d.interview.status === 'postponed' ? t('due.postponed')
+      : `${t('due.booked')} ${fmt(d.interview.scheduled_at, tz, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })}`;
+  return h('li', {}, h('a', { class: 'card link', href },
     h('strong', { class: 'who' }, d.pseudonym),
+    site ? h('span', { class: 'where' }, site.name) : null,
     h('span', { class: 'where' }, t(d.days_left < 0 ? 'due.closed' : 'due.closes', { date: fmt(`${d.closes_on}T12:00:00Z`, 'UTC', { day: 'numeric', month: 'short' }), n: Math.abs(d.days_left) })),
-    d.interview ? h('span', { class: 'where' }, `${t('due.booked')} ${fmt(d.interview.scheduled_at, tz, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })}`) : null,
-    h('span', { class: `state due-${d.state}` }, t(`due.${d.state}`))));
+    h('span', { class: 'where' }, booked),
+    h('span', { class: `state due-${d.state}` }, t(`due.${d.state}`)),
+    d.interview?.status === 'postponed' ? [' ', statusBadge('postponed')] : null));
 }
