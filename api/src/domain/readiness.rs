@@ -236,6 +236,11 @@ pub struct Decision {
     pub outcome: Outcome,
     pub reasons: Vec<Reason>,
     pub valid_until: Option<DateTime<Utc>>,
+    /// When not ready because of a recent POSTPONE or STOP: the moment from
+    /// which a passing screening can count again (the no-screen-shopping
+    /// window has passed). A screening before then cannot make the
+    /// participant ready.
+    pub screen_again_at: Option<DateTime<Utc>>,
     /// The screenings the decision rests on (the latest valid one of each
     /// instrument), in policy order.
     pub screening_ids: Vec<String>,
@@ -250,6 +255,7 @@ fn minutes_ago(now: DateTime<Utc>, then: DateTime<Utc>) -> i64 {
 struct Acc {
     reasons: Vec<Reason>,
     valid_until: Option<DateTime<Utc>>,
+    screen_again_at: Option<DateTime<Utc>>,
     used: Vec<String>,
 }
 
@@ -261,10 +267,23 @@ fn check(
     acc: &mut Acc,
     missing_code: &str,
 ) {
+    // A POSTPONE or STOP within the window keeps any passing screening from
+    // counting until the window has passed.
+    let blocked = history
+        .iter()
+        .filter(|s| s.instrument_key == instrument.key && s.performed_at <= now)
+        .filter(|s| s.scored.outcome > Outcome::Ready)
+        .map(|s| s.performed_at + Duration::minutes(shopping))
+        .filter(|t| *t > now)
+        .max();
+    if let Some(b) = blocked {
+        acc.screen_again_at = Some(acc.screen_again_at.map_or(b, |a| a.max(b)));
+    }
     let Acc {
         reasons,
         valid_until,
         used,
+        ..
     } = acc;
     let mut own: Vec<&Screening> = history
         .iter()
@@ -398,6 +417,7 @@ pub fn decide(now: DateTime<Utc>, policy: &Policy, history: &[Screening]) -> Dec
     let Acc {
         reasons,
         valid_until,
+        screen_again_at,
         used,
     } = acc;
     let outcome = reasons
@@ -411,6 +431,11 @@ pub fn decide(now: DateTime<Utc>, policy: &Policy, history: &[Screening]) -> Dec
             valid_until
         } else {
             None
+        },
+        screen_again_at: if outcome == Outcome::Ready {
+            None
+        } else {
+            screen_again_at
         },
         reasons,
         screening_ids: used,
@@ -556,6 +581,18 @@ mod tests {
             (d.outcome, codes(&d)),
             (Outcome::Postpone, vec!["recent_postpone"])
         );
+        // A passing screening counts again 60 minutes after the POSTPONE.
+        assert_eq!(
+            d.screen_again_at,
+            Some(now - Duration::minutes(20) + Duration::minutes(60))
+        );
+        let d = decide(now, &policy(), &[screen(now - Duration::minutes(5), "3")]);
+        assert_eq!(d.screen_again_at, Some(now + Duration::minutes(55)));
+        // Outside the window there is nothing to wait for.
+        let d = decide(now, &policy(), &[screen(now - Duration::minutes(61), "3")]);
+        assert_eq!((d.outcome, d.screen_again_at), (Outcome::Postpone, None));
+        let d = decide(now, &policy(), &[screen(now - Duration::minutes(5), "1")]);
+        assert_eq!(d.screen_again_at, None);
     }
 
     #[test]

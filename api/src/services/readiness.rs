@@ -206,6 +206,11 @@ pub struct ReadinessOut {
     pub reasons: Vec<Reason>,
     /// Until when a READY holds; `null` otherwise.
     pub valid_until: Option<DateTime<Utc>>,
+    /// When not ready because of a recent POSTPONE or STOP: from when a
+    /// passing screening can count again (the no-screen-shopping window has
+    /// passed). Screening again before then cannot make the participant
+    /// ready, so a client shows "Screen again at HH:MM" instead of the form.
+    pub screen_again_at: Option<DateTime<Utc>>,
     /// The screenings the decision rests on.
     pub screening_ids: Vec<Uuid>,
     /// The instrument keys the study requires for this purpose, in order.
@@ -225,6 +230,7 @@ fn readiness_out(
         outcome,
         reasons,
         valid_until,
+        screen_again_at,
         screening_ids,
     } = e.decision;
     ReadinessOut {
@@ -233,6 +239,7 @@ fn readiness_out(
         outcome,
         reasons,
         valid_until,
+        screen_again_at,
         screening_ids: screening_ids
             .iter()
             .filter_map(|s| s.parse().ok())

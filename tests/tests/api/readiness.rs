@@ -165,6 +165,20 @@ db_test!(the_table_of_reasons, |app: TestApp| async move {
     let r = readiness(&app, &fw, &p3, "session").await;
     assert_eq!(codes(&r), ["recent_postpone"]);
     assert_eq!(r["outcome"], "postpone");
+    // ... and says from when a passing screening counts again: 60 minutes
+    // after the POSTPONE done 20 minutes ago.
+    let again: chrono::DateTime<chrono::Utc> = r["screen_again_at"]
+        .as_str()
+        .expect("screen_again_at")
+        .parse()
+        .expect("time");
+    let expect = chrono::Utc::now() + chrono::Duration::minutes(40);
+    assert!(
+        (again - expect).num_seconds().abs() < 90,
+        "{again} vs {expect}"
+    );
+    // A STOP blocks the same way.
+    assert!(readiness(&app, &fw, &p2, "session").await["screen_again_at"].is_string());
 
     // capacity_not_assessed: the sedation screen passed, capacity not done
     let p4 = participant(&app, &co, site, "P04").await;

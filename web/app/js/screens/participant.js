@@ -71,26 +71,11 @@ export async function render(main, { params, query, app, go, signal, live, onLea
   const readiness = (purpose) => get(`/participants/${participant.id}/readiness?for=${purpose}`, { signal });
 
   /**
-   * Until when a passing screening cannot count (no screen shopping): a
-   * POSTPONE or STOP of an instrument other than the capacity check within
-   * the study's window. Null when a new screening can count now.
+   * Until when a passing screening cannot count (no screen shopping), as the
+   * server's readiness decision says (`screen_again_at`); null when a new
+   * screening can count now.
    */
-  async function blockedUntil(purpose) {
-    const minutes = settings.no_screen_shopping_minutes || 0;
-    const keys = instrumentsFor(purpose).filter((i) => i.kind !== 'capacity').map((i) => i.key);
-    if (!minutes || !keys.length) return null;
-    try {
-      const page = await get(`/participants/${participant.id}/screenings?limit=50`, { signal });
-      let until = 0;
-      for (const x of page.items) {
-        if (keys.includes(x.instrument_key) && x.outcome !== 'ready') until = Math.max(until, Date.parse(x.performed_at) + minutes * 60e3);
-      }
-      return until > Date.now() ? new Date(until) : null;
-    } catch (e) {
-      if (e.name === 'AbortError') throw e;
-      return null;
-    }
-  }
+  const blockedUntil = (r) => (r && r.outcome !== 'ready' && r.screen_again_at ? new Date(r.screen_again_at) : null);
 
   /** The quick way out: postponing needs no screening (absent, unwilling…). */
   function renderQuick() {
@@ -157,7 +142,7 @@ export async function render(main, { params, query, app, go, signal, live, onLea
               const now = await readiness(s.purpose);
               if (now.reasons.some((x) => x.code !== 'capacity_not_assessed')) {
                 forget(participant.id);
-                return showVerdict(now, await blockedUntil(s.purpose));
+                return showVerdict(now, blockedUntil(now));
               }
             }
             s.step += 1;
@@ -178,7 +163,7 @@ export async function render(main, { params, query, app, go, signal, live, onLea
 
   async function verdict(purpose = s.purpose) {
     const r = await readiness(purpose);
-    showVerdict(r, r.outcome === 'ready' ? null : await blockedUntil(purpose));
+    showVerdict(r, blockedUntil(r));
   }
 
   let reopen = null;
@@ -247,7 +232,7 @@ export async function render(main, { params, query, app, go, signal, live, onLea
           if (interview) {
             s.purpose = 'session';
             const r = await readiness('session');
-            showVerdict(r, r.outcome === 'ready' ? null : await blockedUntil('session'));
+            showVerdict(r, blockedUntil(r));
             actionSec.prepend(status('ok', t('consent.recorded', { version: c.form_version, method: t(`consent.${c.method}`) })));
           }
         } catch (e) {
@@ -303,10 +288,8 @@ export async function render(main, { params, query, app, go, signal, live, onLea
   async function start() {
     const k = kept(participant.id);
     if (k && k.purpose !== s.purpose) s.purpose = k.purpose;
-    const [r, until] = await Promise.all([
-      readiness(s.purpose).catch((e) => { if (e.name === 'AbortError') throw e; return null; }),
-      blockedUntil(s.purpose),
-    ]);
+    const r = await readiness(s.purpose).catch((e) => { if (e.name === 'AbortError') throw e; return null; });
+    const until = blockedUntil(r);
     if (!live()) return;
     if (r && (r.outcome === 'ready' || until)) return showVerdict(r, until);
     // Resume where the screening was left, while the steps before still hold.
