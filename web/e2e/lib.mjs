@@ -1,6 +1,6 @@
 // Shared helpers of the end-to-end tests: the server's HTTP API for seeding
 // and checking, Debian's Chromium at a phone's size, axe-core and screenshots.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdirSync, writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -188,4 +188,59 @@ export async function screen(page, name) {
   const { serious, small } = await check(page, name);
   assert.deepEqual(serious, [], `axe-core: serious or critical violations on ${name}`);
   assert.deepEqual(small, [], `touch targets smaller than 44x44 px on ${name}`);
+}
+
+/** Where the e2e server writes its mail: with no SMTP server set, each
+ * message is an .eml file in `<data dir>/mail` (.ci/e2e exports the data dir). */
+export const MAIL_DIR = process.env.FIELDNOTES_E2E_MAIL_DIR
+  || (process.env.FIELDNOTES_DATA_DIR ? join(process.env.FIELDNOTES_DATA_DIR, 'mail') : '');
+
+/** A quoted-printable body as bytes. */
+function unQuote(s) {
+  const flat = s.replace(/=\r?\n/g, '');
+  const bytes = [];
+  for (let i = 0; i < flat.length; i++) {
+    const m = flat[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(flat.slice(i + 1, i + 3));
+    if (m) {
+      bytes.push(parseInt(flat.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(...Buffer.from(flat[i], 'utf8'));
+  }
+  return Buffer.from(bytes);
+}
+
+/** One .eml file: its recipient, subject and plain text, decoded. */
+function parseMail(raw) {
+  const at = raw.search(/\r?\n\r?\n/);
+  const head = raw.slice(0, at).replace(/\r?\n[ \t]+/g, ' ');
+  const body = raw.slice(at).replace(/^\r?\n\r?\n/, '');
+  const header = (name) => (head.match(new RegExp(`^${name}:[ \\t]*(.*)$`, 'im')) || [])[1]?.trim() || '';
+  const encoding = header('Content-Transfer-Encoding').toLowerCase();
+  const text = encoding === 'base64' ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
+    : encoding === 'quoted-printable' ? unQuote(body).toString('utf8') : body;
+  return { to: header('To'), subject: header('Subject'), text: text.replace(/\r\n/g, '\n') };
+}
+
+/** Every message the server has written to `to`, oldest first. */
+export function mailTo(to) {
+  if (!MAIL_DIR || !existsSync(MAIL_DIR)) return [];
+  return readdirSync(MAIL_DIR).filter((f) => f.endsWith('.eml'))
+    .map((f) => ({ f, at: statSync(join(MAIL_DIR, f)).mtimeMs }))
+    .sort((a, b) => a.at - b.at)
+    .map(({ f, at }) => ({ file: f, at, ...parseMail(readFileSync(join(MAIL_DIR, f), 'utf8')) }))
+    .filter((m) => m.to.toLowerCase().includes(to.toLowerCase()));
+}
+
+/** Waits for a message to `to` with a link to `#/<kind>?token=` not in
+ * `seen`; returns that link and the message. */
+export async function mailedLink(to, kind, seen = []) {
+  assert.ok(MAIL_DIR, 'the e2e server writes mail to files: set FIELDNOTES_DATA_DIR or FIELDNOTES_E2E_MAIL_DIR');
+  const re = new RegExp(`https?://\\S+/#/${kind}\\?token=[A-Za-z0-9_-]+`);
+  return poll(() => {
+    for (const m of mailTo(to).reverse()) {
+      const link = m.text.match(re)?.[0];
+      if (link && !seen.includes(link)) return { link, mail: m };
+    }
+    return null;
+  }, { timeout: 20000, interval: 250 });
 }

@@ -51,6 +51,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::list_users)
         .service(users::get_user)
         .service(users::patch_user)
+        .service(users::resend_invitation)
         .service(security::reset_user_mfa)
         .service(security::end_user_sessions)
         .service(api_keys::create_api_key)

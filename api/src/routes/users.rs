@@ -102,3 +102,26 @@ pub async fn patch_user(
     let out = users::patch_user(&state.cx(&p, &meta), *id, body.0).await?;
     Ok(HttpResponse::Ok().json(out))
 }
+
+/// Send an invitation again (admin): a new link, valid 7 days; earlier links
+/// stop working. 409 when the person has already chosen a password or is
+/// disabled.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Sent"),
+        (status = 409, description = "Already accepted, or disabled", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"]))
+)]
+#[post("/users/{id}/invitation")]
+pub async fn resend_invitation(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    users::resend_invitation(&state.cx(&p, &meta), *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -403,3 +403,57 @@ pub async fn patch_me(cx: &Ctx<'_>, body: MePatch) -> ApiResult<UserOut> {
     ch.commit().await?;
     Ok(UserOut::from_model(user, cx.p.site_ids.clone()))
 }
+
+/// Send an invitation again (admin): a new link, valid 7 days, in the
+/// person's language; the links sent before stop working. Only for someone
+/// who has not yet chosen a password and is not disabled.
+pub async fn resend_invitation(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
+    cx.p.require_admin()?;
+    let (user, _) = visible_user(cx.read, cx.p, id).await?;
+    if user.password_hash.is_some() {
+        return Err(ApiError::conflict(
+            "invitation_accepted",
+            "This person has already chosen a password; they can reset it from the sign-in screen.",
+        ));
+    }
+    if !user.active {
+        return Err(ApiError::conflict(
+            "user_disabled",
+            "This person is disabled; enable them first.",
+        ));
+    }
+    let mut ch = cx.begin().await?;
+    {
+        use entity::user_token::{Column, Entity};
+        Entity::update_many()
+            .col_expr(Column::UsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+            .filter(Column::UserId.eq(user.id))
+            .filter(Column::Purpose.eq(crate::services::auth::PURPOSE_INVITATION))
+            .filter(Column::UsedAt.is_null())
+            .exec(ch.db())
+            .await?;
+    }
+    let token = crate::services::auth::create_user_token(
+        ch.db(),
+        user.id,
+        crate::services::auth::PURPOSE_INVITATION,
+        Duration::days(7),
+    )
+    .await?;
+    let (subject, body) = mail::invitation(
+        Lang::parse(&user.language),
+        &user.display_name,
+        &cx.p.display_name,
+        &format!("{}/#/accept?token={token}", cx.public_url),
+    );
+    ch.mail(crate::services::outbox::NewMail {
+        to: user.email.clone(),
+        subject,
+        body,
+        dedupe_key: None,
+    })
+    .await?;
+    ch.audit(Entry::new("user.invitation_resent", "user", user.id))
+        .await?;
+    ch.commit().await
+}

@@ -235,3 +235,63 @@ db_test!(
         );
     }
 );
+
+db_test!(an_invitation_can_be_sent_again, |app: TestApp| async move {
+    use crate::trust::{mail_to, token_in_mail};
+    let a = app.create_site("Oslo clinic").await;
+    let r = app
+        .post(
+            "/users",
+            &app.admin_token,
+            json!({"email": "new@example.org", "display_name": "Nora", "role": "fieldworker", "site_ids": [a], "language": "en"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = s(&r.body["id"]);
+    let first = token_in_mail(&app, "new@example.org", "You are invited").await;
+    let r = app
+        .post(
+            &format!("/users/{id}/invitation"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        mail_to(&app, "new@example.org", "You are invited", 2)
+            .await
+            .len(),
+        2
+    );
+    let second = token_in_mail(&app, "new@example.org", "You are invited").await;
+    assert_ne!(first, second);
+    let accept = |token: String| {
+        app.send(
+            app.client
+                .post(app.url("/auth/invitations/accept"))
+                .json(&json!({"token": token, "password": "a long enough password"})),
+        )
+    };
+    // The earlier link no longer works; the new one does, once.
+    let r = accept(first).await;
+    assert_eq!(r.body["code"], "invalid_token", "{}", r.body);
+    let r = accept(second).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/users/{id}/invitation"),
+            &app.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["code"].clone()),
+        (409, json!("invitation_accepted"))
+    );
+    // Only an admin sends invitations.
+    let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+    let r = app
+        .post(&format!("/users/{id}/invitation"), &co, json!({}))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+});

@@ -345,7 +345,7 @@ pub(crate) async fn mail_to(
 }
 
 /// The link token of the newest message to `to` whose subject has `subject`.
-async fn token_in_mail(app: &TestApp, to: &str, subject: &str) -> String {
+pub(crate) async fn token_in_mail(app: &TestApp, to: &str, subject: &str) -> String {
     let mail = mail_to(app, to, subject, 1)
         .await
         .pop()

@@ -90,18 +90,20 @@ async function parse(res) {
 /**
  * Calls the API. Returns the parsed body; with `{ full: true }` returns
  * `{ body, res }`; with `{ blob: true }` a success is `{ blob, res }` (a
- * file to download). `signal` aborts it (an AbortError). Throws ApiError
- * (with the problem) or NetworkError.
+ * file to download). `signal` aborts it (an AbortError). With `quiet`, a
+ * sign-in found ended is forgotten without leaving the screen. Throws
+ * ApiError (with the problem) or NetworkError.
  */
-export async function api(method, path, body, { headers, full, blob, signal } = {}) {
+export async function api(method, path, body, { headers, full, blob, signal, quiet } = {}) {
   const sent = tokens()?.access;
   let res = await send(method, path, body, headers, signal);
   if (res.status === 401 && sent) {
     if (await refresh(sent)) res = await send(method, path, body, headers, signal);
     if (res.status === 401) {
       saveTokens(null);
-      onSignedOut(endedElsewhere ? 'revoked' : 'expired');
+      const why = endedElsewhere ? 'revoked' : 'expired';
       endedElsewhere = false;
+      if (!quiet) onSignedOut(why);
     }
   }
   if (res.ok && blob) {
@@ -143,9 +145,10 @@ export async function signInMfa(challenge, code) {
   saveTokens(data);
 }
 
-export async function signOut(everywhere) {
+/** Signs out; `quiet` as for `api`. */
+export async function signOut(everywhere, { quiet = false } = {}) {
   try {
-    await api('POST', `/auth/logout${everywhere ? '?everywhere=true' : ''}`);
+    await api('POST', `/auth/logout${everywhere ? '?everywhere=true' : ''}`, undefined, { quiet });
   } finally {
     saveTokens(null);
   }

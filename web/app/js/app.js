@@ -1,8 +1,8 @@
 // The shell: header, navigation, routing, offline state and the sync badge.
-import { signedIn, whenSignedOut, ApiError, NetworkError } from './api.js';
-import { t, lang, setLang, has } from './i18n.js';
+import { api, signedIn, whenSignedOut, ApiError, NetworkError } from './api.js';
+import { t, lang, setLang, langUnsent, langSent, has } from './i18n.js';
 import { h, clear, status, uid } from './ui.js';
-import { load, sync, onQueueChange, notifyQueue, clearCache, queued } from './store.js';
+import { load, cache, sync, onQueueChange, notifyQueue, clearCache, queued } from './store.js';
 import * as signin from './screens/signin.js';
 import * as today from './screens/today.js';
 import * as participant from './screens/participant.js';
@@ -16,8 +16,17 @@ import * as more from './screens/more.js';
 import * as security from './screens/security.js';
 import * as exporter from './screens/export.js';
 
-// Every screen is loaded up front: one version of the whole app at a time.
+// Every screen of the daily work is loaded up front: one version of the
+// whole app at a time. The few opened rarely (a password from an emailed
+// link, the calendar subscription) load when first opened; the service
+// worker keeps them with the rest of the same version.
 const screens = { signin, today, participant, session, notes, note, schedule, register, book, more, security, export: exporter };
+const later = {
+  password: () => import('./screens/password.js'),
+  calendar: () => import('./screens/calendar.js'),
+};
+/** Screens that work signed out. */
+const PUBLIC = new Set(['signin', 'password']);
 
 /** Shared state of the signed-in app. */
 export const app = {
@@ -53,13 +62,15 @@ function parseHash() {
 
 function pick(parts) {
   const [a, b] = parts;
+  // Opened from an emailed link: signed in or not.
+  if (a === 'accept' || a === 'reset') return ['password', { kind: a }];
   if (!signedIn()) return ['signin', {}];
   switch (a) {
     case 'participant': return ['participant', { id: b }];
     case 'session': return ['session', { id: b }];
     case 'notes': return b ? ['note', { id: b }] : ['notes', {}];
     case 'schedule': return [b === 'participant' ? 'register' : b === 'book' ? 'book' : 'schedule', {}];
-    case 'more': return b === 'security' || b === 'export' ? [b, {}] : ['more', {}];
+    case 'more': return ['security', 'export', 'calendar'].includes(b) ? [b, {}] : ['more', {}];
     default: return ['today', {}];
   }
 }
@@ -94,9 +105,39 @@ function renderNav(active) {
 }
 
 function toggleLang() {
-  setLang(lang() === 'nb' ? 'en' : 'nb');
+  chooseLang(lang() === 'nb' ? 'en' : 'nb');
   renderHeader();
   route();
+}
+
+/**
+ * The person chooses a language: the client shows it at once, and it is
+ * stored on them (their mail follows it) now if signed in and online, else
+ * when the network is back or at the next sign-in.
+ */
+export function chooseLang(l) {
+  setLang(l, { unsent: true });
+  return sendLang();
+}
+
+let sending = null;
+/** Stores a language chosen on this phone on the person; kept for later on failure. */
+function sendLang() {
+  if (!langUnsent() || !signedIn() || navigator.onLine === false) return Promise.resolve();
+  const chosen = lang();
+  const run = async () => {
+    if (!langUnsent() || !signedIn()) return;
+    try {
+      const me = await api('PATCH', '/me', { language: chosen });
+      if (app.me && me?.id === app.me.id) app.me = cache('me', { ...app.me, ...me });
+      if (lang() === chosen) langSent();
+    } catch (e) {
+      if (!(e instanceof NetworkError)) console.warn('language not stored', e);
+    }
+  };
+  // One at a time, in the order chosen.
+  sending = (sending || Promise.resolve()).then(run);
+  return sending;
 }
 
 onQueueChange((q) => {
@@ -111,6 +152,10 @@ export async function loadMe() {
   mfaOnly = false;
   app.sites = [];
   app.me = await load('me', '/me');
+  // The person's language: a choice made on this phone and not yet stored
+  // on them goes to the server; otherwise the stored one is shown.
+  if (langUnsent()) sendLang();
+  else if (app.me.language && app.me.language !== lang()) setLang(app.me.language);
   let sites;
   try {
     sites = await load('sites', '/sites');
@@ -145,7 +190,7 @@ export async function route() {
   const live = () => n === current && !leaving.signal.aborted;
   const { parts, query } = parseHash();
   let [name, params] = pick(parts);
-  if (name !== 'signin' && !app.me) {
+  if (!PUBLIC.has(name) && !app.me) {
     try {
       await loadMe();
     } catch (e) {
@@ -155,15 +200,16 @@ export async function route() {
   }
   // A role that must use a second factor, without one yet: only the
   // security screen works until it is set up.
-  if (mfaOnly && name !== 'signin') {
+  if (mfaOnly && !PUBLIC.has(name)) {
     [name, params] = ['security', {}];
     query.set('required', '1');
   }
+  const mod = screens[name] || (await later[name]().catch((e) => ({ failed: e })));
   if (n !== current) return;
+  if (mod.failed) return fatal(new NetworkError(mod.failed.message));
   renderHeader();
-  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more', export: 'more' }[name] || name;
+  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more', export: 'more', calendar: 'more' }[name] || name;
   renderNav(key);
-  const mod = screens[name];
   const view = h('div', { class: 'view' });
   main.replaceChildren(view);
   main.focus({ preventScroll: true });
@@ -204,6 +250,8 @@ const FIELD_WORDS = [
   [/may hold only letters/, 'err.pseudonym_chars'],
   [/mixes letters of different alphabets/, 'err.pseudonym_mixed'],
   [/not a level of this item|has no item/, 'err.screen_item'],
+  [/at least (\d+) characters/, 'err.password_short', (m) => ({ n: m[1] })],
+  [/one repeated character/, 'err.password_repeated'],
 ];
 
 /** One field error in the user's words. */
@@ -333,6 +381,7 @@ window.addEventListener('hashchange', route);
 window.addEventListener('online', () => {
   renderHeader();
   if (app.me) sync(app.me.id);
+  sendLang();
 });
 window.addEventListener('offline', renderHeader);
 document.addEventListener('visibilitychange', () => {

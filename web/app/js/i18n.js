@@ -1,14 +1,22 @@
-// Bokmål and English. The choice is kept on the phone; `text()` picks the
-// right half of the API's {en, nb} texts.
+// Bokmål and English. The choice is kept on the phone and stored on the
+// person (app.js sends it); `text()` picks the right half of the API's
+// {en, nb} texts.
 const KEY = 'fieldnotes.pref.lang';
+/** Set while a choice made on the phone is not yet stored on the person. */
+const UNSENT = 'fieldnotes.pref.lang_unsent';
 let current = localStorage.getItem(KEY) || ((navigator.language || '').match(/^(nb|no|nn)\b/) ? 'nb' : 'en');
 
 export const lang = () => current;
-export function setLang(l) {
+/** Shows the client in `l`; `unsent` marks it as the person's own choice, to be stored on them. */
+export function setLang(l, { unsent = false } = {}) {
   current = l === 'nb' ? 'nb' : 'en';
   localStorage.setItem(KEY, current);
+  if (unsent) localStorage.setItem(UNSENT, '1');
   document.documentElement.lang = current;
 }
+/** Whether the person chose a language on this phone that is not yet stored on them. */
+export const langUnsent = () => localStorage.getItem(UNSENT) === '1';
+export const langSent = () => localStorage.removeItem(UNSENT);
 
 /** Whether `key` has words in either language. */
 export const has = (key) => key in dict[current] || key in dict.en;
@@ -413,6 +421,55 @@ const en = {
   'notes.f.anywhere': 'Anywhere',
   'notes.f.apply': 'Show notes',
   'notes.f.clear': 'Clear filters',
+  'signin.forgot': 'Forgot your password?',
+  'signin.done_accept': 'Your password is saved. Sign in with your email address and the new password.',
+  'signin.done_reset': 'Your password is changed, and every device was signed out. Sign in with the new password.',
+  'pw.accept_title': 'Choose your password',
+  'pw.accept_intro': 'You are invited to the study’s Fieldnotes team. Choose a password: you sign in with it and your email address.',
+  'pw.reset_title': 'Choose a new password',
+  'pw.reset_intro': 'Choose a new password for your account. When it is saved, every device signed in to your account is signed out, and your calendar addresses and API keys stop working.',
+  'pw.forgot_title': 'Forgot your password?',
+  'pw.forgot_intro': 'Type the email address of your account. A link is sent to it: open it within 2 hours to choose a new password.',
+  'pw.bad_title': 'This link does not work',
+  'pw.new': 'New password',
+  'pw.hint': 'At least 12 characters. A few words you will remember make a good password.',
+  'pw.show': 'Show the password',
+  'pw.save': 'Save the password',
+  'pw.signed_in': 'This phone is signed in to an account now. Saving the password signs it out here, so you can sign in with the new one.',
+  'pw.bad_accept': 'This invitation link does not work: it is incomplete, more than 7 days old, or was already used.',
+  'pw.ask_inviter': 'Ask the person who invited you to send a new invitation. If you already chose a password, sign in with it.',
+  'pw.bad_reset': 'This link does not work: it is incomplete, more than 2 hours old, or was already used.',
+  'pw.new_link_title': 'Get a new link',
+  'pw.new_link_intro': 'Type the email address of your account, and a new link is sent to it. It works for 2 hours.',
+  'pw.email': 'Email',
+  'pw.not_email': 'This is not an email address.',
+  'pw.send': 'Send me a link',
+  'pw.sent': 'If {email} belongs to an account, a link is on its way to it. Open it within 2 hours. No email after a few minutes? Look in the spam folder.',
+  'pw.to_signin': 'Go to sign-in',
+  'err.password_short': 'The password is too short: use at least {n} characters.',
+  'err.password_repeated': 'The password must not be one character repeated.',
+  'field.password': 'Password',
+  'field.email': 'Email',
+  'code.invalid_token': 'This link does not work: it is incomplete, has expired or was already used.',
+  'cal.link': 'Calendar subscription',
+  'cal.title': 'Calendar subscription',
+  'cal.intro': 'See your interviews in your calendar app (Google Calendar, Apple Calendar, Outlook…). The app fetches them from a secret address and keeps them up to date: moved, postponed and cancelled interviews change there too.',
+  'cal.warn': 'Anyone who has the address can see the times and places of your interviews and the participants’ pseudonyms, without signing in. Keep it to yourself. If it may have got out, revoke it below: it stops working at once.',
+  'cal.create': 'Make a calendar address',
+  'cal.new_title': 'Your new calendar address',
+  'cal.once': 'It is shown only now. Scan the code or copy the address before you leave this screen. Lost it? Make a new one and revoke the old one.',
+  'cal.how': 'On another device, scan the code with its camera. On this phone, copy the address, then add a calendar “from URL” or “by subscription” in the calendar app and paste it.',
+  'cal.qr_alt': 'QR code of your calendar address',
+  'cal.address': 'Calendar address',
+  'cal.copy': 'Copy the address',
+  'cal.copied': 'Copied. Now paste it in the calendar app, as a calendar “from URL”.',
+  'cal.selected': 'The address is selected: copy it with your phone’s Copy, then paste it in the calendar app as a calendar “from URL”.',
+  'cal.list_title': 'Your calendar addresses',
+  'cal.none': 'You have no calendar address.',
+  'cal.made': 'Made {when}',
+  'cal.this_one': '(the one above)',
+  'cal.revoke': 'Revoke',
+  'cal.revoked': 'Revoked: that address no longer works, and calendars subscribed to it stop updating.',
 };
 
 const nb = {
@@ -808,6 +865,55 @@ const nb = {
   'notes.f.anywhere': 'Alle steder',
   'notes.f.apply': 'Vis notater',
   'notes.f.clear': 'Fjern filtrene',
+  'signin.forgot': 'Glemt passordet?',
+  'signin.done_accept': 'Passordet er lagret. Logg inn med e-postadressen din og det nye passordet.',
+  'signin.done_reset': 'Passordet er endret, og alle enheter er logget ut. Logg inn med det nye passordet.',
+  'pw.accept_title': 'Velg passord',
+  'pw.accept_intro': 'Du er invitert til studiens team i Fieldnotes. Velg et passord: du logger inn med det og e-postadressen din.',
+  'pw.reset_title': 'Velg nytt passord',
+  'pw.reset_intro': 'Velg et nytt passord for kontoen din. Når det er lagret, blir alle enheter som er logget inn på kontoen, logget ut, og kalenderadressene og API-nøklene dine slutter å virke.',
+  'pw.forgot_title': 'Glemt passordet?',
+  'pw.forgot_intro': 'Skriv e-postadressen til kontoen din. Vi sender en lenke dit: åpne den innen 2 timer for å velge nytt passord.',
+  'pw.bad_title': 'Denne lenken virker ikke',
+  'pw.new': 'Nytt passord',
+  'pw.hint': 'Minst 12 tegn. Noen ord du husker, gir et godt passord.',
+  'pw.show': 'Vis passordet',
+  'pw.save': 'Lagre passordet',
+  'pw.signed_in': 'Denne telefonen er logget inn på en konto nå. Når passordet lagres, logges den ut her, slik at du kan logge inn med det nye.',
+  'pw.bad_accept': 'Denne invitasjonslenken virker ikke: den er ufullstendig, eldre enn 7 dager eller allerede brukt.',
+  'pw.ask_inviter': 'Be den som inviterte deg, om å sende en ny invitasjon. Har du allerede valgt passord, logger du inn med det.',
+  'pw.bad_reset': 'Denne lenken virker ikke: den er ufullstendig, eldre enn 2 timer eller allerede brukt.',
+  'pw.new_link_title': 'Få en ny lenke',
+  'pw.new_link_intro': 'Skriv e-postadressen til kontoen din, så sendes en ny lenke dit. Den virker i 2 timer.',
+  'pw.email': 'E-post',
+  'pw.not_email': 'Dette er ikke en e-postadresse.',
+  'pw.send': 'Send meg en lenke',
+  'pw.sent': 'Hvis {email} hører til en konto, er en lenke på vei dit. Åpne den innen 2 timer. Ingen e-post etter noen minutter? Se i søppelpostmappen.',
+  'pw.to_signin': 'Gå til innlogging',
+  'err.password_short': 'Passordet er for kort: bruk minst {n} tegn.',
+  'err.password_repeated': 'Passordet kan ikke være ett og samme tegn gjentatt.',
+  'field.password': 'Passord',
+  'field.email': 'E-post',
+  'code.invalid_token': 'Denne lenken virker ikke: den er ufullstendig, utløpt eller allerede brukt.',
+  'cal.link': 'Kalenderabonnement',
+  'cal.title': 'Kalenderabonnement',
+  'cal.intro': 'Se intervjuene dine i kalenderappen (Google Kalender, Apple Kalender, Outlook …). Appen henter dem fra en hemmelig adresse og holder dem oppdatert: flyttede, utsatte og avlyste intervjuer endres der også.',
+  'cal.warn': 'Alle som har adressen, kan se tid og sted for intervjuene dine og deltakernes pseudonymer, uten å logge inn. Hold den for deg selv. Kan den ha kommet på avveier, trekker du den tilbake nedenfor: da slutter den å virke med en gang.',
+  'cal.create': 'Lag en kalenderadresse',
+  'cal.new_title': 'Den nye kalenderadressen din',
+  'cal.once': 'Den vises bare nå. Skann koden eller kopier adressen før du forlater denne siden. Mistet den? Lag en ny og trekk tilbake den gamle.',
+  'cal.how': 'På en annen enhet: skann koden med kameraet. På denne telefonen: kopier adressen, legg til en kalender «fra URL» eller «abonnement» i kalenderappen, og lim den inn.',
+  'cal.qr_alt': 'QR-kode for kalenderadressen din',
+  'cal.address': 'Kalenderadresse',
+  'cal.copy': 'Kopier adressen',
+  'cal.copied': 'Kopiert. Lim den inn i kalenderappen som en kalender «fra URL».',
+  'cal.selected': 'Adressen er merket: kopier den med telefonens Kopier, og lim den inn i kalenderappen som en kalender «fra URL».',
+  'cal.list_title': 'Kalenderadressene dine',
+  'cal.none': 'Du har ingen kalenderadresse.',
+  'cal.made': 'Laget {when}',
+  'cal.this_one': '(den ovenfor)',
+  'cal.revoke': 'Trekk tilbake',
+  'cal.revoked': 'Trukket tilbake: adressen virker ikke lenger, og kalendere som abonnerer på den, slutter å oppdateres.',
 };
 
 const dict = { en, nb };

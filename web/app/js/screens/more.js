@@ -1,9 +1,10 @@
-// Who is signed in, language, sign out (here or everywhere).
+// Who is signed in, language (stored on the person too), the sub-screens,
+// sign out (here or everywhere).
 import { signOut } from '../api.js';
-import { t, lang, setLang } from '../i18n.js';
+import { t, lang } from '../i18n.js';
 import { h, choices, status, busy } from '../ui.js';
 import { clearCache, queued } from '../store.js';
-import { problem } from '../app.js';
+import { problem, chooseLang } from '../app.js';
 
 export async function render(main, { app, go, route }) {
   document.title = `${t('more.title')} · Fieldnotes`;
@@ -12,7 +13,7 @@ export async function render(main, { app, go, route }) {
   const langChoice = choices(t('more.language'), 'lang', [
     { value: 'nb', label: 'Norsk (bokmål)' },
     { value: 'en', label: 'English' },
-  ], lang(), (ev) => { setLang(ev.target.value); route(); });
+  ], lang(), (ev) => { chooseLang(ev.target.value); route(); });
   langChoice.querySelectorAll('label').forEach((l, i) => l.setAttribute('lang', i === 0 ? 'nb' : 'en'));
   const out = h('div');
   const leave = (everywhere) => async (ev) => busy(ev.target, async () => {
@@ -34,6 +35,7 @@ export async function render(main, { app, go, route }) {
       h('p', {}, t('more.sites'), ' ', app.sites.map((s) => s.name).join(', ') || '—')),
     langChoice,
     h('p', {}, h('a', { class: 'button secondary big', href: '#/more/security' }, t('security.link'))),
+    h('p', {}, h('a', { class: 'button secondary big', href: '#/more/calendar' }, t('cal.link'))),
     app.coordinator ? h('p', {}, h('a', { class: 'button secondary big', href: '#/more/export' }, t('export.link'))) : null,
     h('section', { class: 'card', 'aria-labelledby': 'out-h' },
       h('h2', { id: 'out-h' }, t('more.signout_title')),

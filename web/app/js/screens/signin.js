@@ -4,16 +4,31 @@ import { h, field, busy, status } from '../ui.js';
 import { problem, loadMe, app } from '../app.js';
 import { sync } from '../store.js';
 
+let handed = '';
+/**
+ * A password just chosen from an emailed link: filled in once on the next
+ * sign-in screen, so only the email is left to type. Kept in memory only.
+ */
+export const handOver = (pw) => {
+  handed = pw;
+};
+
 export async function render(main, { go, query }) {
   document.title = `${t('signin.title')} · Fieldnotes`;
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, inputmode: 'email' });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const saved = query?.get('password');
+  if (saved) {
+    password.value = handed;
+    handed = '';
+  }
   const out = h('div');
   const submit = h('button', { type: 'submit', class: 'primary' }, t('signin.submit'));
   const form = h('form', { class: 'card', novalidate: false },
     field(t('signin.email'), email),
     field(t('signin.password'), password),
-    submit, out);
+    submit, out,
+    h('p', {}, h('a', { class: 'tap', href: '#/reset' }, t('signin.forgot'))));
   const done = async () => {
     app.me = null;
     await loadMe();
@@ -77,6 +92,7 @@ export async function render(main, { go, query }) {
     const n = Number(query.get('waiting') || 0);
     notices.push(status('error', h('p', {}, t('signin.revoked')), n ? h('p', {}, t('signin.revoked_waiting', { n })) : null));
   }
+  if (saved === 'accept' || saved === 'reset') notices.push(status('ok', h('p', {}, t(`signin.done_${saved}`))));
   main.append(h('h1', {}, t('signin.title')), ...notices, h('p', {}, t('signin.intro')), form);
   email.focus();
 }

@@ -1,0 +1,132 @@
+// Calendar subscription: a secret address serving the person's interviews
+// to their calendar app. A new address is shown once, as text to copy and
+// as the server's QR code; each address can be revoked. Loaded only when
+// opened (see `later` in app.js).
+import { get, post, del } from '../api.js';
+import { t } from '../i18n.js';
+import { h, clear, status, busy, uid } from '../ui.js';
+import { fmtDateTime } from '../time.js';
+import { problem } from '../app.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** What a QR code drawn by the server may hold; anything else is dropped. */
+const ALLOWED = {
+  svg: ['xmlns', 'version', 'width', 'height', 'viewBox', 'shape-rendering'],
+  rect: ['x', 'y', 'width', 'height', 'fill'],
+  path: ['d', 'fill'],
+};
+
+/**
+ * The server's QR code as an <svg> element: parsed as SVG (never as HTML),
+ * and only shapes and their geometry kept: no scripts, styles, links or
+ * event handlers, so nothing in it can run or break the content policy.
+ */
+export function qrSvg(text, label) {
+  const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+  const root = doc.documentElement;
+  if (root.namespaceURI !== SVG || root.localName !== 'svg' || doc.getElementsByTagName('parsererror').length) return null;
+  const svg = document.importNode(root, true);
+  for (const el of [svg, ...svg.querySelectorAll('*')]) {
+    const allowed = el.namespaceURI === SVG && ALLOWED[el.localName];
+    if (!allowed) {
+      el.remove();
+      continue;
+    }
+    for (const a of [...el.attributes]) if (!allowed.includes(a.name)) el.removeAttribute(a.name);
+  }
+  svg.setAttribute('class', 'qr');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  svg.setAttribute('focusable', 'false');
+  return svg;
+}
+
+export async function render(main, { app, signal, live }) {
+  document.title = `${t('cal.title')} · Fieldnotes`;
+  const created = h('div');
+  const create = h('button', { type: 'button', class: 'primary big' }, t('cal.create'));
+  const createOut = h('div');
+  const listSec = h('section', { class: 'card', 'aria-labelledby': 'feeds-h' });
+  main.append(
+    h('h1', {}, t('cal.title')),
+    h('p', {}, t('cal.intro')),
+    h('div', { class: 'msg warn' }, h('p', {}, t('cal.warn'))),
+    created,
+    create, createOut,
+    listSec);
+
+  let fresh = null;
+  create.addEventListener('click', () => busy(create, async () => {
+    createOut.replaceChildren();
+    try {
+      const feed = await post('/calendar-feeds');
+      if (!live()) return;
+      fresh = feed.id;
+      showNew(feed);
+      await showList();
+    } catch (e) {
+      if (live()) createOut.append(problem(e));
+    }
+  }));
+
+  /** The new address, once: the QR code, the text and Copy. */
+  function showNew(feed) {
+    const address = h('textarea', {
+      id: uid('a'), class: 'address', readonly: true, rows: 3, autocapitalize: 'off', spellcheck: 'false',
+    });
+    address.value = feed.url;
+    const copied = h('div', { 'aria-live': 'polite' });
+    const copy = h('button', { type: 'button', class: 'secondary big' }, t('cal.copy'));
+    copy.addEventListener('click', async () => {
+      copied.replaceChildren();
+      try {
+        await navigator.clipboard.writeText(feed.url);
+        copied.append(status('ok', h('p', {}, t('cal.copied'))));
+      } catch {
+        // No clipboard (an older browser, or not allowed): the text is
+        // selected, for the phone's own Copy.
+        address.focus();
+        address.select();
+        address.setSelectionRange(0, feed.url.length);
+        copied.append(status('info', h('p', {}, t('cal.selected'))));
+      }
+    });
+    const qr = qrSvg(feed.qr_svg, t('cal.qr_alt'));
+    clear(created, h('section', { class: 'card', 'aria-labelledby': 'new-h' },
+      h('h2', { id: 'new-h', tabindex: -1 }, t('cal.new_title')),
+      status('warn', h('p', {}, t('cal.once'))),
+      h('p', {}, t('cal.how')),
+      qr,
+      h('div', { class: 'field' }, h('label', { for: address.id }, t('cal.address')), address),
+      copy, copied));
+    created.querySelector('h2').focus();
+  }
+
+  async function showList(note) {
+    const { items } = await get('/calendar-feeds', { signal });
+    if (!live()) return;
+    const active = items.filter((f) => !f.revoked_at).sort((a, b) => b.created_at.localeCompare(a.created_at));
+    clear(listSec,
+      h('h2', { id: 'feeds-h' }, t('cal.list_title')),
+      note ? status('ok', h('p', {}, note)) : null,
+      active.length ? h('ul', { class: 'cards' }, active.map((f) => {
+        const id = uid('feed');
+        const revoke = h('button', { type: 'button', class: 'warn', 'aria-describedby': id }, t('cal.revoke'));
+        revoke.addEventListener('click', () => busy(revoke, async () => {
+          try {
+            await del(`/calendar-feeds/${f.id}`);
+            if (f.id === fresh) created.replaceChildren();
+            await showList(t('cal.revoked'));
+          } catch (e) {
+            if (live()) listSec.append(problem(e));
+          }
+        }));
+        return h('li', { class: 'card device' },
+          h('p', { id }, t('cal.made', { when: fmtDateTime(f.created_at, app.tz) }),
+            f.id === fresh ? ` ${t('cal.this_one')}` : ''),
+          revoke);
+      })) : h('p', { class: 'empty' }, t('cal.none')));
+  }
+
+  await showList();
+}
