@@ -5,7 +5,7 @@ use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 pub use crate::services::transcripts::{
-    TranscriptIn, TranscriptList, TranscriptOut, TranscriptPut, TranscriptSummary,
+    TranscriptIn, TranscriptList, TranscriptOut, TranscriptSummary,
 };
 use crate::{
     auth::{Principal, RequestMeta, Scope},
@@ -95,7 +95,7 @@ pub async fn get_transcript(
         ("id" = Uuid, Path, description = "Transcript id"),
         ("If-Match" = Option<String>, Header, description = "The ETag the new text replaces"),
     ),
-    request_body = TranscriptPut,
+    request_body = TranscriptIn,
     responses(
         (status = 200, description = "Replaced", body = TranscriptOut, headers(("ETag" = String, description = "The new version"))),
         (status = 412, description = "Replaced by someone else first", body = Problem, content_type = "application/problem+json"),
@@ -109,7 +109,7 @@ pub async fn replace_transcript(
     meta: RequestMeta,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    body: Json<TranscriptPut>,
+    body: Json<TranscriptIn>,
 ) -> ApiResult<HttpResponse> {
     p.require_scope(Scope::TranscriptsWrite)?;
     let t = transcripts::replace(&state.cx(&p, &meta), *id, if_match(&req), body.0).await?;

@@ -21,7 +21,10 @@ use crate::{
 /// Largest transcript, in bytes of UTF-8.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// A transcript as a pipeline or a coordinator uploads it.
+/// A transcript as a pipeline or a coordinator uploads it, or its new text
+/// (a PUT keeps the text it replaces as a version; passage codings whose
+/// words still occur exactly once move with them, the others are kept,
+/// marked `anchored: false`, for a coordinator to fix).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TranscriptIn {
@@ -39,25 +42,6 @@ pub struct TranscriptIn {
     /// The de-identified transcript as plain text (UTF-8, at most 2 MiB:
     /// 2 097 152 bytes). Positions of passage codings count its Unicode
     /// code points.
-    #[schema(min_length = 1, max_length = 2097152)]
-    pub body: String,
-}
-
-/// A new text for a transcript. The text it replaces is kept as a version.
-/// Passage codings whose words still occur exactly once move with them;
-/// the others are kept, marked `anchored: false`, for a coordinator to fix.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TranscriptPut {
-    #[schema(minimum = 1, maximum = 100)]
-    pub session_number: Option<i32>,
-    #[schema(
-        min_length = 2,
-        max_length = 35,
-        pattern = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
-        example = "nb"
-    )]
-    pub language: String,
     #[schema(min_length = 1, max_length = 2097152)]
     pub body: String,
 }
@@ -308,7 +292,7 @@ pub async fn replace(
     cx: &Ctx<'_>,
     id: Uuid,
     expected: Option<i32>,
-    body: TranscriptPut,
+    body: TranscriptIn,
 ) -> ApiResult<TranscriptOut> {
     let t = scoped::load::<entity::transcript::Entity>(cx.read, cx.p, id).await?;
     cx.p.require_coordinator()?;

@@ -280,26 +280,7 @@ pub async fn create_user(cx: &Ctx<'_>, body: UserIn) -> ApiResult<UserOut> {
     )
     .await?;
     if invite {
-        let token = crate::services::auth::create_user_token(
-            ch.db(),
-            user.id,
-            crate::services::auth::PURPOSE_INVITATION,
-            Duration::days(7),
-        )
-        .await?;
-        let (subject, body) = mail::invitation(
-            Lang::parse(&user.language),
-            &user.display_name,
-            &cx.p.display_name,
-            &format!("{}/#/accept?token={token}", cx.public_url),
-        );
-        ch.mail(crate::services::outbox::NewMail {
-            to: user.email.clone(),
-            subject,
-            body,
-            dedupe_key: None,
-        })
-        .await?;
+        mail_invitation(&mut ch, &user).await?;
     }
     ch.audit(
         Entry::new("user.create", "user", user.id)
@@ -433,6 +414,18 @@ pub async fn resend_invitation(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
             .exec(ch.db())
             .await?;
     }
+    mail_invitation(&mut ch, &user).await?;
+    ch.audit(Entry::new("user.invitation_resent", "user", user.id))
+        .await?;
+    ch.commit().await
+}
+
+/// A new invitation link (valid 7 days) mailed to `user` in their language,
+/// in the change that invites them.
+async fn mail_invitation(
+    ch: &mut crate::services::Change<'_>,
+    user: &entity::user::Model,
+) -> ApiResult<()> {
     let token = crate::services::auth::create_user_token(
         ch.db(),
         user.id,
@@ -440,6 +433,7 @@ pub async fn resend_invitation(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
         Duration::days(7),
     )
     .await?;
+    let cx = ch.cx();
     let (subject, body) = mail::invitation(
         Lang::parse(&user.language),
         &user.display_name,
@@ -453,7 +447,5 @@ pub async fn resend_invitation(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
         dedupe_key: None,
     })
     .await?;
-    ch.audit(Entry::new("user.invitation_resent", "user", user.id))
-        .await?;
-    ch.commit().await
+    Ok(())
 }
