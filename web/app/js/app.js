@@ -5,23 +5,25 @@ import { h, clear, status, uid } from './ui.js';
 import { load, cache, sync, onQueueChange, notifyQueue, clearCache, queued } from './store.js';
 import * as signin from './screens/signin.js';
 import * as today from './screens/today.js';
-import * as participant from './screens/participant.js';
-import * as session from './screens/session.js';
-import * as notes from './screens/notes.js';
-import * as note from './screens/note.js';
-import * as schedule from './screens/schedule.js';
-import * as register from './screens/register.js';
-import * as book from './screens/book.js';
-import * as more from './screens/more.js';
-import * as security from './screens/security.js';
-import * as exporter from './screens/export.js';
 
-// Every screen of the daily work is loaded up front: one version of the
-// whole app at a time. The few opened rarely (a password from an emailed
-// link, the calendar subscription) load when first opened; the service
-// worker keeps them with the rest of the same version.
-const screens = { signin, today, participant, session, notes, note, schedule, register, book, more, security, export: exporter };
+// What a fieldworker sees first (the sign-in screen and Today) comes with the
+// shell; every other screen is loaded when first opened (a dynamic import),
+// so the first visit downloads only what it shows. The service worker keeps
+// every screen of the same version, installed after the page has loaded, and
+// once it controls the page the rest are loaded from it in the background:
+// one version of the whole app at a time, and every screen works offline.
+const screens = { signin, today };
 const later = {
+  participant: () => import('./screens/participant.js'),
+  session: () => import('./screens/session.js'),
+  notes: () => import('./screens/notes.js'),
+  note: () => import('./screens/note.js'),
+  schedule: () => import('./screens/schedule.js'),
+  register: () => import('./screens/register.js'),
+  book: () => import('./screens/book.js'),
+  more: () => import('./screens/more.js'),
+  security: () => import('./screens/security.js'),
+  export: () => import('./screens/export.js'),
   password: () => import('./screens/password.js'),
   calendar: () => import('./screens/calendar.js'),
 };
@@ -389,8 +391,24 @@ document.addEventListener('visibilitychange', () => {
 });
 setInterval(() => app.me && sync(app.me.id), 30000);
 
+/** Loads the screens not yet opened, from the service worker's cache, when the phone is idle. */
+function warmUp() {
+  const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 200));
+  idle(() => {
+    for (const load of Object.values(later)) load().catch(() => {});
+  });
+}
+
+// The service worker is installed after the page has loaded, so that its
+// download of the whole app never delays the first screen.
 if ('serviceWorker' in navigator) {
-  navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker', e));
+  const register = () => {
+    navigator.serviceWorker.register('/sw.js').catch((e) => console.warn('service worker', e));
+    if (navigator.serviceWorker.controller) warmUp();
+    else navigator.serviceWorker.addEventListener('controllerchange', warmUp, { once: true });
+  };
+  if (document.readyState === 'complete') register();
+  else window.addEventListener('load', register, { once: true });
 }
 
 document.documentElement.lang = lang();
