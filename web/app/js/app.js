@@ -26,6 +26,7 @@ const later = {
   export: () => import('./screens/export.js'),
   password: () => import('./screens/password.js'),
   calendar: () => import('./screens/calendar.js'),
+  team: () => import('./screens/team.js'),
 };
 /** Screens that work signed out. */
 const PUBLIC = new Set(['signin', 'password']);
@@ -72,7 +73,7 @@ function pick(parts) {
     case 'session': return ['session', { id: b }];
     case 'notes': return b ? ['note', { id: b }] : ['notes', {}];
     case 'schedule': return [b === 'participant' ? 'register' : b === 'book' ? 'book' : 'schedule', {}];
-    case 'more': return ['security', 'export', 'calendar'].includes(b) ? [b, {}] : ['more', {}];
+    case 'more': return ['security', 'export', 'calendar', 'team'].includes(b) ? [b, {}] : ['more', {}];
     default: return ['today', {}];
   }
 }
@@ -210,7 +211,7 @@ export async function route() {
   if (n !== current) return;
   if (mod.failed) return fatal(new NetworkError(mod.failed.message));
   renderHeader();
-  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more', export: 'more', calendar: 'more' }[name] || name;
+  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more', export: 'more', calendar: 'more', team: 'more' }[name] || name;
   renderNav(key);
   const view = h('div', { class: 'view' });
   main.replaceChildren(view);
@@ -254,6 +255,7 @@ const FIELD_WORDS = [
   [/not a level of this item|has no item/, 'err.screen_item'],
   [/at least (\d+) characters/, 'err.password_short', (m) => ({ n: m[1] })],
   [/one repeated character/, 'err.password_repeated'],
+  [/must be an email address/, 'err.email'],
 ];
 
 /** One field error in the user's words. */

@@ -37,6 +37,7 @@ export async function render(main, { app, go, route }) {
     h('p', {}, h('a', { class: 'button secondary big', href: '#/more/security' }, t('security.link'))),
     h('p', {}, h('a', { class: 'button secondary big', href: '#/more/calendar' }, t('cal.link'))),
     app.coordinator ? h('p', {}, h('a', { class: 'button secondary big', href: '#/more/export' }, t('export.link'))) : null,
+    me.role === 'admin' ? h('p', {}, h('a', { class: 'button secondary big', href: '#/more/team' }, t('team.link'))) : null,
     h('section', { class: 'card', 'aria-labelledby': 'out-h' },
       h('h2', { id: 'out-h' }, t('more.signout_title')),
       waiting ? status('error', t('more.waiting', { n: waiting })) : null,

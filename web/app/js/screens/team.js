@@ -1,0 +1,212 @@
+// The team (admins): everyone with their role, peer-researcher label,
+// sites and state; invite someone (the server mails the invitation), and for
+// one person change role, label and sites, disable or enable them, or send
+// their invitation again. A list beside the selected person from about
+// 1024 px wide (CSS only), the list then the person on a phone. Loaded only
+// when opened (see `later` in app.js).
+import { get, post, api } from '../api.js';
+import { t } from '../i18n.js';
+import { h, clear, field, choices, checkboxes, status, busy, uid } from '../ui.js';
+import { problem, problemAt } from '../app.js';
+
+const ROLES = ['fieldworker', 'coordinator', 'admin'];
+
+export async function render(main, { app, signal, live }) {
+  document.title = `${t('team.title')} · Fieldnotes`;
+  if (app.me.role !== 'admin') {
+    main.append(h('h1', {}, t('team.title')), status('error', h('p', {}, t('code.forbidden'))));
+    return;
+  }
+  const listSec = h('section', { class: 'card team-list', 'aria-labelledby': 'team-h' });
+  const personSec = h('section', { class: 'card team-person', 'aria-labelledby': 'person-h', hidden: true });
+  const inviteSec = h('section', { class: 'card team-invite', 'aria-labelledby': 'invite-h' });
+  const toInvite = h('button', { type: 'button', class: 'secondary big' }, t('team.invite_title'));
+  main.append(
+    h('h1', {}, t('team.title')),
+    h('div', { class: 'team' },
+      h('div', { class: 'team-main' }, toInvite, listSec),
+      h('div', { class: 'team-side' }, personSec, inviteSec)));
+
+  let users = [];
+  let sites = [];
+  let selected = null;
+  const siteName = (id) => sites.find((s) => s.id === id)?.name;
+
+  /** Role, the peer label beside it (never a lesser role), and the state. */
+  const labels = (u, tag = 'p') => h(tag, { class: 'labels' },
+    h('span', { class: 'role' }, t(`role.${u.role}`)),
+    u.peer_researcher ? [' ', h('span', { class: 'state peer' }, t('role.peer'))] : null,
+    ' ', u.active ? h('span', { class: 'state st-completed' }, t('team.active')) : h('span', { class: 'state st-cancelled' }, t('team.disabled')),
+    u.has_password ? null : [' ', h('span', { class: 'state q-pending' }, t('team.pending'))]);
+  const siteLine = (u, tag = 'p') => h(tag, { class: 'sites' }, t('more.sites'), ' ',
+    u.site_ids.map(siteName).filter(Boolean).join(', ') || '—');
+
+  async function load() {
+    const [us, ss] = await Promise.all([get('/users', { signal }), get('/sites', { signal })]);
+    users = us || [];
+    sites = Array.isArray(ss) ? ss : ss?.items || [];
+    users.sort((a, b) => a.display_name.localeCompare(b.display_name));
+  }
+
+  function showList() {
+    clear(listSec,
+      h('h2', { id: 'team-h' }, t('team.list_title'), ' ', h('small', {}, t('team.count', { n: users.length }))),
+      h('ul', { class: 'cards' }, users.map((u) => h('li', {},
+        h('button', {
+          type: 'button', class: 'person', 'aria-current': selected === u.id ? 'true' : false,
+          'data-user': u.id, onclick: () => select(u.id),
+        },
+        h('strong', { class: 'who' }, u.display_name),
+        h('span', { class: 'email' }, u.email),
+        labels(u, 'span'),
+        siteLine(u, 'span'))))));
+  }
+
+  function select(id, note) {
+    selected = id;
+    showList();
+    showPerson(note);
+    personSec.querySelector('h2')?.focus();
+  }
+
+  function roleSelect(value) {
+    return h('select', { name: 'role' }, ROLES.map((r) => h('option', { value: r, selected: r === value }, t(`role.${r}`))));
+  }
+  function peerBox(checked) {
+    const id = uid('peer');
+    const box = h('input', { type: 'checkbox', id, name: 'peer_researcher', checked });
+    return [box, h('div', { class: 'check' }, box, h('label', { for: id }, t('team.peer_box')))];
+  }
+  const siteBoxes = (ids) => checkboxes(t('team.sites'), 'site_ids', sites.map((s) => ({ value: s.id, label: s.name })), ids);
+  const checked = (fs) => [...fs.querySelectorAll('input:checked')].map((x) => x.value);
+
+  function showPerson(note) {
+    const u = users.find((x) => x.id === selected);
+    if (!u) {
+      personSec.hidden = true;
+      return;
+    }
+    personSec.hidden = false;
+    const role = roleSelect(u.role);
+    const [peer, peerRow] = peerBox(u.peer_researcher);
+    const siteSet = siteBoxes(u.site_ids);
+    const save = h('button', { type: 'submit', class: 'primary big' }, t('team.save'));
+    const out = h('div');
+    const form = h('form', { novalidate: true },
+      h('h3', {}, t('team.change_title')),
+      field(t('team.role'), role), peerRow, siteSet, save, out);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      busy(save, async () => {
+        try {
+          await change(u, { role: role.value, peer_researcher: peer.checked, site_ids: checked(siteSet) }, t('team.saved'));
+        } catch (e) {
+          if (live()) problemAt(e, { role, peer_researcher: peer, site_ids: siteSet }, out);
+        }
+      });
+    });
+    const self = u.id === app.me.id;
+    const toggle = self ? null : h('button', { type: 'button', class: u.active ? 'warn big' : 'secondary big' },
+      u.active ? t('team.disable') : t('team.enable'));
+    const stateOut = h('div');
+    toggle?.addEventListener('click', () => busy(toggle, async () => {
+      try {
+        await change(u, { active: !u.active }, u.active ? t('team.disabled_now') : t('team.enabled_now'));
+      } catch (e) {
+        if (live()) stateOut.replaceChildren(problem(e));
+      }
+    }));
+    const resend = u.has_password || !u.active ? null
+      : h('button', { type: 'button', class: 'secondary big' }, t('team.resend'));
+    resend?.addEventListener('click', () => busy(resend, async () => {
+      stateOut.replaceChildren();
+      try {
+        await post(`/users/${u.id}/invitation`);
+        if (live()) stateOut.replaceChildren(status('ok', h('p', {}, t('team.resent', { email: u.email }))));
+      } catch (e) {
+        if (live()) stateOut.replaceChildren(problem(e));
+      }
+    }));
+    clear(personSec,
+      h('h2', { id: 'person-h', tabindex: -1 }, u.display_name),
+      note ? status('ok', h('p', {}, note)) : null,
+      h('p', { class: 'email' }, u.email),
+      labels(u),
+      siteLine(u),
+      u.has_password ? null : h('p', { class: 'hint' }, t('team.pending_hint')),
+      resend, toggle, stateOut,
+      form);
+  }
+
+  /** PATCH a person, then the list and the person again, with `note`. */
+  async function change(u, body, note) {
+    const changed = await api('PATCH', `/users/${u.id}`, body);
+    if (!live()) return;
+    users = users.map((x) => (x.id === changed.id ? changed : x));
+    select(changed.id, note);
+  }
+
+  function showInvite() {
+    const email = h('input', {
+      type: 'email', name: 'email', autocomplete: 'off', inputmode: 'email', maxlength: 254,
+      autocapitalize: 'off', spellcheck: 'false', required: true,
+    });
+    const name = h('input', { type: 'text', name: 'display_name', autocomplete: 'off', maxlength: 120, required: true });
+    const role = choices(t('team.role'), 'invite-role', ROLES.map((r) => ({ value: r, label: t(`role.${r}`) })), 'fieldworker');
+    role.classList.add('inline');
+    const [peer, peerRow] = peerBox(false);
+    const siteSet = siteBoxes([]);
+    const language = choices(t('team.language'), 'invite-lang', [
+      { value: 'en', label: 'English' },
+      { value: 'nb', label: 'Norsk (bokmål)' },
+    ], app.me.language || 'en');
+    language.classList.add('inline');
+    language.querySelectorAll('label').forEach((l, i) => l.setAttribute('lang', i === 0 ? 'en' : 'nb'));
+    const send = h('button', { type: 'submit', class: 'primary big' }, t('team.invite_send'));
+    const out = h('div');
+    const form = h('form', { novalidate: true },
+      field(t('team.email'), email), field(t('team.name'), name),
+      role, peerRow, siteSet, language, send, out);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const controls = { email, display_name: name, role, peer_researcher: peer, site_ids: siteSet, language };
+      busy(send, async () => {
+        try {
+          const created = await post('/users', {
+            email: email.value.trim(),
+            display_name: name.value.trim(),
+            role: role.querySelector('input:checked')?.value || 'fieldworker',
+            peer_researcher: peer.checked,
+            site_ids: checked(siteSet),
+            language: language.querySelector('input:checked')?.value || 'en',
+          });
+          if (!live()) return;
+          users = [...users, created].sort((a, b) => a.display_name.localeCompare(b.display_name));
+          showInvite();
+          select(created.id, t('team.invited', { email: created.email }));
+        } catch (e) {
+          if (live()) problemAt(e, controls, out);
+        }
+      });
+    });
+    clear(inviteSec,
+      h('h2', { id: 'invite-h', tabindex: -1 }, t('team.invite_title')),
+      h('p', { class: 'hint' }, t('team.invite_intro')),
+      form);
+  }
+
+  toInvite.addEventListener('click', () => {
+    inviteSec.scrollIntoView({ block: 'start' });
+    inviteSec.querySelector('input')?.focus({ preventScroll: true });
+  });
+
+  main.append(h('p', { class: 'loading', role: 'status' }, t('loading')));
+  try {
+    await load();
+  } finally {
+    main.querySelector('.loading')?.remove();
+  }
+  if (!live()) return;
+  showList();
+  showInvite();
+}
