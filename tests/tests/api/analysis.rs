@@ -7,49 +7,13 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::db_test;
-use crate::helpers::TestApp;
+use crate::helpers::{read_with, TestApp};
 use crate::interviews::{book, iso, oslo, participant, s};
 
-fn python() -> String {
-    std::env::var("FIELDNOTES_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/../.ci/.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
-}
-
-/// Runs a reader script on `bytes` written to a file; answers its JSON.
-fn read_with(script: &str, bytes: &[u8], suffix: &str) -> Value {
-    let dir = std::env::temp_dir().join(format!("fieldnotes-export-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let file = dir.join(format!("export{suffix}"));
-    std::fs::write(&file, bytes).expect("write");
-    let out = std::process::Command::new(python())
-        .args([script, file.to_str().expect("path")])
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}; run `bash .ci/venv` first", python()));
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        out.status.success(),
-        "{script} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
-}
-
-fn qdpx_reader() -> String {
-    format!("{}/readers/qdpx.py", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Python's csv module reads a CSV (utf-8-sig drops the byte-order mark).
+/// Python's csv module reads a CSV.
 fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
     assert!(bytes.starts_with(&[0xef, 0xbb, 0xbf]), "no BOM");
-    let script = std::env::temp_dir().join(format!("read-csv-{}.py", Uuid::now_v7()));
-    std::fs::write(
-        &script,
-        "import csv, json, sys\nwith open(sys.argv[1], encoding='utf-8-sig', newline='') as f:\n    print(json.dumps(list(csv.reader(f))))\n",
-    )
-    .expect("script");
-    let v = read_with(script.to_str().expect("path"), bytes, ".csv");
-    let _ = std::fs::remove_file(&script);
-    serde_json::from_value(v).expect("rows")
+    serde_json::from_value(read_with("read_csv.py", bytes, ".csv")).expect("rows")
 }
 
 async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
@@ -567,7 +531,7 @@ db_test!(
 
         let (status, ct, zip) = download(&app, "/exports/project.qdpx", &co).await;
         assert_eq!((status, ct.as_str()), (200, "application/zip"));
-        let p = read_with(&qdpx_reader(), &zip, ".qdpx");
+        let p = read_with("qdpx.py", &zip, ".qdpx");
         // The codebook with its hierarchy and dimension.
         let codes = &p["codes"];
         assert_eq!(codes[&access]["name"], "Access to medical heroin");
@@ -677,7 +641,7 @@ db_test!(
             &co,
         )
         .await;
-        let p = read_with(&qdpx_reader(), &zip, ".qdpx");
+        let p = read_with("qdpx.py", &zip, ".qdpx");
         let users: Vec<String> = p["users"]
             .as_object()
             .expect("users")
@@ -701,7 +665,7 @@ db_test!(
             &co,
         )
         .await;
-        let p = read_with(&qdpx_reader(), &zip, ".qdpx");
+        let p = read_with("qdpx.py", &zip, ".qdpx");
         assert_eq!(p["sources"].as_array().map(Vec::len).unwrap_or(0), 0);
 
         // Bad input, and who may export.

@@ -12,24 +12,7 @@ use crate::interviews::{participant, s};
 
 /// Reads a feed with Python's icalendar, zones built from the feed alone.
 fn read_ics(text: &str) -> Value {
-    let python = std::env::var("FIELDNOTES_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/../.ci/.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
-    let file = std::env::temp_dir().join(format!("feed-{}.ics", Uuid::now_v7()));
-    std::fs::write(&file, text).expect("write");
-    let out = std::process::Command::new(&python)
-        .args([
-            &format!("{}/readers/ics.py", env!("CARGO_MANIFEST_DIR")),
-            file.to_str().expect("path"),
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("{python}: {e}; run `bash .ci/venv` first"));
-    let _ = std::fs::remove_file(&file);
-    assert!(
-        out.status.success(),
-        "ics.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
+    crate::helpers::read_with("ics.py", text.as_bytes(), ".ics")
 }
 
 async fn interview(app: &TestApp, site: Uuid, pid: &str, who: Uuid, at: DateTime<Utc>) {

@@ -298,3 +298,30 @@ impl Resp {
             .to_string()
     }
 }
+
+/// The Python of the test tools (`.ci/venv`), or `FIELDNOTES_TEST_PYTHON`.
+pub fn python() -> String {
+    std::env::var("FIELDNOTES_TEST_PYTHON")
+        .unwrap_or_else(|_| format!("{}/../.ci/.venv/bin/python", env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Runs the independent reader `tests/readers/<reader>` on `bytes` written
+/// to a file ending in `suffix`; answers the JSON it prints.
+pub fn read_with(reader: &str, bytes: &[u8], suffix: &str) -> Value {
+    let dir = std::env::temp_dir().join(format!("fieldnotes-read-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join(format!("input{suffix}"));
+    std::fs::write(&file, bytes).expect("write");
+    let script = format!("{}/readers/{reader}", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(python())
+        .args([script.as_str(), file.to_str().expect("path")])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}; run `bash .ci/venv` first", python()));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{reader} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}

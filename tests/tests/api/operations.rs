@@ -33,8 +33,7 @@ db_test!(live_and_ready_answer, |app: TestApp| async move {
 /// `.ci/requirements.txt`) reads the text; it answers the samples as JSON.
 fn parse(text: &str) -> Value {
     use std::io::Write;
-    let python = std::env::var("FIELDNOTES_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/../.ci/.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
+    let python = crate::helpers::python();
     let script = [
         "import sys, json",
         "from prometheus_client.parser import text_string_to_metric_families",
