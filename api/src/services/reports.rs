@@ -91,6 +91,36 @@ pub struct SiteCount {
     pub total: Count,
 }
 
+/// Interviews of one site by status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteInterviews {
+    pub site_id: Uuid,
+    pub site_name: String,
+    /// Interviews by status; statuses with none are left out.
+    pub by_status: BTreeMap<String, Count>,
+    pub total: Count,
+}
+
+/// Completed interviews whose time from first scheduled time to completion
+/// fell in `[min_days, max_days]` whole days (`max_days` null: no upper end).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DaysBucket {
+    pub min_days: u32,
+    pub max_days: Option<u32>,
+    pub interviews: Count,
+}
+
+/// The buckets of `days_to_completion`: the same day, within a week, two
+/// weeks, a month, two months, and later.
+const DAY_BUCKETS: [(u32, Option<u32>); 6] = [
+    (0, Some(0)),
+    (1, Some(7)),
+    (8, Some(14)),
+    (15, Some(30)),
+    (31, Some(60)),
+    (61, None),
+];
+
 /// Counts are numbers, or "fewer than 5" with `suppress_small=true`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldworkReport {
@@ -98,6 +128,8 @@ pub struct FieldworkReport {
     pub participants_total: Count,
     /// Interviews by status.
     pub interviews_by_status: BTreeMap<String, Count>,
+    /// Interviews by status at each site, by site name.
+    pub interviews_by_site: Vec<SiteInterviews>,
     pub interviews_total: Count,
     /// Postponements by reason.
     pub postponements_by_reason: BTreeMap<String, Count>,
@@ -113,6 +145,9 @@ pub struct FieldworkReport {
     pub minutes_median: Option<f64>,
     /// Over completed interviews: days from the first scheduled time to completion.
     pub days_to_completion_median: Option<f64>,
+    /// Completed interviews by whole days from the first scheduled time to
+    /// completion, in fixed buckets (every bucket is listed, empty or not).
+    pub days_to_completion: Vec<DaysBucket>,
     /// A draft paragraph for the methods section, in the language of
     /// `Accept-Language` (English or bokmål).
     pub methods_text: String,
@@ -309,6 +344,38 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         .collect();
     let suppress = q.suppress_small.unwrap_or(false);
     let k = |n: u64| Count::of(n, suppress);
+    let days_to_completion = DAY_BUCKETS
+        .iter()
+        .map(|&(min, max)| DaysBucket {
+            min_days: min,
+            max_days: max,
+            interviews: k(days
+                .iter()
+                .filter(|d| {
+                    let whole = d.max(0.0).floor() as u32;
+                    whole >= min && max.is_none_or(|m| whole <= m)
+                })
+                .count() as u64),
+        })
+        .collect();
+    let mut interviews_by_site: Vec<SiteInterviews> = sites
+        .iter()
+        .map(|s| {
+            let mut by: BTreeMap<String, u64> = BTreeMap::new();
+            let mut total = 0;
+            for i in ivs.iter().filter(|i| i.site_id == s.id) {
+                *by.entry(i.status.clone()).or_default() += 1;
+                total += 1;
+            }
+            SiteInterviews {
+                site_id: s.id,
+                site_name: s.name.clone(),
+                by_status: by.into_iter().map(|(st, n)| (st, k(n))).collect(),
+                total: k(total),
+            }
+        })
+        .collect();
+    interviews_by_site.sort_by(|a, b| a.site_name.cmp(&b.site_name));
     let counted = |m: BTreeMap<String, u64>| -> BTreeMap<String, Count> {
         m.into_iter().map(|(key, v)| (key, k(v))).collect()
     };
@@ -345,6 +412,7 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         participants_by_site: by_site,
         interviews_total: k(ivs.len() as u64),
         interviews_by_status: counted(by_status),
+        interviews_by_site,
         postponements_total: k(posts.len() as u64),
         postponements_by_reason: counted(by_reason),
         interviews_postponed: k(postponed.len() as u64),
@@ -353,6 +421,7 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         minutes_mean: numbers.minutes_mean,
         minutes_median: numbers.minutes_median,
         days_to_completion_median: median(days),
+        days_to_completion,
         methods_text: methods::text(&numbers, cx.lang, suppress),
     };
     cx.log(Entry {

@@ -892,6 +892,38 @@ db_test!(the_fieldwork_report_adds_up, |app: TestApp| async move {
     days.extend([2.0, 2.0, 2.0]);
     days.sort_by(|x, y| x.total_cmp(y));
     assert_eq!(body["days_to_completion_median"].as_f64(), Some(days[6]));
+    // ... and in buckets of whole days, every bucket listed
+    let buckets: Vec<(i64, Option<i64>, i64)> = body["days_to_completion"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| {
+            (
+                b["min_days"].as_i64().expect("min"),
+                b["max_days"].as_i64(),
+                b["interviews"].as_i64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        buckets,
+        vec![
+            (0, Some(0), 0),
+            (1, Some(7), 10),
+            (8, Some(14), 3),
+            (15, Some(30), 0),
+            (31, Some(60), 0),
+            (61, None, 0)
+        ]
+    );
+    // Interviews by status at each site.
+    assert_eq!(
+        body["interviews_by_site"],
+        json!([
+            {"site_id": a, "site_name": "Clinic A", "by_status": {"completed": 10, "cancelled": 1}, "total": 11},
+            {"site_id": b, "site_name": "Clinic B", "by_status": {"completed": 3}, "total": 3}
+        ])
+    );
     // The methods paragraph says the same numbers in words.
     let text = s(&body["methods_text"]);
     assert!(
@@ -923,6 +955,14 @@ db_test!(the_fieldwork_report_adds_up, |app: TestApp| async move {
     assert_eq!(r.body["participants_total"], 26);
     assert_eq!(r.body["interviews_by_status"]["cancelled"], "fewer than 5");
     assert_eq!(r.body["interviews_by_status"]["completed"], 13);
+    assert_eq!(
+        r.body["interviews_by_site"][1]["by_status"]["completed"],
+        "fewer than 5"
+    );
+    assert_eq!(
+        r.body["days_to_completion"][2]["interviews"],
+        "fewer than 5"
+    );
     // a coordinator of clinic B sees clinic B only
     let r = app.get("/reports/fieldwork", &co_b).await;
     assert_eq!(r.body["participants_total"], 7);
