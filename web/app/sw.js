@@ -2,7 +2,7 @@
 // with no network. API calls are never cached here (they carry study data).
 // VERSION is a digest of every other file in web/app, written by
 // web/tools/stamp-sw.py; the e2e tests fail when it is stale.
-const VERSION = 'e327ab83bc82';
+const VERSION = 'bbfd3e96b62e';
 const CACHE = `fieldnotes-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -32,6 +32,16 @@ const SHELL = [
   '/js/screens/password.js',
   '/js/screens/calendar.js',
   '/js/screens/team.js',
+  '/js/desk.js',
+  '/js/screens/people.js',
+  '/js/screens/codebook.js',
+  '/js/screens/report.js',
+  '/js/admin.js',
+  '/js/screens/sites.js',
+  '/js/screens/instruments.js',
+  '/js/screens/study.js',
+  '/js/screens/keys.js',
+  '/js/screens/audit.js',
 ];
 
 self.addEventListener('install', (event) => {

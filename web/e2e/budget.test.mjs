@@ -42,8 +42,15 @@ test('the service worker caches every file of the app and its version matches th
 });
 
 /** Screens a fieldworker does not need on the first visit: loaded when first opened. */
-const LATER = ['participant', 'session', 'notes', 'note', 'schedule', 'register', 'book', 'more', 'security', 'export', 'password', 'calendar']
-  .map((s) => `/js/screens/${s}.js`);
+const DESK = ['team', 'sites', 'instruments', 'study', 'keys', 'audit', 'people', 'codebook', 'report', 'export'];
+const LATER = ['participant', 'session', 'notes', 'note', 'schedule', 'register', 'book', 'more', 'security', 'password', 'calendar', ...DESK]
+  .map((s) => `/js/screens/${s}.js`).concat(['/js/admin.js', '/js/desk.js']);
+/**
+ * Bytes over the wire of a first visit, until sign-in is usable: 51 KB
+ * before the coordinators' and admins' desk (issue 15), which may add at
+ * most 10 KB to it.
+ */
+const FIRST_VISIT_KB = 61;
 
 /**
  * A first visit (a fresh phone: no service worker, nothing cached) on an
@@ -89,10 +96,10 @@ test('the sign-in screen is usable quickly on an emulated slow 4G phone, within 
     await page.getByLabel('Email').waitFor();
     const repeat = Date.now() - start2;
     console.log(`slow 4G (150 ms RTT, 1.6 Mbit/s, CPU 4x slower): sign-in usable after ${usable} ms on the first visit `
-      + `(load event ${Math.round(nav.loadEventEnd)} ms, ${(bytes / 1024).toFixed(1)} KB over the wire, budget 77 KB), `
+      + `(load event ${Math.round(nav.loadEventEnd)} ms, ${(bytes / 1024).toFixed(1)} KB over the wire, budget ${FIRST_VISIT_KB} KB), `
       + `${repeat} ms on a repeat visit from the service worker`);
     assert.ok(usable < 5000, `first visit took ${usable} ms`);
-    assert.ok(bytes <= 77 * 1024, `the first visit downloaded ${(bytes / 1024).toFixed(1)} KB before sign-in was usable (budget 77 KB)`);
+    assert.ok(bytes <= FIRST_VISIT_KB * 1024, `the first visit downloaded ${(bytes / 1024).toFixed(1)} KB before sign-in was usable (budget ${FIRST_VISIT_KB} KB)`);
     assert.deepEqual(paths.filter((p) => LATER.includes(p)), [], 'screens not needed first are not downloaded before sign-in is usable');
     assert.ok(repeat < usable, 'a repeat visit is faster than the first');
     assert.deepEqual(foreign, []);

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
-export const BASE = process.env.FIELDNOTES_E2E_URL || 'http://127.0.0.1:8080';
+// `let`: a test file that starts its own server points the helpers at it (useServer).
+export let BASE = process.env.FIELDNOTES_E2E_URL || 'http://127.0.0.1:8080';
 export const ADMIN = {
   email: process.env.FIELDNOTES_E2E_ADMIN_EMAIL || 'admin@example.org',
   password: process.env.FIELDNOTES_E2E_ADMIN_PASSWORD || 'e2e-admin-password',
@@ -102,10 +103,11 @@ export async function launch() {
   });
 }
 
-/** A phone-sized context that records every request leaving it. */
-export async function phone(browser, { locale = 'en-GB' } = {}) {
+/** A phone-sized context (with `desk`, a 1280x800 desktop's) that records every request leaving it. */
+export async function phone(browser, { locale = 'en-GB', desk = false } = {}) {
   const context = await browser.newContext({
-    viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true,
+    ...(desk ? { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, isMobile: false, hasTouch: false }
+      : { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true }),
     locale, timezoneId: 'Europe/Oslo',
   });
   const foreign = [];
@@ -192,8 +194,19 @@ export async function screen(page, name) {
 
 /** Where the e2e server writes its mail: with no SMTP server set, each
  * message is an .eml file in `<data dir>/mail` (.ci/e2e exports the data dir). */
-export const MAIL_DIR = process.env.FIELDNOTES_E2E_MAIL_DIR
+export let MAIL_DIR = process.env.FIELDNOTES_E2E_MAIL_DIR
   || (process.env.FIELDNOTES_DATA_DIR ? join(process.env.FIELDNOTES_DATA_DIR, 'mail') : '');
+
+/**
+ * Points every helper (Api, admin, signIn, the foreign-request check, mail)
+ * at another server: a test file's own, started on its own data directory.
+ */
+export function useServer({ url, dataDir, admin: who }) {
+  BASE = url;
+  MAIL_DIR = join(dataDir, 'mail');
+  if (who) Object.assign(ADMIN, who);
+  adminApi = undefined;
+}
 
 /** A quoted-printable body as bytes. */
 function unQuote(s) {

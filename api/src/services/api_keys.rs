@@ -28,6 +28,8 @@ pub struct ApiKeyIn {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiKeyOut {
     pub id: Uuid,
+    /// The person the key acts for (admins list everyone's keys).
+    pub user_id: Uuid,
     pub name: String,
     /// The first characters of the key, to tell keys apart.
     pub prefix: String,
@@ -49,6 +51,7 @@ impl From<entity::api_key::Model> for ApiKeyOut {
     fn from(m: entity::api_key::Model) -> Self {
         ApiKeyOut {
             id: m.id,
+            user_id: m.user_id,
             name: m.name,
             prefix: m.prefix,
             scopes: serde_json::from_value(m.scopes).unwrap_or_default(),

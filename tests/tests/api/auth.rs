@@ -263,7 +263,7 @@ db_test!(
     api_keys_are_narrowed_to_their_scopes,
     |app: TestApp| async move {
         let site = app.create_site("A").await;
-        let (_, token) = app.user("co@example.org", "coordinator", &[site]).await;
+        let (co, token) = app.user("co@example.org", "coordinator", &[site]).await;
         let key = app
             .post(
                 "/api-keys",
@@ -272,6 +272,8 @@ db_test!(
             )
             .await;
         assert_eq!(key.status, 201, "{}", key.body);
+        // The key names the person it acts for.
+        assert_eq!(key.body["user_id"], json!(co));
         let secret = key.body["secret"].as_str().expect("secret").to_string();
         let r = app.get("/sites", &secret).await;
         assert_eq!(r.status, 403);

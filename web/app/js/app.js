@@ -27,6 +27,16 @@ const later = {
   password: () => import('./screens/password.js'),
   calendar: () => import('./screens/calendar.js'),
   team: () => import('./screens/team.js'),
+  // The admin's desk (issue 15).
+  sites: () => import('./screens/sites.js'),
+  instruments: () => import('./screens/instruments.js'),
+  study: () => import('./screens/study.js'),
+  keys: () => import('./screens/keys.js'),
+  audit: () => import('./screens/audit.js'),
+  // The coordinator's desk (issue 15).
+  people: () => import('./screens/people.js'),
+  codebook: () => import('./screens/codebook.js'),
+  report: () => import('./screens/report.js'),
 };
 /** Screens that work signed out. */
 const PUBLIC = new Set(['signin', 'password']);
@@ -63,6 +73,9 @@ function parseHash() {
   return { parts, query: new URLSearchParams(query) };
 }
 
+/** The screens under More: `#/more/<name>[/<id>]`. */
+const MORE = ['security', 'export', 'calendar', 'team', 'sites', 'instruments', 'study', 'keys', 'audit', 'people', 'codebook', 'report'];
+
 function pick(parts) {
   const [a, b] = parts;
   // Opened from an emailed link: signed in or not.
@@ -73,7 +86,7 @@ function pick(parts) {
     case 'session': return ['session', { id: b }];
     case 'notes': return b ? ['note', { id: b }] : ['notes', {}];
     case 'schedule': return [b === 'participant' ? 'register' : b === 'book' ? 'book' : 'schedule', {}];
-    case 'more': return ['security', 'export', 'calendar', 'team'].includes(b) ? [b, {}] : ['more', {}];
+    case 'more': return MORE.includes(b) ? [b, { id: parts[2] }] : ['more', {}];
     default: return ['today', {}];
   }
 }
@@ -211,7 +224,7 @@ export async function route() {
   if (n !== current) return;
   if (mod.failed) return fatal(new NetworkError(mod.failed.message));
   renderHeader();
-  const key = { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule', security: 'more', export: 'more', calendar: 'more', team: 'more' }[name] || name;
+  const key = MORE.includes(name) ? 'more' : { note: 'notes', participant: 'today', session: 'today', register: 'schedule', book: 'schedule' }[name] || name;
   renderNav(key);
   const view = h('div', { class: 'view' });
   main.replaceChildren(view);
@@ -310,10 +323,21 @@ function fieldLabel(pointer = '') {
   return name && has(`field.${name}`) ? `${t(`field.${name}`)}: ` : '';
 }
 
+/** The control named for `pointer`: its longest prefix in `controls` (`items/0/label/en`, then `items/0/label`, ... `items`). */
+function controlAt(controls, pointer = '') {
+  const segs = pointer.split('/').slice(1);
+  for (let i = segs.length; i > 0; i -= 1) {
+    const c = controls[segs.slice(0, i).join('/')];
+    if (c) return c;
+  }
+  return null;
+}
+
 /**
  * An API refusal shown where it belongs, once: each field error
  * (`errors[].pointer`, or a conflict's `pointer`) next to the control named
- * by `controls` (top-level field name → control or fieldset), the rest in
+ * by `controls` (field name, or a pointer path such as `items/0/key`, →
+ * control or fieldset; the longest match wins), the rest in
  * `out`, all in the user's words. `explain(problem)` may turn a known code
  * into `{ at, text }`.
  */
@@ -336,7 +360,7 @@ export function problemAt(e, controls, out, explain = () => null) {
   let first = null;
   const placed = new Set();
   for (const x of errors) {
-    const c = controls[(x.pointer || '').split('/')[1]];
+    const c = controlAt(controls, x.pointer);
     if (!c) {
       rest.push(x);
       continue;
@@ -397,7 +421,11 @@ setInterval(() => app.me && sync(app.me.id), 30000);
 function warmUp() {
   const idle = window.requestIdleCallback || ((fn) => setTimeout(fn, 200));
   idle(() => {
-    for (const load of Object.values(later)) load().catch(() => {});
+    // A fieldworker's phone never parses the coordinators' and admins' desk.
+    const desk = ['team', 'sites', 'instruments', 'study', 'keys', 'audit', 'people', 'codebook', 'report', 'export'];
+    for (const [name, load] of Object.entries(later)) {
+      if (app.coordinator || !desk.includes(name)) load().catch(() => {});
+    }
   });
 }
 

@@ -18,6 +18,13 @@ export function setLang(l, { unsent = false } = {}) {
 export const langUnsent = () => localStorage.getItem(UNSENT) === '1';
 export const langSent = () => localStorage.removeItem(UNSENT);
 
+/** Adds the words of a screen loaded later (`{ en: {...}, nb: {...} }`), so
+ * they are not part of the first download. */
+export function words(more) {
+  Object.assign(dict.en, more.en);
+  Object.assign(dict.nb, more.nb);
+}
+
 /** Whether `key` has words in either language. */
 export const has = (key) => key in dict[current] || key in dict.en;
 
@@ -471,6 +478,16 @@ const en = {
   'cal.revoke': 'Revoke',
   'cal.revoked': 'Revoked: that address no longer works, and calendars subscribed to it stop updating.',
   'team.link': 'Team',
+  'desk.admin': 'Study set-up',
+  'desk.coord': 'Running the study',
+  'sites.link': 'Sites',
+  'instruments.link': 'Screening instruments',
+  'study.link': 'Readiness and waves',
+  'keys.link': 'API keys',
+  'audit.link': 'Audit log',
+  'people.link': 'Participants',
+  'codebook.link': 'Codebook',
+  'report.link': 'Fieldwork report',
   'team.title': 'Team',
   'team.list_title': 'Everyone',
   'team.count': '{n} people',
@@ -950,6 +967,16 @@ const nb = {
   'cal.revoke': 'Trekk tilbake',
   'cal.revoked': 'Trukket tilbake: adressen virker ikke lenger, og kalendere som abonnerer på den, slutter å oppdateres.',
   'team.link': 'Team',
+  'desk.admin': 'Oppsett av studien',
+  'desk.coord': 'Drift av studien',
+  'sites.link': 'Klinikker',
+  'instruments.link': 'Screeningskjemaer',
+  'study.link': 'Klarhet og runder',
+  'keys.link': 'API-nøkler',
+  'audit.link': 'Revisjonslogg',
+  'people.link': 'Deltakere',
+  'codebook.link': 'Kodebok',
+  'report.link': 'Feltarbeidsrapport',
   'team.title': 'Team',
   'team.list_title': 'Alle',
   'team.count': '{n} personer',

@@ -6,6 +6,11 @@ import { h, choices, status, busy } from '../ui.js';
 import { clearCache, queued } from '../store.js';
 import { problem, chooseLang } from '../app.js';
 
+/** A titled list of links to the screens under More. */
+const links = (id, title, names) => h('nav', { class: 'card', 'aria-labelledby': id },
+  h('h2', { id }, title),
+  ...names.map((n) => h('p', {}, h('a', { class: 'button secondary big', href: `#/more/${n}` }, t(`${n}.link`)))));
+
 export async function render(main, { app, go, route }) {
   document.title = `${t('more.title')} · Fieldnotes`;
   const me = app.me;
@@ -36,8 +41,8 @@ export async function render(main, { app, go, route }) {
     langChoice,
     h('p', {}, h('a', { class: 'button secondary big', href: '#/more/security' }, t('security.link'))),
     h('p', {}, h('a', { class: 'button secondary big', href: '#/more/calendar' }, t('cal.link'))),
-    app.coordinator ? h('p', {}, h('a', { class: 'button secondary big', href: '#/more/export' }, t('export.link'))) : null,
-    me.role === 'admin' ? h('p', {}, h('a', { class: 'button secondary big', href: '#/more/team' }, t('team.link'))) : null,
+    app.coordinator ? links('coord-h', t('desk.coord'), ['people', 'codebook', 'report', 'export']) : null,
+    me.role === 'admin' ? links('admin-h', t('desk.admin'), ['team', 'sites', 'instruments', 'study', 'keys', 'audit']) : null,
     h('section', { class: 'card', 'aria-labelledby': 'out-h' },
       h('h2', { id: 'out-h' }, t('more.signout_title')),
       waiting ? status('error', t('more.waiting', { n: waiting })) : null,

@@ -1,0 +1,216 @@
+// What the admin's desk screens share (sites, instruments, study, keys,
+// audit): the admins-only gate, the desk layout (a list, then the chosen
+// item on a phone; side by side from about 1024 px, CSS only), the server's
+// field errors in the admin's words, and small form pieces. Loaded with the
+// first of those screens, never with the shell.
+import { ApiError } from './api.js';
+import { t, words } from './i18n.js';
+import { h, status, uid } from './ui.js';
+import { problemAt } from './app.js';
+
+words({
+  en: {
+    'adm.en': 'English',
+    'adm.nb': 'Norwegian bokmål',
+    'adm.nb_hint': 'Optional: without it, Norwegian screens show the English.',
+    'adm.remove': 'Remove',
+    'adm.saved': 'Saved.',
+    'adm.up': 'Move up',
+    'adm.down': 'Move down',
+    'adm.err.tz': 'Choose a time zone from the list, e.g. Europe/Oslo.',
+    'adm.err.time': 'Type a time, e.g. 08:00.',
+    'adm.err.after_start': 'Closing must be after opening.',
+    'adm.err.overlap': 'This window overlaps another one.',
+    'adm.err.windows_max': 'At most 12 windows a day.',
+    'adm.err.length': 'Fill this in (at most {n} characters).',
+    'adm.err.code': 'Use only small letters a–z, digits and _.',
+    'adm.err.twice': 'This is here twice.',
+    'adm.err.score': 'A score is a whole number from -1000 to 1000.',
+    'adm.err.items': 'A form has 1 to 50 items.',
+    'adm.err.levels': 'An item has 1 to 30 answers.',
+    'adm.err.single': '“One item only” needs exactly one item. Remove the others, or add up the scores.',
+    'adm.err.min_max': '“To” must not be below “From”.',
+    'adm.err.rules': 'A form has 1 to 30 rules.',
+    'adm.err.no_ready': 'No rule gives READY, so no screening could ever pass. Add a rule that gives READY.',
+    'adm.err.minutes': 'Type {a} to {b} minutes.',
+    'adm.err.no_instrument': 'There is no such screening form. Remove it.',
+    'adm.err.list': 'Choose 1 to 10 forms: readiness cannot be checked without one.',
+    'adm.err.capacity_one': 'At most one capacity check: it counts after the others passed.',
+    'adm.err.capacity_first': 'A capacity check needs an intoxication or sedation form before it.',
+    'adm.err.closes': 'The wave must close on or after the day it opens (day 3650 at most).',
+    'adm.err.days': 'Type a day from 0 to 3650.',
+    'adm.err.wave_no': 'A wave number is 1 to 20.',
+    'adm.err.waves': 'The study has 1 to 20 waves.',
+    'adm.err.scope': 'Tick at least one thing the key may do.',
+    'adm.err.admin_scope': 'Only an admin can give a key the admin scope.',
+    'adm.err.key_stays': 'A version keeps the key of its form.',
+    'adm.err.number': 'Type a whole number.',
+    'adm.err.line': 'Keep this to one line.',
+  },
+  nb: {
+    'adm.en': 'engelsk',
+    'adm.nb': 'norsk bokmål',
+    'adm.nb_hint': 'Valgfritt: uten den viser norske skjermer den engelske teksten.',
+    'adm.remove': 'Fjern',
+    'adm.saved': 'Lagret.',
+    'adm.up': 'Flytt opp',
+    'adm.down': 'Flytt ned',
+    'adm.err.tz': 'Velg en tidssone fra listen, f.eks. Europe/Oslo.',
+    'adm.err.time': 'Skriv et klokkeslett, f.eks. 08:00.',
+    'adm.err.after_start': 'Stengetid må være etter åpningstid.',
+    'adm.err.overlap': 'Denne åpningstiden overlapper en annen.',
+    'adm.err.windows_max': 'Høyst 12 åpningstider om dagen.',
+    'adm.err.length': 'Fyll ut dette (høyst {n} tegn).',
+    'adm.err.code': 'Bruk bare små bokstaver a–z, sifre og _.',
+    'adm.err.twice': 'Dette står her to ganger.',
+    'adm.err.score': 'En poengsum er et helt tall fra -1000 til 1000.',
+    'adm.err.items': 'Et skjema har 1 til 50 spørsmål.',
+    'adm.err.levels': 'Et spørsmål har 1 til 30 svar.',
+    'adm.err.single': '«Bare ett spørsmål» krever nøyaktig ett spørsmål. Fjern de andre, eller legg sammen poengene.',
+    'adm.err.min_max': '«Til» kan ikke være lavere enn «Fra».',
+    'adm.err.rules': 'Et skjema har 1 til 30 regler.',
+    'adm.err.no_ready': 'Ingen regel gir KLAR, så ingen screening kan noen gang bli godkjent. Legg til en regel som gir KLAR.',
+    'adm.err.minutes': 'Skriv {a} til {b} minutter.',
+    'adm.err.no_instrument': 'Dette screeningskjemaet finnes ikke. Fjern det.',
+    'adm.err.list': 'Velg 1 til 10 skjemaer: klarhet kan ikke vurderes uten.',
+    'adm.err.capacity_one': 'Høyst én vurdering av samtykkekompetanse: den teller først når de andre er bestått.',
+    'adm.err.capacity_first': 'En vurdering av samtykkekompetanse krever et rus- eller sedasjonsskjema foran seg.',
+    'adm.err.closes': 'Runden må stenge samme dag som den åpner eller senere (høyst dag 3650).',
+    'adm.err.days': 'Skriv en dag fra 0 til 3650.',
+    'adm.err.wave_no': 'Et rundenummer er fra 1 til 20.',
+    'adm.err.waves': 'Studien har 1 til 20 runder.',
+    'adm.err.scope': 'Kryss av for minst én ting nøkkelen kan gjøre.',
+    'adm.err.admin_scope': 'Bare en administrator kan gi en nøkkel administratortilgang.',
+    'adm.err.key_stays': 'En versjon beholder nøkkelen til skjemaet sitt.',
+    'adm.err.number': 'Skriv et helt tall.',
+    'adm.err.line': 'Hold dette på én linje.',
+  },
+});
+
+/** The server's field errors (English, for developers) and the words an admin reads instead. */
+const WORDS = [
+  [/IANA time zone/, 'adm.err.tz'],
+  [/a time as HH:MM/, 'adm.err.time'],
+  [/must be after start/, 'adm.err.after_start'],
+  [/overlaps another window/, 'adm.err.overlap'],
+  [/at most 12 windows/, 'adm.err.windows_max'],
+  [/characters of a-z, 0-9 and _/, 'adm.err.code'],
+  [/must be \d+ to (\d+) characters/, 'adm.err.length', (m) => ({ n: m[1] })],
+  [/used twice|listed twice/, 'adm.err.twice'],
+  [/-1000 to 1000/, 'adm.err.score'],
+  [/1 to 50 items/, 'adm.err.items'],
+  [/1 to 30 levels/, 'adm.err.levels'],
+  [/single_item needs/, 'adm.err.single'],
+  [/not be below min/, 'adm.err.min_max'],
+  [/1 to 30 rules/, 'adm.err.rules'],
+  [/no rule gives ready/, 'adm.err.no_ready'],
+  [/must be (\d+) to (\d+) minutes/, 'adm.err.minutes', (m) => ({ a: m[1], b: m[2] })],
+  [/no instrument with key/, 'adm.err.no_instrument'],
+  [/1 to 10 instruments/, 'adm.err.list'],
+  [/at most one capacity/, 'adm.err.capacity_one'],
+  [/capacity check needs/, 'adm.err.capacity_first'],
+  [/from opens_day/, 'adm.err.closes'],
+  [/0 to 3650/, 'adm.err.days'],
+  [/must be 1 to 20/, 'adm.err.wave_no'],
+  [/1 to 20 waves/, 'adm.err.waves'],
+  [/at least one scope/, 'adm.err.scope'],
+  [/admin scope/, 'adm.err.admin_scope'],
+  [/keeps the key|key stays/, 'adm.err.key_stays'],
+  [/invalid type|invalid value|expected i\d+|out of range/, 'adm.err.number'],
+  [/one line of text/, 'adm.err.line'],
+];
+
+/**
+ * Shows an API refusal at its fields (see problemAt), each field error in
+ * the admin's words where this desk knows them.
+ */
+export function refuse(e, controls, out, explain) {
+  if (e instanceof ApiError) {
+    for (const x of e.problem.errors || []) {
+      for (const [re, key, vars] of WORDS) {
+        const m = (x.detail || '').match(re);
+        if (m) {
+          x.text = t(key, vars ? vars(m) : {});
+          break;
+        }
+      }
+    }
+  }
+  problemAt(e, controls, out, explain);
+}
+
+/**
+ * The admins-only gate and the desk: the page heading, then a list column
+ * and an item column. Returns null (having said so) for anyone else.
+ */
+export function desk(main, app, title, cls) {
+  document.title = `${title} · Fieldnotes`;
+  main.append(h('h1', {}, title));
+  if (app.me.role !== 'admin') {
+    main.append(status('error', h('p', {}, t('code.forbidden'))));
+    return null;
+  }
+  const list = h('div', { class: 'desk-main' });
+  const side = h('div', { class: 'desk-side' });
+  main.append(h('div', { class: `desk ${cls}` }, list, side));
+  return { list, side };
+}
+
+/** Runs `fn` (the screen's first load) with "Loading…" shown meanwhile. */
+export async function loading(main, fn) {
+  const note = h('p', { class: 'loading', role: 'status' }, t('loading'));
+  main.append(note);
+  try {
+    return await fn();
+  } finally {
+    note.remove();
+  }
+}
+
+/** Points the address at the chosen item without opening the screen again. */
+export function address(name, id) {
+  history.replaceState(history.state, '', `#/more/${name}${id ? `/${id}` : ''}`);
+}
+
+/** A saved note, announced. */
+export const saved = (text = t('adm.saved')) => status('ok', h('p', {}, text));
+
+/** A number input; `value` null/undefined leaves it empty. */
+export function number(name, value, attrs = {}) {
+  return h('input', { type: 'number', name, inputmode: 'numeric', step: 1, value: value ?? '', ...attrs });
+}
+
+/**
+ * What a number input holds, for the server: a whole number, or null when
+ * empty, or else the text as typed (so the server names the field).
+ */
+export function whole(input) {
+  const v = input.value.trim();
+  if (v === '') return null;
+  return /^-?\d+$/.test(v) ? Number(v) : v;
+}
+
+/** A `{en, nb}` text's two inputs (or textareas), labelled `label` + language. */
+export function textPair(label, value, { multiline = false, max = 500, hint } = {}) {
+  const make = (l) => h(multiline ? 'textarea' : 'input', {
+    ...(multiline ? { rows: 2 } : { type: 'text' }), lang: l, maxlength: max, value: value?.[l] ?? '',
+  });
+  const en = make('en');
+  const nb = make('nb');
+  const wrap = (c, l, extra) => {
+    const id = c.id || (c.id = uid(l));
+    const hintEl = extra ? h('p', { class: 'hint', id: `${id}-hint` }, extra) : null;
+    if (hintEl) c.setAttribute('aria-describedby', hintEl.id);
+    return h('div', { class: 'field' }, h('label', { for: id }, `${label} (${t(`adm.${l}`)})`), hintEl, c);
+  };
+  return {
+    en, nb,
+    els: [wrap(en, 'en', hint), wrap(nb, 'nb', t('adm.nb_hint'))],
+    /** The text for the server: `en` always, `nb` only when given. */
+    read: () => {
+      const out = { en: en.value.trim() };
+      if (nb.value.trim()) out.nb = nb.value.trim();
+      return out;
+    },
+  };
+}

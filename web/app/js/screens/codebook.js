@@ -1,0 +1,505 @@
+// The codebook (coordinators and admins): the codes as a tree of nested
+// lists; choose a code (or the top level) to add codes under it, rename it,
+// describe it, set its dimension, move it, merge it into another code or
+// delete it. Typing a codebook is fast: the field to add codes keeps its focus,
+// Enter adds a code and stays for the next, Shift+Enter adds one and goes on
+// under it, Escape goes up a level. The tree beside the chosen code from
+// 1024 px (CSS only); on a phone the tree, then the code.
+import { post, api, del, ApiError } from '../api.js';
+import { t, lang, words } from '../i18n.js';
+import { h, clear, field, status, busy, uid } from '../ui.js';
+import { cache } from '../store.js';
+import { problem, problemAt } from '../app.js';
+import { deskTitle } from '../desk.js';
+
+words({
+  en: {
+    'codebook.title': 'Codebook',
+    'codebook.intro': 'The study’s codes as a tree. Choose a code to add codes under it or to change it.',
+    'codebook.codes': 'Codes',
+    'codebook.count': '{n} codes',
+    'codebook.top': 'Top level',
+    'codebook.empty': 'No codes yet.',
+    'codebook.under': 'Under {path}',
+    'codebook.up': 'Up to {name}',
+    'codebook.add_title': 'Add codes',
+    'codebook.new_top': 'New top-level code',
+    'codebook.new_under': 'New code under “{name}”',
+    'codebook.keys': 'Enter adds the code and keeps you here for the next one. Shift+Enter adds it and goes on to codes under it. Escape goes up a level.',
+    'codebook.add': 'Add',
+    'codebook.added': 'Added “{name}” under “{parent}”.',
+    'codebook.added_top': 'Added “{name}” at the top level.',
+    'codebook.not_added': 'Not added: “{name}”.',
+    'codebook.change_title': 'Name, description and dimension',
+    'codebook.name': 'Name',
+    'codebook.description': 'Description',
+    'codebook.dimension': 'Dimension',
+    'codebook.dimension_hint': 'Medical, relational, configurational, or the study’s own word. Leave it empty for none.',
+    'codebook.save': 'Save',
+    'codebook.saved': 'Saved.',
+    'codebook.move_title': 'Move',
+    'codebook.move_to': 'Move “{name}” under',
+    'codebook.move': 'Move',
+    'codebook.moved': 'Moved under “{parent}”.',
+    'codebook.moved_top': 'Moved to the top level.',
+    'codebook.merge_title': 'Merge into another code',
+    'codebook.merge_hint': 'Everything coded with “{name}” gets the code you choose, then “{name}” is deleted.',
+    'codebook.merge_into': 'Merge “{name}” into',
+    'codebook.choose': 'Choose a code…',
+    'codebook.merge': 'Merge',
+    'codebook.merged': '“{from}” was merged into this code: its codings are now this code’s.',
+    'codebook.delete_title': 'Delete',
+    'codebook.delete': 'Delete “{name}”',
+    'codebook.delete_sure': 'Delete “{name}” for good?',
+    'codebook.delete_yes': 'Yes, delete it',
+    'codebook.keep': 'Keep it',
+    'codebook.in_use': 'Codings with “{name}” in notes or transcripts: {n}. Choose a code to move them to; then “{name}” is deleted.',
+    'codebook.move_codings': 'Move its codings to',
+    'codebook.move_and_delete': 'Move the codings and delete',
+    'codebook.deleted': 'Deleted “{name}”.',
+    'codebook.pick': 'Choose a code…',
+    'dim.medical': 'medical',
+    'dim.relational': 'relational',
+    'dim.configurational': 'configurational',
+    'code.code_name_taken': 'There is already a code with this name at this place in the tree.',
+    'code.code_in_use': 'Notes or transcripts are coded with this code. Move its codings to another code first.',
+    'code.code_has_children': 'This code has codes under it. Move or delete them first.',
+    'codebook.err.children': 'Codes under it: {n}. Move or delete them first.',
+    'codebook.err.under_itself': 'A code cannot go under itself or under a code below it. Choose another place.',
+    'codebook.err.merge_self': 'Choose another code: a code cannot be merged into itself, and the chosen code may have been deleted.',
+    'codebook.err.name_length': 'A name has 1 to 120 characters.',
+  },
+  nb: {
+    'codebook.title': 'Kodebok',
+    'codebook.intro': 'Studiens koder som et tre. Velg en kode for å legge til koder under den eller endre den.',
+    'codebook.codes': 'Koder',
+    'codebook.count': '{n} koder',
+    'codebook.top': 'Øverste nivå',
+    'codebook.empty': 'Ingen koder ennå.',
+    'codebook.under': 'Under {path}',
+    'codebook.up': 'Opp til {name}',
+    'codebook.add_title': 'Legg til koder',
+    'codebook.new_top': 'Ny kode på øverste nivå',
+    'codebook.new_under': 'Ny kode under «{name}»',
+    'codebook.keys': 'Enter legger til koden, og du blir her for å skrive den neste. Shift+Enter legger den til og går videre til koder under den. Escape går opp ett nivå.',
+    'codebook.add': 'Legg til',
+    'codebook.added': 'La til «{name}» under «{parent}».',
+    'codebook.added_top': 'La til «{name}» på øverste nivå.',
+    'codebook.not_added': 'Ikke lagt til: «{name}».',
+    'codebook.change_title': 'Navn, beskrivelse og dimensjon',
+    'codebook.name': 'Navn',
+    'codebook.description': 'Beskrivelse',
+    'codebook.dimension': 'Dimensjon',
+    'codebook.dimension_hint': 'Medisinsk, relasjonell, konfigurasjonell, eller studiens eget ord. La feltet stå tomt for ingen.',
+    'codebook.save': 'Lagre',
+    'codebook.saved': 'Lagret.',
+    'codebook.move_title': 'Flytt',
+    'codebook.move_to': 'Flytt «{name}» under',
+    'codebook.move': 'Flytt',
+    'codebook.moved': 'Flyttet under «{parent}».',
+    'codebook.moved_top': 'Flyttet til øverste nivå.',
+    'codebook.merge_title': 'Slå sammen med en annen kode',
+    'codebook.merge_hint': 'Alt som er kodet med «{name}», får koden du velger, og så slettes «{name}».',
+    'codebook.merge_into': 'Slå «{name}» sammen med',
+    'codebook.choose': 'Velg en kode …',
+    'codebook.merge': 'Slå sammen',
+    'codebook.merged': '«{from}» ble slått sammen med denne koden: kodingene er nå denne kodens.',
+    'codebook.delete_title': 'Slett',
+    'codebook.delete': 'Slett «{name}»',
+    'codebook.delete_sure': 'Slette «{name}» for godt?',
+    'codebook.delete_yes': 'Ja, slett den',
+    'codebook.keep': 'Behold den',
+    'codebook.in_use': 'Kodinger med «{name}» i notater eller transkripsjoner: {n}. Velg en kode å flytte dem til; så slettes «{name}».',
+    'codebook.move_codings': 'Flytt kodingene til',
+    'codebook.move_and_delete': 'Flytt kodingene og slett',
+    'codebook.deleted': 'Slettet «{name}».',
+    'codebook.pick': 'Velg en kode …',
+    'dim.medical': 'medisinsk',
+    'dim.relational': 'relasjonell',
+    'dim.configurational': 'konfigurasjonell',
+    'code.code_name_taken': 'Det finnes allerede en kode med dette navnet på dette stedet i treet.',
+    'code.code_in_use': 'Notater eller transkripsjoner er kodet med denne koden. Flytt kodingene til en annen kode først.',
+    'code.code_has_children': 'Denne koden har koder under seg. Flytt eller slett dem først.',
+    'codebook.err.children': 'Koder under den: {n}. Flytt eller slett dem først.',
+    'codebook.err.under_itself': 'En kode kan ikke ligge under seg selv eller under en kode som ligger under den. Velg et annet sted.',
+    'codebook.err.merge_self': 'Velg en annen kode: en kode kan ikke slås sammen med seg selv, og koden du valgte kan være slettet.',
+    'codebook.err.name_length': 'Et navn har 1 til 120 tegn.',
+  },
+});
+
+const DIMENSIONS = ['medical', 'relational', 'configurational'];
+
+/** A dimension in words: the three of the source paper translated, the study's own words as they are. */
+const dimWords = (d) => (DIMENSIONS.includes(d) ? t(`dim.${d}`) : d);
+
+/** The server's refusals of codebook changes in the user's words, at the field they concern. */
+function explain(p) {
+  const x = p.errors?.[0];
+  if (p.code === 'code_has_children') return { at: 'move_to', text: t('codebook.err.children', { n: p.children ?? '' }) };
+  if (p.code === 'code_name_taken') return { at: 'name', text: t('code.code_name_taken') };
+  if (x?.pointer === '/parent_id' && /itself|descendant/.test(x.detail)) return { at: 'parent_id', text: t('codebook.err.under_itself') };
+  if (x?.pointer === '/move_to') return { at: 'move_to', text: t('codebook.err.merge_self') };
+  if (x?.pointer === '/name' && /characters/.test(x.detail)) return { at: 'name', text: t('codebook.err.name_length') };
+  return null;
+}
+
+export async function render(main, { app, signal, live }) {
+  if (!deskTitle(main, app, 'codebook.title')) return;
+  main.append(h('p', { class: 'hint' }, t('codebook.intro')));
+  const treeSec = h('section', { class: 'card desk-list', 'aria-labelledby': 'cb-h' });
+  const itemSec = h('section', { class: 'card desk-item', 'aria-labelledby': 'cb-item-h' });
+  main.append(h('div', { class: 'desk codebook' }, treeSec, itemSec));
+
+  /** Every code by id: { id, name, parent_id, description, dimension }. */
+  const codes = new Map();
+  /** The chosen place: a code's id, or null for the top level. */
+  let place = null;
+  const collator = new Intl.Collator(lang() === 'nb' ? 'nb' : 'en');
+  const kids = (pid) => [...codes.values()].filter((c) => (c.parent_id || null) === pid).sort((a, b) => collator.compare(a.name, b.name));
+  const path = (id) => {
+    const names = [];
+    for (let c = codes.get(id); c; c = codes.get(c.parent_id)) names.unshift(c.name);
+    return names.join(' › ');
+  };
+  /** The codes in tree order, for the choices of where to move or merge. */
+  const ordered = (pid = null) => kids(pid).flatMap((c) => [c, ...ordered(c.id)]);
+  // The note form on the phones reads the codebook kept at sign-in: keep it current.
+  const keep = () => cache('codes', { items: [...codes.values()].sort((a, b) => collator.compare(a.name, b.name)) });
+
+  function put(c) {
+    const { children, ...code } = c;
+    codes.set(code.id, code);
+    for (const k of children || []) put({ ...k, parent_id: k.parent_id ?? code.id });
+  }
+
+  // ---- the tree -------------------------------------------------------
+  const count = h('small', {});
+  const top = h('button', { type: 'button', class: 'code top', onclick: () => open(null, { focus: 'head' }) }, t('codebook.top'));
+  const tree = h('div', {});
+  clear(treeSec, h('h2', { id: 'cb-h' }, t('codebook.codes'), ' ', count), top, tree);
+
+  function branch(pid) {
+    const list = kids(pid);
+    if (!list.length) return null;
+    return h('ul', { class: pid ? null : 'tree' }, list.map((c) => h('li', {},
+      h('button', {
+        type: 'button', class: 'code', 'data-code': c.id, 'aria-current': c.id === place ? 'true' : false,
+        onclick: () => open(c.id, { focus: 'head' }),
+      }, h('span', { class: 'name' }, c.name), c.dimension ? h('span', { class: 'dim' }, dimWords(c.dimension)) : null),
+      branch(c.id))));
+  }
+
+  function showTree() {
+    count.textContent = t('codebook.count', { n: codes.size });
+    top.setAttribute('aria-current', place === null ? 'true' : 'false');
+    clear(tree, branch(null) || h('p', { class: 'empty' }, t('codebook.empty')));
+  }
+
+  // ---- the chosen place -----------------------------------------------
+  /** Adding codes is sequential: each waits for the one before, so typing never waits. */
+  let adding = Promise.resolve();
+  /** While a code added with Shift+Enter is on its way, the keys pressed meanwhile wait for its place. */
+  let deep = null;
+  let view = null;
+
+  /**
+   * A key of the field that adds codes: `kind` 'enter', 'deeper' or 'up'; `name`
+   * what was typed when it was pressed. Waits for a code added with
+   * Shift+Enter, so that what follows goes under it.
+   */
+  function press(kind, name) {
+    if (!deep) return view.act(kind, name);
+    deep.then((ok) => {
+      if (!live()) return;
+      if (ok) press(kind, name);
+      // Its place was refused: what was typed for it is named, not lost.
+      else if (name.trim()) view.out.append(h('p', { class: 'field-error' }, t('codebook.not_added', { name: name.trim() })));
+    });
+  }
+
+  /**
+   * Shows the top level (`id` null) or a code. `carry`: text typed in the
+   * field to add codes, taken along; `focus`: 'head' or 'add'; `say`: a
+   * message to show.
+   */
+  function open(id, { carry = '', focus = null, say = null } = {}) {
+    place = id && codes.has(id) ? id : null;
+    showTree();
+    view = place ? codeView(codes.get(place)) : topView();
+    clear(itemSec, ...view.nodes);
+    if (say) itemSec.querySelector('h2').after(status('ok', h('p', {}, say)));
+    view.input.value = carry;
+    if (focus === 'add') view.input.focus();
+    if (focus === 'head') itemSec.querySelector('h2').focus();
+  }
+
+  /** The field that adds codes under `pid`, and its messages. */
+  function adder(pid) {
+    const parent = pid && codes.get(pid);
+    const input = h('input', { type: 'text', name: 'name', autocomplete: 'off', maxlength: 120, enterkeyhint: 'enter' });
+    const keys = h('p', { class: 'hint', id: uid('keys') }, t('codebook.keys'));
+    const btn = h('button', { type: 'submit', class: 'primary' }, t('codebook.add'));
+    const said = h('div', { role: 'status', class: 'added' });
+    const out = h('div');
+    const form = h('form', { class: 'inline add', novalidate: true },
+      field(parent ? t('codebook.new_under', { name: parent.name }) : t('codebook.new_top'), input), btn);
+    input.setAttribute('aria-describedby', keys.id);
+
+    /** Adds `typed` under `pid`; `deeper`: then goes on under the new code. */
+    function add(typed, deeper) {
+      const name = typed.trim();
+      if (!name) return;
+      const job = adding.then(async () => {
+        const c = await post('/codes', { name, parent_id: pid || null });
+        codes.set(c.id, c);
+        keep();
+        if (live()) showTree();
+        return c;
+      });
+      adding = job.catch(() => {});
+      const done = job.then((c) => {
+        if (!live()) return false;
+        if (deeper) {
+          open(c.id, { carry: view.input.value, focus: view.input === document.activeElement ? 'add' : null });
+        } else if (view.input === input) {
+          problemAt(null, { name: input }, out);
+          clear(said, pid ? t('codebook.added', { name: c.name, parent: codes.get(pid)?.name || '' }) : t('codebook.added_top', { name: c.name }));
+        }
+        return true;
+      }, (e) => {
+        if (!live() || e?.name === 'AbortError') return false;
+        // Nothing typed is lost: the name comes back into the field, or is
+        // named in the message when something else was typed since.
+        const v = view.input;
+        const typedSince = v.value.trim() !== '';
+        if (!typedSince) v.value = typed;
+        clear(view.said);
+        problemAt(e, { name: v }, view.out, explain);
+        if (typedSince) view.out.append(h('p', { class: 'field-error' }, t('codebook.not_added', { name })));
+        return false;
+      });
+      if (deeper) {
+        deep = done;
+        done.then(() => { if (deep === done) deep = null; });
+      }
+    }
+
+    function act(kind, name) {
+      if (kind === 'up') {
+        if (pid) open(codes.get(pid)?.parent_id || null, { carry: view.input.value, focus: 'add' });
+      } else {
+        add(name, kind === 'deeper');
+      }
+    }
+
+    input.addEventListener('keydown', (ev) => {
+      const kind = ev.key === 'Enter' && !ev.isComposing ? (ev.shiftKey ? 'deeper' : 'enter') : ev.key === 'Escape' ? 'up' : null;
+      if (!kind) return;
+      ev.preventDefault();
+      const name = kind === 'up' ? '' : input.value;
+      if (kind !== 'up') input.value = '';
+      press(kind, name);
+    });
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const name = input.value;
+      input.value = '';
+      press('enter', name);
+      input.focus();
+    });
+    return { nodes: [h('h3', {}, t('codebook.add_title')), keys, form, said, out], input, said, out, act };
+  }
+
+  function topView() {
+    const a = adder(null);
+    return {
+      ...a,
+      nodes: [h('h2', { id: 'cb-item-h', tabindex: -1 }, t('codebook.top')), ...a.nodes],
+    };
+  }
+
+  /** The choices of codes, each by its path; `skip` left out; `first` the empty choice. */
+  function targets(select, skip, first) {
+    const was = select.value;
+    clear(select, first ? h('option', { value: '' }, first) : null,
+      ordered().filter((c) => !skip.includes(c.id)).map((c) => h('option', { value: c.id, selected: c.id === was }, path(c.id))));
+  }
+
+  function codeView(c) {
+    const a = adder(c.id);
+    const head = h('h2', { id: 'cb-item-h', tabindex: -1 }, c.name);
+    const where = h('p', { class: 'sub' });
+    const up = h('button', { type: 'button', class: 'secondary' });
+    const showWhere = () => {
+      const me = codes.get(c.id);
+      head.textContent = me.name;
+      const parent = codes.get(me.parent_id);
+      where.textContent = parent ? t('codebook.under', { path: path(parent.id) }) : t('codebook.top');
+      up.textContent = t('codebook.up', { name: parent ? parent.name : t('codebook.top') });
+    };
+    showWhere();
+    up.addEventListener('click', () => open(codes.get(c.id).parent_id || null, { focus: 'head' }));
+
+    /** After a change: the tree, the place, the choices of codes. */
+    const changed = (code) => {
+      codes.set(code.id, code);
+      keep();
+      showTree();
+      showWhere();
+      targets(moveTo, [c.id], t('codebook.top'));
+      targets(mergeTo, [c.id], t('codebook.choose'));
+    };
+
+    // Name, description, dimension.
+    const name = h('input', { type: 'text', name: 'name', value: c.name, maxlength: 120, autocomplete: 'off', required: true });
+    const description = h('textarea', { name: 'description', rows: 3, maxlength: 2000 }, c.description || '');
+    const listId = uid('dims');
+    const dimension = h('input', { type: 'text', name: 'dimension', value: c.dimension || '', maxlength: 60, list: listId, autocomplete: 'off' });
+    const inUse = [...new Set([...codes.values()].map((x) => x.dimension).filter((d) => d && !DIMENSIONS.includes(d)))];
+    const dims = h('datalist', { id: listId }, [...DIMENSIONS, ...inUse].map((d) => h('option', { value: d }, dimWords(d))));
+    const save = h('button', { type: 'submit', class: 'primary' }, t('codebook.save'));
+    const saveOut = h('div');
+    const edit = h('form', { novalidate: true },
+      h('h3', {}, t('codebook.change_title')),
+      field(t('codebook.name'), name),
+      field(t('codebook.description'), description),
+      field(t('codebook.dimension'), dimension, t('codebook.dimension_hint')), dims,
+      save, saveOut);
+    edit.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      busy(save, async () => {
+        try {
+          const code = await api('PATCH', `/codes/${c.id}`, {
+            name: name.value.trim(), description: description.value.trim() || null, dimension: dimension.value.trim() || null,
+          });
+          if (!live()) return;
+          changed(code);
+          problemAt(null, { name, description, dimension }, saveOut);
+          saveOut.append(status('ok', h('p', {}, t('codebook.saved'))));
+        } catch (e) {
+          if (live()) problemAt(e, { name, description, dimension }, saveOut, explain);
+        }
+      });
+    });
+
+    // Move under another code, or to the top level.
+    const moveTo = h('select', { name: 'parent_id' });
+    targets(moveTo, [c.id], t('codebook.top'));
+    moveTo.value = c.parent_id || '';
+    const moveBtn = h('button', { type: 'submit', class: 'secondary' }, t('codebook.move'));
+    const moveOut = h('div');
+    const move = h('form', { novalidate: true },
+      h('h3', {}, t('codebook.move_title')),
+      field(t('codebook.move_to', { name: c.name }), moveTo), moveBtn, moveOut);
+    move.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      busy(moveBtn, async () => {
+        try {
+          const code = await api('PATCH', `/codes/${c.id}`, { parent_id: moveTo.value || null });
+          if (!live()) return;
+          changed(code);
+          problemAt(null, { parent_id: moveTo }, moveOut);
+          const parent = codes.get(code.parent_id);
+          moveOut.append(status('ok', h('p', {}, parent ? t('codebook.moved', { parent: parent.name }) : t('codebook.moved_top'))));
+        } catch (e) {
+          if (live()) problemAt(e, { parent_id: moveTo }, moveOut, explain);
+        }
+      });
+    });
+
+    // Merge: delete this code with its codings moved to the other.
+    const mergeTo = h('select', { name: 'move_to' });
+    targets(mergeTo, [c.id], t('codebook.choose'));
+    const mergeBtn = h('button', { type: 'submit', class: 'secondary' }, t('codebook.merge'));
+    const mergeOut = h('div');
+    const merge = h('form', { novalidate: true },
+      h('h3', {}, t('codebook.merge_title')),
+      field(t('codebook.merge_into', { name: c.name }), mergeTo, t('codebook.merge_hint', { name: c.name })), mergeBtn, mergeOut);
+    merge.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      if (!mergeTo.value) {
+        problemAt(new ApiError(422, { errors: [{ pointer: '/move_to', text: t('form.required') }] }), { move_to: mergeTo }, mergeOut);
+        return;
+      }
+      busy(mergeBtn, () => remove(mergeTo.value, { move_to: mergeTo }, mergeOut, true));
+    });
+
+    // Delete; the server says when its codings must go to another code first.
+    const delOut = h('div');
+    const delBtn = h('button', { type: 'button', class: 'warn' }, t('codebook.delete', { name: c.name }));
+    const delSec = h('div', {}, h('h3', {}, t('codebook.delete_title')), delBtn, delOut);
+    delBtn.addEventListener('click', () => {
+      const yes = h('button', { type: 'button', class: 'warn' }, t('codebook.delete_yes'));
+      const no = h('button', { type: 'button', class: 'secondary' }, t('codebook.keep'));
+      clear(delOut, h('p', { id: uid('sure') }, t('codebook.delete_sure', { name: codes.get(c.id).name })), h('div', { class: 'row' }, yes, no));
+      delBtn.hidden = true;
+      yes.focus();
+      no.addEventListener('click', () => {
+        clear(delOut);
+        delBtn.hidden = false;
+        delBtn.focus();
+      });
+      yes.addEventListener('click', () => busy(yes, () => remove(null, {}, delOut)));
+    });
+
+    /**
+     * Deletes this code, its codings moved to `into` first (null: none).
+     * A code still in use asks where its codings go.
+     */
+    async function remove(into, controls, out, merging = false) {
+      const gone = codes.get(c.id);
+      try {
+        await del(`/codes/${c.id}${into ? `?move_to=${encodeURIComponent(into)}` : ''}`);
+        if (!live()) return;
+        codes.delete(c.id);
+        keep();
+        if (merging) open(into, { focus: 'head', say: t('codebook.merged', { from: gone.name }) });
+        else open(gone.parent_id || null, { focus: 'head', say: t('codebook.deleted', { name: gone.name }) });
+      } catch (e) {
+        if (!live()) return;
+        if (!merging && e instanceof ApiError && e.code === 'code_in_use') return askWhere(e.problem.count);
+        problemAt(e, controls, out, explain);
+        delBtn.hidden = false;
+      }
+    }
+
+    function askWhere(n) {
+      const to = h('select', { name: 'move_to' });
+      targets(to, [c.id], t('codebook.pick'));
+      const go = h('button', { type: 'submit', class: 'warn' }, t('codebook.move_and_delete'));
+      const out = h('div');
+      const form = h('form', { novalidate: true },
+        status('info', h('p', {}, t('codebook.in_use', { name: codes.get(c.id).name, n: n ?? '' }))),
+        field(t('codebook.move_codings'), to), go, out);
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        if (!to.value) {
+          problemAt(new ApiError(422, { errors: [{ pointer: '/move_to', text: t('form.required') }] }), { move_to: to }, out);
+          return;
+        }
+        busy(go, () => remove(to.value, { move_to: to }, out, false));
+      });
+      clear(delOut, form);
+      to.focus();
+    }
+
+    return {
+      ...a,
+      nodes: [head, where, up, ...a.nodes, edit, move, merge, delSec],
+    };
+  }
+
+  // ---- start ----------------------------------------------------------
+  const loading = h('p', { class: 'loading', role: 'status' }, t('loading'));
+  tree.append(loading);
+  try {
+    const { items } = await api('GET', '/codes?tree=true', undefined, { signal });
+    for (const c of items) put({ ...c, parent_id: c.parent_id || null });
+  } catch (e) {
+    if (live()) clear(tree, problem(e));
+    return;
+  }
+  if (!live()) return;
+  keep();
+  open(null);
+}
