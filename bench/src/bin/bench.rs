@@ -1039,7 +1039,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     // starts seconds after the fill, so gather them now, as a running
     // service would have them.
     if let Some(pg) = &pg {
-        if let Err(e) = pg.query_scalar("ANALYZE notes") {
+        if let Err(e) = pg.query_scalar("ANALYZE") {
             report
                 .failures
                 .push(format!("ANALYZE after the fill: {e:#}"));
