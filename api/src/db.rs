@@ -41,14 +41,7 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
             // A page of notes is 51 rows: with sqlx's default channel of 50
             // rows the connection's thread would stop and wait for the
             // request's thread to take them, two thread switches more.
-            //
-            // Every commit (a note, a read's audit entry) makes SQLite drop
-            // each reader's page cache at its next read. Pages of the main
-            // file read through a memory map come straight from the OS's
-            // cache instead of being copied in again, so that costs little.
-            opts.read_only(true)
-                .row_buffer_size(256)
-                .pragma("mmap_size", "1073741824")
+            opts.read_only(true).row_buffer_size(256)
         } else {
             // Checkpoints are the checkpointer's job (see `spawn_checkpointer`);
             // this is only a backstop should it fall far behind. When the log

@@ -4,7 +4,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     sea_query::Query as SqlQuery, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -143,8 +143,6 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
             ),
         );
     }
-    // On PostgreSQL the words are applied below, after the cursor.
-    let mut pg_search: Option<Vec<String>> = None;
     if let Some(text) = &q.q {
         if text.chars().count() > 200 {
             return Err(ApiError::field("/q", "must be at most 200 characters"));
@@ -171,11 +169,7 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
             (None, Some([site])) => search::Scope::Site(*site),
             (None, Some(_)) => search::Scope::Other,
         };
-        if cx.read.get_database_backend() == DatabaseBackend::Postgres {
-            pg_search = Some(terms);
-        } else {
-            sel = sel.filter(search::condition(cx.read, &terms, limit + 1, scope).await?);
-        }
+        sel = sel.filter(search::condition(cx.read, &terms, limit + 1, scope).await?);
     }
     if let Some(c) = &q.cursor {
         let (t, id) = decode_cursor(c)?;
@@ -196,39 +190,12 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
         if q.q.is_some() && cx.read.get_database_backend() == DatabaseBackend::Sqlite {
             sel.all(cx.read).await?
         } else {
-            let ids: Vec<Uuid> = match pg_search {
-                None => {
-                    sel.select_only()
-                        .column(Column::Id)
-                        .into_tuple()
-                        .all(cx.read)
-                        .await?
-                }
-                Some(terms) => {
-                    // Walk the notes in page order, or ask the index (see
-                    // `search::postgres_walk`).
-                    let base = QueryTrait::into_query(
-                        sel.select_only()
-                            .column(Column::Id)
-                            .column(Column::ObservedAt),
-                    );
-                    let page = limit + 1;
-                    let walked = match search::postgres_plan(cx.read, &terms, page).await? {
-                        search::PgPlan::Walk(rows) => {
-                            let walk = search::postgres_walk(base.clone(), &terms, page, rows);
-                            Some(ids_of(cx.read, &walk).await?)
-                        }
-                        search::PgPlan::Sorted => None,
-                    };
-                    match walked {
-                        Some(found) if found.len() as u64 >= page => found,
-                        _ => {
-                            let sorted = search::postgres_sorted(base, &terms, page);
-                            ids_of(cx.read, &sorted).await?
-                        }
-                    }
-                }
-            };
+            let ids: Vec<Uuid> = sel
+                .select_only()
+                .column(Column::Id)
+                .into_tuple()
+                .all(cx.read)
+                .await?;
             let mut found: std::collections::HashMap<Uuid, entity::note::Model> = Entity::find()
                 .filter(Column::Id.is_in(ids.clone()))
                 .all(cx.read)
@@ -259,19 +226,6 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
     })
     .await?;
     Ok(NotePage { items, next_cursor })
-}
-
-/// The ids a statement selects (its first column).
-async fn ids_of(
-    db: &sea_orm::DatabaseConnection,
-    stmt: &sea_orm::sea_query::SelectStatement,
-) -> ApiResult<Vec<Uuid>> {
-    Ok(db
-        .query_all(db.get_database_backend().build(stmt))
-        .await?
-        .iter()
-        .map(|r| r.try_get_by_index::<Uuid>(0))
-        .collect::<Result<_, _>>()?)
 }
 
 /// One note, deleted or not.

@@ -1,6 +1,5 @@
 //! Field notes and the codebook over HTTP.
 use chrono::{Duration, Utc};
-use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -819,22 +818,6 @@ db_test!(
                 .post("/notes/sync", &fw, json!({ "notes": notes }))
                 .await;
             assert_eq!(r.status, 200, "{}", r.body);
-        }
-        // On PostgreSQL the plan comes from the statistics ANALYZE gathers
-        // (as autovacuum would): a common word walks, a rare one is sorted.
-        let read = &app.state.read;
-        if read.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-            use fieldnotes::services::search::{postgres_plan, PgPlan};
-            read.execute_unprepared("ANALYZE").await.expect("analyze");
-            let plan = |q: &str| {
-                let terms = fieldnotes::services::search::terms(q);
-                async move { postgres_plan(read, &terms, 51).await.expect("plan") }
-            };
-            assert!(matches!(plan("common").await, PgPlan::Walk(_)));
-            assert!(matches!(plan("walker").await, PgPlan::Walk(_)));
-            assert_eq!(plan("rarity").await, PgPlan::Sorted);
-            assert_eq!(plan("common rarity").await, PgPlan::Sorted);
-            assert_eq!(plan("nowhere").await, PgPlan::Sorted);
         }
         for q in [
             "common",
