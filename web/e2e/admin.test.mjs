@@ -391,16 +391,32 @@ test('an admin makes an API key with scopes, sees its secret once, and revokes i
   await secretSec.getByRole('button', { name: 'I have copied it' }).click();
   assert.ok(!(await page.content()).includes(secret), 'the secret is gone from the page');
 
+  // A coordinator's own key: the admin sees every key, each with the person it acts for.
+  const ownerName = `Key Owner ${unique('o')}`;
+  const ownerEmail = `${unique('key-owner')}@example.org`;
+  const owner = await (await admin()).post('/users', { email: ownerEmail, display_name: ownerName, role: 'coordinator', password: PASSWORD });
+  const otherName = `Calendar ${unique('k')}`;
+  const other = await (await Api.login(ownerEmail, PASSWORD)).post('/api-keys', { name: otherName, scopes: ['schedule:read'] });
+  assert.equal(other.user_id, owner.id, 'the API names the person a key acts for');
+
   // Listed, with its prefix, scopes, and when it was made and last used; never the secret again.
   await poll(async () => (await api.get('/api-keys')).find((k) => k.name === keyName)?.last_used_at);
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'API keys' }).waitFor();
   const listed = page.locator('button.pick', { hasText: keyName });
   const text = await listed.innerText();
-  for (const x of ['Read field notes', 'Add interview transcripts', 'Made ', 'Last used ', `Starts with ${secret.slice(0, 10)}`]) {
+  for (const x of ['Acts for you', 'Read field notes', 'Add interview transcripts', 'Made ', 'Last used ', `Starts with ${secret.slice(0, 10)}`]) {
     assert.ok(text.includes(x), `${x} in ${text}`);
   }
+  assert.ok(!text.includes('Acts for Key Owner'), `the admin's own key: ${text}`);
   assert.ok(!(await page.content()).includes(secret), 'the secret is never shown again');
+  const otherText = await page.locator(`button.pick[data-key="${other.id}"]`).innerText();
+  assert.ok(otherText.includes(`Acts for ${ownerName}`) && !otherText.includes('Acts for you'), `the coordinator's key names them: ${otherText}`);
+  await page.locator(`button.pick[data-key="${other.id}"]`).click();
+  await page.locator('.key-one').getByRole('heading', { level: 2, name: otherName }).waitFor();
+  await page.locator('.key-one').getByText(`Acts for ${ownerName}`, { exact: true }).waitFor();
+  await everywhere(page, 'keys-owner');
+  await (await admin()).call('DELETE', `/api-keys/${other.id}`);
 
   // Revoked after a confirmation (and not on "Keep it").
   await listed.click();
@@ -467,19 +483,19 @@ test('in bokmål: a site refused and added, and the other desk screens in Norweg
   const { page } = await adminPhone(t, { language: 'nb', locale: 'nb-NO' });
   await page.goto(`${BASE}/#/more`);
   await page.getByRole('heading', { level: 1, name: 'Mer' }).waitFor();
-  await page.getByRole('link', { name: 'Klinikker', exact: true }).click();
-  await page.getByRole('heading', { level: 1, name: 'Klinikker' }).waitFor();
+  await page.getByRole('link', { name: 'Steder', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Steder' }).waitFor();
   const add = page.locator('.site-new');
   const name = `Klinikk ${unique('nb')}`;
   await add.getByLabel('Navn').fill(name);
   await add.getByLabel('Tidssone').fill('Oslo');
-  await add.getByRole('button', { name: 'Legg til klinikken' }).click();
+  await add.getByRole('button', { name: 'Legg til stedet' }).click();
   await add.getByText('Se over de merkede feltene.').waitFor();
   await errorAt(add.getByLabel('Tidssone'), 'Velg en tidssone fra listen, f.eks. Europe/Oslo.');
   assert.equal(await add.getByLabel('Navn').inputValue(), name);
   await everywhere(page, 'sites-nb');
   await add.getByLabel('Tidssone').fill('Europe/Oslo');
-  await add.getByRole('button', { name: 'Legg til klinikken' }).click();
+  await add.getByRole('button', { name: 'Legg til stedet' }).click();
   await page.getByText(`${name} er lagt til.`).waitFor();
 
   await open(page, 'Screeningskjemaer', 'Screeningskjemaer');
@@ -491,9 +507,9 @@ test('in bokmål: a site refused and added, and the other desk screens in Norweg
   await page.locator('.instr-form').getByLabel('Navn (norsk bokmål)').waitFor();
   await everywhere(page, 'instruments-nb');
 
-  await open(page, 'Klarhet og runder', 'Klarhet og runder');
+  await open(page, 'Klarhet og bølger', 'Klarhet og bølger');
   await page.getByText('Kreves før samtykke').first().waitFor();
-  await page.getByRole('button', { name: 'Lagre rundene' }).waitFor();
+  await page.getByRole('button', { name: 'Lagre bølgene' }).waitFor();
   await everywhere(page, 'study-nb');
 
   await open(page, 'API-nøkler', 'API-nøkler');

@@ -10,8 +10,9 @@
 // forgotten password through the mailed link. On the way, refusals (a bad
 // time zone and email, a weak password, a used link, a rule upside down, a
 // code twice, a time outside opening hours) are said at their fields in the
-// user's language with nothing typed lost. Run on a phone (390x844) in
-// English and on a desk (1280x800) in bokmål, each on a fresh server, with
+// user's language with nothing typed lost. Run at 390x844 and at 1280x800,
+// each in English and in bokmål (two here, two in study-crossed.test.mjs),
+// each on a fresh server, with
 // axe-core on every screen on the way. The API is only asked to check.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,10 +26,17 @@ import * as lib from './lib.mjs';
 import { Api, launch, signIn, screen, check, axeResults, mailedLink, poll } from './lib.mjs';
 
 const BIN = process.env.FIELDNOTES_E2E_BIN;
-const RUNS = [
+// Each size in each language: this file runs two of the four, and
+// study-crossed.test.mjs the other two (each file stays inside the test
+// timeout).
+const ALL_RUNS = [
   { name: 'en-390', lang: 'en', desk: false, locale: 'en-GB' },
   { name: 'nb-1280', lang: 'nb', desk: true, locale: 'nb-NO' },
+  { name: 'nb-390', lang: 'nb', desk: false, locale: 'nb-NO' },
+  { name: 'en-1280', lang: 'en', desk: true, locale: 'en-GB' },
 ];
+const PICKED = (globalThis.FIELDNOTES_STUDY_RUNS || ['en-390', 'nb-1280']);
+const RUNS = ALL_RUNS.filter((r) => PICKED.includes(r.name));
 
 // ---- its own server on an empty database ---------------------------------
 const servers = new Map();
@@ -151,8 +159,8 @@ const W = {
   nb: {
     today: 'I dag', more: 'Mer', schedule: 'Timeplan', check: 'Se over de merkede feltene.', saved: 'Lagret.',
     english: 'engelsk', bokmal: 'norsk bokmål',
-    sites: 'Klinikker', noSites: 'Ingen klinikker ennå.', name: 'Navn', tz: 'Tidssone', opens: 'Åpner', closes: 'Stenger', remove: 'Fjern',
-    addSite: 'Legg til klinikken', siteAdded: (n) => `${n} er lagt til.`, tzErr: 'Velg en tidssone fra listen, f.eks. Europe/Oslo.',
+    sites: 'Steder', noSites: 'Ingen steder ennå.', name: 'Navn', tz: 'Tidssone', opens: 'Åpner', closes: 'Stenger', remove: 'Fjern',
+    addSite: 'Legg til stedet', siteAdded: (n) => `${n} er lagt til.`, tzErr: 'Velg en tidssone fra listen, f.eks. Europe/Oslo.',
     team: 'Team', email: 'E-post', coordinator: 'Koordinator', fieldworker: 'Feltarbeider',
     peerBox: 'Likepersonforsker (forsker med egenerfaring)', peer: 'Likepersonforsker', pending: 'Invitasjon ikke besvart',
     language: 'Norsk (bokmål)', send: 'Send invitasjonen', invited: (e) => `Invitasjonen er sendt til ${e}.`, badEmail: 'Dette er ikke en e-postadresse.',
@@ -169,7 +177,7 @@ const W = {
     message: 'Melding til den som screener', saveForm: 'Lagre skjemaet', minMax: '«Til» kan ikke være lavere enn «Fra».',
     formSaved: (n) => `${n} er lagret som versjon 1.`, own: 'Studiens eget',
     form: null, // the English run's form, shown with its Norwegian words
-    study: 'Klarhet og runder', addForm: 'Legg til et skjema', add: 'Legg til', moveUp: 'Flytt opp', saveReadiness: 'Lagre klarhet',
+    study: 'Klarhet og bølger', addForm: 'Legg til et skjema', add: 'Legg til', moveUp: 'Flytt opp', saveReadiness: 'Lagre klarhet',
     codebook: 'Kodebok', newTop: 'Ny kode på øverste nivå', top: 'Øverste nivå',
     nameTaken: 'Det finnes allerede en kode med dette navnet på dette stedet i treet.',
     codes: [
@@ -189,7 +197,7 @@ const W = {
     outside: 'Dette er utenfor klinikkens åpningstid (08:00–12:00, 14:00–17:00, Europe/Oslo-tid). Velg et annet tidspunkt, eller kryss av for «Avtal utenfor åpningstiden».',
     booked: (p) => `Avtalt: ${p}, bølge 1, `, inWindow: 'Tidspunktet er innenfor bølgens tidsvindu.',
     people: 'Deltakere', bookedWord: 'avtalt ',
-    report: 'Feltarbeidsrapport', bySite: 'Intervjuer per klinikk og status', scheduled: 'Planlagt', total: 'Totalt',
+    report: 'Feltarbeidsrapport', bySite: 'Intervjuer per sted og status', scheduled: 'Planlagt', total: 'Totalt',
     calendar: 'Kalenderabonnement', makeFeed: 'Lag en kalenderadresse', feedAddress: 'Kalenderadresse',
     forgot: 'Glemt passordet?', sendLink: 'Send meg en lenke',
     linkSent: (e) => `Hvis ${e} hører til en konto, er en lenke på vei dit.`,
@@ -539,6 +547,11 @@ for (const run of RUNS) {
     await time.fill('07:00');
     await cp.getByRole('checkbox', { name: new RegExp(`^${coordinator.name} `) }).check();
     await cp.getByRole('checkbox', { name: new RegExp(`^${peer.name} `) }).check();
+    // The peer researcher's label beside the role, as on Team; the coordinator has none.
+    const interviewer = async (who) => (await cp.locator('fieldset label', { hasText: who.name }).innerText()).replace(/\s+/g, ' ').trim();
+    assert.equal(await interviewer(peer), `${peer.name} (${w.fieldworker}) ${w.peer}`);
+    assert.equal(await interviewer(coordinator), `${coordinator.name} (${w.coordinator})`);
+    assert.equal(await cp.locator('fieldset label .state.peer').count(), 1, 'one peer researcher among the interviewers');
     await cp.getByLabel(w.where).fill(w.room);
     await look(cp, 'book');
     await cp.getByRole('button', { name: w.bookBtn }).click();
@@ -569,7 +582,8 @@ for (const run of RUNS) {
     const chart = cp.locator('section.chart', { has: cp.getByRole('heading', { level: 2, name: w.bySite }) });
     await chart.waitFor();
     assert.equal(await chart.locator('svg rect.bar.st-scheduled').count(), 1, 'a bar: the interview scheduled');
-    assert.deepEqual(await chart.locator('svg text').allTextContents(), [site1, w.scheduled, '1', site2], 'the site, its status and the count on the chart; the other site has none');
+    assert.deepEqual(await chart.locator('svg text').allTextContents(), [site1, w.scheduled, '1', site2, w.total, '0'],
+      'the site, its status and the count on the chart; the other site an explicit 0 (and no bar)');
     const groups = await chart.locator('table tbody').evaluateAll((tbs) => tbs.map((tb) => [
       tb.querySelector('th[scope=rowgroup]').textContent.trim(),
       [...tb.rows].map((tr) => [tr.querySelector('th[scope=row]').textContent.trim(), tr.querySelector('td').textContent.trim()]),

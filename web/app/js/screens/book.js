@@ -86,7 +86,9 @@ export async function render(main, { app, query, route }) {
         p.status === 'active' ? p.pseudonym : `${p.pseudonym} (${t(`pstatus.${p.status}`)})`)));
     wantParticipant = null;
     const people = users.filter((u) => u.active && u.site_ids.includes(s.id))
-      .map((u) => ({ value: u.id, label: `${u.display_name} (${t(`role.${u.role}`)})` }));
+      // The role, and the peer-researcher label beside it as on Team (never a lesser role).
+      .map((u) => ({ value: u.id, label: h('span', {}, `${u.display_name} (${t(`role.${u.role}`)})`,
+        u.peer_researcher ? [' ', h('span', { class: 'state peer' }, t('role.peer'))] : null) }));
     c.interviewer_ids = checkboxes(t('book.interviewers'), 'interviewer', people, []);
     clear(team, c.interviewer_ids);
     if (!people.length) c.interviewer_ids.append(h('p', { class: 'hint' }, t('book.no_team')));

@@ -36,6 +36,8 @@ words({
     'keys.created': 'Made {when}',
     'keys.last_used': 'Last used {when}',
     'keys.never_used': 'Never used',
+    'keys.owner': 'Acts for {name}',
+    'keys.owner_you': 'Acts for you',
     'keys.revoke': 'Revoke this key',
     'keys.confirm': 'Revoke “{name}”? Tools using it stop working at once. This cannot be undone.',
     'keys.confirm_yes': 'Yes, revoke it',
@@ -56,7 +58,7 @@ words({
   },
   nb: {
     'keys.title': 'API-nøkler',
-    'keys.intro': 'En nøkkel lar et annet verktøy (en transkripsjonsløsning, en kalender) bruke Fieldnotes på dine vegne, på klinikkene dine, begrenset til det du krysser av for. Den har aldri flere rettigheter enn den som laget den.',
+    'keys.intro': 'En nøkkel lar et annet verktøy (en transkripsjonsløsning, en kalender) bruke Fieldnotes på dine vegne, på stedene dine, begrenset til det du krysser av for. Den har aldri flere rettigheter enn den som laget den.',
     'keys.list': 'Nøkler',
     'keys.count': '{n} nøkler',
     'keys.none': 'Ingen API-nøkler.',
@@ -77,12 +79,14 @@ words({
     'keys.created': 'Laget {when}',
     'keys.last_used': 'Sist brukt {when}',
     'keys.never_used': 'Aldri brukt',
+    'keys.owner': 'På vegne av {name}',
+    'keys.owner_you': 'På dine vegne',
     'keys.revoke': 'Trekk tilbake nøkkelen',
     'keys.confirm': 'Trekke tilbake «{name}»? Verktøy som bruker den, slutter å virke med en gang. Dette kan ikke angres.',
     'keys.confirm_yes': 'Ja, trekk den tilbake',
     'keys.confirm_no': 'Behold den',
     'keys.revoked': '«{name}» er trukket tilbake: den virker ikke lenger.',
-    'scope.sites:read': 'Lese klinikkene',
+    'scope.sites:read': 'Lese stedene',
     'scope.notes:read': 'Lese feltnotater',
     'scope.notes:write': 'Skrive feltnotater',
     'scope.participants:read': 'Lese deltakere',
@@ -109,12 +113,25 @@ export async function render(main, { app, params, signal, live }) {
   d.side.append(secretSec, keySec, newSec);
 
   let keys = [];
+  let people = [];
   let selected = null;
   const when = (iso) => fmtDateTime(iso, app.tz);
   const scopeLine = (k, tag = 'span') => h(tag, { class: 'sub' }, k.scopes.map((s) => t(`scope.${s}`)).join(', '));
+  /** Whom a key acts for: an admin sees everyone's keys; anyone else only their own (nothing to say). */
+  const owner = (k, tag = 'span') => {
+    if (app.me.role !== 'admin' || !k.user_id) return null;
+    if (k.user_id === app.me.id) return h(tag, { class: 'owner' }, t('keys.owner_you'));
+    const name = people.find((u) => u.id === k.user_id)?.display_name;
+    return name ? h(tag, { class: 'owner' }, t('keys.owner', { name })) : null;
+  };
 
   async function load() {
-    keys = (await get('/api-keys', { signal })).sort((a, b) => b.created_at.localeCompare(a.created_at));
+    const [list, users] = await Promise.all([
+      get('/api-keys', { signal }),
+      app.me.role === 'admin' ? get('/users', { signal }) : [],
+    ]);
+    keys = list.sort((a, b) => b.created_at.localeCompare(a.created_at));
+    people = Array.isArray(users) ? users : users.items; // GET /users answers a bare array
   }
 
   function showList(note) {
@@ -127,6 +144,7 @@ export async function render(main, { app, params, signal, live }) {
           'data-key': k.id, onclick: () => select(k.id),
         },
         h('strong', { class: 'who' }, k.name),
+        owner(k),
         h('span', {}, t('keys.prefix', { prefix: k.prefix })),
         scopeLine(k),
         h('span', { class: 'sub' }, t('keys.created', { when: when(k.created_at) }), ' · ',
@@ -180,6 +198,7 @@ export async function render(main, { app, params, signal, live }) {
     });
     clear(keySec,
       h('h2', { id: 'key-h', tabindex: -1 }, k.name),
+      owner(k, 'p'),
       h('p', {}, t('keys.prefix', { prefix: k.prefix })),
       h('h3', {}, t('keys.scopes')),
       h('ul', {}, k.scopes.map((s) => h('li', {}, t(`scope.${s}`)))),

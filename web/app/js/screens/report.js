@@ -55,7 +55,7 @@ words({
   },
   nb: {
     'report.title': 'Feltarbeidsrapport',
-    'report.intro': 'Tallene til metodekapittelet. Intervjuer telles etter når de først ble avtalt, i klinikkens tid.',
+    'report.intro': 'Tallene til metodekapittelet. Intervjuer telles etter når de først ble avtalt, i stedets tid.',
     'report.small': 'Skjul små tall (1 til 4 vises som «færre enn 5»)',
     'report.show': 'Vis rapporten',
     'report.numbers': 'I tall',
@@ -69,14 +69,14 @@ words({
     'report.minutes_mean': 'Minutter per fullført intervju (gjennomsnitt)',
     'report.minutes_median': 'Minutter per fullført intervju (median)',
     'report.days_median': 'Dager fra første avtale til fullført (median)',
-    'report.by_site': 'Deltakere per klinikk',
-    'report.site': 'Klinikk',
+    'report.by_site': 'Deltakere per sted',
+    'report.site': 'Sted',
     'report.total': 'Totalt',
     'report.status': 'Status',
     'report.p.active': 'Aktive',
     'report.p.withdrawn': 'Trukket seg',
     'report.p.ended': 'Avsluttet',
-    'report.iv_site': 'Intervjuer per klinikk og status',
+    'report.iv_site': 'Intervjuer per sted og status',
     'report.by_reason': 'Utsettelser etter grunn',
     'report.reason': 'Grunn',
     'report.sessions': 'Økter per intervju',
@@ -135,7 +135,8 @@ function barChart(groups) {
       const pct = ((known(b.value) ? b.value : 4) / max) * 68;
       kids.push(svg('text', { x: 0, y: y + 14 }, b.label));
       y += 19;
-      kids.push(known(b.value)
+      // A site without interviews says 0 beside no bar (`bar: false`).
+      if (b.bar !== false) kids.push(known(b.value)
         ? svg('rect', { x: 0, y, width: `${pct}%`, height: 20, class: `bar ${b.cls || ''}` })
         : svg('rect', { x: 0.5, y: y + 0.5, width: `${pct}%`, height: 19, fill: `url(#${hatch})`, stroke: '#4d5560', 'stroke-dasharray': '4 3', class: 'hidden' }));
       kids.push(svg('text', { x: `${pct + 1.5}%`, y: y + 15, class: 'value' }, countWords(b.value)));
@@ -280,7 +281,9 @@ export async function render(main, { app, signal, live, onLeave }) {
       chart(t('report.iv_site'),
         (r.interviews_by_site || []).map((s) => ({
           label: s.site_name,
-          bars: statuses.filter((x) => x in s.by_status).map((x) => ({ label: t(`status.${x}`), value: s.by_status[x], cls: `st-${x}` })),
+          bars: statuses.some((x) => x in s.by_status)
+            ? statuses.filter((x) => x in s.by_status).map((x) => ({ label: t(`status.${x}`), value: s.by_status[x], cls: `st-${x}` }))
+            : [{ label: t('report.total'), value: s.total ?? 0, bar: false }],
         })),
         (id) => groupedTable(id, [t('report.site'), t('report.status'), t('report.interviews')],
           (r.interviews_by_site || []).map((s) => ({
