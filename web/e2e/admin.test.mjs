@@ -22,29 +22,15 @@ after(async () => {
     await a.call('PATCH', '/settings/readiness', { consent, session, validity_minutes, no_screen_shopping_minutes });
     await a.call('PATCH', '/settings/waves', restore.waves);
   }
-  const all = axeResults.reduce((n, r) => n + r.violations.length, 0);
-  console.log(`axe-core (admin): ${axeResults.length} screens checked, ${all} violations of any impact`);
+  const all = lib.axeSummary('admin');
   await browser?.close();
   assert.equal(all, 0, 'axe-core: no violations at all on these screens');
 });
 
 const openPhone = (t, opts) => lib.openPhone(browser, t, opts);
-const unique = (tag) => `${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const { unique, everywhere } = lib;
 const POSS_ID = '01900000-0000-7000-8000-000000000001';
 
-/** axe-core with no violation of any impact, at 390x844 (and touch targets) and at 1280x800. */
-async function everywhere(page, name) {
-  await screen(page, name);
-  assert.deepEqual(axeResults.at(-1).violations, [], `axe-core: violations on ${name} at 390x844`);
-  const phoneSize = page.viewportSize();
-  await page.setViewportSize({ width: 1280, height: 800 });
-  try {
-    await check(page, `${name}-1280`);
-    assert.deepEqual(axeResults.at(-1).violations, [], `axe-core: violations on ${name} at 1280x800`);
-  } finally {
-    await page.setViewportSize(phoneSize);
-  }
-}
 
 /** A new admin (in `language`), signed in on a phone at More. */
 async function adminPhone(t, { language = 'en', locale } = {}) {

@@ -16,29 +16,15 @@ before(async () => {
   browser = await launch();
 });
 after(async () => {
-  const all = axeResults.reduce((n, r) => n + r.violations.length, 0);
-  console.log(`axe-core (coordinator): ${axeResults.length} screens checked, ${all} violations of any impact`);
+  const all = lib.axeSummary('coordinator');
   await browser?.close();
   assert.equal(all, 0, 'axe-core: no violations at all on these screens');
 });
 
 const openPhone = (t, opts) => lib.openPhone(browser, t, opts);
-const unique = (tag) => `${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const { unique, everywhere } = lib;
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
-/** axe-core with no violation of any impact, at 390x844 (and touch targets) and at 1280x800. */
-async function everywhere(page, name) {
-  await screen(page, name);
-  assert.deepEqual(axeResults.at(-1).violations, [], `axe-core: violations on ${name} at 390x844`);
-  const phoneSize = page.viewportSize();
-  await page.setViewportSize({ width: 1280, height: 800 });
-  try {
-    await check(page, `${name}-1280`);
-    assert.deepEqual(axeResults.at(-1).violations, [], `axe-core: violations on ${name} at 1280x800`);
-  } finally {
-    await page.setViewportSize(phoneSize);
-  }
-}
 
 /** The newest version of an instrument. */
 async function instrument(api, key) {

@@ -15,8 +15,7 @@ before(async () => {
   browser = await launch();
 });
 after(async () => {
-  const all = axeResults.reduce((n, r) => n + r.violations.length, 0);
-  console.log(`axe-core (everyone): ${axeResults.length} screens checked, ${all} violations of any impact`);
+  const all = lib.axeSummary('everyone');
   await browser?.close();
   assert.equal(all, 0, 'axe-core: no violations at all on these screens');
 });
@@ -24,23 +23,7 @@ after(async () => {
 const openPhone = (t, opts) => lib.openPhone(browser, t, opts);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const NEW_PASSWORD = 'three quiet harbour lamps';
-
-/** axe-core with no violation of any impact, at 390x844 (and touch
- * targets) and at 1280x800. */
-async function everywhere(page, name) {
-  await screen(page, name);
-  assert.deepEqual(axeResults.at(-1).violations, [], `axe-core: violations on ${name} at 390x844`);
-  const phoneSize = page.viewportSize();
-  await page.setViewportSize({ width: 1280, height: 800 });
-  try {
-    await check(page, `${name}-1280`);
-    assert.deepEqual(axeResults.at(-1).violations, [], `axe-core: violations on ${name} at 1280x800`);
-  } finally {
-    await page.setViewportSize(phoneSize);
-  }
-}
-
-const unique = (tag) => `${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const { unique, everywhere } = lib;
 
 test('an invited person opens the link in the invitation mail, chooses a password on the phone and signs in', async (t) => {
   const s = await seed('invite', { interview: false });

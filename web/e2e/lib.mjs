@@ -257,3 +257,29 @@ export async function mailedLink(to, kind, seen = []) {
     return null;
   }, { timeout: 20000, interval: 250 });
 }
+
+/** A name no earlier run used: `tag-<time>-<random>`. */
+export const unique = (tag) => `${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+/** axe-core with no violation of any impact, at 390x844 (and touch targets)
+ * and at 1280x800. */
+export async function everywhere(page, name) {
+  await screen(page, name);
+  assert.deepEqual(axeResults.at(-1).violations, [], `axe-core: violations on ${name} at 390x844`);
+  const phoneSize = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  try {
+    await check(page, `${name}-1280`);
+    assert.deepEqual(axeResults.at(-1).violations, [], `axe-core: violations on ${name} at 1280x800`);
+  } finally {
+    await page.setViewportSize(phoneSize);
+  }
+}
+
+/** The end of a test file: how many screens axe-core checked, and none
+ * with a violation. */
+export function axeSummary(label) {
+  const all = axeResults.reduce((n, r) => n + r.violations.length, 0);
+  console.log(`axe-core (${label}): ${axeResults.length} screens checked, ${all} violations of any impact`);
+  return all;
+}
