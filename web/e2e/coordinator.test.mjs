@@ -269,21 +269,7 @@ test('a coordinator types the three levels of Table 1 from the keyboard, then re
   await page.route('**/api/v1/codes', slow);
   const began = Date.now();
   await page.getByLabel('New top-level code').focus();
-  const kb = page.keyboard;
-  for (const [theme, categories] of TABLE_1) {
-    await kb.type(`${theme} ${tag}`);
-    await kb.press('Shift+Enter');
-    for (const [category, subs] of categories) {
-      await kb.type(category);
-      await kb.press('Shift+Enter');
-      for (const sub of subs) {
-        await kb.type(sub);
-        await kb.press('Enter');
-      }
-      await kb.press('Escape');
-    }
-    await kb.press('Escape');
-  }
+  await lib.typeCodebook(page.keyboard, TABLE_1, (theme) => `${theme} ${tag}`);
   const item = page.locator('.desk-item');
   await item.getByRole('heading', { level: 2, name: 'Top level' }).waitFor();
   const tree = page.locator('.desk-list');

@@ -283,3 +283,24 @@ export function axeSummary(label) {
   console.log(`axe-core (${label}): ${axeResults.length} screens checked, ${all} violations of any impact`);
   return all;
 }
+
+/** Types a codebook into the codebook screen's add field, which must have
+ * the focus: `codes` is [[theme, [[category, [code, ...]], ...]], ...];
+ * Shift+Enter adds a code and goes under it, Enter adds one, Escape goes up.
+ * `themeName` may mark the themes (a run's tag). */
+export async function typeCodebook(kb, codes, themeName = (theme) => theme) {
+  for (const [theme, categories] of codes) {
+    await kb.type(themeName(theme));
+    await kb.press('Shift+Enter');
+    for (const [category, subs] of categories) {
+      await kb.type(category);
+      await kb.press('Shift+Enter');
+      for (const sub of subs) {
+        await kb.type(sub);
+        await kb.press('Enter');
+      }
+      await kb.press('Escape');
+    }
+    await kb.press('Escape');
+  }
+}

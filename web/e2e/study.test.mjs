@@ -481,21 +481,7 @@ for (const run of RUNS) {
     await top.waitFor();
     await look(cp, 'codebook');
     await top.focus();
-    const kb = cp.keyboard;
-    for (const [theme, categories] of w.codes) {
-      await kb.type(theme);
-      await kb.press('Shift+Enter');
-      for (const [category, subs] of categories) {
-        await kb.type(category);
-        await kb.press('Shift+Enter');
-        for (const sub of subs) {
-          await kb.type(sub);
-          await kb.press('Enter');
-        }
-        await kb.press('Escape');
-      }
-      await kb.press('Escape');
-    }
+    await lib.typeCodebook(cp.keyboard, w.codes);
     const tree = cp.locator('.desk-list');
     const item = cp.locator('.desk-item');
     await item.getByRole('heading', { level: 2, name: w.top }).waitFor();
