@@ -106,16 +106,8 @@ pub async fn clash(
     }))
 }
 
-/// What a notification is about.
-#[derive(Debug, Clone, Copy)]
-pub enum Notice {
-    Scheduled,
-    Postponed,
-    NewTime,
-    Cancelled,
-    Reopened,
-    Changed,
-}
+/// What a notification is about: the news its mail tells.
+pub use crate::domain::mail::InterviewNews as Notice;
 
 /// Someone to tell, with the site's time zone for the times in the mail.
 pub struct MailContext<'a> {
@@ -156,14 +148,6 @@ pub async fn notify(
         .filter_map(|u| placed.users.get(u))
         .collect();
     let tz = tz_of(ctx.site);
-    let news = match change {
-        Notice::Scheduled => mail::InterviewNews::Scheduled,
-        Notice::Postponed => mail::InterviewNews::Postponed,
-        Notice::NewTime => mail::InterviewNews::NewTime,
-        Notice::Cancelled => mail::InterviewNews::Cancelled,
-        Notice::Reopened => mail::InterviewNews::Reopened,
-        Notice::Changed => mail::InterviewNews::Changed,
-    };
     let link = format!("{}/", ctx.public_url.trim_end_matches('/'));
     for u in users {
         let lang = Lang::parse(&u.language);
@@ -180,7 +164,7 @@ pub async fn notify(
             place: i.location.as_deref(),
             link: &link,
         };
-        let (subject, body) = mail::interview(lang, news, &u.display_name, &facts);
+        let (subject, body) = mail::interview(lang, change, &u.display_name, &facts);
         ch.mail(NewMail {
             dedupe_key: Some(format!("interview:{}:{}:{}", i.id, i.sequence, u.id)),
             to: u.email.clone(),
