@@ -3,8 +3,8 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    sea_query::Query as SqlQuery, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Query as SqlQuery, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -182,29 +182,32 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
             ),
         );
     }
-    // A search on SQLite looks at a bounded number of notes whatever the
-    // word (see crate::services::search), so it reads whole notes at once. Other
-    // lists take two steps: the page's ids (sorting only keys, not whole
-    // notes, when a filter matches thousands), then the notes.
-    let mut rows: Vec<entity::note::Model> =
-        if q.q.is_some() && cx.read.get_database_backend() == DatabaseBackend::Sqlite {
-            sel.all(cx.read).await?
-        } else {
-            let ids: Vec<Uuid> = sel
-                .select_only()
-                .column(Column::Id)
-                .into_tuple()
-                .all(cx.read)
-                .await?;
-            let mut found: std::collections::HashMap<Uuid, entity::note::Model> = Entity::find()
-                .filter(Column::Id.is_in(ids.clone()))
-                .all(cx.read)
-                .await?
-                .into_iter()
-                .map(|m| (m.id, m))
-                .collect();
-            ids.iter().filter_map(|id| found.remove(id)).collect()
-        };
+    // A search reads whole notes at once: on SQLite it looks at a bounded
+    // number of notes whatever the word (see crate::services::search); on
+    // PostgreSQL it either walks the time index and stops at a full page or
+    // sorts the few matches the text index found, keeping only a page of
+    // them (measured on 100 000 notes: the same time as sorting ids, and one
+    // round trip fewer). Other lists take two steps: the page's ids (sorting
+    // only keys, not whole notes, when a filter matches thousands), then the
+    // notes.
+    let mut rows: Vec<entity::note::Model> = if q.q.is_some() {
+        sel.all(cx.read).await?
+    } else {
+        let ids: Vec<Uuid> = sel
+            .select_only()
+            .column(Column::Id)
+            .into_tuple()
+            .all(cx.read)
+            .await?;
+        let mut found: std::collections::HashMap<Uuid, entity::note::Model> = Entity::find()
+            .filter(Column::Id.is_in(ids.clone()))
+            .all(cx.read)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        ids.iter().filter_map(|id| found.remove(id)).collect()
+    };
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     let items = svc::with_links(cx.read, rows).await?;

@@ -10,6 +10,10 @@
 //! disk". Audit entries of reads and sign-ins join the same groups
 //! (`NotesWriter::record`).
 //!
+//! On PostgreSQL a group is one statement (`GroupWrite::write_postgres`):
+//! the rows travel as arrays, so one round trip, prepared once per
+//! connection, writes a group of any size.
+//!
 //! On SQLite the group's statements are the ones `GroupWrite` builds for
 //! sea-orm, sent in two round trips on the service's single write connection: `BEGIN
 //! IMMEDIATE` with the notes' insert-or-nothing, then every other insert
@@ -183,14 +187,28 @@ async fn write_together(
     db: &DatabaseConnection,
     batches: &[Batch],
 ) -> ApiResult<Vec<Vec<Applied>>> {
-    if !matches!(db, DatabaseConnection::SqlxSqlitePoolConnection(_)) {
-        use sea_orm::TransactionTrait;
-        let txn = db.begin().await?;
-        let out = notes::apply_in(&txn, batches).await?;
-        txn.commit().await?;
-        return Ok(out);
-    }
     let mut g = GroupWrite::new(batches);
+    if let DatabaseConnection::SqlxPostgresPoolConnection(_) = db {
+        g.write_postgres(db.get_postgres_connection_pool()).await?;
+    } else {
+        write_sqlite(db, &mut g).await?;
+    }
+    // Committed: from here on nothing may fail the group (it would be
+    // written again). Retries of notes stored earlier are read now (they
+    // were committed before this group began, and never go away); should
+    // that fail, only those notes are answered 503, to be sent again.
+    let found = match notes::load(db, g.existing_ids()).await {
+        Ok(found) => Some(found),
+        Err(e) => {
+            tracing::warn!(error = %e, "notes writer: cannot load the notes a group found stored");
+            None
+        }
+    };
+    Ok(g.finish(found.as_ref()))
+}
+
+/// The group on SQLite's write connection, in two round trips.
+async fn write_sqlite(db: &DatabaseConnection, g: &mut GroupWrite<'_>) -> ApiResult<()> {
     let mut txn = Transaction::begin(db.get_sqlite_connection_pool()).await?;
     let inserts = g.note_inserts(DbBackend::Sqlite);
     let mut commit = vec![];
@@ -204,19 +222,7 @@ async fn write_together(
     }
     commit.extend(g.follow_ups(DbBackend::Sqlite));
     commit.push(Statement::from_string(DbBackend::Sqlite, "COMMIT"));
-    txn.commit(commit).await?;
-    // Committed: from here on nothing may fail the group (it would be
-    // written again). Retries of notes stored earlier are read now (they
-    // were committed before this group began, and never go away); should
-    // that fail, only those notes are answered 503, to be sent again.
-    let found = match notes::load(db, g.existing_ids()).await {
-        Ok(found) => Some(found),
-        Err(e) => {
-            tracing::warn!(error = %e, "notes writer: cannot load the notes a group found stored");
-            None
-        }
-    };
-    Ok(g.finish(found.as_ref()))
+    txn.commit(commit).await
 }
 
 /// The write connection, taken from its pool for one transaction that is

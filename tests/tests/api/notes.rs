@@ -194,6 +194,116 @@ async fn a_failed_group_commits_nothing_and_the_writer_goes_on() {
     assert_eq!(created(&bad).await, 0);
 }
 
+// The writer's group on either database (on PostgreSQL one statement of
+// data-modifying CTEs): a group that fails commits none of its notes,
+// links, versions or audit entries; a group that goes in writes each note
+// once with its links, its first version and one `note.create` entry, and
+// a second copy of an id in the same group is answered as a retry.
+db_test!(
+    a_group_is_written_whole_or_not_at_all,
+    |app: TestApp| async move {
+        use fieldnotes::services::{
+            audit::Actor,
+            notes::{Applied, NoteIn},
+        };
+        let site = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[site]).await;
+        let (fw_id, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+        let made = |r: Resp| {
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["id"].as_str().expect("id").to_string()
+        };
+        let p1 = made(
+            app.post(
+                "/participants",
+                &co,
+                json!({"pseudonym": "P01", "site_id": site, "treatment_started_on": "2026-10-01"}),
+            )
+            .await,
+        );
+        let code = made(app.post("/codes", &co, json!({"name": "Queues"})).await);
+        let parse = |v: &Value| -> NoteIn { serde_json::from_value(v.clone()).expect("a note") };
+        let mut linked = note(site, "Linked to P01 and coded");
+        linked["participant_ids"] = json!([p1, p1]);
+        linked["code_ids"] = json!([code]);
+        let plain = note(site, "No links");
+        let mut bad = note(site, "Linked to a participant who does not exist");
+        bad["participant_ids"] = json!([Uuid::new_v4()]);
+        let rows = |id: String| {
+            let db = app.state.db.clone();
+            async move {
+                use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+                let uuid: Uuid = id.parse().expect("uuid");
+                let notes = entity::note::Entity::find_by_id(uuid).count(&db).await;
+                let versions = entity::note_version::Entity::find()
+                    .filter(entity::note_version::Column::NoteId.eq(uuid))
+                    .count(&db)
+                    .await;
+                let links = entity::note_participant::Entity::find()
+                    .filter(entity::note_participant::Column::NoteId.eq(uuid))
+                    .count(&db)
+                    .await;
+                let codings = entity::note_code::Entity::find()
+                    .filter(entity::note_code::Column::NoteId.eq(uuid))
+                    .count(&db)
+                    .await;
+                let audit = entity::audit_log::Entity::find()
+                    .filter(entity::audit_log::Column::Action.eq("note.create"))
+                    .filter(entity::audit_log::Column::ObjectId.eq(id))
+                    .count(&db)
+                    .await;
+                [notes, versions, links, codings, audit].map(|c| c.expect("count"))
+            }
+        };
+        let id = |v: &Value| v["id"].as_str().expect("id").to_string();
+        let writer = app.state.writer.clone();
+        // the broken link fails the whole request: nothing of it is stored
+        let failed = writer
+            .notes(
+                fw_id,
+                Actor::system(),
+                vec![Ok(parse(&linked)), Ok(parse(&plain)), Ok(parse(&bad))],
+            )
+            .await;
+        assert!(failed.is_err(), "a broken link must fail the group");
+        for n in [&linked, &plain, &bad] {
+            assert_eq!(rows(id(n)).await, [0; 5], "{n}");
+        }
+        // without it the same notes go in, a second copy of one as a retry
+        let applied = writer
+            .notes(
+                fw_id,
+                Actor::system(),
+                vec![Ok(parse(&linked)), Ok(parse(&plain)), Ok(parse(&linked))],
+            )
+            .await
+            .expect("written");
+        let what: Vec<&str> = applied
+            .iter()
+            .map(|a| match a {
+                Applied::Created(_) => "created",
+                Applied::Unchanged(_) => "unchanged",
+                Applied::Rejected(_) => "rejected",
+            })
+            .collect();
+        assert_eq!(what, ["created", "created", "unchanged"]);
+        assert_eq!(rows(id(&linked)).await, [1, 1, 1, 1, 1]);
+        assert_eq!(rows(id(&plain)).await, [1, 1, 0, 0, 1]);
+        let got = app.get(&format!("/notes/{}", id(&linked)), &fw).await;
+        assert_eq!(got.status, 200, "{}", got.body);
+        assert_eq!(got.body["participant_ids"], json!([p1]));
+        assert_eq!(got.body["code_ids"], json!([code]));
+        assert_eq!(got.body["body"], linked["body"]);
+        let history = app
+            .get(&format!("/notes/{}/history", id(&linked)), &fw)
+            .await;
+        assert_eq!(history.status, 200, "{}", history.body);
+        assert_eq!(history.body["items"][0]["action"], "create");
+        assert_eq!(history.body["items"][0]["participant_ids"], json!([p1]));
+        assert_eq!(history.body["items"][0]["code_ids"], json!([code]));
+    }
+);
+
 db_test!(
     sync_answers_per_note_and_a_retry_changes_nothing,
     |app: TestApp| async move {
