@@ -3,7 +3,7 @@ use std::{str::FromStr, time::Duration};
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use crate::config::{Settings, SqliteSync};
 
@@ -70,17 +70,38 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
             .context("cannot open the SQLite database")?;
         Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
     } else {
-        let mut opts = ConnectOptions::new(settings.database_url.clone());
-        opts.max_connections(settings.db_max_connections)
+        use sqlx::{postgres::PgPoolOptions, ConnectOptions, Connection};
+        let opts = sqlx::postgres::PgConnectOptions::from_str(&settings.database_url)
+            .context("FIELDNOTES_DATABASE_URL is not a PostgreSQL address")?
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.db_max_connections)
             .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(30))
-            .sqlx_logging(false);
-        Database::connect(opts)
+            // sqlx's default pings every connection it lends: a round trip
+            // before each statement of a request. Only a connection idle
+            // for a while is tested (PostgreSQL may have restarted, or a
+            // firewall dropped it); a broken one is closed and another lent.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PG_PING_IDLE {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_with(opts)
             .await
-            .context("cannot connect to PostgreSQL")
+            .context("cannot connect to PostgreSQL")?;
+        Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+            pool,
+        ))
     }
 }
+
+/// A PostgreSQL connection idle this long is pinged before it is lent.
+const PG_PING_IDLE: Duration = Duration::from_secs(10);
 
 /// WAL pages (4 KiB each) after which the writer checkpoints by itself.
 const WRITER_AUTOCHECKPOINT: &str = "20000";

@@ -385,3 +385,56 @@ async fn json_logs_are_one_object_a_line_and_keep_no_secrets() {
         .any(|f| f["route"] == "/api/v1/calendar/{token}.ics" && f["status"] == 200));
     assert!(access.iter().any(|f| f["status"] == 412));
 }
+
+/// The PostgreSQL pool no longer pings a connection before every statement
+/// (only one idle for 10 s or more). When PostgreSQL drops every connection
+/// of the pool (a restart, a firewall), the broken ones must still leave the
+/// pool: sqlx's check when a connection comes back retires those the
+/// background jobs find broken, and the idle ping the rest. Requests made a
+/// little later, as many at once as the pool has connections, are all
+/// answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_recovers_when_postgresql_drops_its_connections() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let Some(db) = crate::helpers::Db::postgres().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app(db, &[]).await;
+    let site = app.create_site("Clinic A").await;
+    let (_, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+    // Use many connections, so the pool holds several.
+    let many = |n: usize| {
+        let (app, fw) = (&app, &fw);
+        futures_util::future::join_all((0..n).map(move |_| app.get("/notes?limit=5", fw)))
+    };
+    assert!(many(16).await.iter().all(|r| r.status == 200));
+    let killed = app
+        .state
+        .db
+        .query_one(Statement::from_string(
+            app.state.db.get_database_backend(),
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        ))
+        .await
+        .expect("terminate")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert!(killed >= 1, "the pool had other connections to lose");
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let answers = many(16).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let note = json!({
+        "id": uuid::Uuid::new_v4(),
+        "site_id": site,
+        "observed_at": chrono::Utc::now().to_rfc3339(),
+        "location": "outside",
+        "body": "After the database came back",
+        "participant_ids": [],
+        "code_ids": []
+    });
+    let r = app.post("/notes", &fw, note).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
