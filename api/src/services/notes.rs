@@ -639,7 +639,9 @@ impl<'a> GroupWrite<'a> {
                 continue;
             }
             let batch = &self.batches[*b];
-            let note = self.note_out(*b, n);
+            // The links as `note_out` (and so the answer) has them; the
+            // body is borrowed, not copied.
+            let (pids, cids) = (normalise(&n.participant_ids), normalise(&n.code_ids));
             pg.id.push(n.id);
             pg.site_id.push(n.site_id);
             pg.author_id.push(batch.user_id);
@@ -648,14 +650,13 @@ impl<'a> GroupWrite<'a> {
             pg.body.push(n.body.as_str());
             pg.create_hash.push(hash.as_str());
             pg.version_id.push(Uuid::now_v7());
-            pg.participants
-                .push(serde_json::json!(note.participant_ids));
-            pg.codes.push(serde_json::json!(note.code_ids));
-            for p in &note.participant_ids {
+            pg.participants.push(serde_json::json!(pids));
+            pg.codes.push(serde_json::json!(cids));
+            for p in &pids {
                 pg.link_note.push(n.id);
                 pg.link_participant.push(*p);
             }
-            for c in &note.code_ids {
+            for c in &cids {
                 pg.coding_note.push(n.id);
                 pg.coding_code.push(*c);
             }
