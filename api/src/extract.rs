@@ -330,6 +330,24 @@ impl FromRequest for crate::auth::Principal {
     }
 }
 
+/// The route template a request matched (`/api/v1/notes/{id}`), or `None`
+/// when none did. actix answers `match_pattern` by matching the path against
+/// the route table again (a regular expression per route with a parameter),
+/// and the metrics, the key-scope check and the second-factor check all ask:
+/// so it is worked out once per request and kept in the request's
+/// extensions.
+pub fn route_template(req: &HttpRequest) -> Option<std::rc::Rc<str>> {
+    use actix_web::HttpMessage;
+    #[derive(Clone)]
+    struct Template(Option<std::rc::Rc<str>>);
+    if let Some(t) = req.extensions().get::<Template>() {
+        return t.0.clone();
+    }
+    let t: Option<std::rc::Rc<str>> = req.match_pattern().map(Into::into);
+    req.extensions_mut().insert(Template(t.clone()));
+    t
+}
+
 /// Who is calling, with what they may do here checked: an API key's scopes
 /// against the operation's, and a person's second factor where their role
 /// requires one.
@@ -341,7 +359,7 @@ async fn caller(req: &HttpRequest) -> Result<crate::auth::Principal, ApiError> {
         ApiError::unauthorized("Send `Authorization: Bearer <access token or API key>`.")
     })?;
     let p = crate::auth::authenticate(&state.read, &state.jwt, &token).await?;
-    let pattern = req.match_pattern();
+    let pattern = route_template(req);
     if p.api_key_id.is_some() {
         req.app_data::<web::Data<crate::auth::KeyAccess>>()
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("key access table missing")))?
@@ -369,7 +387,12 @@ pub async fn resolve_caller(
     use actix_web::HttpMessage;
     let public = req
         .app_data::<web::Data<crate::auth::KeyAccess>>()
-        .is_none_or(|a| a.is_public(req.method().as_str(), req.match_pattern().as_deref()));
+        .is_none_or(|a| {
+            a.is_public(
+                req.method().as_str(),
+                route_template(req.request()).as_deref(),
+            )
+        });
     if !public && crate::auth::bearer(req.request()).is_some() {
         match caller(req.request()).await {
             Ok(p) => {

@@ -126,9 +126,8 @@ pub async fn record(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     use actix_web::HttpMessage;
     let start = Instant::now();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
+    let route = crate::extract::route_template(req.request())
+        .map_or_else(|| "unmatched".to_string(), |t| t.to_string());
     let method = req.method().as_str().to_string();
     let access_log = req
         .app_data::<web::Data<AppState>>()
