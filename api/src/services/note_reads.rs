@@ -191,7 +191,7 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
     // only keys, not whole notes, when a filter matches thousands), then the
     // notes.
     let mut rows: Vec<entity::note::Model> = if q.q.is_some() {
-        sel.all(cx.read).await?
+        search::page(cx.read, sel).await?
     } else {
         let ids: Vec<Uuid> = sel
             .select_only()

@@ -22,7 +22,8 @@
 //!    - most: walk the notes in page order and ask the index about each one.
 use sea_orm::{
     sea_query::{Alias, BinOper, Expr, Func, SimpleExpr},
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryResult, QueryTrait, RuntimeErr, Select, Statement,
 };
 
 use crate::error::ApiResult;
@@ -57,6 +58,39 @@ pub async fn condition(
         DatabaseBackend::Postgres => postgres(terms),
         _ => sqlite(db, terms, page, scope).await?,
     })
+}
+
+/// Runs a search: the page `sel` selects, with [`condition`] among its
+/// filters.
+///
+/// On PostgreSQL the statement is sent unnamed, so it is planned for this
+/// query's words every time. A named (cached) statement would be planned
+/// for its first five queries' words, and PostgreSQL then keeps a generic
+/// plan when that looks no dearer than those five did: on a connection whose
+/// first searches were for middling words, the generic plan (sort every
+/// match) stayed, and a word in every note then sorted all 100 000 notes
+/// (0.75 s instead of 0.2 ms). The cost is one parse per search.
+pub async fn page<E>(db: &DatabaseConnection, sel: Select<E>) -> ApiResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult,
+{
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(sel.all(db).await?);
+    }
+    let stmt = sel.build(DatabaseBackend::Postgres);
+    let rows = sqlx::query_with(
+        &stmt.sql,
+        sea_query_binder::SqlxValues(stmt.values.unwrap_or(sea_orm::Values(Vec::new()))),
+    )
+    .persistent(false)
+    .fetch_all(db.get_postgres_connection_pool())
+    .await
+    .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e)))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| E::Model::from_query_result(&QueryResult::from(r), ""))
+        .collect::<Result<_, _>>()?)
 }
 
 /// The notes a search runs over besides the words. Asking the index note by
