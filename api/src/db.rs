@@ -86,7 +86,7 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     use sqlx::Executor;
-                    conn.execute(SSD_PAGE_COST).await?;
+                    conn.execute(PLANNER_SETTINGS).await?;
                     Ok(())
                 })
             })
@@ -107,18 +107,25 @@ async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<Da
     }
 }
 
-/// PostgreSQL's default `random_page_cost` (4) prices a page read at random
-/// as four sequential ones: disks with heads. On SSDs, or with the notes in
-/// memory, 1.1 is the usual setting. Left at 4, the planner walks the time
-/// index for a word in about 1% of notes (visiting some 5 000 notes, 7 - 15
-/// ms) where fetching the word's 1 100 matches and sorting them takes 2 - 3
-/// ms; over 400 benchmark searches the choice with 1.1 came within 9% of the
-/// best possible (23% with 4), and the slowest 1% of searches took 10.7
-/// instead of 13.6 ms. Only a server left at the default is changed: a
-/// value set in postgresql.conf, for the database or role, or in the URL's
-/// `options` stands.
-const SSD_PAGE_COST: &str = "SELECT set_config('random_page_cost', '1.1', false) \
-     WHERE current_setting('random_page_cost')::float8 = 4";
+/// Planner settings for the service's own connections, applied only where
+/// nobody set a value (`pg_settings.source` is `default`): one set in
+/// postgresql.conf, for the database or role, or in the URL's `options`
+/// stands.
+///
+/// - `random_page_cost` 1.1 instead of 4: 4 prices a page read at random as
+///   four sequential ones, for disks with heads; on SSDs, or with the notes
+///   in memory, 1.1 is the usual setting. At 4 the planner walked the time
+///   index for a word in about 1% of notes (visiting some 5 000 notes, 7 -
+///   15 ms) where fetching its 1 100 matches and sorting them took 2 - 3 ms;
+///   over 400 benchmark searches the choices with 1.1 came within 9% of the
+///   best possible (23% with 4).
+/// - `max_parallel_workers_per_gather` 0 instead of 2: the service answers
+///   many small requests at once, and a search that started two parallel
+///   workers took CPU from the other requests (at 16 clients on two cores,
+///   such searches took 150 - 360 ms).
+const PLANNER_SETTINGS: &str = "SELECT set_config(name, value, false) FROM pg_settings \
+     JOIN (VALUES ('random_page_cost', '1.1'), ('max_parallel_workers_per_gather', '0')) \
+     AS ours (name, value) USING (name) WHERE source = 'default'";
 
 /// A PostgreSQL connection idle this long is pinged before it is lent.
 const PG_PING_IDLE: Duration = Duration::from_secs(10);

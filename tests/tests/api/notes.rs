@@ -929,6 +929,29 @@ db_test!(
                 .await;
             assert_eq!(r.status, 200, "{}", r.body);
         }
+        // On PostgreSQL, with the statistics autovacuum would gather, a
+        // query's very common words are checked on the notes its rarest word
+        // found (crate::services::search::split): "common rarity", "walker
+        // stress" and "stressful zeta3" take that path.
+        use sea_orm::ConnectionTrait;
+        if app.state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+            let db = &app.state.db;
+            db.execute_unprepared("ANALYZE notes")
+                .await
+                .expect("analyze");
+            let common = db
+                .query_one(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT count(*) AS n FROM pg_stats WHERE tablename = 'notes' \
+                     AND attname = 'body_search' AND 'common' = ANY(most_common_elems::text::text[])",
+                ))
+                .await
+                .expect("pg_stats")
+                .expect("a row")
+                .try_get::<i64>("", "n")
+                .expect("n");
+            assert_eq!(common, 1, "PostgreSQL knows the common words");
+        }
         for q in [
             "common",
             "walker",

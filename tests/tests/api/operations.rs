@@ -386,42 +386,56 @@ async fn json_logs_are_one_object_a_line_and_keep_no_secrets() {
     assert!(access.iter().any(|f| f["status"] == 412));
 }
 
-/// PostgreSQL's default `random_page_cost` (4, for disks with heads) makes
-/// the planner walk the time index for a word in about 1% of notes where
-/// sorting the word's matches is several times cheaper. The service sets
-/// 1.1 (SSDs, or data in memory) on its own connections when the server is
-/// at that default, and leaves a value the operator set: here in the URL.
+/// The service sets two planner settings on its own PostgreSQL connections
+/// where nobody set them: `random_page_cost` 1.1 (SSDs, or data in memory;
+/// PostgreSQL's 4 made searches walk thousands of notes) and no parallel
+/// workers per query (they took CPU from the other requests). A value the
+/// operator set stands: here one in the URL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgresql_connections_price_random_reads_for_ssds_unless_told_otherwise() {
+async fn postgresql_connections_get_the_planner_settings_unless_told_otherwise() {
     use sea_orm::{ConnectionTrait, Statement};
     let Some(crate::helpers::Db::Postgres(url)) = crate::helpers::Db::postgres().await else {
         return;
     };
-    async fn cost(db: &sea_orm::DatabaseConnection) -> String {
-        db.query_one(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT current_setting('random_page_cost') AS c",
-        ))
-        .await
-        .expect("query")
-        .expect("a row")
-        .try_get::<String>("", "c")
-        .expect("c")
+    async fn settings(db: &sea_orm::DatabaseConnection) -> [String; 4] {
+        let r = db
+            .query_one(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT current_setting('random_page_cost') AS c, \
+                 current_setting('max_parallel_workers_per_gather') AS w, \
+                 (SELECT source FROM pg_settings WHERE name = 'random_page_cost') AS s, \
+                 (SELECT source FROM pg_settings \
+                  WHERE name = 'max_parallel_workers_per_gather') AS ws",
+            ))
+            .await
+            .expect("query")
+            .expect("a row");
+        ["c", "w", "s", "ws"].map(|k| r.try_get("", k).expect(k))
     }
+    // what the server gives a connection of our own
     let own = sea_orm::Database::connect(&url).await.expect("connect");
-    let server = cost(&own).await;
+    let [cost, workers, source, workers_source] = settings(&own).await;
     own.close().await.ok();
     let app = crate::helpers::spawn_app(crate::helpers::Db::Postgres(url.clone()), &[]).await;
-    let expected = if server == "4" {
-        "1.1"
+    let [c, w, ..] = settings(&app.state.db).await;
+    if source == "default" {
+        assert_eq!(cost, "4");
+        assert_eq!(c, "1.1");
     } else {
-        server.as_str()
-    };
-    assert_eq!(
-        cost(&app.state.db).await,
-        expected,
-        "server default {server}"
-    );
+        assert_eq!(
+            c, cost,
+            "a random_page_cost set on the server ({source}) stands"
+        );
+    }
+    if workers_source == "default" {
+        assert_eq!(workers, "2");
+        assert_eq!(w, "0");
+    } else {
+        assert_eq!(
+            w, workers,
+            "a max_parallel_workers_per_gather set on the server stands"
+        );
+    }
     let Some(crate::helpers::Db::Postgres(other)) = crate::helpers::Db::postgres().await else {
         panic!("a second database");
     };
@@ -430,7 +444,9 @@ async fn postgresql_connections_price_random_reads_for_ssds_unless_told_otherwis
         &[],
     )
     .await;
-    assert_eq!(cost(&told.state.db).await, "2.5");
+    let [c, w2, ..] = settings(&told.state.db).await;
+    assert_eq!(c, "2.5");
+    assert_eq!(w2, w);
     let r = told.get("/notes?q=even", &told.admin_token).await;
     assert_eq!(r.status, 200, "{}", r.body);
     // The service finds a note by a word's start.
