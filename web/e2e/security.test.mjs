@@ -89,6 +89,9 @@ test('a phone whose sign-in is ended elsewhere forgets what it kept and keeps th
 
   await page.goto(`${BASE}/#/notes`);
   await page.getByRole('heading', { level: 1, name: 'Notes' }).waitFor();
+  // Offline, the note screen comes from the service worker's cache: wait
+  // until it controls the page, as a phone has long before it loses signal.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   await context.setOffline(true);
   await page.getByText('Offline', { exact: true }).waitFor();
   const body = `Written just before the phone was lost, ${s.participant.pseudonym} by the door`;
