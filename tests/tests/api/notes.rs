@@ -1015,3 +1015,55 @@ db_test!(
         );
     }
 );
+
+/// A search's page query goes to PostgreSQL unnamed, so it is planned for
+/// its own words every time. A named (cached) statement may fall back to a
+/// generic plan after five searches on a connection, one that sorts every
+/// match of a word in all notes. On one connection, six searches leave no
+/// named statement behind; the same query through sea-orm's own `all` does
+/// (which shows the check can see one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_plans_every_search_for_its_own_words() {
+    use fieldnotes::services::search;
+    use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, Statement};
+    let Some(crate::helpers::Db::Postgres(url)) = crate::helpers::Db::postgres().await else {
+        return;
+    };
+    // the service creates the schema
+    let _app = crate::helpers::spawn_app(crate::helpers::Db::Postgres(url.clone()), &[]).await;
+    let mut opts = sea_orm::ConnectOptions::new(url);
+    opts.max_connections(1).min_connections(1);
+    let db = sea_orm::Database::connect(opts).await.expect("connect");
+    let terms = search::terms("evening dose");
+    let (db, terms) = (&db, &terms);
+    let found = move || async move {
+        let cond = search::condition(db, terms, 51, search::Scope::AllSites)
+            .await
+            .expect("condition");
+        entity::note::Entity::find().filter(cond)
+    };
+    let named = move || async move {
+        db.query_one(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) AS n FROM pg_prepared_statements \
+             WHERE statement LIKE '%body_search\" @@ to_tsquery%' \
+             AND statement NOT LIKE '%pg_prepared_statements%'",
+        ))
+        .await
+        .expect("pg_prepared_statements")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n")
+    };
+    for _ in 0..6 {
+        let page = search::page(db, found().await).await.expect("page");
+        assert!(page.is_empty());
+    }
+    assert_eq!(
+        named().await,
+        0,
+        "the search was prepared as a named statement"
+    );
+    found().await.all(db).await.expect("all");
+    assert_eq!(named().await, 1, "sea-orm's own query is a named statement");
+}
