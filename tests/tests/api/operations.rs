@@ -397,44 +397,45 @@ async fn postgresql_connections_get_the_planner_settings_unless_told_otherwise()
     let Some(crate::helpers::Db::Postgres(url)) = crate::helpers::Db::postgres().await else {
         return;
     };
-    async fn settings(db: &sea_orm::DatabaseConnection) -> [String; 4] {
-        let r = db
-            .query_one(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT current_setting('random_page_cost') AS c, \
-                 current_setting('max_parallel_workers_per_gather') AS w, \
-                 (SELECT source FROM pg_settings WHERE name = 'random_page_cost') AS s, \
-                 (SELECT source FROM pg_settings \
-                  WHERE name = 'max_parallel_workers_per_gather') AS ws",
-            ))
-            .await
-            .expect("query")
-            .expect("a row");
-        ["c", "w", "s", "ws"].map(|k| r.try_get("", k).expect(k))
+    // (name, the service's value, PostgreSQL's default), in name order
+    const OURS: [(&str, &str, &str); 2] = [
+        ("max_parallel_workers_per_gather", "0", "2"),
+        ("random_page_cost", "1.1", "4"),
+    ];
+    // each setting's value and where it came from, in the order of OURS
+    async fn settings(db: &sea_orm::DatabaseConnection) -> Vec<(String, String)> {
+        db.query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT setting, source FROM pg_settings \
+             WHERE name IN ('max_parallel_workers_per_gather', 'random_page_cost') ORDER BY name",
+        ))
+        .await
+        .expect("query")
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "setting").expect("setting"),
+                r.try_get("", "source").expect("source"),
+            )
+        })
+        .collect()
     }
     // what the server gives a connection of our own
     let own = sea_orm::Database::connect(&url).await.expect("connect");
-    let [cost, workers, source, workers_source] = settings(&own).await;
+    let server = settings(&own).await;
     own.close().await.ok();
     let app = crate::helpers::spawn_app(crate::helpers::Db::Postgres(url.clone()), &[]).await;
-    let [c, w, ..] = settings(&app.state.db).await;
-    if source == "default" {
-        assert_eq!(cost, "4");
-        assert_eq!(c, "1.1");
-    } else {
-        assert_eq!(
-            c, cost,
-            "a random_page_cost set on the server ({source}) stands"
-        );
-    }
-    if workers_source == "default" {
-        assert_eq!(workers, "2");
-        assert_eq!(w, "0");
-    } else {
-        assert_eq!(
-            w, workers,
-            "a max_parallel_workers_per_gather set on the server stands"
-        );
+    let service = settings(&app.state.db).await;
+    assert_eq!((server.len(), service.len()), (2, 2));
+    for ((name, ours, default), ((value, source), (got, _))) in
+        OURS.iter().zip(server.iter().zip(&service))
+    {
+        if source == "default" {
+            assert_eq!(value, default, "{name}");
+            assert_eq!(got, ours, "{name}");
+        } else {
+            assert_eq!(got, value, "a {name} set on the server ({source}) stands");
+        }
     }
     let Some(crate::helpers::Db::Postgres(other)) = crate::helpers::Db::postgres().await else {
         panic!("a second database");
@@ -444,9 +445,9 @@ async fn postgresql_connections_get_the_planner_settings_unless_told_otherwise()
         &[],
     )
     .await;
-    let [c, w2, ..] = settings(&told.state.db).await;
-    assert_eq!(c, "2.5");
-    assert_eq!(w2, w);
+    let told_settings = settings(&told.state.db).await;
+    assert_eq!(told_settings[1].0, "2.5");
+    assert_eq!(told_settings[0].0, service[0].0);
     let r = told.get("/notes?q=even", &told.admin_token).await;
     assert_eq!(r.status, 200, "{}", r.body);
     // The service finds a note by a word's start.
