@@ -8,7 +8,9 @@
 //! gathers while another commits (several instances each group their own). A request is
 //! answered only after its group's commit returned, so a 2xx still means "on
 //! disk". Audit entries of reads and sign-ins join the same groups
-//! (`NotesWriter::record`).
+//! (`NotesWriter::record`). On PostgreSQL the writer also counts the notes
+//! it wrote, so the text index's pending list is merged every few hundred
+//! (`search::IndexUpkeep`).
 //!
 //! On PostgreSQL a group is one statement (`GroupWrite::write_postgres`):
 //! the rows travel as arrays, so one round trip, prepared once per
@@ -32,6 +34,7 @@ use crate::{
     services::{
         audit::Actor,
         notes::{self, Applied, Batch, GroupWrite, NoteIn},
+        search::IndexUpkeep,
     },
 };
 
@@ -65,8 +68,13 @@ impl NotesWriter {
         };
         let (tx, rx) = mpsc::channel::<Job>(1024);
         let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        let upkeep = std::sync::Arc::new(IndexUpkeep::default());
+        if let DatabaseConnection::SqlxPostgresPoolConnection(_) = db {
+            // what earlier runs left pending
+            upkeep.start(db.get_postgres_connection_pool());
+        }
         for _ in 0..tasks {
-            tokio::spawn(run(db.clone(), rx.clone()));
+            tokio::spawn(run(db.clone(), rx.clone(), upkeep.clone()));
         }
         Ok(NotesWriter { tx })
     }
@@ -114,7 +122,11 @@ impl NotesWriter {
 /// requests and about `GROUP_NOTES` notes), writes them as one group, and
 /// starts over. Ends when every `NotesWriter` is gone. Tasks sharing `rx`
 /// take turns gathering: while one writes its group, the next gathers.
-async fn run(db: DatabaseConnection, rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
+async fn run(
+    db: DatabaseConnection,
+    rx: std::sync::Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>,
+    upkeep: std::sync::Arc<IndexUpkeep>,
+) {
     let mut carried: Option<Job> = None;
     loop {
         let mut queue = rx.lock().await;
@@ -144,18 +156,22 @@ async fn run(db: DatabaseConnection, rx: std::sync::Arc<tokio::sync::Mutex<mpsc:
         // A panic must not take the writer down with it: the group's
         // requests are dropped (they answer 503 and the phones retry;
         // nothing was committed) and the next group goes on.
-        let group = std::panic::AssertUnwindSafe(write_group(&db, jobs));
+        let group = std::panic::AssertUnwindSafe(write_group(&db, &upkeep, jobs));
         if futures_util::FutureExt::catch_unwind(group).await.is_err() {
             tracing::error!("notes writer: a group panicked; its requests got 503");
         }
     }
 }
 
-async fn write_group(db: &DatabaseConnection, jobs: Vec<Job>) {
+async fn write_group(
+    db: &DatabaseConnection,
+    upkeep: &std::sync::Arc<IndexUpkeep>,
+    jobs: Vec<Job>,
+) {
     metrics::histogram!(crate::metrics::NOTES_GROUP_SIZE).record(jobs.len() as f64);
     let (batches, replies): (Vec<Batch>, Vec<_>) =
         jobs.into_iter().map(|j| (j.batch, j.reply)).unzip();
-    match write_together(db, &batches).await {
+    match write_together(db, upkeep, &batches).await {
         Ok(results) => {
             for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(Ok(result));
@@ -168,7 +184,7 @@ async fn write_group(db: &DatabaseConnection, jobs: Vec<Job>) {
             tracing::warn!(error = %e, "notes group failed; writing its requests one by one");
             for (reply, batch) in replies.into_iter().zip(batches) {
                 let one = [batch];
-                let result = write_together(db, &one)
+                let result = write_together(db, upkeep, &one)
                     .await
                     .and_then(|mut r| r.pop().ok_or(ApiError::Unavailable));
                 let _ = reply.send(result);
@@ -185,11 +201,14 @@ async fn write_group(db: &DatabaseConnection, jobs: Vec<Job>) {
 /// All requests of a group in one transaction, committed before this returns.
 async fn write_together(
     db: &DatabaseConnection,
+    upkeep: &std::sync::Arc<IndexUpkeep>,
     batches: &[Batch],
 ) -> ApiResult<Vec<Vec<Applied>>> {
     let mut g = GroupWrite::new(batches);
     if let DatabaseConnection::SqlxPostgresPoolConnection(_) = db {
-        g.write_postgres(db.get_postgres_connection_pool()).await?;
+        let pool = db.get_postgres_connection_pool();
+        g.write_postgres(pool).await?;
+        upkeep.wrote(pool, batches.iter().map(|b| b.notes.len()).sum());
     } else {
         write_sqlite(db, &mut g).await?;
     }

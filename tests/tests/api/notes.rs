@@ -1067,3 +1067,80 @@ async fn postgresql_plans_every_search_for_its_own_words() {
     found().await.all(db).await.expect("all");
     assert_eq!(named().await, 1, "sea-orm's own query is a named statement");
 }
+
+/// Every search on PostgreSQL reads the whole pending list of the text
+/// index, so the service merges it after every few hundred notes it writes
+/// (`search::IndexUpkeep`). Notes written behind the service's back leave a
+/// pending list the check can see (the control); notes written through the
+/// service then have it merged, theirs and the others'.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_keeps_the_search_index_pending_list_short() {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let Some(db) = crate::helpers::Db::postgres().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app(db, &[]).await;
+    let site = app.create_site("Clinic A").await;
+    let (fw_id, fw) = app.user("fw@example.org", "fieldworker", &[site]).await;
+    let db = &app.state.db;
+    // pages of the index a search for an absent word reads
+    let pages = || async move {
+        let txn = db.begin().await.expect("begin");
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .expect("set");
+        let row = txn
+            .query_one(Statement::from_string(
+                db.get_database_backend(),
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT count(*) FROM notes \
+                 WHERE body_search @@ to_tsquery('simple', 'qqqabsent:*')",
+            ))
+            .await
+            .expect("explain")
+            .expect("a plan");
+        txn.commit().await.expect("commit");
+        let plan: serde_json::Value = row.try_get_by_index(0).expect("json");
+        fn find(v: &serde_json::Value) -> Option<i64> {
+            if v["Node Type"] == "Bitmap Index Scan" {
+                return Some(v["Shared Hit Blocks"].as_i64()? + v["Shared Read Blocks"].as_i64()?);
+            }
+            v["Plans"].as_array()?.iter().find_map(find)
+        }
+        find(&plan[0]["Plan"]).expect("a bitmap index scan")
+    };
+    db.execute_unprepared(&format!(
+        "INSERT INTO notes (id, site_id, author_id, observed_at, location, body, create_hash, \
+         version, created_at, updated_at) \
+         SELECT gen_random_uuid(), '{site}', '{fw_id}', now(), 'other', \
+         (SELECT string_agg(md5(i::text || '-' || w::text), ' ') FROM generate_series(1, 40) w), \
+         md5(i::text), 1, now(), now() FROM generate_series(1, 400) i"
+    ))
+    .await
+    .expect("notes behind the service's back");
+    let before = pages().await;
+    assert!(
+        before > 40,
+        "400 notes of new words should leave a pending list ({before} pages read)"
+    );
+    let notes: Vec<Value> = (0..300)
+        .map(|i| note(site, &format!("evening dose {i} waiting")))
+        .collect();
+    let r = app
+        .post("/notes/sync", &fw, json!({ "notes": notes }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut after = before;
+    for _ in 0..100 {
+        after = pages().await;
+        if after < 10 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        after < 10,
+        "the pending list was not merged: {after} pages read (before: {before})"
+    );
+    let found = app.get("/notes?q=evening&limit=1", &fw).await;
+    assert_eq!(found.body["items"].as_array().map(Vec::len), Some(1));
+}
