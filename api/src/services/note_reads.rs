@@ -89,10 +89,8 @@ fn decode_cursor(c: &str) -> ApiResult<(DateTime<Utc>, Uuid)> {
 pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
     let limit = crate::services::limit(q.limit)?;
     use entity::note::{Column, Entity};
-    let mut sel = Entity::find()
-        .order_by_desc(Column::ObservedAt)
-        .order_by_desc(Column::Id)
-        .limit(limit + 1);
+    let mut sel = Entity::find().limit(limit + 1);
+    let mut sort_matches = false;
     if let Some(ids) = cx.p.visible_sites() {
         sel = sel.filter(Column::SiteId.is_in(ids.to_vec()));
     }
@@ -169,7 +167,9 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
             (None, Some([site])) => search::Scope::Site(*site),
             (None, Some(_)) => search::Scope::Other,
         };
-        sel = sel.filter(search::condition(cx.read, &terms, limit + 1, scope).await?);
+        let found = search::condition(cx.read, &terms, limit + 1, scope).await?;
+        sort_matches = found.sort;
+        sel = sel.filter(found.condition);
     }
     if let Some(c) = &q.cursor {
         let (t, id) = decode_cursor(c)?;
@@ -182,6 +182,7 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
             ),
         );
     }
+    let sel = search::newest_first(sel, sort_matches);
     // A search reads whole notes at once: on SQLite it looks at a bounded
     // number of notes whatever the word (see crate::services::search); on
     // PostgreSQL it either walks the time index and stops at a full page or

@@ -1039,7 +1039,8 @@ async fn postgresql_plans_every_search_for_its_own_words() {
     let found = move || async move {
         let cond = search::condition(db, terms, 51, search::Scope::AllSites)
             .await
-            .expect("condition");
+            .expect("condition")
+            .condition;
         entity::note::Entity::find().filter(cond)
     };
     let named = move || async move {
@@ -1143,4 +1144,60 @@ async fn postgresql_keeps_the_search_index_pending_list_short() {
     );
     let found = app.get("/notes?q=evening&limit=1", &fw).await;
     assert_eq!(found.body["items"].as_array().map(Vec::len), Some(1));
+}
+
+/// `search::newest_first` with `sort` keeps PostgreSQL from walking the time
+/// index: for a word in every note the planner walks it (the control), and
+/// with `sort` it collects the matches and sorts them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_sorts_the_matches_when_told() {
+    use fieldnotes::services::search;
+    use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Statement};
+    let Some(db) = crate::helpers::Db::postgres().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app(db, &[]).await;
+    let site = app.create_site("Clinic A").await;
+    let (fw_id, _) = app.user("fw@example.org", "fieldworker", &[site]).await;
+    let db = &app.state.db;
+    db.execute_unprepared(&format!(
+        "INSERT INTO notes (id, site_id, author_id, observed_at, location, body, create_hash, \
+         version, created_at, updated_at) \
+         SELECT gen_random_uuid(), '{site}', '{fw_id}', now() - i * interval '1 minute', 'other', \
+         'common words ' || md5(i::text), md5(i::text), 1, now(), now() \
+         FROM generate_series(1, 5000) i; ANALYZE notes"
+    ))
+    .await
+    .expect("notes");
+    let terms = search::terms("common");
+    let plan = |sort: bool| {
+        let terms = &terms;
+        async move {
+            let found = search::condition(db, terms, 51, search::Scope::AllSites)
+                .await
+                .expect("condition");
+            let sel = search::newest_first(
+                entity::note::Entity::find()
+                    .filter(found.condition)
+                    .limit(51),
+                sort,
+            );
+            let sql = sel.build(db.get_database_backend()).to_string();
+            db.query_all(Statement::from_string(
+                db.get_database_backend(),
+                format!("EXPLAIN {sql}"),
+            ))
+            .await
+            .expect("explain")
+            .iter()
+            .map(|r| r.try_get_by_index::<String>(0).expect("a line"))
+            .collect::<Vec<_>>()
+            .join("\n")
+        }
+    };
+    let walk = plan(false).await;
+    assert!(walk.contains("ix_notes_observed"), "{walk}");
+    let sorted = plan(true).await;
+    assert!(!sorted.contains("ix_notes_observed"), "{sorted}");
+    assert!(sorted.contains("Sort"), "{sorted}");
 }
