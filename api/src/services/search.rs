@@ -321,9 +321,13 @@ fn postgres(terms: &[String], common: &CommonWords) -> SimpleExpr {
     matches(&indexed).and(Expr::cust_with_expr("($1) IS TRUE", matches(&checked)))
 }
 
-/// Notes an instance writes between two cleans of the text index's pending
+/// Notes an instance writes between two merges of the text index's pending
 /// list (see [`IndexUpkeep`]): about 256 kB of pending entries.
 const CLEAN_AFTER: usize = 256;
+/// Least time between the starts of two merges by one instance: under a
+/// burst of writes a merge takes in a second's notes, which costs
+/// PostgreSQL less per note than many small merges.
+const CLEAN_GAP: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Keeps the pending list of PostgreSQL's text index short.
 ///
@@ -338,13 +342,15 @@ const CLEAN_AFTER: usize = 256;
 ///
 /// So each instance asks PostgreSQL to merge the list
 /// (`gin_clean_pending_list`) once it has written [`CLEAN_AFTER`] notes
-/// since the last time, and once when it starts, in a task of its own: no
-/// request waits for it, one merge runs at a time per instance, and
-/// PostgreSQL makes the merges of several instances take turns.
+/// since the last time (at most once per [`CLEAN_GAP`]), and once when it
+/// starts, in a task of its own: no request waits for it, one merge runs at
+/// a time per instance, and PostgreSQL makes the merges of several
+/// instances take turns.
 #[derive(Debug, Default)]
 pub struct IndexUpkeep {
     written: std::sync::atomic::AtomicUsize,
     busy: std::sync::atomic::AtomicBool,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
     /// The service's role may not (it must own the index): stop asking.
     refused: std::sync::atomic::AtomicBool,
 }
@@ -360,11 +366,20 @@ impl IndexUpkeep {
         }
     }
 
-    /// Merges the pending list now, in the background.
+    /// Merges the pending list in the background: now, or once
+    /// [`CLEAN_GAP`] has passed since the last merge began (the notes
+    /// written meanwhile are merged with the others).
     pub fn start(self: &std::sync::Arc<Self>, pool: &sqlx::PgPool) {
         let (me, pool) = (self.clone(), pool.clone());
         self.busy.store(true, std::sync::atomic::Ordering::Release);
         tokio::spawn(async move {
+            let since = me.last.lock().ok().and_then(|l| l.map(|at| at.elapsed()));
+            if let Some(since) = since {
+                tokio::time::sleep(CLEAN_GAP.saturating_sub(since)).await;
+            }
+            if let Ok(mut l) = me.last.lock() {
+                *l = Some(std::time::Instant::now());
+            }
             me.clean(&pool).await;
             me.busy.store(false, std::sync::atomic::Ordering::Release);
         });
