@@ -155,27 +155,36 @@ const STATS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 /// (about the 1 000 most common), as the planner sees them; and about how
 /// many notes there are.
 #[derive(Debug, Default)]
-pub struct CommonWords(Vec<(String, f32)>, f64);
+pub struct CommonWords {
+    words: Vec<(String, f32)>,
+    /// The share of the least common of them.
+    least: f32,
+    notes: f64,
+}
 
 impl CommonWords {
     pub fn new(mut words: Vec<(String, f32)>, notes: f64) -> Self {
         words.sort_by(|a, b| a.0.cmp(&b.0));
-        Self(words, notes)
+        let least = words.iter().map(|(_, f)| *f).fold(f32::INFINITY, f32::min);
+        Self {
+            words,
+            least,
+            notes,
+        }
     }
 
     /// About the share of notes with a word that starts with `prefix`, for
     /// an estimate: a word not among the common ones is taken to be in half
     /// as many notes as the least common of them.
     fn estimate(&self, prefix: &str) -> f64 {
-        let least = self.0.iter().map(|(_, f)| *f).fold(f32::INFINITY, f32::min);
-        f64::from(self.share(prefix).max(least / 2.0))
+        f64::from(self.share(prefix).max(self.least / 2.0))
     }
 
     /// About the share of notes with a word that starts with `prefix`: the
     /// sum over the common words (a word not among them is rare).
     fn share(&self, prefix: &str) -> f32 {
-        let from = self.0.partition_point(|(w, _)| w.as_str() < prefix);
-        self.0[from..]
+        let from = self.words.partition_point(|(w, _)| w.as_str() < prefix);
+        self.words[from..]
             .iter()
             .take_while(|(w, _)| w.starts_with(prefix))
             .map(|(_, f)| f)
@@ -283,8 +292,8 @@ pub fn split<'t>(terms: &'t [String], common: &CommonWords) -> (Vec<&'t str>, Ve
 /// what the best plan for each search gave. Without statistics nothing is
 /// forced.
 pub fn sorts_matches(terms: &[String], common: &CommonWords, page: u64) -> bool {
-    let notes = common.1;
-    if common.0.is_empty() || notes.is_nan() || notes < 1.0 {
+    let notes = common.notes;
+    if common.words.is_empty() || notes.is_nan() || notes < 1.0 {
         return false;
     }
     let (indexed, _) = split(terms, common);

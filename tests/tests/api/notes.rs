@@ -1069,6 +1069,28 @@ async fn postgresql_plans_every_search_for_its_own_words() {
     assert_eq!(named().await, 1, "sea-orm's own query is a named statement");
 }
 
+/// `count` notes written straight into the database (PostgreSQL), not
+/// through the service: `observed_at` and `body` are SQL expressions of the
+/// note's number `i`.
+async fn insert_behind(
+    db: &sea_orm::DatabaseConnection,
+    site: Uuid,
+    author: Uuid,
+    count: u32,
+    observed_at: &str,
+    body: &str,
+) {
+    use sea_orm::ConnectionTrait;
+    db.execute_unprepared(&format!(
+        "INSERT INTO notes (id, site_id, author_id, observed_at, location, body, create_hash, \
+         version, created_at, updated_at) \
+         SELECT gen_random_uuid(), '{site}', '{author}', {observed_at}, 'other', {body}, \
+         md5(i::text), 1, now(), now() FROM generate_series(1, {count}) i"
+    ))
+    .await
+    .expect("notes behind the service's back");
+}
+
 /// Every search on PostgreSQL reads the whole pending list of the text
 /// index, so the service merges it after every few hundred notes it writes
 /// (`search::IndexUpkeep`). Notes written behind the service's back leave a
@@ -1109,15 +1131,16 @@ async fn postgresql_keeps_the_search_index_pending_list_short() {
         }
         find(&plan[0]["Plan"]).expect("a bitmap index scan")
     };
-    db.execute_unprepared(&format!(
-        "INSERT INTO notes (id, site_id, author_id, observed_at, location, body, create_hash, \
-         version, created_at, updated_at) \
-         SELECT gen_random_uuid(), '{site}', '{fw_id}', now(), 'other', \
-         (SELECT string_agg(md5(i::text || '-' || w::text), ' ') FROM generate_series(1, 40) w), \
-         md5(i::text), 1, now(), now() FROM generate_series(1, 400) i"
-    ))
-    .await
-    .expect("notes behind the service's back");
+    // 40 words no other note has, in each
+    insert_behind(
+        db,
+        site,
+        fw_id,
+        400,
+        "now()",
+        "(SELECT string_agg(md5(i::text || '-' || w::text), ' ') FROM generate_series(1, 40) w)",
+    )
+    .await;
     let before = pages().await;
     assert!(
         before > 40,
@@ -1160,15 +1183,18 @@ async fn postgresql_sorts_the_matches_when_told() {
     let site = app.create_site("Clinic A").await;
     let (fw_id, _) = app.user("fw@example.org", "fieldworker", &[site]).await;
     let db = &app.state.db;
-    db.execute_unprepared(&format!(
-        "INSERT INTO notes (id, site_id, author_id, observed_at, location, body, create_hash, \
-         version, created_at, updated_at) \
-         SELECT gen_random_uuid(), '{site}', '{fw_id}', now() - i * interval '1 minute', 'other', \
-         'common words ' || md5(i::text), md5(i::text), 1, now(), now() \
-         FROM generate_series(1, 5000) i; ANALYZE notes"
-    ))
-    .await
-    .expect("notes");
+    insert_behind(
+        db,
+        site,
+        fw_id,
+        5000,
+        "now() - i * interval '1 minute'",
+        "'common words ' || md5(i::text)",
+    )
+    .await;
+    db.execute_unprepared("ANALYZE notes")
+        .await
+        .expect("analyze");
     let terms = search::terms("common");
     let plan = |sort: bool| {
         let terms = &terms;
