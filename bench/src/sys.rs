@@ -22,6 +22,11 @@ pub struct Machine {
     pub data_fs: String,
 }
 
+/// The cores this process may run on.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 pub fn machine(data_dir: &Path) -> Machine {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu_model = cpuinfo
@@ -33,9 +38,7 @@ pub fn machine(data_dir: &Path) -> Machine {
         .unwrap_or_else(|| "unknown".into());
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     Machine {
-        nproc: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0),
+        nproc: cores(),
         cpu_model,
         mem_total_kib: status_field(&meminfo, "MemTotal").unwrap_or(0),
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
@@ -88,6 +91,35 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     let utime: u64 = fields.next()?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// CPU time used so far by every process named `postgres` on this machine
+/// (the postmaster, its backends and its background writers), for runs on a
+/// local PostgreSQL. `None` when there is none. A backend that exits between
+/// two readings takes its time with it, so measure while the connections
+/// being measured are open.
+pub fn processes_cpu_time(name: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+            continue;
+        };
+        if comm.trim_end() == name {
+            if let Some(t) = cpu_time(pid) {
+                total += t;
+                found = true;
+            }
+        }
+    }
+    found.then_some(total)
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -127,6 +127,10 @@ struct Report {
     create_16_clients_vs_raw_sqlite: Option<f64>,
     /// PostgreSQL runs: (b) at 16 clients ÷ the raw PostgreSQL rate.
     create_16_clients_vs_raw_postgres: Option<f64>,
+    /// PostgreSQL runs on this machine: the most `POST /notes` a second at
+    /// 16 clients' CPU time per request (`cpu_bound_max_per_sec`) ÷ the raw
+    /// PostgreSQL rate: the ratio above cannot pass it on these cores.
+    create_16_clients_cpu_bound_vs_raw_postgres: Option<f64>,
     sync: Option<SyncResult>,
     search_fill: Option<FillResult>,
     search: Vec<LoadResult>,
@@ -176,6 +180,13 @@ struct LoadResult {
     /// process, and this load generator (which shares the machine's cores).
     server_cpu_us_per_req: Option<f64>,
     client_cpu_us_per_req: Option<f64>,
+    /// PostgreSQL runs on a local server: the CPU time of all its processes
+    /// per answered request.
+    database_cpu_us_per_req: Option<f64>,
+    /// The most requests a second the machine's cores could answer at this
+    /// CPU time per request (server, load generator and, on PostgreSQL,
+    /// the database; SQLite's work is in the server's): cores ÷ CPU time.
+    cpu_bound_max_per_sec: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -229,6 +240,10 @@ struct RawPostgres {
     commits_per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU time per commit of PostgreSQL's processes (when it runs on this
+    /// machine) and of this process's inserting tasks.
+    database_cpu_us_per_commit: Option<f64>,
+    client_cpu_us_per_commit: Option<f64>,
 }
 
 /// The floor of the PostgreSQL write path, measured like pgbench's
@@ -249,6 +264,13 @@ async fn raw_postgres(
         .await?;
     let mut rng = StdRng::seed_from_u64(seed);
     let bodies: Arc<Vec<String>> = Arc::new((0..256).map(|_| vocab.body(&mut rng, 300)).collect());
+    let cpu = || {
+        (
+            sys::processes_cpu_time("postgres"),
+            sys::cpu_time(std::process::id()),
+        )
+    };
+    let cpu_start = cpu();
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
@@ -268,15 +290,25 @@ async fn raw_postgres(
                 hist.saturating_record(t0.elapsed().as_micros() as u64);
                 n += 1;
             }
-            anyhow::Ok(hist)
+            // The connection stays open until PostgreSQL's CPU time is read.
+            anyhow::Ok((hist, conn))
         }));
     }
     let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut open = Vec::new();
     for t in tasks {
-        all.add(t.await??)?;
+        let (hist, conn) = t.await??;
+        all.add(hist)?;
+        open.push(conn);
     }
     let seconds = start.elapsed().as_secs_f64();
+    let cpu_stop = cpu();
+    drop(open);
     setup.execute("DROP TABLE raw_notes").await?;
+    let per_commit = |a: Option<Duration>, b: Option<Duration>| {
+        let used = b?.checked_sub(a?)?;
+        (!all.is_empty()).then(|| round(used.as_secs_f64() * 1e6 / all.len() as f64, 0))
+    };
     Ok(RawPostgres {
         connections,
         commits: all.len(),
@@ -284,6 +316,8 @@ async fn raw_postgres(
         commits_per_sec: round(all.len() as f64 / seconds, 1),
         p50_ms: us_to_ms(all.value_at_quantile(0.5)),
         p99_ms: us_to_ms(all.value_at_quantile(0.99)),
+        database_cpu_us_per_commit: per_commit(cpu_start.0, cpu_stop.0),
+        client_cpu_us_per_commit: per_commit(cpu_start.1, cpu_stop.1),
     })
 }
 
@@ -344,6 +378,8 @@ fn raw_sqlite(
 struct Ctx {
     /// The server's process id, for its CPU time.
     server_pid: u32,
+    /// Whether to count the CPU time of local `postgres` processes.
+    postgres: bool,
     base: String,
     token: String,
     site_id: Uuid,
@@ -487,13 +523,23 @@ async fn closed_loop(
     let cpu = {
         let server = ctx.server_pid;
         let me = std::process::id();
+        let postgres = ctx.postgres;
+        let database = move || {
+            postgres
+                .then(|| sys::processes_cpu_time("postgres"))
+                .flatten()
+        };
         tokio::spawn(async move {
             tokio::time::sleep_until(from.into()).await;
-            let start = (sys::cpu_time(server), sys::cpu_time(me));
+            let start = (sys::cpu_time(server), sys::cpu_time(me), database());
             tokio::time::sleep_until(end.into()).await;
-            let stop = (sys::cpu_time(server), sys::cpu_time(me));
+            let stop = (sys::cpu_time(server), sys::cpu_time(me), database());
             let used = |a: Option<Duration>, b: Option<Duration>| b?.checked_sub(a?);
-            (used(start.0, stop.0), used(start.1, stop.1))
+            (
+                used(start.0, stop.0),
+                used(start.1, stop.1),
+                used(start.2, stop.2),
+            )
         })
     };
     let mut hist = Histogram::<u64>::new_with_bounds(1, 120_000_000, 3)?;
@@ -512,13 +558,24 @@ async fn closed_loop(
             }
         }
     }
-    let (server_cpu, client_cpu) = cpu.await.unwrap_or((None, None));
+    let (server_cpu, client_cpu, database_cpu) = cpu.await.unwrap_or((None, None, None));
     let per_req = |d: Option<Duration>| {
         d.filter(|_| ok > 0)
             .map(|d| round(d.as_secs_f64() * 1e6 / ok as f64, 0))
     };
     let seconds = measure.as_secs_f64();
     let search = work == Work::Search;
+    let database = if ctx.postgres {
+        per_req(database_cpu)
+    } else {
+        Some(0.0)
+    };
+    let cpu_bound_max_per_sec = match (per_req(server_cpu), per_req(client_cpu), database) {
+        (Some(s), Some(c), Some(d)) if s + c + d > 0.0 => {
+            Some(round(sys::cores() as f64 * 1e6 / (s + c + d), 1))
+        }
+        _ => None,
+    };
     Ok(LoadResult {
         clients,
         seconds,
@@ -535,6 +592,8 @@ async fn closed_loop(
         peak_rss_kib: None,
         server_cpu_us_per_req: per_req(server_cpu),
         client_cpu_us_per_req: per_req(client_cpu),
+        database_cpu_us_per_req: per_req(database_cpu),
+        cpu_bound_max_per_sec,
     })
 }
 
@@ -905,6 +964,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         create: Vec::new(),
         create_16_clients_vs_raw_sqlite: None,
         create_16_clients_vs_raw_postgres: None,
+        create_16_clients_cpu_bound_vs_raw_postgres: None,
         sync: None,
         search_fill: None,
         search: Vec::new(),
@@ -967,6 +1027,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     sampler.end_phase();
     let ctx = Arc::new(Ctx {
         server_pid: pid,
+        postgres: args.database == DatabaseKind::Postgres,
         base: cfg.base_url(),
         token,
         site_id,
@@ -1005,6 +1066,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         if raw.commits_per_sec > 0.0 {
             report.create_16_clients_vs_raw_postgres =
                 Some(round(c16.per_sec / raw.commits_per_sec, 3));
+        }
+        if let (Some(max), true) = (c16.cpu_bound_max_per_sec, raw.commits_per_sec > 0.0) {
+            report.create_16_clients_cpu_bound_vs_raw_postgres =
+                Some(round(max / raw.commits_per_sec, 3));
         }
     }
 
@@ -1138,7 +1203,7 @@ fn print_header(r: &Report) {
 
 fn print_load_header() {
     println!(
-        "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>11} {:>11}",
+        "  {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>11} {:>11} {:>8} {:>10}",
         "clients",
         "req/s",
         "p50 ms",
@@ -1148,13 +1213,15 @@ fn print_load_header() {
         "errors",
         "RSS MiB",
         "server µs",
-        "client µs"
+        "client µs",
+        "db µs",
+        "CPU max/s"
     );
 }
 
 fn print_load_row(r: &LoadResult) {
     println!(
-        "  {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9} {:>11} {:>11}",
+        "  {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>9} {:>11} {:>11} {:>8} {:>10}",
         r.clients,
         r.per_sec,
         r.p50_ms,
@@ -1166,6 +1233,10 @@ fn print_load_row(r: &LoadResult) {
         r.server_cpu_us_per_req
             .map_or("-".into(), |x| format!("{x:.0}")),
         r.client_cpu_us_per_req
+            .map_or("-".into(), |x| format!("{x:.0}")),
+        r.database_cpu_us_per_req
+            .map_or("-".into(), |x| format!("{x:.0}")),
+        r.cpu_bound_max_per_sec
             .map_or("-".into(), |x| format!("{x:.0}")),
     );
 }
@@ -1187,7 +1258,7 @@ fn print_report(r: &Report) {
     }
     println!();
     println!(
-        "(b) POST /api/v1/notes, closed loop, {} s per level after {} s warm-up\n    (server µs, client µs: CPU time per answered request used by the server\n    process and by this load generator, which share the machine's cores)",
+        "(b) POST /api/v1/notes, closed loop, {} s per level after {} s warm-up\n    (server µs, client µs, db µs: CPU time per answered request used by the\n    server process, by this load generator and, on a PostgreSQL on this\n    machine, by PostgreSQL's processes, which all share the machine's cores;\n    CPU max/s: the most requests a second the cores allow at that CPU time)",
         r.args.duration_secs, r.args.warmup_secs
     );
     print_load_header();
@@ -1209,6 +1280,23 @@ fn print_report(r: &Report) {
     if let Some(x) = r.create_16_clients_vs_raw_postgres {
         println!(
             "(c') POST /notes at 16 clients ÷ raw PostgreSQL commits (16 connections): {x:.3}"
+        );
+    }
+    if let (Some(raw), Some(c16), Some(x)) = (
+        &r.raw_postgres,
+        r.create.iter().find(|c| c.clients == 16),
+        r.create_16_clients_cpu_bound_vs_raw_postgres,
+    ) {
+        let us = |x: Option<f64>| x.map_or("-".into(), |x| format!("{x:.0}"));
+        println!(
+            "(c'') CPU time (all processes share the machine's {} cores):\n    raw commit: PostgreSQL {} + inserting tasks {} µs\n    POST /notes at 16 clients: server {} + PostgreSQL {} + load generator {} µs, so at most {:.0} requests/s\n    (c') cannot pass {x:.3} on these cores",
+            sys::cores(),
+            us(raw.database_cpu_us_per_commit),
+            us(raw.client_cpu_us_per_commit),
+            us(c16.server_cpu_us_per_req),
+            us(c16.database_cpu_us_per_req),
+            us(c16.client_cpu_us_per_req),
+            c16.cpu_bound_max_per_sec.unwrap_or_default(),
         );
     }
     println!();
