@@ -240,3 +240,28 @@ impl Drop for RssSampler {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn adds_up_the_cpu_time_of_the_processes_of_a_name() {
+        let own = std::fs::read_to_string("/proc/self/comm").expect("Linux /proc");
+        let name = own.trim_end();
+        let before = super::processes_cpu_time(name).expect("this process has its name");
+        // 200 ms of work on this thread; the kernel counts in 10 ms ticks
+        let start = Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(200) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let after = super::processes_cpu_time(name).expect("this process has its name");
+        let used = after.saturating_sub(before);
+        assert!(
+            used >= Duration::from_millis(100),
+            "200 ms of work counted as {used:?}"
+        );
+        assert_eq!(super::processes_cpu_time("no such process"), None);
+    }
+}
