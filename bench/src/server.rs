@@ -133,6 +133,17 @@ impl PgDatabase {
         format!("{}/{}", pg_base_url(), self.name)
     }
 
+    /// Whether the PostgreSQL server is on this machine (a loopback host
+    /// or a Unix socket), so its processes' CPU time can be read.
+    pub fn is_local(&self) -> bool {
+        reqwest::Url::parse(&pg_base_url()).is_ok_and(|u| {
+            matches!(
+                u.host_str(),
+                None | Some("" | "127.0.0.1" | "localhost" | "[::1]")
+            )
+        })
+    }
+
     /// The first column of the first row of `sql`, run in this database.
     pub fn query_scalar(&self, sql: &str) -> anyhow::Result<String> {
         let out = Command::new("psql")

@@ -93,9 +93,9 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
-/// CPU time used so far by every process named `postgres` on this machine
-/// (the postmaster, its backends and its background writers), for runs on a
-/// local PostgreSQL. `None` when there is none. A backend that exits between
+/// CPU time used so far by every process of this machine named `name`
+/// (with `postgres`: a local PostgreSQL's postmaster, backends and background
+/// writers). `None` when there is none. A backend that exits between
 /// two readings takes its time with it, so measure while the connections
 /// being measured are open.
 pub fn processes_cpu_time(name: &str) -> Option<Duration> {

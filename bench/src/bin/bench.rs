@@ -249,9 +249,11 @@ struct RawPostgres {
 /// The floor of the PostgreSQL write path, measured like pgbench's
 /// single-row insert: `connections` clients, each inserting one row per
 /// transaction (autocommit, `synchronous_commit` as the server has it) into
-/// a table of its own database, for `secs` seconds.
+/// a table of its own database, for `secs` seconds. With `local` (PostgreSQL
+/// on this machine) it also counts PostgreSQL's CPU time.
 async fn raw_postgres(
     url: &str,
+    local: bool,
     connections: usize,
     secs: f64,
     vocab: &Vocabulary,
@@ -266,7 +268,7 @@ async fn raw_postgres(
     let bodies: Arc<Vec<String>> = Arc::new((0..256).map(|_| vocab.body(&mut rng, 300)).collect());
     let cpu = || {
         (
-            sys::processes_cpu_time("postgres"),
+            local.then(|| sys::processes_cpu_time("postgres")).flatten(),
             sys::cpu_time(std::process::id()),
         )
     };
@@ -378,8 +380,9 @@ fn raw_sqlite(
 struct Ctx {
     /// The server's process id, for its CPU time.
     server_pid: u32,
-    /// Whether to count the CPU time of local `postgres` processes.
-    postgres: bool,
+    database: DatabaseKind,
+    /// PostgreSQL runs on this machine: count its processes' CPU time.
+    postgres_here: bool,
     base: String,
     token: String,
     site_id: Uuid,
@@ -523,9 +526,9 @@ async fn closed_loop(
     let cpu = {
         let server = ctx.server_pid;
         let me = std::process::id();
-        let postgres = ctx.postgres;
+        let postgres_here = ctx.postgres_here;
         let database = move || {
-            postgres
+            postgres_here
                 .then(|| sys::processes_cpu_time("postgres"))
                 .flatten()
         };
@@ -565,12 +568,18 @@ async fn closed_loop(
     };
     let seconds = measure.as_secs_f64();
     let search = work == Work::Search;
-    let database = if ctx.postgres {
-        per_req(database_cpu)
-    } else {
-        Some(0.0)
+    let (server_us, client_us, database_us) = (
+        per_req(server_cpu),
+        per_req(client_cpu),
+        per_req(database_cpu),
+    );
+    // SQLite's work is in the server's CPU time; a PostgreSQL elsewhere is
+    // not counted, so no bound is given for it.
+    let in_all = match ctx.database {
+        DatabaseKind::Sqlite => Some(0.0),
+        DatabaseKind::Postgres => database_us,
     };
-    let cpu_bound_max_per_sec = match (per_req(server_cpu), per_req(client_cpu), database) {
+    let cpu_bound_max_per_sec = match (server_us, client_us, in_all) {
         (Some(s), Some(c), Some(d)) if s + c + d > 0.0 => {
             Some(round(sys::cores() as f64 * 1e6 / (s + c + d), 1))
         }
@@ -590,9 +599,9 @@ async fn closed_loop(
         mean_items: (search && ok > 0).then(|| round(items as f64 / ok as f64, 1)),
         empty_pages: search.then_some(empty),
         peak_rss_kib: None,
-        server_cpu_us_per_req: per_req(server_cpu),
-        client_cpu_us_per_req: per_req(client_cpu),
-        database_cpu_us_per_req: per_req(database_cpu),
+        server_cpu_us_per_req: server_us,
+        client_cpu_us_per_req: client_us,
+        database_cpu_us_per_req: database_us,
         cpu_bound_max_per_sec,
     })
 }
@@ -991,7 +1000,16 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             "(a') raw PostgreSQL inserts from 16 connections for {} s …",
             args.raw_sqlite_secs
         );
-        match raw_postgres(&p.url(), 16, args.raw_sqlite_secs, &vocab, args.seed).await {
+        let url = p.url();
+        let raw = raw_postgres(
+            &url,
+            p.is_local(),
+            16,
+            args.raw_sqlite_secs,
+            &vocab,
+            args.seed,
+        );
+        match raw.await {
             Ok(r) => report.raw_postgres = Some(r),
             Err(e) => report.failures.push(format!("raw PostgreSQL: {e:#}")),
         }
@@ -1027,7 +1045,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     sampler.end_phase();
     let ctx = Arc::new(Ctx {
         server_pid: pid,
-        postgres: args.database == DatabaseKind::Postgres,
+        database: args.database,
+        postgres_here: pg.as_ref().is_some_and(PgDatabase::is_local),
         base: cfg.base_url(),
         token,
         site_id,
