@@ -1,7 +1,7 @@
 //! `fieldnotes backup` and `fieldnotes restore`: a consistent copy of a
 //! running SQLite database, and putting one back. (PostgreSQL has
 //! `pg_dump`; see README.)
-use std::path::Path;
+use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::{bail, Context};
 use sqlx::{sqlite::SqliteConnectOptions, ConnectOptions, Connection, SqliteConnection};
@@ -51,23 +51,57 @@ async fn check(file: &Path) -> anyhow::Result<Checked> {
 /// Copies the database into `to` (a new file, readable by this user only)
 /// while the service keeps running: `VACUUM INTO` reads one consistent
 /// snapshot, so every write committed before it started is in the copy.
+///
+/// The live database is only read, through a read-only connection that sets
+/// no pragma: it cannot change the journal mode, cannot checkpoint, and so
+/// never deletes or truncates the live `-wal` and `-shm` files when it
+/// closes (see `db::private_file` for how that once happened).
 pub async fn backup(settings: &Settings, to: &Path) -> anyhow::Result<Checked> {
     sqlite_only(settings)?;
-    if to.exists() {
-        bail!("{} exists; name a new file", to.display());
+    new_private_file(to)?;
+    let live = SqliteConnectOptions::from_str(&settings.database_url)
+        .context("FIELDNOTES_DATABASE_URL is not a SQLite address")?
+        .create_if_missing(false)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(10));
+    let copied = async {
+        let mut conn = live.connect().await.context("cannot open the database")?;
+        let target = to.to_string_lossy().replace('\'', "''");
+        let copied = sqlx::query(&format!("VACUUM INTO '{target}'"))
+            .execute(&mut conn)
+            .await;
+        conn.close().await?;
+        copied.context("the copy failed")
     }
-    db::private_file(to)?;
-    let mut conn = db::sqlite_options(settings)?.connect().await?;
-    let target = to.to_string_lossy().replace('\'', "''");
-    let copied = sqlx::query(&format!("VACUUM INTO '{target}'"))
-        .execute(&mut conn)
-        .await;
-    conn.close().await?;
+    .await;
     if let Err(e) = copied {
         let _ = std::fs::remove_file(to);
-        return Err(e).context("the copy failed");
+        return Err(e);
     }
     check(to).await
+}
+
+/// Creates `to` empty with mode 0600, refusing anything already at that
+/// path: a file, a directory, or a symlink, dangling or not (`O_EXCL` does
+/// not follow a symlink), so a backup never writes through one.
+fn new_private_file(to: &Path) -> anyhow::Result<()> {
+    if std::fs::symlink_metadata(to).is_ok() {
+        bail!("{} exists; name a new file", to.display());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
+    }
+    match open.open(to) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} exists; name a new file", to.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", to.display())),
+    }
 }
 
 /// Puts the backup `from` in place of the database. Stop every instance

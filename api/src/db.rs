@@ -184,19 +184,36 @@ pub fn private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates `file` empty when missing, and makes it readable and writable by
-/// this service's user only. SQLite gives its `-wal` and `-shm` files the
-/// database file's permissions.
+/// Makes `file` readable and writable by this service's user only, creating
+/// it empty (mode 0600) when missing. SQLite gives its `-wal` and `-shm`
+/// files the database file's permissions.
+///
+/// An existing file is never opened, only `chmod`ed: SQLite's locks are
+/// POSIX locks, which belong to the process, and closing *any* descriptor of
+/// the database file drops every lock the process holds on it. A process
+/// that did so beside open connections looked, to another process closing
+/// its own connection (`fieldnotes backup`), like no process used the
+/// database any more, and that one then deleted the live `-wal` and `-shm`
+/// files: every write after it was lost at the next crash.
 pub fn private_file(file: &std::path::Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(file)
-            .with_context(|| format!("cannot open {}", file.display()))?;
+        if std::fs::symlink_metadata(file).is_err() {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(file)
+            {
+                Ok(_) => {}
+                // Another process made it meanwhile: fine, chmod it below.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot create {}", file.display()))
+                }
+            }
+        }
         std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
             .with_context(|| format!("cannot make {} private", file.display()))?;
     }

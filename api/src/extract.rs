@@ -14,9 +14,10 @@ use crate::error::{ApiError, FieldError};
 pub struct BodyLimit(pub usize);
 
 /// A JSON body, deserialized with the path of the first bad field kept.
-/// Dates anywhere in it must lie within [`YEARS`], unless `DATES` is false:
-/// a body of independent items (a phone's sync batch) checks each item's
-/// dates itself with [`check_dates`], so one bad item does not refuse the rest.
+/// Anywhere in it, dates must lie within [`YEARS`] and no string (nor key)
+/// may hold a NUL character, unless `DATES` is false: a body of independent
+/// items (a phone's sync batch) checks each item itself with
+/// [`check_strings`], so one bad item does not refuse the rest.
 #[derive(Debug)]
 pub struct Json<T, const DATES: bool = true>(pub T);
 
@@ -100,23 +101,28 @@ fn parse_json_checking<T: DeserializeOwned>(body: &[u8], dates: bool) -> Result<
             detail: "The request body is empty; a JSON document was expected.".into(),
         });
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let parsed = serde_path_to_error::deserialize(de).map_err(json_error)?;
-    // A second look at the document, for dates no fieldwork can have (and
-    // whose arithmetic would overflow), wherever they are in it.
+    // A look at the whole document first, wherever in it: NUL characters
+    // and dates no fieldwork can have (whose arithmetic would overflow).
+    // First, so that a NUL is named even in a body that is wrong otherwise.
     if dates {
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-            check_dates(&value, "")?;
+            check_strings(&value, "")?;
         }
     }
-    Ok(parsed)
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(json_error)
 }
 
-/// Refuses dates outside [`YEARS`] anywhere in `value`, naming each with its
-/// pointer (`prefix` followed by its place in `value`).
-pub fn check_dates(value: &serde_json::Value, prefix: &str) -> Result<(), ApiError> {
+/// Refuses, anywhere in `value`, dates outside [`YEARS`] and strings or keys
+/// holding a NUL character, naming each with its pointer (`prefix` followed
+/// by its place in `value`).
+///
+/// NUL is refused everywhere alike: PostgreSQL cannot store it in text (the
+/// statement fails), SQLite would store it, and no field of the service has
+/// a use for it.
+pub fn check_strings(value: &serde_json::Value, prefix: &str) -> Result<(), ApiError> {
     let mut errors = Vec::new();
-    scan_dates(value, &mut prefix.to_string(), &mut errors);
+    scan_strings(value, &mut prefix.to_string(), &mut errors);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -129,6 +135,8 @@ pub fn check_dates(value: &serde_json::Value, prefix: &str) -> Result<(), ApiErr
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
 
 const DATE_RANGE: &str = "must be a date between the years 1900 and 2200";
+
+const NUL: &str = "must not contain the NUL character (U+0000)";
 
 /// The year of a string that is a whole date or RFC 3339 time, if it is one.
 /// Every length is looked at: a time with a long fractional second (or a
@@ -145,8 +153,11 @@ fn date_year(s: &str) -> Option<i32> {
         .ok()
 }
 
-fn scan_dates(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<FieldError>) {
+fn scan_strings(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<FieldError>) {
     match v {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            errors.push(FieldError::new(pointer.clone(), NUL));
+        }
         serde_json::Value::String(s) if date_year(s).is_some_and(|y| !YEARS.contains(&y)) => {
             errors.push(FieldError::new(pointer.clone(), DATE_RANGE));
         }
@@ -154,7 +165,7 @@ fn scan_dates(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<Fiel
             for (i, item) in items.iter().enumerate() {
                 let len = pointer.len();
                 pointer.push_str(&format!("/{i}"));
-                scan_dates(item, pointer, errors);
+                scan_strings(item, pointer, errors);
                 pointer.truncate(len);
             }
         }
@@ -163,7 +174,10 @@ fn scan_dates(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<Fiel
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&crate::error::pointer_segment(k));
-                scan_dates(item, pointer, errors);
+                if k.contains('\0') {
+                    errors.push(FieldError::new(pointer.clone(), NUL));
+                }
+                scan_strings(item, pointer, errors);
                 pointer.truncate(len);
             }
         }
@@ -262,8 +276,16 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         ApiError::Validation(vec![FieldError::new(pointer, message)])
     })?;
     let errors: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
-        .filter(|(_, v)| date_year(v).is_some_and(|y| !YEARS.contains(&y)))
-        .map(|(k, _)| FieldError::new(format!("/{k}"), DATE_RANGE))
+        .filter_map(|(k, v)| {
+            let pointer = || format!("/{}", crate::error::pointer_segment(&k));
+            if k.contains('\0') || v.contains('\0') {
+                Some(FieldError::new(pointer(), NUL))
+            } else if date_year(&v).is_some_and(|y| !YEARS.contains(&y)) {
+                Some(FieldError::new(pointer(), DATE_RANGE))
+            } else {
+                None
+            }
+        })
         .collect();
     if errors.is_empty() {
         Ok(parsed)

@@ -290,6 +290,26 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// Runs `fieldnotes <args>` (e.g. `backup --to FILE`) with this run's
+    /// settings, beside a running server; fails with its output unless it
+    /// exits 0. Returns what it printed.
+    pub async fn run(&self, args: &[&std::ffi::OsStr]) -> anyhow::Result<String> {
+        let out = tokio::process::Command::from(self.command())
+            .args(args)
+            .output()
+            .await
+            .with_context(|| format!("running {} {args:?}", self.binary.display()))?;
+        if !out.status.success() {
+            bail!(
+                "{args:?} failed ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout).trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
     /// Starts `fieldnotes serve`; call [`Server::wait_healthy`] next.
     pub fn spawn(&self) -> anyhow::Result<Server> {
         let log = OpenOptions::new()

@@ -2,8 +2,9 @@
 //! single-use tokens sent by email (invitations, password resets).
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -36,6 +37,106 @@ pub fn normalize_email(email: &str) -> String {
 
 /// How long an address the account signed in from stays its own device.
 pub const KNOWN_DEVICE: Duration = Duration::days(30);
+
+/// Serializes the rest of `txn` with every other transaction that names one
+/// of `keys`, on every instance: PostgreSQL advisory locks, held until the
+/// transaction ends. On SQLite the single write connection already runs one
+/// transaction at a time. A count followed by an insert under these keys
+/// is then atomic: a burst of concurrent requests cannot all read the same
+/// count.
+pub(crate) async fn serialize(txn: &DatabaseTransaction, keys: &[String]) -> ApiResult<()> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    // The same order everywhere, so two transactions never wait on each other.
+    let mut keys: Vec<&String> = keys.iter().collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        txn.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [key.as_str().into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// A sign-in attempt (a password or a second-factor code) that has taken its
+/// place in the throttle. It counts as a failure from the moment it is
+/// taken, before anything is checked, so a hundred concurrent guesses get
+/// no more checks than the limit; [`Attempt::settle`] says how it ended.
+#[must_use = "an attempt counts as failed until it is settled"]
+pub struct Attempt {
+    id: Uuid,
+}
+
+/// How a checked attempt ended.
+pub enum Settled {
+    /// The person signed in: the attempt stops counting, and the address
+    /// becomes a known device.
+    SignedIn,
+    /// The check passed but nobody signed in yet (a correct password before
+    /// the second factor, a code that confirmed or turned off the factor):
+    /// the attempt stops counting and leaves no trace.
+    Passed,
+    /// The check failed: the attempt keeps counting.
+    Failed,
+}
+
+impl Attempt {
+    /// Takes a place in the throttle of `email` and `ip`: a 429 when either
+    /// has reached its limit, else an attempt that counts as failed until
+    /// settled. One short transaction, serialized per account and per
+    /// address across instances.
+    pub async fn take(
+        db: &sea_orm::DatabaseConnection,
+        email: &str,
+        ip: &str,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Attempt> {
+        let txn = db.begin().await?;
+        serialize(
+            &txn,
+            &[format!("sign-in account {email}"), format!("sign-in address {ip}")],
+        )
+        .await?;
+        throttle(&txn, email, ip, now).await?;
+        let id = Uuid::now_v7();
+        entity::login_attempt::ActiveModel {
+            id: Set(id),
+            email: Set(email.to_string()),
+            ip: Set(ip.to_string()),
+            at: Set(now),
+            success: Set(false),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(Attempt { id })
+    }
+
+    pub async fn settle(self, db: &impl ConnectionTrait, how: Settled) -> ApiResult<()> {
+        use entity::login_attempt::{Column, Entity};
+        match how {
+            Settled::SignedIn => {
+                Entity::update_many()
+                    .col_expr(Column::Success, Expr::value(true))
+                    .filter(Column::Id.eq(self.id))
+                    .exec(db)
+                    .await?;
+            }
+            Settled::Passed => {
+                Entity::delete_by_id(self.id).exec(db).await?;
+            }
+            Settled::Failed => {
+                metrics::counter!(crate::metrics::FAILED_LOGINS).increment(1);
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Counts recent failures in the database (not in memory), so every instance
 /// behind a load balancer sees the same count. An account's failures lock
@@ -121,7 +222,7 @@ pub async fn login(
     let now = Utc::now();
     let email = normalize_email(email);
     let ip = actor.ip.clone().unwrap_or_default();
-    throttle(db, &email, &ip, now).await?;
+    let slot = Attempt::take(db, &email, &ip, now).await?;
     let user = entity::user::Entity::find()
         .filter(entity::user::Column::Email.eq(email.clone()))
         .one(db)
@@ -135,7 +236,7 @@ pub async fn login(
     let user = match (ok, user) {
         (true, Some(u)) => u,
         (_, user) => {
-            attempt(&txn, &email, &ip, now, false).await?;
+            slot.settle(&txn, Settled::Failed).await?;
             let mut a = actor.clone();
             a.user_id = user.as_ref().map(|u| u.id);
             audit::record(
@@ -162,6 +263,7 @@ pub async fn login(
     if crate::services::mfa::enabled(&txn, user.id).await? {
         // The password alone proves little: no success is recorded (it
         // would make this address a known device) until the code is given.
+        slot.settle(&txn, Settled::Passed).await?;
         let token = crate::services::mfa::new_challenge(&txn, user.id, user_agent, now).await?;
         audit::record(&txn, &a, Entry::new("auth.mfa_challenge", "user", user.id)).await?;
         txn.commit().await?;
@@ -170,34 +272,11 @@ pub async fn login(
             expires_in: crate::services::mfa::CHALLENGE_TTL.num_seconds() as u64,
         });
     }
-    attempt(&txn, &email, &ip, now, true).await?;
+    slot.settle(&txn, Settled::SignedIn).await?;
     audit::record(&txn, &a, Entry::new("auth.login", "user", user.id)).await?;
     let issued = start_session(state, &txn, user.id, now, user_agent, false).await?;
     txn.commit().await?;
     Ok(LoginOutcome::Signed(issued))
-}
-
-/// Records a sign-in attempt, which [`throttle`] counts.
-async fn attempt(
-    db: &impl ConnectionTrait,
-    email: &str,
-    ip: &str,
-    at: DateTime<Utc>,
-    success: bool,
-) -> Result<(), sea_orm::DbErr> {
-    if !success {
-        metrics::counter!(crate::metrics::FAILED_LOGINS).increment(1);
-    }
-    entity::login_attempt::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email: Set(email.to_string()),
-        ip: Set(ip.to_string()),
-        at: Set(at),
-        success: Set(success),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Finishes a sign-in with the second factor: the challenge from [`login`]
@@ -218,7 +297,6 @@ pub async fn login_mfa(
     }
     };
     let now = Utc::now();
-    let ip = actor.ip.clone().unwrap_or_default();
     let row = Entity::find()
         .filter(Column::TokenHash.eq(sha256_hex(challenge)))
         .one(state.db)
@@ -230,40 +308,49 @@ pub async fn login_mfa(
         .await?
         .filter(|u| u.active)
         .ok_or_else(expired)?;
-    throttle(state.db, &user.email, &ip, now).await?;
     let mut a = actor.clone();
     a.user_id = Some(user.id);
-    let txn = state.db.begin().await?;
-    let factor = crate::services::mfa::use_code(&txn, user.id, &user.email, code, now).await?;
-    let Some(factor) = factor else {
-        drop(txn);
-        let txn = state.db.begin().await?;
-        attempt(&txn, &user.email, &ip, now, false).await?;
-        audit::record(&txn, &a, Entry::new("auth.mfa_failed", "user", user.id)).await?;
-        txn.commit().await?;
-        return Err(ApiError::Unauthorized {
-            code: "invalid_mfa_code",
+    let signed = crate::services::mfa::guarded(
+        state.db,
+        actor,
+        user.id,
+        &user.email,
+        now,
+        async || {
+            let txn = state.db.begin().await?;
+            let Some(factor) =
+                crate::services::mfa::use_code(&txn, user.id, &user.email, code, now).await?
+            else {
+                return Ok(None);
+            };
+            let won = Entity::update_many()
+                .col_expr(Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+                .filter(Column::Id.eq(row.id))
+                .filter(Column::UsedAt.is_null())
+                .exec(&txn)
+                .await?
+                .rows_affected
+                == 1;
+            if !won {
+                return Err(expired());
+            }
+            let entry = Entry::new("auth.login", "user", user.id)
+                .detail(serde_json::json!({ "second_factor": factor.as_str() }));
+            audit::record(&txn, &a, entry).await?;
+            let issued =
+                start_session(state, &txn, user.id, now, row.user_agent.clone(), true).await?;
+            txn.commit().await?;
+            Ok(Some((issued, Settled::SignedIn)))
+        },
+    )
+    .await?;
+    match signed {
+        Some(issued) => Ok(issued),
+        None => Err(ApiError::Unauthorized {
+                code: "invalid_mfa_code",
             detail: "That code is wrong or was already used. Type the code your authenticator app shows now, or a recovery code.".into(),
-        });
-    };
-    let won = Entity::update_many()
-        .col_expr(Column::UsedAt, sea_orm::sea_query::Expr::value(now))
-        .filter(Column::Id.eq(row.id))
-        .filter(Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected
-        == 1;
-    if !won {
-        return Err(expired());
+        }),
     }
-    attempt(&txn, &user.email, &ip, now, true).await?;
-    let entry = Entry::new("auth.login", "user", user.id)
-        .detail(serde_json::json!({ "second_factor": factor.as_str() }));
-    audit::record(&txn, &a, entry).await?;
-    let issued = start_session(state, &txn, user.id, now, row.user_agent, true).await?;
-    txn.commit().await?;
-    Ok(issued)
 }
 
 async fn start_session(
@@ -646,13 +733,22 @@ pub async fn request_password_reset(
     else {
         return Ok(false);
     };
+    // Counted and written in one transaction, serialized per account and
+    // per address across instances, so a burst of requests cannot all see
+    // the same count.
+    let txn = state.db.begin().await?;
+    let mut keys = vec![format!("password reset account {}", user.id)];
+    if let Some(ip) = &actor.ip {
+        keys.push(format!("password reset address {ip}"));
+    }
+    serialize(&txn, &keys).await?;
     // At most RESETS_PER_HOUR links an hour per account: a stranger who
     // knows the address cannot flood its inbox.
     let key = format!("password_reset:{}:", user.id);
     let recent = entity::outbox::Entity::find()
         .filter(entity::outbox::Column::DedupeKey.starts_with(key.as_str()))
         .filter(entity::outbox::Column::CreatedAt.gt(Utc::now() - Duration::hours(1)))
-        .count(read)
+        .count(&txn)
         .await?;
     if recent >= RESETS_PER_HOUR {
         tracing::info!("password reset not mailed: the hourly limit of the account was reached");
@@ -665,7 +761,7 @@ pub async fn request_password_reset(
             .filter(Column::At.gt(Utc::now() - Duration::hours(1)))
             .filter(Column::Action.eq("auth.password_reset_requested"))
             .filter(Column::Ip.eq(ip.as_str()))
-            .count(read)
+            .count(&txn)
             .await?;
         if from_here >= RESETS_PER_ADDRESS_PER_HOUR {
             tracing::info!(
@@ -674,7 +770,6 @@ pub async fn request_password_reset(
             return Ok(false);
         }
     }
-    let txn = state.db.begin().await?;
     let token =
         create_user_token(&txn, user.id, PURPOSE_PASSWORD_RESET, Duration::hours(2)).await?;
     let (subject, body) = crate::domain::mail::reset_link(

@@ -20,7 +20,12 @@ use crate::{
         Role,
     },
     error::{ApiError, ApiResult},
-    services::{audit::Entry, outbox::NewMail, Ctx},
+    services::{
+        audit::{self, Actor, Entry},
+        auth::{Attempt, Settled},
+        outbox::NewMail,
+        Ctx,
+    },
 };
 
 /// The name authenticator apps show above the code.
@@ -260,6 +265,40 @@ pub struct RecoveryCodesOut {
     pub recovery_codes: Vec<String>,
 }
 
+/// The one gate every second-factor code goes through: signing in,
+/// confirming enrolment, turning the factor off, and whatever comes next.
+///
+/// Before `check` looks at the code, the try takes its place in the sign-in
+/// throttle of the account and address ([`Attempt`]): wrong codes count as
+/// failed sign-ins wherever they are typed, all of them against one limit
+/// per account, and a burst of concurrent guesses gets no more checks than
+/// that limit. `check` answers `None` for a wrong code (recorded in the
+/// audit log as `auth.mfa_failed`), or what it did and how the try settles.
+pub async fn guarded<T>(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    user_id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+    check: impl AsyncFnOnce() -> ApiResult<Option<(T, Settled)>>,
+) -> ApiResult<Option<T>> {
+    let ip = actor.ip.clone().unwrap_or_default();
+    let attempt = Attempt::take(db, email, &ip, now).await?;
+    match check().await? {
+        Some((done, how)) => {
+            attempt.settle(db, how).await?;
+            Ok(Some(done))
+        }
+        None => {
+            attempt.settle(db, Settled::Failed).await?;
+            let mut a = actor.clone();
+            a.user_id = Some(user_id);
+            audit::record(db, &a, Entry::new("auth.mfa_failed", "user", user_id)).await?;
+            Ok(None)
+        }
+    }
+}
+
 fn wrong_code() -> ApiError {
     ApiError::field(
         "/code",
@@ -290,32 +329,46 @@ pub async fn confirm(cx: &Ctx<'_>, code: &str) -> ApiResult<RecoveryCodesOut> {
                 "Start with POST /me/mfa/totp, scan the QR code, then confirm with the app's code.",
             )),
         };
-    let step = matching_step(&totp(&row.secret, &cx.p.email)?, code, now).ok_or_else(wrong_code)?;
-    let ch = cx.begin().await?;
-    let won = entity::mfa_totp::Entity::update_many()
-        .col_expr(entity::mfa_totp::Column::ConfirmedAt, Expr::value(now))
-        .col_expr(entity::mfa_totp::Column::LastStep, Expr::value(step))
-        .filter(entity::mfa_totp::Column::UserId.eq(cx.p.user_id))
-        .filter(entity::mfa_totp::Column::Secret.eq(row.secret.clone()))
-        .filter(entity::mfa_totp::Column::ConfirmedAt.is_null())
-        .exec(ch.db())
-        .await?
-        .rows_affected
-        == 1;
-    if !won {
-        return Err(wrong_code());
-    }
-    let codes = new_recovery_codes(ch.db(), cx.p.user_id, now).await?;
-    if let Some(sid) = cx.p.session_id {
-        entity::auth_session::Entity::update_many()
-            .col_expr(entity::auth_session::Column::Mfa, Expr::value(true))
-            .filter(entity::auth_session::Column::Id.eq(sid))
-            .exec(ch.db())
-            .await?;
-    }
-    ch.audit(Entry::new("mfa.enabled", "user", cx.p.user_id))
-        .await?;
-    ch.commit().await?;
+    let codes = guarded(
+        &cx.writer.db,
+        &cx.actor,
+        cx.p.user_id,
+        &cx.p.email,
+        now,
+        async || {
+            let Some(step) = matching_step(&totp(&row.secret, &cx.p.email)?, code, now) else {
+                return Ok(None);
+            };
+            let ch = cx.begin().await?;
+            let won = entity::mfa_totp::Entity::update_many()
+                .col_expr(entity::mfa_totp::Column::ConfirmedAt, Expr::value(now))
+                .col_expr(entity::mfa_totp::Column::LastStep, Expr::value(step))
+                .filter(entity::mfa_totp::Column::UserId.eq(cx.p.user_id))
+                .filter(entity::mfa_totp::Column::Secret.eq(row.secret.clone()))
+                .filter(entity::mfa_totp::Column::ConfirmedAt.is_null())
+                .exec(ch.db())
+                .await?
+                .rows_affected
+                == 1;
+            if !won {
+                return Ok(None);
+            }
+            let codes = new_recovery_codes(ch.db(), cx.p.user_id, now).await?;
+            if let Some(sid) = cx.p.session_id {
+                entity::auth_session::Entity::update_many()
+                    .col_expr(entity::auth_session::Column::Mfa, Expr::value(true))
+                    .filter(entity::auth_session::Column::Id.eq(sid))
+                    .exec(ch.db())
+                    .await?;
+            }
+            ch.audit(Entry::new("mfa.enabled", "user", cx.p.user_id))
+                .await?;
+            ch.commit().await?;
+            Ok(Some((codes, Settled::Passed)))
+        },
+    )
+    .await?
+    .ok_or_else(wrong_code)?;
     Ok(RecoveryCodesOut {
         recovery_codes: codes,
     })
@@ -445,16 +498,27 @@ pub async fn enabled(db: &impl ConnectionTrait, user_id: Uuid) -> ApiResult<bool
 /// Turns the second factor off; needs a current code from the app.
 pub async fn disable(cx: &Ctx<'_>, code: &str) -> ApiResult<()> {
     cx.p.require_person("Two-factor sign-in")?;
-    let ch = cx.begin().await?;
-    match use_code(ch.db(), cx.p.user_id, &cx.p.email, code, cx.now()).await? {
-        Some(Factor::Totp) => {}
-        _ => return Err(wrong_code()),
-    }
-    remove(ch.db(), cx.p.user_id).await?;
-    ch.audit(Entry::new("mfa.disabled", "user", cx.p.user_id))
-        .await?;
-    ch.commit().await?;
-    Ok(())
+    guarded(
+        &cx.writer.db,
+        &cx.actor,
+        cx.p.user_id,
+        &cx.p.email,
+        cx.now(),
+        async || {
+            let ch = cx.begin().await?;
+            match use_code(ch.db(), cx.p.user_id, &cx.p.email, code, cx.now()).await? {
+                Some(Factor::Totp) => {}
+                _ => return Ok(None),
+            }
+            remove(ch.db(), cx.p.user_id).await?;
+            ch.audit(Entry::new("mfa.disabled", "user", cx.p.user_id))
+                .await?;
+            ch.commit().await?;
+            Ok(Some(((), Settled::Passed)))
+        },
+    )
+    .await?
+    .ok_or_else(wrong_code)
 }
 
 async fn remove(db: &impl ConnectionTrait, user_id: Uuid) -> ApiResult<()> {

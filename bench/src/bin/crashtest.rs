@@ -16,6 +16,15 @@
 //! integrity_check` says `ok`. Any 409 for a retry of the same content is a
 //! failure. The exit status is non-zero on any failure.
 //!
+//! With `--backups N` (SQLite), N of the kills are preceded by `fieldnotes
+//! backup` run while the writers go on; the server is SIGKILLed soon after.
+//! The live database must still hold every acknowledged note (a backup once
+//! deleted the live `-wal` file, and every later write was lost at the next
+//! kill), the server must hold no deleted file open right after a backup,
+//! every backup must hold every note acknowledged before it started, and the
+//! last one is put back with `fieldnotes restore` into a new data directory,
+//! served, and every such note read back through the API.
+//!
 //! Run: `cargo build -p fieldnotes-api && cargo run -p bench --bin crashtest`
 //! or `cargo run -p bench --bin crashtest -- --database postgres`
 //! (`--server <path>` to test a release build, `--help` for all flags).
@@ -84,6 +93,17 @@ struct Args {
     /// HAProxy's configuration when there are several instances.
     #[arg(long, default_value = "deploy/haproxy.cfg")]
     balancer: PathBuf,
+    /// SQLite: take this many backups (`fieldnotes backup`) while the
+    /// writers run, each shortly before a kill, and check them afterwards.
+    #[arg(long, default_value_t = 0)]
+    backups: u32,
+}
+
+/// A backup taken during the run, and what had been acknowledged before
+/// it started (all of which it must hold).
+struct BackupTaken {
+    file: PathBuf,
+    before: Vec<(Uuid, String)>,
 }
 
 /// What the writers talk to: the server alone, or instances behind HAProxy.
@@ -129,6 +149,27 @@ impl Target {
             Target::One(cfg, _) => cfg.sqlite_path(),
             Target::Many(_) => None,
         }
+    }
+
+    /// `fieldnotes backup --to FILE` beside the running server, then the
+    /// files the server holds open that were deleted meanwhile (the live
+    /// `-wal` or `-shm`, when a backup unlinks them).
+    async fn backup(&self, file: &std::path::Path) -> anyhow::Result<Vec<String>> {
+        let Target::One(cfg, srv) = self else {
+            bail!("backups are for one SQLite server");
+        };
+        cfg.run(&["backup".as_ref(), "--to".as_ref(), file.as_os_str()])
+            .await?;
+        let mut deleted = Vec::new();
+        for fd in std::fs::read_dir(format!("/proc/{}/fd", srv.pid()))?.flatten() {
+            if let Ok(link) = std::fs::read_link(fd.path()) {
+                let link = link.to_string_lossy().to_string();
+                if link.ends_with("(deleted)") && link.contains("fieldnotes.db") {
+                    deleted.push(link);
+                }
+            }
+        }
+        Ok(deleted)
     }
 }
 
@@ -506,6 +547,85 @@ fn sqlite_checks(path: &std::path::Path) -> anyhow::Result<(String, u64)> {
     Ok((rows.join("; "), rows_in_table))
 }
 
+/// A note id as SQLite holds it (16 bytes or text).
+fn read_uuid(v: rusqlite::types::Value) -> Option<Uuid> {
+    match v {
+        rusqlite::types::Value::Blob(b) => Uuid::from_slice(&b).ok(),
+        rusqlite::types::Value::Text(t) => t.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Every backup passes `PRAGMA integrity_check` and holds every note
+/// acknowledged before it started, with its body; the last one, put back
+/// with `fieldnotes restore` into a new data directory and served, reads
+/// each of them back through the API. Returns how many were read back.
+async fn check_backups(
+    sh: &Shared,
+    target: &Target,
+    backups: &[BackupTaken],
+    tmp: &std::path::Path,
+) -> anyhow::Result<usize> {
+    for (i, b) in backups.iter().enumerate() {
+        let conn = rusqlite::Connection::open_with_flags(
+            &b.file,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .with_context(|| format!("opening {}", b.file.display()))?;
+        let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if integrity != "ok" {
+            sh.fail(format!("backup {}: integrity_check: {integrity}", i + 1));
+        }
+        let mut stmt = conn.prepare("SELECT id, body FROM notes")?;
+        let held: HashMap<Uuid, String> = stmt
+            .query_map([], |r| Ok((r.get::<_, rusqlite::types::Value>(0)?, r.get(1)?)))?
+            .filter_map(|r| r.ok())
+            .filter_map(|(id, body)| read_uuid(id).map(|id| (id, body)))
+            .collect();
+        let missing = b
+            .before
+            .iter()
+            .filter(|(id, body)| held.get(id) != Some(body))
+            .count();
+        if missing > 0 {
+            sh.fail(format!(
+                "backup {}: {missing} of the {} notes acknowledged before it are missing or changed",
+                i + 1,
+                b.before.len()
+            ));
+        }
+    }
+    let (Target::One(cfg, _), Some(last)) = (target, backups.last()) else {
+        bail!("no backup to restore");
+    };
+    let mut restored = cfg.clone();
+    restored.data_dir = tmp.join("restored");
+    restored.log_path = restored.data_dir.join("server.log");
+    restored.port = server::free_port()?;
+    std::fs::create_dir_all(&restored.data_dir)?;
+    restored
+        .run(&["restore".as_ref(), "--from".as_ref(), last.file.as_os_str()])
+        .await?;
+    let mut srv = restored.spawn()?;
+    srv.wait_healthy(Duration::from_secs(60)).await?;
+    let http = client::http_client(Duration::from_secs(30))?;
+    let base = restored.base_url();
+    let token = client::login(&http, &base, server::ADMIN_EMAIL, server::ADMIN_PASSWORD).await?;
+    let mut read = 0;
+    for (id, body) in &last.before {
+        let url = format!("{base}/api/v1/notes/{id}");
+        let (status, bytes) = get_with_retry(&http, &token, &url, &[]).await?;
+        match status {
+            200 if serde_json::from_slice::<NoteOut>(&bytes).is_ok_and(|n| n.body == *body) => {
+                read += 1
+            }
+            s => sh.fail(format!("restored backup: GET /notes/{id} answered {s} or another body")),
+        }
+    }
+    srv.stop(Duration::from_secs(20)).await?;
+    Ok(read)
+}
+
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -545,6 +665,12 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
     if args.instances > 1 && args.database != DatabaseKind::Postgres {
         bail!("several instances share a PostgreSQL database: add --database postgres");
+    }
+    if args.backups > 0 && (args.database != DatabaseKind::Sqlite || args.instances != 1) {
+        bail!("--backups is for one server on SQLite (PostgreSQL is backed up with pg_dump)");
+    }
+    if args.backups > args.kills {
+        bail!("--backups must not exceed --kills (each backup precedes a kill)");
     }
     let seed = args.seed.unwrap_or_else(|| rand::thread_rng().gen());
     let started = Instant::now();
@@ -619,9 +745,40 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut kills = 0u32;
     let mut restart_ms: Vec<f64> = Vec::new();
+    let mut backups: Vec<BackupTaken> = Vec::new();
+    let backup_every = args.kills.checked_div(args.backups).unwrap_or(0);
     for k in 1..=args.kills {
         let up = rng.gen_range(args.min_uptime_ms..=args.max_uptime_ms);
-        tokio::time::sleep(Duration::from_millis(up)).await;
+        if backup_every > 0 && k % backup_every == 0 && backups.len() < args.backups as usize {
+            // Half the uptime, a backup while the writers go on, the rest of
+            // the uptime (writes acknowledged after the backup), the kill.
+            tokio::time::sleep(Duration::from_millis(up / 2)).await;
+            let before: Vec<(Uuid, String)> = sh
+                .acked
+                .lock()
+                .map(|a| a.iter().map(|(k, v)| (*k, v.clone())).collect())
+                .unwrap_or_default();
+            let file = tmp.path().join(format!("backup-{k}.db"));
+            match target.backup(&file).await {
+                Ok(deleted) if deleted.is_empty() => {}
+                Ok(deleted) => sh.fail(format!(
+                    "after backup {}, the server holds deleted files open: {}",
+                    backups.len() + 1,
+                    deleted.join(", ")
+                )),
+                Err(e) => sh.fail(format!("backup before kill {k} failed: {e:#}")),
+            }
+            let after = sh.acked.lock().map(|a| a.len()).unwrap_or(0);
+            eprintln!(
+                "backup {}: {} notes acknowledged before it, {after} when it ended",
+                backups.len() + 1,
+                before.len()
+            );
+            backups.push(BackupTaken { file, before });
+            tokio::time::sleep(Duration::from_millis(up - up / 2)).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(up)).await;
+        }
         let acked_before = sh.acked.lock().map(|a| a.len()).unwrap_or(0);
         let back = match target.restart(k).await {
             Ok(d) => bench::ms(d),
@@ -698,6 +855,17 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     if let Some(p) = pg.as_mut() {
         p.drop_now()?;
     }
+    let backups_checked = if verdict.is_some() && !backups.is_empty() {
+        match check_backups(&sh, &target, &backups, tmp.path()).await {
+            Ok(n) => Some(n),
+            Err(e) => {
+                sh.fail(format!("checking the backups: {e:#}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
 
     // Summary.
     let c = &sh.c;
@@ -760,6 +928,21 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         get(&c.ack_mismatches).to_string(),
     );
     row("other unexpected answers", get(&c.unexpected).to_string());
+    if args.backups > 0 {
+        row(
+            "backups taken while writing",
+            match backups_checked {
+                Some(n) => format!(
+                    "{} (each holds every note acknowledged before it; the last, restored and served, read back {n})",
+                    backups.len()
+                ),
+                None => format!("{} (not checked)", backups.len()),
+            },
+        );
+        if backups_checked.is_none() || backups.len() < args.backups as usize {
+            sh.fail("the backups were not all taken and checked".into());
+        }
+    }
     let mut ok = true;
     let bad = |n: usize, what: &str| {
         if n > 0 {

@@ -136,3 +136,37 @@ async fn a_backup_during_writes_restores_every_acknowledged_note() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_refuses_a_path_that_exists_even_a_dangling_symlink() {
+    let app: TestApp = spawn_app(Db::Sqlite, &[]).await;
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        app.data_dir.join("test.db").display()
+    );
+    let settings = settings_for(&url, &app.data_dir);
+    // A symlink to a file that does not exist (yet): writing through it
+    // would put participant data wherever the link points.
+    let elsewhere = app.data_dir.join("elsewhere.db");
+    let dangling = app.data_dir.join("dangling.db");
+    std::os::unix::fs::symlink(&elsewhere, &dangling).expect("symlink");
+    let err = fieldnotes::backup::backup(&settings, &dangling)
+        .await
+        .expect_err("a dangling symlink is refused");
+    assert!(err.to_string().contains("exists"), "{err:#}");
+    assert!(!elsewhere.exists(), "nothing was written through the link");
+    // A live symlink and a plain file, likewise.
+    std::fs::write(&elsewhere, b"keep me").expect("file");
+    for path in [&dangling, &elsewhere] {
+        assert!(fieldnotes::backup::backup(&settings, path).await.is_err());
+    }
+    assert_eq!(std::fs::read(&elsewhere).expect("read"), b"keep me");
+    // A new path works.
+    let fresh = app.data_dir.join("fresh.db");
+    fieldnotes::backup::backup(&settings, &fresh)
+        .await
+        .expect("backup");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&fresh).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

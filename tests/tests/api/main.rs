@@ -13,6 +13,7 @@ mod basics;
 mod calendar;
 mod email;
 mod notes;
+mod nul;
 mod participants;
 mod readiness;
 mod scopes;

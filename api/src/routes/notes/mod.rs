@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Principal, RequestMeta, Scope},
     error::{ApiError, ApiResult, FieldError, Problem},
-    extract::{check_dates, parse_value, Json},
+    extract::{check_strings, parse_value, Json},
     services::{
         audit::Actor,
         notes::{self as svc, Applied, NoteIn, NoteOut},
@@ -156,9 +156,9 @@ pub async fn sync_notes(
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
-            // Each note's dates on their own: one bad date marks that note
-            // invalid, not the whole batch.
-            check_dates(&v, &format!("/notes/{i}"))?;
+            // Each note's dates and strings on their own: one bad date or a
+            // NUL marks that note invalid, not the whole batch.
+            check_strings(&v, &format!("/notes/{i}"))?;
             parse_value::<NoteIn>(v).map_err(|e| match e {
                 ApiError::Validation(errs) => ApiError::Validation(
                     errs.into_iter()
