@@ -12,7 +12,7 @@ use crate::{
     services::{
         auth::{self as sessions, SessionOut},
         mfa::{
-            self, CodeIn, EnrolOut, MfaStatusOut, RecoveryCodesOut, SecurityPatch, SecuritySettings,
+            self, SecondFactorCodeIn, EnrolOut, MfaStatusOut, RecoveryCodesOut, SecurityPatch, SecuritySettings,
         },
     },
     state::AppState,
@@ -57,7 +57,7 @@ pub async fn enrol_totp(
 /// single-use recovery codes, shown only now.
 #[utoipa::path(
     tag = "security",
-    request_body = CodeIn,
+    request_body = SecondFactorCodeIn,
     responses(
         (status = 200, description = "On; write the recovery codes down", body = RecoveryCodesOut),
         (status = 409, description = "Not started, or already on", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -70,7 +70,7 @@ pub async fn confirm_totp(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
-    body: Json<CodeIn>,
+    body: Json<SecondFactorCodeIn>,
 ) -> ApiResult<HttpResponse> {
     let out = mfa::confirm(&state.cx(&p, &meta), &body.code).await?;
     Ok(HttpResponse::Ok().json(out))
@@ -79,7 +79,7 @@ pub async fn confirm_totp(
 /// Turn two-factor sign-in off; needs a current code from the app.
 #[utoipa::path(
     tag = "security",
-    request_body = CodeIn,
+    request_body = SecondFactorCodeIn,
     responses(
         (status = 204, description = "Off"),
         (status = 422, description = "Wrong code", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -91,7 +91,7 @@ pub async fn disable_mfa(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
-    body: Json<CodeIn>,
+    body: Json<SecondFactorCodeIn>,
 ) -> ApiResult<HttpResponse> {
     mfa::disable(&state.cx(&p, &meta), &body.code).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -252,7 +252,7 @@ pub async fn enrol(cx: &Ctx<'_>) -> ApiResult<EnrolOut> {
 /// A code from the authenticator app.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CodeIn {
+pub struct SecondFactorCodeIn {
     /// The 6 digits the app shows now.
     #[schema(example = "123456", max_length = 64)]
     pub code: String,

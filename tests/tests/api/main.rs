@@ -14,6 +14,7 @@ mod calendar;
 mod email;
 mod notes;
 mod nul;
+mod throttle;
 mod participants;
 mod readiness;
 mod scopes;
