@@ -12,7 +12,8 @@ use crate::{
     services::{
         auth::{self as sessions, SessionOut},
         mfa::{
-            self, SecondFactorCodeIn, EnrolOut, MfaStatusOut, RecoveryCodesOut, SecurityPatch, SecuritySettings,
+            self, EnrolOut, MfaStatusOut, RecoveryCodesOut, SecondFactorCodeIn, SecurityPatch,
+            SecuritySettings,
         },
     },
     state::AppState,

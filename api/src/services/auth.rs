@@ -99,7 +99,10 @@ impl Attempt {
         let txn = db.begin().await?;
         serialize(
             &txn,
-            &[format!("sign-in account {email}"), format!("sign-in address {ip}")],
+            &[
+                format!("sign-in account {email}"),
+                format!("sign-in address {ip}"),
+            ],
         )
         .await?;
         throttle(&txn, email, ip, now).await?;
@@ -310,13 +313,8 @@ pub async fn login_mfa(
         .ok_or_else(expired)?;
     let mut a = actor.clone();
     a.user_id = Some(user.id);
-    let signed = crate::services::mfa::guarded(
-        state.db,
-        actor,
-        user.id,
-        &user.email,
-        now,
-        async || {
+    let signed =
+        crate::services::mfa::guarded(state.db, actor, user.id, &user.email, now, async || {
             let txn = state.db.begin().await?;
             let Some(factor) =
                 crate::services::mfa::use_code(&txn, user.id, &user.email, code, now).await?
@@ -341,9 +339,8 @@ pub async fn login_mfa(
                 start_session(state, &txn, user.id, now, row.user_agent.clone(), true).await?;
             txn.commit().await?;
             Ok(Some((issued, Settled::SignedIn)))
-        },
-    )
-    .await?;
+        })
+        .await?;
     match signed {
         Some(issued) => Ok(issued),
         None => Err(ApiError::Unauthorized {

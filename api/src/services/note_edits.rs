@@ -245,6 +245,14 @@ pub async fn restore(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteOut> {
             "This note is not deleted.",
         ));
     }
+    // A redaction of a deleted note erased its text: an empty note is no
+    // note (a body is 1 to 100 000 characters).
+    if m.body.is_empty() {
+        return Err(ApiError::conflict(
+            "note_redacted",
+            "This note's text was erased by a redaction, so it cannot be restored. Write a new note instead.",
+        ));
+    }
     let note = set_deleted(cx, &m, false).await?;
     Ok(note)
 }
@@ -289,6 +297,19 @@ pub async fn redact(cx: &Ctx<'_>, id: Uuid, body: RedactIn) -> ApiResult<RedactO
         .await?
         .ok_or(ApiError::NotFound("note"))?;
     let current_erased = fresh.deleted_at.is_some();
+    // The hash of the note's first text answers retries of that text (200
+    // for the same words, 409 for others): kept, it would confirm a guess of
+    // the erased words to anyone who can retry, and sit in every backup.
+    // Replaced by one no text hashes to, a retry of the original is a 409
+    // like any other text.
+    note::Entity::update_many()
+        .col_expr(
+            note::Column::CreateHash,
+            Expr::value(format!("redacted {}", Uuid::now_v7())),
+        )
+        .filter(note::Column::Id.eq(m.id))
+        .exec(ch.db())
+        .await?;
     let mut versions = note_version::Entity::update_many()
         .col_expr(note_version::Column::Body, Expr::value(""))
         .filter(note_version::Column::NoteId.eq(m.id));
@@ -318,9 +339,43 @@ pub async fn redact(cx: &Ctx<'_>, id: Uuid, body: RedactIn) -> ApiResult<RedactO
     )
     .await?;
     ch.commit().await?;
+    forget_on_disk(&cx.writer.db).await?;
     Ok(RedactOut {
         note_id: m.id,
         versions_erased,
         current_erased,
     })
+}
+
+/// On SQLite the erased words outlive the UPDATE in the write-ahead log,
+/// whose old page images stay in `fieldnotes.db-wal` until it is written
+/// back and started over. So, before a redaction answers, the log is
+/// checkpointed with TRUNCATE (every frame into the database file, where
+/// `secure_delete` has zeroed the freed content, then the log cut to zero
+/// bytes). A checkpoint that readers keep from finishing is tried again for
+/// up to ten seconds; then the redaction fails loudly rather than claim the
+/// words are gone. PostgreSQL: see README ("Redaction").
+async fn forget_on_disk(db: &sea_orm::DatabaseConnection) -> ApiResult<()> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(());
+    }
+    for _ in 0..100 {
+        let busy = db
+            .query_one(Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ))
+            .await?
+            .map(|r| r.try_get_by_index::<i32>(0))
+            .transpose()?
+            .unwrap_or(1);
+        if busy == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(ApiError::Internal(anyhow::anyhow!(
+        "the write-ahead log could not be checkpointed after a redaction"
+    )))
 }

@@ -578,7 +578,9 @@ async fn check_backups(
         }
         let mut stmt = conn.prepare("SELECT id, body FROM notes")?;
         let held: HashMap<Uuid, String> = stmt
-            .query_map([], |r| Ok((r.get::<_, rusqlite::types::Value>(0)?, r.get(1)?)))?
+            .query_map([], |r| {
+                Ok((r.get::<_, rusqlite::types::Value>(0)?, r.get(1)?))
+            })?
             .filter_map(|r| r.ok())
             .filter_map(|(id, body)| read_uuid(id).map(|id| (id, body)))
             .collect();
@@ -619,7 +621,9 @@ async fn check_backups(
             200 if serde_json::from_slice::<NoteOut>(&bytes).is_ok_and(|n| n.body == *body) => {
                 read += 1
             }
-            s => sh.fail(format!("restored backup: GET /notes/{id} answered {s} or another body")),
+            s => sh.fail(format!(
+                "restored backup: GET /notes/{id} answered {s} or another body"
+            )),
         }
     }
     srv.stop(Duration::from_secs(20)).await?;

@@ -167,6 +167,9 @@ async fn a_backup_refuses_a_path_that_exists_even_a_dangling_symlink() {
         .await
         .expect("backup");
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&fresh).expect("meta").permissions().mode();
+    let mode = std::fs::metadata(&fresh)
+        .expect("meta")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
 }

@@ -187,12 +187,12 @@ db_test!(
     one_note_with_a_nul_does_not_block_a_sync_batch,
     |app: TestApp| async move {
         let site = app.create_site("Clinic A").await;
-        let note = |body: &str| {
-            json!({"id": uuid::Uuid::new_v4(), "site_id": site, "observed_at": chrono::Utc::now().to_rfc3339(), "location": "waiting_room", "body": body})
-        };
+        let note = |body: &str| json!({"id": uuid::Uuid::new_v4(), "site_id": site, "observed_at": chrono::Utc::now().to_rfc3339(), "location": "waiting_room", "body": body});
         let batch = json!({"notes": [note("first"), note("second"), note(BAD)]});
         for _ in 0..2 {
-            let r = app.post("/notes/sync", &app.admin_token, batch.clone()).await;
+            let r = app
+                .post("/notes/sync", &app.admin_token, batch.clone())
+                .await;
             assert_eq!(r.status, 200, "{}", r.body);
             let statuses: Vec<&str> = r.body["results"]
                 .as_array()
@@ -202,15 +202,26 @@ db_test!(
                 .collect();
             assert_eq!(statuses[2], "invalid", "{}", r.body);
             assert!(named(&r.body["results"][2]["problem"], "/notes/2/body"));
-            assert!(statuses[..2].iter().all(|s| *s == "created" || *s == "unchanged"));
+            assert!(statuses[..2]
+                .iter()
+                .all(|s| *s == "created" || *s == "unchanged"));
         }
         for n in &batch["notes"].as_array().expect("notes")[..2] {
             let id = n["id"].as_str().expect("id");
-            assert_eq!(app.get(&format!("/notes/{id}"), &app.admin_token).await.status, 200);
+            assert_eq!(
+                app.get(&format!("/notes/{id}"), &app.admin_token)
+                    .await
+                    .status,
+                200
+            );
         }
         // Sign-in, before any caller is known.
         let r = app
-            .post("/auth/login", "", json!({"email": "a\u{0}@example.org", "password": "x"}))
+            .post(
+                "/auth/login",
+                "",
+                json!({"email": "a\u{0}@example.org", "password": "x"}),
+            )
             .await;
         assert_eq!(r.status, 422, "{}", r.body);
         assert!(named(&r.body, "/email"), "{}", r.body);

@@ -144,9 +144,9 @@ async fn wrong_code_request<'a>(
                     .json(&json!({"code": wrong}))
             })
         }
-        other => panic!(
-            "{other:?} takes a `code`: add it here, and check its codes with mfa::guarded"
-        ),
+        other => {
+            panic!("{other:?} takes a `code`: add it here, and check its codes with mfa::guarded")
+        }
     }
 }
 
@@ -177,7 +177,11 @@ db_test!(
                 // The limit is the account's: signing in with the password and
                 // the right code is refused too (where the account has one).
                 let r = app
-                    .post("/auth/login", "", json!({"email": email, "password": PASSWORD}))
+                    .post(
+                        "/auth/login",
+                        "",
+                        json!({"email": email, "password": PASSWORD}),
+                    )
                     .await;
                 assert_eq!(r.status, 429, "{method} {path}: {}", r.body);
                 walked.push(format!("{method} {path}"));

@@ -669,8 +669,13 @@ db_test!(
         let (_, author) = app.user("fw1@example.org", "fieldworker", &[a]).await;
         let (_, other) = app.user("fw2@example.org", "fieldworker", &[a]).await;
         let id = Uuid::new_v4();
-        let note = json!({"id": id, "site_id": a, "observed_at": iso(Utc::now() - Duration::hours(1)), "location": "waiting_room", "body": "Met Ola Nordmann by the window, talked about the queue"});
-        assert_eq!(app.post("/notes", &author, note).await.status, 201);
+        let original = json!({"id": id, "site_id": a, "observed_at": iso(Utc::now() - Duration::hours(1)), "location": "waiting_room", "body": "Met Ola Nordmann by the window, talked about the queue"});
+        assert_eq!(
+            app.post("/notes", &author, original.clone()).await.status,
+            201
+        );
+        use sea_orm::ConnectionTrait;
+        let sqlite = app.state.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
         edit_first_version(
             &app,
             &author,
@@ -734,6 +739,16 @@ db_test!(
             audit.body
         );
         assert!(!audit.body.to_string().contains("Nordmann"));
+        // As soon as the redaction answers, no file of the data directory
+        // holds the words (SQLite: the write-ahead log is checkpointed).
+        if sqlite {
+            let left = files_holding(&app.data_dir, b"Nordmann");
+            assert!(left.is_empty(), "Nordmann is still in {left:?}");
+        }
+        // A retry of the original text cannot confirm a guess of it: 409,
+        // like any other text.
+        let r = app.post("/notes", &author, original.clone()).await;
+        assert_eq!(r.status, 409, "{}", r.body);
         // A deleted note: its own text goes too, and other fieldworkers no
         // longer see it.
         assert_eq!(
@@ -759,16 +774,20 @@ db_test!(
         );
         let n = app.get(&format!("/notes/{id}"), &author).await;
         assert_eq!((n.status, n.body["body"].clone()), (200, json!("")));
+        // Its erased text cannot come back as an empty note.
+        let r = app
+            .post(&format!("/notes/{id}/restore"), &co, json!({}))
+            .await;
+        assert_eq!(
+            (r.status, r.body["code"].clone()),
+            (409, json!("note_redacted")),
+            "{}",
+            r.body
+        );
         // On SQLite the erased words are gone from the files as well (freed
-        // pages and the full-text index are overwritten), once the
-        // write-ahead log is checkpointed.
-        use sea_orm::ConnectionTrait;
-        if app.state.db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-            app.state
-                .db
-                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await
-                .expect("checkpoint");
+        // pages and the full-text index are overwritten, the write-ahead log
+        // checkpointed) as soon as the redaction answers.
+        if sqlite {
             for word in ["Nordmann", "nordmann", "window"] {
                 let left = files_holding(&app.data_dir, word.as_bytes());
                 assert!(left.is_empty(), "{word:?} is still in {left:?}");
