@@ -128,7 +128,7 @@ pub async fn record(
     let start = Instant::now();
     let route = crate::extract::route_template(req.request())
         .map_or_else(|| "unmatched".to_string(), |t| t.to_string());
-    let method = req.method().as_str().to_string();
+    let method = method_label(req.method());
     let access_log = req
         .app_data::<web::Data<AppState>>()
         .is_some_and(|s| s.settings.log_json);
@@ -139,9 +139,9 @@ pub async fn record(
     let res = next.call(req).await?;
     let status = res.status().as_u16();
     let elapsed = start.elapsed();
-    metrics::counter!(REQUESTS, "route" => route.clone(), "method" => method.clone(), "status" => status.to_string())
+    metrics::counter!(REQUESTS, "route" => route.clone(), "method" => method, "status" => status.to_string())
         .increment(1);
-    metrics::histogram!(REQUEST_SECONDS, "route" => route.clone(), "method" => method.clone())
+    metrics::histogram!(REQUEST_SECONDS, "route" => route.clone(), "method" => method)
         .record(elapsed.as_secs_f64());
     if access_log {
         tracing::info!(
@@ -155,6 +155,25 @@ pub async fn record(
         );
     }
     Ok(res)
+}
+
+/// The method as a label: the methods HTTP defines for resources, else
+/// `OTHER`. Anyone may send any token as a method name, and each distinct
+/// label value is a series kept for the life of the process: 3 000 odd
+/// methods grew `/metrics` from 205 KB to 7.65 MB. (The route label is
+/// already bounded: a route template, or `unmatched`.)
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 /// Updates the gauges read from the database and the pools, then renders

@@ -521,3 +521,62 @@ async fn the_service_recovers_when_postgresql_drops_its_connections() {
     let r = app.post("/notes", &fw, note).await;
     assert_eq!(r.status, 201, "{}", r.body);
 }
+
+db_test!(
+    odd_methods_and_paths_add_no_series_to_the_metrics,
+    env = [("FIELDNOTES_METRICS_TOKEN", TOKEN.to_string())],
+    |app: TestApp| async move {
+        // A thousand requests with made-up method names and paths, without
+        // signing in: each could have become a series of its own.
+        let sends = (0..1000).map(|i| {
+            let method = reqwest::Method::from_bytes(format!("ODD{i}").as_bytes()).expect("method");
+            let path = if i % 2 == 0 {
+                format!("/odd-path-{i}")
+            } else {
+                "/api/v1/notes".to_string()
+            };
+            app.client
+                .request(method, format!("{}{path}", app.base))
+                .send()
+        });
+        for r in futures_util::future::join_all(sends).await {
+            assert!(r.expect("answer").status().is_client_error());
+        }
+        let text = app
+            .client
+            .get(format!("{}/metrics", app.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body");
+        assert!(!text.contains("ODD"), "a method name became a label value");
+        assert!(!text.contains("odd-path"), "a path became a label value");
+        let scrape = parse(&text);
+        let known = [
+            "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER",
+        ];
+        let odd: Vec<&Value> = scrape["samples"]
+            .as_array()
+            .expect("samples")
+            .iter()
+            .filter(|x| {
+                x["labels"]["method"]
+                    .as_str()
+                    .is_some_and(|m| !known.contains(&m))
+            })
+            .collect();
+        assert!(odd.is_empty(), "{odd:?}");
+        assert!(
+            !values(
+                &scrape,
+                "fieldnotes_http_requests_total",
+                &[("method", "OTHER")]
+            )
+            .is_empty(),
+            "the odd requests are counted under OTHER"
+        );
+    }
+);
