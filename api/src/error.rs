@@ -351,8 +351,10 @@ pub fn check_len(
 }
 
 /// Checks a single-line text field (a name, a pseudonym, a place): its
-/// length as [`check_len`], and no control characters (CR, LF, NUL, tab...),
-/// which would let one field forge lines of an email or a log.
+/// length as [`check_len`], and no control characters (CR, LF, NUL, tab,
+/// ESC...) nor the Unicode line and paragraph separators (U+2028, U+2029),
+/// which would let one field forge lines of an email, a calendar entry or a
+/// log.
 pub fn check_line(
     errors: &mut Vec<FieldError>,
     pointer: &str,
@@ -362,7 +364,8 @@ pub fn check_line(
 ) {
     let before = errors.len();
     check_len(errors, pointer, value, min, max);
-    if errors.len() == before && value.is_some_and(|v| v.chars().any(char::is_control)) {
+    let breaks_lines = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    if errors.len() == before && value.is_some_and(|v| v.chars().any(breaks_lines)) {
         errors.push(FieldError::new(
             pointer,
             "must be one line of text, with no control characters",

@@ -112,6 +112,7 @@ pub async fn feed(
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
-        .insert_header(("Cache-Control", "private, max-age=300"))
+        // Like every answer with participant data: kept by no cache.
+        .insert_header(("Cache-Control", "no-store"))
         .body(f.body))
 }

@@ -93,12 +93,7 @@ fn check(
             "must be at most 2000 characters",
         ));
     }
-    if dimension.is_some_and(|d| len(d) > 60) {
-        errors.push(FieldError::new(
-            "/dimension",
-            "must be at most 60 characters",
-        ));
-    }
+    crate::error::check_line(errors, "/dimension", dimension, 0, 60);
 }
 
 pub async fn all_codes(db: &impl ConnectionTrait) -> ApiResult<Vec<entity::code::Model>> {
@@ -171,6 +166,55 @@ pub struct CodeDeleteQuery {
     pub move_to: Option<Uuid>,
 }
 
+/// How many codings (of notes and of passages) use the code, and how many
+/// of them the caller can see.
+async fn use_counts(
+    db: &impl ConnectionTrait,
+    p: &crate::auth::Principal,
+    code: Uuid,
+) -> ApiResult<(u64, u64)> {
+    use entity::coding as pc;
+    use entity::note_code::{Column, Entity};
+    let used = Entity::find()
+        .filter(Column::CodeId.eq(code))
+        .count(db)
+        .await?;
+    // Count only what the caller can see; other sites' use is not told.
+    let mut visible = Entity::find().filter(Column::CodeId.eq(code));
+    if let Some(sites) = p.visible_sites() {
+        visible = visible.filter(
+            Column::NoteId.in_subquery(
+                SqlQuery::select()
+                    .column(entity::note::Column::Id)
+                    .from(entity::note::Entity)
+                    .and_where(entity::note::Column::SiteId.is_in(sites.to_vec()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let mut count = visible.count(db).await?;
+    let passages = pc::Entity::find()
+        .filter(pc::Column::CodeId.eq(code))
+        .all(db)
+        .await?;
+    count += passages
+        .iter()
+        .filter(|c| p.can_see_site(c.site_id))
+        .count() as u64;
+    Ok((used + passages.len() as u64, count))
+}
+
+/// The codebook is the study's, shared by every site. Changing, merging or
+/// deleting a code changes the analysis of every note coded with it: only
+/// someone who may see all of them (an admin, or a coordinator of every site
+/// that uses it) may do that. Nothing says where or how much.
+fn used_elsewhere() -> ApiError {
+    ApiError::conflict(
+        "code_used_elsewhere",
+        "Notes at sites you do not work at use this code. An admin, or a coordinator of every site that uses it, can change, merge or delete it.",
+    )
+}
+
 /// Add a code (coordinator).
 pub async fn create(cx: &Ctx<'_>, body: CodeIn) -> ApiResult<CodeOut> {
     cx.p.require_coordinator()?;
@@ -212,7 +256,7 @@ pub async fn create(cx: &Ctx<'_>, body: CodeIn) -> ApiResult<CodeOut> {
     Ok(CodeOut::from(m))
 }
 
-/// Change a code (coordinator).
+/// Change a code (coordinator; see [`used_elsewhere`] for a shared code).
 pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut> {
     cx.p.require_coordinator()?;
     let m = find(cx.read, id).await?;
@@ -270,6 +314,10 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut
     }
     am.updated_at = Set(cx.now());
     let ch = cx.begin().await?;
+    let (used, visible) = use_counts(ch.db(), cx.p, m.id).await?;
+    if visible < used {
+        return Err(used_elsewhere());
+    }
     let m = am.update(ch.db()).await?;
     ch.audit(Entry::new("code.update", "code", m.id)).await?;
     ch.commit().await?;
@@ -298,44 +346,15 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<
     }
     use entity::note_code::{Column, Entity};
     let ch = cx.begin().await?;
-    let used = Entity::find()
-        .filter(Column::CodeId.eq(m.id))
-        .count(ch.db())
-        .await?;
-    // Count only what the caller can see; other sites' use is not told.
-    let mut visible = Entity::find().filter(Column::CodeId.eq(m.id));
-    if let Some(sites) = cx.p.visible_sites() {
-        visible = visible.filter(
-            Column::NoteId.in_subquery(
-                SqlQuery::select()
-                    .column(entity::note::Column::Id)
-                    .from(entity::note::Entity)
-                    .and_where(entity::note::Column::SiteId.is_in(sites.to_vec()))
-                    .to_owned(),
-            ),
-        );
+    let (used, count) = use_counts(ch.db(), cx.p, m.id).await?;
+    if count < used {
+        return Err(used_elsewhere());
     }
-    let mut count = visible.count(ch.db()).await?;
-    // Passage codings count the same way.
     use entity::coding as pc;
     let passages = pc::Entity::find()
         .filter(pc::Column::CodeId.eq(m.id))
         .all(ch.db())
         .await?;
-    let used = used + passages.len() as u64;
-    count += passages
-        .iter()
-        .filter(|c| cx.p.can_see_site(c.site_id))
-        .count() as u64;
-    // Deleting or merging recodes every note that uses the code: only
-    // someone who may see all of them (an admin, or a coordinator of every
-    // site that uses it) may do that. Nothing says where or how much.
-    if count < used {
-        return Err(ApiError::conflict(
-            "code_used_elsewhere",
-            "Notes at sites you do not work at use this code. An admin, or a coordinator of every site that uses it, can merge or delete it.",
-        ));
-    }
     let mut moved = 0;
     match move_to {
         None if used > 0 => {

@@ -318,6 +318,85 @@ db_test!(
     }
 );
 
+db_test!(
+    single_line_fields_refuse_line_separators_and_feeds_are_not_cached,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (fw, fw_token) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        // A code's dimension is one line: CR, LF, ESC are refused as in a name.
+        for dimension in [
+            "medical\r\nX",
+            "a\nb",
+            "\u{1b}[31mred",
+            "rel\u{2028}ational",
+        ] {
+            let r = app
+                .post(
+                    "/codes",
+                    &co,
+                    json!({"name": "Benefits", "dimension": dimension}),
+                )
+                .await;
+            assert_eq!(
+                r.errors_pointer(),
+                "/dimension",
+                "{dimension:?}: {}",
+                r.body
+            );
+        }
+        // U+2028 and U+2029 break lines in mail and calendar clients.
+        for sep in ["\u{2028}", "\u{2029}"] {
+            let r = app
+                .post(
+                    "/sites",
+                    &app.admin_token,
+                    json!({"name": format!("Clinic{sep}B"), "timezone": "Europe/Oslo", "opening_hours": [{"start": "08:00", "end": "12:00"}]}),
+                )
+                .await;
+            assert_eq!(r.errors_pointer(), "/name", "{}", r.body);
+            let r = app
+                .post("/codes", &co, json!({"name": format!("Be{sep}nefits")}))
+                .await;
+            assert_eq!(r.errors_pointer(), "/name", "{}", r.body);
+            let r = app
+                .post(
+                    "/api-keys",
+                    &co,
+                    json!({"name": format!("a{sep}tool"), "scopes": ["sites:read"]}),
+                )
+                .await;
+            assert_eq!(r.errors_pointer(), "/name", "{}", r.body);
+            let r = app
+                .patch(
+                    &format!("/users/{fw}"),
+                    &app.admin_token,
+                    json!({"display_name": format!("Ola{sep}Dahl")}),
+                )
+                .await;
+            assert_eq!(r.errors_pointer(), "/display_name", "{}", r.body);
+        }
+        let pid = participant(&app, &co, a, "P45", 30).await;
+        let r = app
+            .post(
+                "/interviews",
+                &co,
+                json!({"participant_id": pid, "wave": 1, "scheduled_at": iso(oslo(2, 9, 0)), "duration_minutes": 60, "interviewer_ids": [fw], "location": "Room 2\u{2028}DESCRIPTION:x"}),
+            )
+            .await;
+        assert_eq!(r.errors_pointer(), "/location", "{}", r.body);
+        // The calendar feed, like every answer with participant data, is
+        // kept by no cache.
+        let feed = app.post("/calendar-feeds", &fw_token, json!({})).await;
+        let path = s(&feed.body["url"])
+            .trim_start_matches("http://fieldnotes.test")
+            .to_string();
+        let ics = app.client.get(app.url(&path)).send().await.expect("feed");
+        assert_eq!(ics.status(), 200);
+        assert_eq!(ics.headers()["cache-control"], "no-store");
+    }
+);
+
 /// The messages to `to` whose subject has `subject`, once there are at
 /// least `n` (reset links are queued after the answer).
 pub(crate) async fn mail_to(
@@ -586,6 +665,46 @@ db_test!(
             assert_eq!(r.body["code"], "code_used_elsewhere");
             assert!(r.body.get("count").is_none(), "{}", r.body);
         }
+        // Nor rename, describe or re-parent it: the change would show in
+        // every analysis of site A. Who may: an admin, or a coordinator of
+        // every site that uses it.
+        for patch in [
+            json!({"name": "Rules of the clinic"}),
+            json!({"parent_id": other}),
+            json!({"dimension": "configurational"}),
+        ] {
+            let r = app
+                .patch(&format!("/codes/{used}"), &co_b, patch.clone())
+                .await;
+            assert_eq!(r.status, 409, "{patch}: {}", r.body);
+            assert_eq!(r.body["code"], "code_used_elsewhere");
+        }
+        // A code nobody uses yet is anyone's to change.
+        let fresh = s(&app.post("/codes", &co_b, code("Waiting")).await.body["id"]);
+        let r = app
+            .patch(
+                &format!("/codes/{fresh}"),
+                &co_b,
+                json!({"name": "Waiting time"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .patch(
+                &format!("/codes/{used}"),
+                &co_a,
+                json!({"dimension": "configurational"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .patch(
+                &format!("/codes/{used}"),
+                &app.admin_token,
+                json!({"name": "Clinic rules"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
         let n = app.get(&format!("/notes/{}", s(&note["id"])), &co_a).await;
         assert_eq!(n.body["code_ids"], json!([used]));
         // A coordinator of the site that uses it may merge it.

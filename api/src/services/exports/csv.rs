@@ -1,8 +1,7 @@
 //! CSV files, one row per object, written by the `csv` crate and streamed
 //! a page at a time. UTF-8 with a byte-order mark (so Excel reads æ, ø and
 //! å right; every CSV reader skips it). Text a spreadsheet would run as a
-//! formula (starting with `=`, `+`, `-`, `@`, a tab or a CR) gets a leading
-//! apostrophe.
+//! formula gets a leading apostrophe (see [`neutralise`]).
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
@@ -14,11 +13,26 @@ use uuid::Uuid;
 use super::{Codebook, CsvKind, Scope, Staff, PAGE};
 use crate::{domain::instruments::InstrumentDef, error::ApiResult};
 
-/// A cell a spreadsheet will not run.
+/// A cell a spreadsheet will not run, after OWASP's rule on CSV injection:
+/// a cell that starts with a tab or a CR, or whose first character after
+/// any leading whitespace (spaces, newlines, the ideographic space) is `=`,
+/// `+`, `-` or `@`, or their fullwidth forms (`＝` `＋` `－` `＠`, which some
+/// spreadsheets read as the plain ones), gets a leading apostrophe.
 pub fn neutralise(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+    let starts_formula = |c: char| {
+        matches!(
+            c,
+            '=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}'
+        )
+    };
+    let risky = s.starts_with(['\t', '\r'])
+        || s.chars()
+            .find(|c| !c.is_whitespace())
+            .is_some_and(starts_formula);
+    if risky {
+        format!("'{s}")
+    } else {
+        s.to_string()
     }
 }
 
@@ -587,4 +601,36 @@ async fn sessions<W: tokio::io::AsyncWrite + Unpin>(
         out.write_all(&rows_to_bytes(&rows)?).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_get_an_apostrophe() {
+        for risky in [
+            "=1+1",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\t=1+1",
+            "\r=1+1",
+            "\tplain",
+            " =1+1",
+            "\n=1+1",
+            "  \r\n @x",
+            "\u{3000}=1",
+            "\u{FF1D}1+1",
+            "\u{FF0B}1",
+            "\u{FF0D}1",
+            "\u{FF20}x",
+            " \u{FF1D}1",
+        ] {
+            assert_eq!(neutralise(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["", "   ", "a=1", "Ola", "1+1", "x\n=1", "\u{FF21}"] {
+            assert_eq!(neutralise(plain), plain, "{plain:?}");
+        }
+    }
 }
