@@ -148,3 +148,40 @@ test('a coordinator’s More has no Team entry', async (t) => {
   assert.equal(await page.getByRole('link', { name: 'Team', exact: true }).count(), 0, 'no Team entry for a coordinator');
   await everywhere(page, 'more-coordinator');
 });
+
+test('a lost phone: the admin ends all of a person’s sign-ins, keys and feeds after being asked', async (t) => {
+  const s = await seed('team-lost', { interview: false });
+  const a = await admin();
+  const adminEmail = `${unique('team-lost-admin')}@example.org`;
+  await a.post('/users', { email: adminEmail, display_name: 'Lost Phone Admin', role: 'admin', password: PASSWORD, language: 'en' });
+  // The fieldworker's phone sign-in, an API key and a calendar feed.
+  const phone = s.api;
+  const key = await phone.post('/api-keys', { name: 'transcription tool', scopes: ['sites:read'] });
+  const feed = await phone.post('/calendar-feeds', {});
+  const feedPath = new URL(feed.url).pathname;
+  assert.equal((await fetch(`${BASE}${feedPath}`)).status, 200);
+
+  const { page } = await openPhone(t);
+  await signIn(page, adminEmail, PASSWORD);
+  await page.goto(`${BASE}/#/more`);
+  await page.getByRole('heading', { level: 1, name: 'More' }).waitFor();
+  await page.getByRole('link', { name: 'Team' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Team' }).waitFor();
+  await page.locator(`button.person[data-user="${s.user.id}"]`).click();
+  const person = page.locator('.team-person');
+  await person.getByRole('button', { name: 'End all sign-ins, keys and feeds' }).click();
+  // Asked first; "Keep them" changes nothing.
+  await person.getByText('is signed out on every device', { exact: false }).waitFor();
+  await everywhere(page, 'team-end-all-asked');
+  await person.getByRole('button', { name: 'Keep them' }).click();
+  assert.equal((await phone.get('/me')).id, s.user.id, 'kept: the phone is still signed in');
+  await person.getByRole('button', { name: 'End all sign-ins, keys and feeds' }).click();
+  await person.getByRole('button', { name: 'Yes, end them all' }).click();
+  await person.getByText(/Ended: \d+ sign-ins, 1 API keys and 1 calendar feeds\./).waitFor();
+  await assert.rejects(phone.get('/me'), /401/, 'the phone is signed out');
+  await assert.rejects(new Api(key.secret).get('/sites'), /401/, 'the key is revoked');
+  assert.equal((await fetch(`${BASE}${feedPath}`)).status, 404, 'the feed is revoked');
+  const audit = await a.get('/audit?action=user.credentials_ended');
+  assert.ok(audit.items.some((e) => e.object_id === s.user.id), 'audited');
+  await everywhere(page, 'team-end-all-done');
+});

@@ -228,6 +228,10 @@ pub async fn authenticate(
         p.api_key_id = Some(key.id);
         p.last_used_at = key.last_used_at;
         p.scopes = Some(serde_json::from_value(key.scopes.clone()).unwrap_or_default());
+        // A key of a person whose role must use a second factor they have
+        // not set up works only once they have.
+        p.second_factor_missing =
+            crate::services::mfa::factor_missing(read, p.user_id, p.role).await?;
         return Ok(p);
     }
     let claims = jwt.verify(token).ok_or_else(denied)?;

@@ -57,6 +57,26 @@ pub fn password_was_reset(lang: Lang, name: &str, keys: u64, feeds: u64) -> (Str
     }
 }
 
+pub fn credentials_ended(
+    lang: Lang,
+    name: &str,
+    admin: &str,
+    sessions: u64,
+    keys: u64,
+    feeds: u64,
+) -> (String, String) {
+    match lang {
+        Lang::En => (
+            "Your Fieldnotes sign-ins, keys and feeds were ended".into(),
+            format!("Hello {name},\n\n{admin} ended everything you use Fieldnotes with: {sessions} sign-in(s) on your devices, {keys} API key(s) and {feeds} calendar feed(s).\nSign in again with your password (and your authenticator app) and make new keys and feeds where you still need them.\n\nIf you did not expect this, tell your study's admin at once.\n"),
+        ),
+        Lang::Nb => (
+            "Innlogginger, nøkler og kalenderabonnementer i Fieldnotes er avsluttet".into(),
+            format!("Hei {name},\n\n{admin} avsluttet alt du bruker Fieldnotes med: {sessions} innlogging(er) på enhetene dine, {keys} API-nøkler og {feeds} kalenderabonnementer.\nLogg inn igjen med passordet (og autentiseringsappen), og lag nye nøkler og abonnementer der du fortsatt trenger dem.\n\nVentet du ikke dette, si fra til studiens administrator med en gang.\n"),
+        ),
+    }
+}
+
 pub fn second_factor_reset(lang: Lang, name: &str, admin: &str) -> (String, String) {
     match lang {
         Lang::En => (

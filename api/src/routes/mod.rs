@@ -54,6 +54,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(users::resend_invitation)
         .service(security::reset_user_mfa)
         .service(security::end_user_sessions)
+        .service(security::end_user_credentials)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
         .service(api_keys::delete_api_key)

@@ -10,7 +10,7 @@ use crate::{
     error::ApiResult,
     extract::Json,
     services::{
-        auth::{self as sessions, SessionOut},
+        auth::{self as sessions, CredentialsEnded, SessionOut},
         mfa::{
             self, EnrolOut, MfaStatusOut, RecoveryCodesOut, SecondFactorCodeIn, SecurityPatch,
             SecuritySettings,
@@ -178,6 +178,30 @@ pub async fn end_user_sessions(
 ) -> ApiResult<HttpResponse> {
     let ended = sessions::end_user_sessions(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::Ok().json(EndedOut { ended }))
+}
+
+/// End every credential of a person at once (admin): their sign-ins on
+/// every device, their API keys and their calendar feeds. For a lost phone
+/// or someone leaving the team. Audited (`user.credentials_ended`), and the
+/// person is told by mail; their account stays.
+#[utoipa::path(
+    tag = "security",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "Ended", body = CredentialsEnded),
+        (status = 404, description = "No such user", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("person" = []))
+)]
+#[delete("/users/{id}/credentials")]
+pub async fn end_user_credentials(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let ended = sessions::end_user_credentials(&state.cx(&p, &meta), *id).await?;
+    Ok(HttpResponse::Ok().json(ended))
 }
 
 /// The study's sign-in rules (admin).

@@ -64,6 +64,17 @@ impl From<entity::api_key::Model> for ApiKeyOut {
 /// Create an API key for the caller; the secret is returned once.
 pub async fn create(cx: &Ctx<'_>, body: ApiKeyIn) -> ApiResult<ApiKeyCreated> {
     cx.p.require_person("Managing API keys")?;
+    // A key outlives the sign-in that made it: someone who has a second
+    // factor makes keys only from a sign-in that passed it (a sign-in from
+    // before they set it up does not). A role that must use one cannot get
+    // this far without it.
+    if !cx.p.session_mfa && crate::services::mfa::enabled(cx.read, cx.p.user_id).await? {
+        return Err(ApiError::status(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "second_factor_sign_in_required",
+            "Making an API key needs a sign-in with your second factor. Sign out, and sign in again with your password and your authenticator app's code.",
+        ));
+    }
     let mut errors = Vec::new();
     crate::error::check_line(&mut errors, "/name", Some(&body.name), 1, 120);
     if body.scopes.is_empty() {

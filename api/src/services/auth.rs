@@ -6,6 +6,8 @@ use sea_orm::{
     DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
     TransactionTrait,
 };
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
@@ -648,27 +650,7 @@ pub async fn set_password_with_token(
     revoke_all_sessions(&txn, user_id, "password_changed").await?;
     let mut mailed = false;
     if purpose == PURPOSE_PASSWORD_RESET {
-        let now = Utc::now();
-        let keys = entity::api_key::Entity::update_many()
-            .col_expr(
-                entity::api_key::Column::RevokedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(entity::api_key::Column::UserId.eq(user_id))
-            .filter(entity::api_key::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        let feeds = entity::calendar_feed::Entity::update_many()
-            .col_expr(
-                entity::calendar_feed::Column::RevokedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(entity::calendar_feed::Column::UserId.eq(user_id))
-            .filter(entity::calendar_feed::Column::RevokedAt.is_null())
-            .exec(&txn)
-            .await?
-            .rows_affected;
+        let (keys, feeds) = revoke_keys_and_feeds(&txn, user_id, Utc::now()).await?;
         let (subject, body) = crate::domain::mail::password_was_reset(
             crate::domain::readiness::Lang::parse(&user.language),
             &user.display_name,
@@ -917,4 +899,82 @@ pub async fn end_user_sessions(cx: &Ctx<'_>, user_id: Uuid) -> ApiResult<u64> {
     .await?;
     ch.commit().await?;
     Ok(n)
+}
+
+/// Revokes every API key and calendar feed of `user_id`; how many of each.
+async fn revoke_keys_and_feeds(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<(u64, u64)> {
+    use entity::{api_key, calendar_feed};
+    let keys = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(now))
+        .filter(api_key::Column::UserId.eq(user_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    let feeds = calendar_feed::Entity::update_many()
+        .col_expr(calendar_feed::Column::RevokedAt, Expr::value(now))
+        .filter(calendar_feed::Column::UserId.eq(user_id))
+        .filter(calendar_feed::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok((keys, feeds))
+}
+
+/// What ending a person's credentials ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialsEnded {
+    /// Sign-ins ended (every device).
+    pub sessions: u64,
+    /// API keys revoked.
+    pub api_keys: u64,
+    /// Calendar feeds revoked.
+    pub calendar_feeds: u64,
+}
+
+/// A lost phone, or someone leaving the team: every credential of a person
+/// ends at once (admin): their sign-ins on every device, their API keys and
+/// their calendar feeds. Audited, and the person is told by mail. Their
+/// account stays; they sign in again with their password.
+pub async fn end_user_credentials(cx: &Ctx<'_>, user_id: Uuid) -> ApiResult<CredentialsEnded> {
+    cx.p.require_admin()?;
+    cx.p.require_person("Ending someone's credentials")?;
+    let user = entity::user::Entity::find_by_id(user_id)
+        .one(cx.read)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let mut ch = cx.begin().await?;
+    let sessions = revoke_all_sessions(ch.db(), user_id, "ended_by_admin").await?;
+    let (api_keys, calendar_feeds) = revoke_keys_and_feeds(ch.db(), user_id, cx.now()).await?;
+    let (subject, body) = crate::domain::mail::credentials_ended(
+        crate::domain::readiness::Lang::parse(&user.language),
+        &user.display_name,
+        &cx.p.display_name,
+        sessions,
+        api_keys,
+        calendar_feeds,
+    );
+    ch.mail(crate::services::outbox::NewMail {
+        to: user.email.clone(),
+        subject,
+        body,
+        dedupe_key: None,
+    })
+    .await?;
+    ch.audit(
+        Entry::new("user.credentials_ended", "user", user_id).detail(serde_json::json!({
+            "sessions": sessions, "api_keys": api_keys, "calendar_feeds": calendar_feeds
+        })),
+    )
+    .await?;
+    ch.commit().await?;
+    Ok(CredentialsEnded {
+        sessions,
+        api_keys,
+        calendar_feeds,
+    })
 }

@@ -131,6 +131,12 @@ pub async fn feed(db: &DatabaseConnection, public_url: &str, token: &str) -> Api
         .await?
         .filter(|u| u.active)
         .ok_or(ApiError::NotFound("calendar feed"))?;
+    // A person whose role must use a second factor they have not set up:
+    // the feed waits until they have.
+    let role = crate::auth::Role::parse(&user.role).ok_or(ApiError::NotFound("calendar feed"))?;
+    if crate::services::mfa::factor_missing(db, user.id, role).await? {
+        return Err(crate::services::mfa::enrolment_required());
+    }
     let mine: Vec<Uuid> = entity::interview_interviewer::Entity::find()
         .filter(entity::interview_interviewer::Column::UserId.eq(user.id))
         .all(db)

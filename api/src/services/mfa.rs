@@ -108,6 +108,37 @@ pub async fn save_security(cx: &Ctx<'_>, patch: SecurityPatch) -> ApiResult<Secu
 
 /// The answer to a person whose role must use a second factor and whose
 /// sign-in has none.
+/// Whether `role` must use a second factor that `user_id` has not set up.
+/// Their API keys and calendar feeds then stop working until they do (the
+/// feed and the key would otherwise carry the person past the rule). One
+/// query: the rules and whether the person has a factor.
+pub async fn factor_missing(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    role: Role,
+) -> ApiResult<bool> {
+    use sea_orm::sea_query::{Alias, Query};
+    let has_factor = Query::select()
+        .expr(Expr::val(1))
+        .from(entity::mfa_totp::Entity)
+        .and_where(entity::mfa_totp::Column::UserId.eq(user_id))
+        .and_where(entity::mfa_totp::Column::ConfirmedAt.is_not_null())
+        .to_owned();
+    let q = Query::select()
+        .expr_as(Expr::cust(SECURITY_SUBQUERY), Alias::new("security"))
+        .expr_as(Expr::exists(has_factor), Alias::new("has_factor"))
+        .to_owned();
+    let Some(row) = db.query_one(db.get_database_backend().build(&q)).await? else {
+        return Ok(false);
+    };
+    let security: Option<serde_json::Value> = row.try_get("", "security")?;
+    let has_factor: bool = row.try_get("", "has_factor")?;
+    Ok(!has_factor
+        && SecuritySettings::from_stored(security)
+            .require_mfa_for
+            .contains(&role))
+}
+
 pub fn enrolment_required() -> ApiError {
     ApiError::status(
         actix_web::http::StatusCode::FORBIDDEN,

@@ -164,6 +164,19 @@ db_test!(
             )
             .await;
         let key = s(&key.body["secret"]);
+        let feed = app.post("/calendar-feeds", &fw, json!({})).await;
+        let feed = s(&feed.body["url"])
+            .trim_start_matches("http://fieldnotes.test")
+            .to_string();
+        let feed_status = || async {
+            app.client
+                .get(app.url(&feed))
+                .send()
+                .await
+                .expect("feed")
+                .status()
+        };
+        assert_eq!(feed_status().await, 200);
         let r = app
             .patch(
                 "/settings/security",
@@ -187,9 +200,12 @@ db_test!(
         assert_eq!(app.get("/me", &fw).await.status, 200);
         let r = app.get("/me/mfa", &fw).await;
         assert_eq!(r.body["required"], true, "{}", r.body);
-        // Others and API keys are not affected.
+        // Others are not affected; the person's API keys and calendar feeds
+        // wait for the second factor too.
         assert_eq!(app.get("/sites", &co).await.status, 200);
-        assert_eq!(app.get("/sites", &key).await.status, 200);
+        let r = app.get("/sites", &key).await;
+        assert_eq!((r.status, s(&r.body["code"])), (403, "mfa_required".into()));
+        assert_eq!(feed_status().await, 403);
 
         // Refreshing is open to them, even with their token attached.
         let r = app
@@ -203,6 +219,109 @@ db_test!(
         assert_eq!(r.status, 200, "{}", r.body);
         enrol(&app, &fw).await;
         assert_eq!(app.get("/sites", &fw).await.status, 200, "enrolled here");
+        assert_eq!(
+            app.get("/sites", &key).await.status,
+            200,
+            "the key works again"
+        );
+        assert_eq!(feed_status().await, 200, "and the feed");
+    }
+);
+
+db_test!(
+    an_admin_ends_all_of_a_persons_credentials_at_once,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (id, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let phone = s(&app.login("fw@example.org", PASSWORD).await["access_token"]);
+        let key = app
+            .post(
+                "/api-keys",
+                &fw,
+                json!({"name": "a tool", "scopes": ["sites:read"]}),
+            )
+            .await;
+        let key = s(&key.body["secret"]);
+        let feed = app.post("/calendar-feeds", &fw, json!({})).await;
+        let feed = s(&feed.body["url"])
+            .trim_start_matches("http://fieldnotes.test")
+            .to_string();
+        let path = format!("/users/{id}/credentials");
+        // Only an admin.
+        assert_eq!(app.delete(&path, &co).await.status, 403);
+        let missing = app
+            .delete(
+                &format!("/users/{}/credentials", Uuid::now_v7()),
+                &app.admin_token,
+            )
+            .await;
+        assert_eq!(missing.status, 404, "{}", missing.body);
+        let r = app.delete(&path, &app.admin_token).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            (
+                r.body["sessions"].as_u64(),
+                r.body["api_keys"].clone(),
+                r.body["calendar_feeds"].clone()
+            ),
+            (Some(2), json!(1), json!(1)),
+            "{}",
+            r.body
+        );
+        for token in [&fw, &phone, &key] {
+            assert_eq!(app.get("/sites", token).await.status, 401);
+        }
+        let ics = app.client.get(app.url(&feed)).send().await.expect("feed");
+        assert_eq!(ics.status(), 404);
+        // The person is told, the audit log says who and how much, and the
+        // password still signs in.
+        let mail = mail_to(&app, "fw@example.org", "keys and feeds were ended", 1).await;
+        assert_eq!(mail.len(), 1);
+        assert!(
+            mail[0].body_text.contains("1 API key(s)"),
+            "{}",
+            mail[0].body_text
+        );
+        let audit = app
+            .get("/audit?action=user.credentials_ended", &app.admin_token)
+            .await;
+        let items = audit.body["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "{}", audit.body);
+        assert_eq!(items[0]["detail"]["api_keys"], 1, "{}", audit.body);
+        assert!(login(&app, "fw@example.org", "x").await["access_token"].is_string());
+    }
+);
+
+db_test!(
+    a_key_is_made_only_from_a_sign_in_that_passed_the_second_factor,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, enrolling) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        // A sign-in from before the second factor was set up.
+        let older = s(&app.login("fw@example.org", PASSWORD).await["access_token"]);
+        let (uri, _) = enrol(&app, &enrolling).await;
+        let app = &app;
+        let make = |token: String| async move {
+            app.post(
+                "/api-keys",
+                &token,
+                json!({"name": "a tool", "scopes": ["sites:read"]}),
+            )
+            .await
+        };
+        let r = make(older).await;
+        assert_eq!(
+            (r.status, s(&r.body["code"])),
+            (403, "second_factor_sign_in_required".into()),
+            "{}",
+            r.body
+        );
+        // The sign-in that confirmed the factor passed it, as does a new one.
+        assert_eq!(make(enrolling.clone()).await.status, 201);
+        let first = login(&app, "fw@example.org", "x").await;
+        let pair = second_step(&app, &first["challenge"], &code(&uri, 1)).await;
+        assert_eq!(make(s(&pair.body["access_token"])).await.status, 201);
     }
 );
 

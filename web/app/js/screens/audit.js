@@ -101,7 +101,7 @@ const ACTIONS = `
   readiness.read readiness.refused report.fieldwork screening.create screening.list session.end
   session.refused session.start settings.security_update settings.update site.create site.update
   transcript.create transcript.list transcript.read transcript.update user.create user.invitation_resent
-  user.mfa_reset user.sessions_ended user.update user.update_self`.trim().split(/\s+/);
+  user.credentials_ended user.mfa_reset user.sessions_ended user.update user.update_self`.trim().split(/\s+/);
 const TYPES = `
   api_key calendar_feed code coding consent export instrument interview note participant report screening
   session settings site study transcript user`.trim().split(/\s+/);

@@ -1,7 +1,8 @@
 // The team (admins): everyone with their role, peer-researcher label,
 // sites and state; invite someone (the server mails the invitation), and for
-// one person change role, label and sites, disable or enable them, or send
-// their invitation again. A list beside the selected person from about
+// one person change role, label and sites, disable or enable them, send
+// their invitation again, or end all their credentials (sign-ins, API keys,
+// calendar feeds) after asking. A list beside the selected person from about
 // 1024 px wide (CSS only), the list then the person on a phone. Loaded only
 // when opened (see `later` in app.js).
 import { get, post, api } from '../api.js';
@@ -127,6 +128,30 @@ export async function render(main, { app, signal, live }) {
         if (live()) stateOut.replaceChildren(problem(e));
       }
     }));
+    // Every credential at once, asked first: a lost phone, someone leaving.
+    const endAll = self ? null : h('button', { type: 'button', class: 'warn big', 'data-action': 'end-credentials' }, t('team.end_all'));
+    endAll?.addEventListener('click', () => {
+      const yes = h('button', { type: 'button', class: 'warn big', 'data-action': 'end-credentials-yes' }, t('team.end_all_yes'));
+      const no = h('button', { type: 'button', class: 'secondary big' }, t('team.end_all_no'));
+      no.addEventListener('click', () => {
+        stateOut.replaceChildren();
+        endAll.focus();
+      });
+      yes.addEventListener('click', () => busy(yes, async () => {
+        try {
+          const r = await api('DELETE', `/users/${u.id}/credentials`);
+          if (live()) {
+            stateOut.replaceChildren(status('ok', h('p', {}, t('team.ended_all', {
+              s: r.sessions, k: r.api_keys, f: r.calendar_feeds, name: u.display_name,
+            }))));
+          }
+        } catch (e) {
+          if (live()) stateOut.replaceChildren(problem(e));
+        }
+      }));
+      stateOut.replaceChildren(status('warn', h('p', {}, t('team.end_all_warn', { name: u.display_name })), yes, ' ', no));
+      yes.focus();
+    });
     clear(personSec,
       h('h2', { id: 'person-h', tabindex: -1 }, u.display_name),
       note ? status('ok', h('p', {}, note)) : null,
@@ -134,7 +159,7 @@ export async function render(main, { app, signal, live }) {
       labels(u),
       siteLine(u),
       u.has_password ? null : h('p', { class: 'hint' }, t('team.pending_hint')),
-      resend, toggle, stateOut,
+      resend, toggle, endAll, stateOut,
       form);
   }
 
