@@ -31,6 +31,9 @@ pub struct Settings {
     /// (`FIELDNOTES_OUTBOX_LEASE_SECS`).
     pub outbox_lease: chrono::Duration,
     pub db_max_connections: u32,
+    /// Exports (the `.qdpx` project, CSV files) running at once on this
+    /// instance (`FIELDNOTES_MAX_EXPORTS`); more are answered 429.
+    pub max_exports: usize,
     pub run_workers: bool,
     /// Load balancers whose `X-Forwarded-For` names the client
     /// (`FIELDNOTES_TRUSTED_PROXIES`, addresses or networks, comma-separated).
@@ -186,6 +189,10 @@ impl Settings {
         if db_max_connections == 0 {
             return Err(err("FIELDNOTES_DB_MAX_CONNECTIONS", "must be at least 1"));
         }
+        let max_exports: usize = src.parse("FIELDNOTES_MAX_EXPORTS", 1)?;
+        if !(1..=64).contains(&max_exports) {
+            return Err(err("FIELDNOTES_MAX_EXPORTS", "must be between 1 and 64"));
+        }
         let run_workers: bool = src.parse("FIELDNOTES_RUN_WORKERS", true)?;
         let mut trusted_proxies = Vec::new();
         for item in src
@@ -254,6 +261,7 @@ impl Settings {
             outbox_poll: Duration::from_millis(outbox_poll_ms.max(50)),
             outbox_lease: chrono::Duration::seconds(outbox_lease_secs),
             db_max_connections,
+            max_exports,
             run_workers,
             trusted_proxies,
         })

@@ -33,6 +33,31 @@ pub async fn connect_reader(
     }
 }
 
+/// Connections for exports. On SQLite a pool of its own, one read-only
+/// connection per export slot (`FIELDNOTES_MAX_EXPORTS`): an export reads
+/// the whole study page by page, and on the readers' pool it kept the
+/// requests' own reads (every request's sign-in check among them) waiting.
+/// On PostgreSQL the same pool as everything else (it has room).
+pub async fn connect_exports(
+    settings: &Settings,
+    reader: &DatabaseConnection,
+) -> anyhow::Result<DatabaseConnection> {
+    if !settings.is_sqlite() {
+        return Ok(reader.clone());
+    }
+    use sqlx::sqlite::SqlitePoolOptions;
+    let opts = sqlite_options(settings)?
+        .read_only(true)
+        .row_buffer_size(256);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(settings.max_exports as u32)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
+        .connect_lazy_with(opts);
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
 async fn connect_with(settings: &Settings, read_only: bool) -> anyhow::Result<DatabaseConnection> {
     if settings.is_sqlite() {
         use sqlx::sqlite::SqlitePoolOptions;

@@ -82,7 +82,11 @@ pub enum ApiError {
         extensions: serde_json::Map<String, serde_json::Value>,
     },
     #[error("too many attempts")]
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
     #[error("service unavailable")]
@@ -113,8 +117,15 @@ impl std::fmt::Debug for ApiError {
             ApiError::NotFound(what) => write!(f, "NotFound({what})"),
             ApiError::Conflict { code, .. } => write!(f, "Conflict({code})"),
             ApiError::Status { status, code, .. } => write!(f, "Status({status}, {code})"),
-            ApiError::TooManyRequests { retry_after_secs } => {
-                write!(f, "TooManyRequests(retry after {retry_after_secs} s)")
+            ApiError::TooManyRequests {
+                code,
+                retry_after_secs,
+                ..
+            } => {
+                write!(
+                    f,
+                    "TooManyRequests({code}, retry after {retry_after_secs} s)"
+                )
             }
             ApiError::MethodNotAllowed { allow } => write!(f, "MethodNotAllowed({allow})"),
             ApiError::Unavailable => f.write_str("Unavailable"),
@@ -201,7 +212,13 @@ impl ApiError {
                 detail: detail.clone(),
                 extensions: extensions.clone(),
             },
-            ApiError::TooManyRequests { retry_after_secs } => ApiError::TooManyRequests {
+            ApiError::TooManyRequests {
+                code,
+                detail,
+                retry_after_secs,
+            } => ApiError::TooManyRequests {
+                code,
+                detail: detail.clone(),
                 retry_after_secs: *retry_after_secs,
             },
             ApiError::MethodNotAllowed { allow } => ApiError::MethodNotAllowed {
@@ -252,11 +269,9 @@ impl ApiError {
                 detail,
                 ..
             } => (*status, code, detail.clone()),
-            ApiError::TooManyRequests { retry_after_secs } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                format!("Too many attempts. Try again in {retry_after_secs} seconds."),
-            ),
+            ApiError::TooManyRequests { code, detail, .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, code, detail.clone())
+            }
             ApiError::MethodNotAllowed { allow } => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
@@ -314,7 +329,9 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
         match self {
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::Unauthorized { .. } => {
@@ -330,6 +347,17 @@ impl ResponseError for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// A throttle's refusal (sign-in attempts): try again after `secs`.
+    pub fn too_many_attempts(secs: u64) -> Self {
+        ApiError::TooManyRequests {
+            code: "too_many_requests",
+            detail: format!("Too many attempts. Try again in {secs} seconds."),
+            retry_after_secs: secs,
+        }
+    }
+}
 
 /// Checks the length of an optional text field (trimmed, in characters).
 pub fn check_len(

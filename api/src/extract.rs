@@ -370,9 +370,9 @@ pub fn route_template(req: &HttpRequest) -> Option<std::rc::Rc<str>> {
     t
 }
 
-/// Who is calling, with what they may do here checked: an API key's scopes
-/// against the operation's, and a person's second factor where their role
-/// requires one.
+/// Who is calling, with what they may do here checked: the operation's row
+/// of the permission table (role, API key and scope), and a person's second
+/// factor where their role requires one.
 async fn caller(req: &HttpRequest) -> Result<crate::auth::Principal, ApiError> {
     let state = req
         .app_data::<web::Data<crate::state::AppState>>()
@@ -382,11 +382,7 @@ async fn caller(req: &HttpRequest) -> Result<crate::auth::Principal, ApiError> {
     })?;
     let p = crate::auth::authenticate(&state.read, &state.jwt, &token).await?;
     let pattern = route_template(req);
-    if p.api_key_id.is_some() {
-        req.app_data::<web::Data<crate::auth::KeyAccess>>()
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("key access table missing")))?
-            .check(req.method().as_str(), pattern.as_deref(), &p)?;
-    }
+    crate::auth::permissions::check(req.method().as_str(), pattern.as_deref(), &p)?;
     if p.second_factor_missing && !serves_enrolment(pattern.as_deref()) {
         return Err(crate::services::mfa::enrolment_required());
     }
@@ -395,10 +391,11 @@ async fn caller(req: &HttpRequest) -> Result<crate::auth::Principal, ApiError> {
 }
 
 /// Middleware: resolves the caller of a request to an operation that needs
-/// one (it has a security requirement) and carries a bearer token, before
-/// the handler's extractors run, and refuses at once a
-/// key without the operation's scope (or a person who must first set up a
-/// second factor). Extractors run concurrently, so without this a malformed
+/// one (it is not public in the permission table) and carries a bearer
+/// token, before the handler's extractors run, and refuses at once a caller
+/// the table does not let in (a role below the operation's, a key where
+/// only a person may, a key without the scope) or a person who must first
+/// set up a second factor. Extractors run concurrently, so without this a malformed
 /// body could be answered 422 before the missing scope is noticed. A token
 /// that does not resolve is left to the handler, which answers 401 where it
 /// needs a caller.
@@ -407,20 +404,16 @@ pub async fn resolve_caller(
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
     use actix_web::HttpMessage;
-    let public = req
-        .app_data::<web::Data<crate::auth::KeyAccess>>()
-        .is_none_or(|a| {
-            a.is_public(
-                req.method().as_str(),
-                route_template(req.request()).as_deref(),
-            )
-        });
+    let public = crate::auth::permissions::is_public(
+        req.method().as_str(),
+        route_template(req.request()).as_deref(),
+    );
     if !public && crate::auth::bearer(req.request()).is_some() {
         match caller(req.request()).await {
             Ok(p) => {
                 req.extensions_mut().insert(p);
             }
-            Err(e @ ApiError::Status { .. }) => {
+            Err(e @ (ApiError::Status { .. } | ApiError::Forbidden(_))) => {
                 return Ok(req.error_response(e).map_into_right_body());
             }
             Err(_) => {}

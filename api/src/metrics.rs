@@ -116,6 +116,32 @@ fn describe() {
     metrics::counter!(FAILED_LOGINS).increment(0);
 }
 
+/// Requests this process is answering now (up to their answer's head; a
+/// streamed body is not counted). Exports rest while it is above zero, so
+/// they take the CPU the requests leave (see `exports::Pace`).
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether any request is being answered now.
+pub fn requests_in_flight() -> bool {
+    IN_FLIGHT.load(std::sync::atomic::Ordering::Relaxed) > 0
+}
+
+/// Counts a request in flight until dropped (also when its future is).
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Middleware: counts every request by route template (never the path
 /// itself, which may hold a calendar-feed secret) and status, and times it.
 /// When `FIELDNOTES_LOG_FORMAT=json`, also writes one access line per
@@ -136,7 +162,10 @@ pub async fn record(
         .extensions()
         .get::<tracing_actix_web::RequestId>()
         .map(|id| id.to_string());
-    let res = next.call(req).await?;
+    let in_flight = InFlight::start();
+    let res = next.call(req).await;
+    drop(in_flight);
+    let res = res?;
     let status = res.status().as_u16();
     let elapsed = start.elapsed();
     metrics::counter!(REQUESTS, "route" => route.clone(), "method" => method, "status" => status.to_string())

@@ -147,7 +147,31 @@ fn build_app_parts() -> (
         .service(utoipa_actix_web::scope("/api/v1").configure(routes::configure))
         .split_for_parts();
     add_default_problem(&mut doc);
+    apply_permissions(&mut doc);
     (app, doc)
+}
+
+/// Each operation's security requirement, from the permission table (the
+/// one place it is declared). An operation missing from the table gets a requirement no caller meets, so
+/// the drift test and every call of it fail until it has a row.
+fn apply_permissions(doc: &mut OpenApiDoc) {
+    use crate::auth::permissions;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, op) in [
+            ("GET", &mut item.get),
+            ("POST", &mut item.post),
+            ("PUT", &mut item.put),
+            ("PATCH", &mut item.patch),
+            ("DELETE", &mut item.delete),
+        ] {
+            let Some(op) = op else { continue };
+            let security = match permissions::access(method, path) {
+                Some(access) => permissions::security(access),
+                None => Some(serde_json::json!([{ "bearer": ["not-in-the-permission-table"] }])),
+            };
+            op.security = security.and_then(|s| serde_json::from_value(s).ok());
+        }
+    }
 }
 
 /// The policy of the API docs page: Swagger UI's own scripts and styles
@@ -326,6 +350,7 @@ impl Application {
         let db = crate::db::connect(&settings).await?;
         crate::db::migrate(&db).await?;
         let read = crate::db::connect_reader(&settings, &db).await?;
+        let exports_db = crate::db::connect_exports(&settings, &read).await?;
         let settings = Arc::new(settings);
         if settings.is_sqlite() {
             crate::db::spawn_checkpointer(&settings).await?;
@@ -344,6 +369,7 @@ impl Application {
             settings: settings.clone(),
             outbox_wake: Arc::new(Notify::new()),
             known_sites: Default::default(),
+            exports: crate::services::exports::ExportSlots::new(settings.max_exports, exports_db),
         };
         let worker = if settings.run_workers {
             Some(crate::email::spawn_worker(
@@ -394,7 +420,6 @@ impl Application {
         let server = HttpServer::new(move || {
             let (app, doc) = build_app_parts();
             let table = web::Data::new(RouteTable::from_doc(&doc));
-            let access = web::Data::new(crate::auth::KeyAccess::from_doc(&doc));
             let json = web::Data::new(OpenApiJson(Arc::new(
                 doc.to_pretty_json().unwrap_or_default() + "\n",
             )));
@@ -402,7 +427,6 @@ impl Application {
                 .app_data(limit)
                 .app_data(proxies.clone())
                 .app_data(table)
-                .app_data(access)
                 .app_data(json)
                 .app_data(web::PathConfig::default().error_handler(crate::extract::path_error))
                 .route("/metrics", web::get().to(crate::metrics::on_main_port))

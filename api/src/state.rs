@@ -30,6 +30,8 @@ pub struct AppState {
     pub outbox_wake: Arc<Notify>,
     /// Ids of sites known to exist (sites are never deleted).
     pub known_sites: KnownSites,
+    /// Exports running at once on this instance.
+    pub exports: crate::services::exports::ExportSlots,
 }
 
 impl AppState {

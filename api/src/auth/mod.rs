@@ -4,6 +4,7 @@
 //! (API key, `fnk_…`). Both resolve to a [`Principal`]: a user with a role,
 //! the sites they are assigned to, and for API keys a narrowed set of scopes.
 pub mod password;
+pub mod permissions;
 pub mod tokens;
 
 use actix_web::{dev::Payload, http::header, FromRequest, HttpRequest};
@@ -124,46 +125,10 @@ impl Principal {
         self.role == Role::Admin
     }
 
-    pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
-        match &self.scopes {
-            Some(scopes) if !scopes.contains(&scope) => Err(ApiError::Forbidden(format!(
-                "This API key lacks the scope `{}`.",
-                serde_json::to_value(scope)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        self.require_scope(Scope::Admin)?;
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("Only an admin may do this.".into()))
-        }
-    }
-
-    /// Refuses API keys: `what` is for a signed-in person (their own
-    /// sessions, keys and calendar feeds, and the team's list), never for an
-    /// external app.
-    pub fn require_person(&self, what: &str) -> Result<(), ApiError> {
-        if self.api_key_id.is_some() {
-            Err(ApiError::Forbidden(format!(
-                "{what} is for a signed-in person, not an API key."
-            )))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// The team list: a signed-in person, or an API key with the `admin` scope.
-    pub fn require_team_reader(&self) -> Result<(), ApiError> {
-        self.require_scope(Scope::Admin)
-    }
-
+    /// Whether the caller is a coordinator or an admin, for the rules of
+    /// one object (a note's author or a coordinator may edit it). Who may
+    /// call an operation at all is the permission table's
+    /// ([`permissions`]).
     pub fn require_coordinator(&self) -> Result<(), ApiError> {
         match self.role {
             Role::Admin | Role::Coordinator => Ok(()),
@@ -448,130 +413,4 @@ pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
             .find(|ip| !is_trusted(ip))
             .unwrap_or(peer),
     )
-}
-
-/// What an API key needs, operation by operation. Read from the security
-/// requirements of the OpenAPI document, the one place they are declared:
-/// `bearer` with scopes (a key must hold every one), or `person` (no key).
-/// Checked when the caller is resolved, before the request body is read.
-#[derive(Clone, Default)]
-pub struct KeyAccess(std::sync::Arc<std::collections::HashMap<(&'static str, String), Ways>>);
-
-/// A request's method as the OpenAPI document files its operations.
-fn operation_method(method: &str) -> &'static str {
-    match method {
-        "GET" | "HEAD" => "GET",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "PATCH" => "PATCH",
-        "DELETE" => "DELETE",
-        _ => "",
-    }
-}
-
-/// The ways into one operation: `Some(scopes)` for a key holding all of
-/// them, `None` for a signed-in person only.
-type Ways = Vec<Option<Vec<Scope>>>;
-
-impl KeyAccess {
-    pub fn from_doc(doc: &utoipa::openapi::OpenApi) -> Self {
-        let mut table = std::collections::HashMap::new();
-        for (path, item) in &doc.paths.paths {
-            for (method, op) in [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PUT", &item.put),
-                ("PATCH", &item.patch),
-                ("DELETE", &item.delete),
-            ] {
-                let Some(op) = op else { continue };
-                let reqs = serde_json::to_value(&op.security).unwrap_or_default();
-                // Each requirement is one way in: `Some(scopes)` for a key
-                // with those scopes, `None` for a person only.
-                let ways: Ways = reqs
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|r| r.as_object())
-                    .map(|r| {
-                        r.get("bearer").map(|scopes| {
-                            scopes
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .map(|s| serde_json::from_value(s.clone()).ok())
-                                .collect::<Option<Vec<Scope>>>()
-                                // An unknown scope no key can hold.
-                                .unwrap_or_else(|| vec![Scope::Admin, Scope::SitesRead])
-                        })
-                    })
-                    .collect();
-                table.insert((method, path.clone()), ways);
-            }
-        }
-        KeyAccess(std::sync::Arc::new(table))
-    }
-
-    /// Whether `method` `pattern` is an operation that needs no caller
-    /// (sign-in, refresh, the OpenAPI document, a calendar feed), or no
-    /// operation at all.
-    pub fn is_public(&self, method: &str, pattern: Option<&str>) -> bool {
-        pattern.is_none_or(|path| {
-            self.0
-                .get(&(operation_method(method), path.to_string()))
-                .is_none_or(|ways| ways.is_empty())
-        })
-    }
-
-    /// Refuses an API key that may not call `method` `pattern`.
-    pub fn check(
-        &self,
-        method: &str,
-        pattern: Option<&str>,
-        p: &Principal,
-    ) -> Result<(), ApiError> {
-        let Some(held) = &p.scopes else { return Ok(()) };
-        // No operation here: the answer is 404, whoever asks.
-        let Some(pattern) = pattern else {
-            return Ok(());
-        };
-        let ways = self
-            .0
-            .get(&(operation_method(method), pattern.to_string()))
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let keyed: Vec<&Vec<Scope>> = ways.iter().flatten().collect();
-        if keyed.is_empty() {
-            return Err(ApiError::status(
-                actix_web::http::StatusCode::FORBIDDEN,
-                "not_for_api_keys",
-                "This operation is for a signed-in person, not an API key.",
-            ));
-        }
-        if keyed
-            .iter()
-            .any(|need| need.iter().all(|s| held.contains(s)))
-        {
-            return Ok(());
-        }
-        let missing: Vec<String> = keyed[0]
-            .iter()
-            .filter(|s| !held.contains(s))
-            .filter_map(|s| serde_json::to_value(s).ok())
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect();
-        Err(ApiError::status(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "missing_scope",
-            format!(
-                "This API key lacks the scope {}, which this operation needs.",
-                missing
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            ),
-        )
-        .with("missing_scopes", serde_json::json!(missing)))
-    }
 }

@@ -196,8 +196,7 @@ pub async fn refresh(
 #[utoipa::path(
     tag = "auth",
     params(LogoutQuery),
-    responses((status = 204, description = "Signed out")),
-    security(("person" = []))
+    responses((status = 204, description = "Signed out"))
 )]
 #[post("/auth/logout")]
 pub async fn logout(

@@ -6,7 +6,7 @@ pub use crate::services::codes::{
     CodeDeleteQuery, CodeIn, CodeList, CodeOut, CodePatch, CodeQuery,
 };
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::ApiResult,
     extract::{Json, Query},
     services::codes,
@@ -17,8 +17,7 @@ use crate::{
 #[utoipa::path(
     tag = "codebook",
     request_body = CodeIn,
-    responses((status = 201, description = "Created", body = CodeOut)),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 201, description = "Created", body = CodeOut))
 )]
 #[post("/codes")]
 pub async fn create_code(
@@ -27,7 +26,6 @@ pub async fn create_code(
     meta: RequestMeta,
     body: Json<CodeIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let out = codes::create(&state.cx(&p, &meta), body.0).await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -36,16 +34,14 @@ pub async fn create_code(
 #[utoipa::path(
     tag = "codebook",
     params(CodeQuery),
-    responses((status = 200, description = "Codes", body = CodeList)),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "Codes", body = CodeList))
 )]
 #[get("/codes")]
 pub async fn list_codes(
     state: web::Data<AppState>,
-    p: Principal,
+    _signed_in: Principal,
     q: Query<CodeQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesRead)?;
     let all = codes::all_codes(&state.read).await?;
     let items = if q.tree.unwrap_or(false) {
         codes::build_tree(all)
@@ -60,8 +56,7 @@ pub async fn list_codes(
     tag = "codebook",
     params(("id" = Uuid, Path, description = "Code id")),
     request_body = CodePatch,
-    responses((status = 200, description = "Changed", body = CodeOut)),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 200, description = "Changed", body = CodeOut))
 )]
 #[patch("/codes/{id}")]
 pub async fn patch_code(
@@ -71,7 +66,6 @@ pub async fn patch_code(
     id: web::Path<Uuid>,
     body: Json<CodePatch>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let out = codes::patch(&state.cx(&p, &meta), *id, body.0).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -84,8 +78,7 @@ pub async fn patch_code(
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, description = "In use or has children", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["notes:write"]))
+    )
 )]
 #[delete("/codes/{id}")]
 pub async fn delete_code(
@@ -95,7 +88,6 @@ pub async fn delete_code(
     id: web::Path<Uuid>,
     q: Query<CodeDeleteQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     codes::delete(&state.cx(&p, &meta), *id, q.move_to).await?;
     Ok(HttpResponse::NoContent().finish())
 }

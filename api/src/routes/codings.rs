@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 pub use crate::services::codings::{CodingIn, CodingList, CodingOut, CodingPatch, CodingQuery};
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::ApiResult,
     extract::{Json, Query},
     services::codings::{self, Target},
@@ -18,8 +18,7 @@ use crate::{
     tag = "codebook",
     params(("id" = Uuid, Path, description = "Note id")),
     request_body = CodingIn,
-    responses((status = 201, description = "Coded", body = CodingOut)),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 201, description = "Coded", body = CodingOut))
 )]
 #[post("/notes/{id}/codings")]
 pub async fn code_note(
@@ -29,7 +28,6 @@ pub async fn code_note(
     id: web::Path<Uuid>,
     body: Json<CodingIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let out = codings::create(&state.cx(&p, &meta), Target::Note(*id), body.0).await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -38,8 +36,7 @@ pub async fn code_note(
 #[utoipa::path(
     tag = "codebook",
     params(("id" = Uuid, Path, description = "Note id")),
-    responses((status = 200, description = "Codings", body = CodingList)),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "Codings", body = CodingList))
 )]
 #[get("/notes/{id}/codings")]
 pub async fn note_codings(
@@ -48,7 +45,6 @@ pub async fn note_codings(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesRead)?;
     let out = codings::list_on(&state.cx(&p, &meta), Target::Note(*id)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -58,8 +54,7 @@ pub async fn note_codings(
     tag = "codebook",
     params(("id" = Uuid, Path, description = "Transcript id")),
     request_body = CodingIn,
-    responses((status = 201, description = "Coded", body = CodingOut)),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 201, description = "Coded", body = CodingOut))
 )]
 #[post("/transcripts/{id}/codings")]
 pub async fn code_transcript(
@@ -69,7 +64,6 @@ pub async fn code_transcript(
     id: web::Path<Uuid>,
     body: Json<CodingIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let out = codings::create(&state.cx(&p, &meta), Target::Transcript(*id), body.0).await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -78,8 +72,7 @@ pub async fn code_transcript(
 #[utoipa::path(
     tag = "codebook",
     params(("id" = Uuid, Path, description = "Transcript id")),
-    responses((status = 200, description = "Codings", body = CodingList)),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "Codings", body = CodingList))
 )]
 #[get("/transcripts/{id}/codings")]
 pub async fn transcript_codings(
@@ -88,7 +81,6 @@ pub async fn transcript_codings(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesRead)?;
     let out = codings::list_on(&state.cx(&p, &meta), Target::Transcript(*id)).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -98,8 +90,7 @@ pub async fn transcript_codings(
 #[utoipa::path(
     tag = "codebook",
     params(CodingQuery),
-    responses((status = 200, description = "Codings", body = CodingList)),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "Codings", body = CodingList))
 )]
 #[get("/codings")]
 pub async fn list_codings(
@@ -108,7 +99,6 @@ pub async fn list_codings(
     meta: RequestMeta,
     q: Query<CodingQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesRead)?;
     let out = codings::list(&state.cx(&p, &meta), &q).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -119,8 +109,7 @@ pub async fn list_codings(
     tag = "codebook",
     params(("id" = Uuid, Path, description = "Coding id")),
     request_body = CodingPatch,
-    responses((status = 200, description = "Placed", body = CodingOut)),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 200, description = "Placed", body = CodingOut))
 )]
 #[patch("/codings/{id}")]
 pub async fn place_coding(
@@ -130,7 +119,6 @@ pub async fn place_coding(
     id: web::Path<Uuid>,
     body: Json<CodingPatch>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let out = codings::place(&state.cx(&p, &meta), *id, body.0).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -139,8 +127,7 @@ pub async fn place_coding(
 #[utoipa::path(
     tag = "codebook",
     params(("id" = Uuid, Path, description = "Coding id")),
-    responses((status = 204, description = "Removed")),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 204, description = "Removed"))
 )]
 #[delete("/codings/{id}")]
 pub async fn delete_coding(
@@ -149,7 +136,6 @@ pub async fn delete_coding(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     codings::delete(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,7 +3,7 @@ use actix_web::{get, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::ApiResult,
     extract::Json,
     services::consents::{self, ConsentIn, ConsentList, ConsentOut, WithdrawIn, WithdrawOut},
@@ -19,8 +19,7 @@ use crate::{
     responses(
         (status = 201, description = "Consent recorded", body = ConsentOut),
         (status = 409, description = "Not ready, or participant not active", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["participants:write"]))
+    )
 )]
 #[post("/participants/{id}/consents")]
 pub async fn create_consent(
@@ -30,7 +29,6 @@ pub async fn create_consent(
     id: web::Path<Uuid>,
     body: Json<ConsentIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsWrite)?;
     let out: ConsentOut = consents::create(&state.cx(&p, &meta), *id, body.0).await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -39,8 +37,7 @@ pub async fn create_consent(
 #[utoipa::path(
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Participant id")),
-    responses((status = 200, description = "Consents", body = ConsentList)),
-    security(("bearer" = ["participants:read"]))
+    responses((status = 200, description = "Consents", body = ConsentList))
 )]
 #[get("/participants/{id}/consents")]
 pub async fn list_consents(
@@ -49,7 +46,6 @@ pub async fn list_consents(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsRead)?;
     let out: ConsentList = consents::list(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -64,8 +60,7 @@ pub async fn list_consents(
     responses(
         (status = 200, description = "Withdrawn", body = WithdrawOut),
         (status = 409, description = "Already withdrawn", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["participants:write"]))
+    )
 )]
 #[post("/consents/{id}/withdraw")]
 pub async fn withdraw_consent(
@@ -75,7 +70,6 @@ pub async fn withdraw_consent(
     id: web::Path<Uuid>,
     body: Json<WithdrawIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsWrite)?;
     let out: WithdrawOut = consents::withdraw(&state.cx(&p, &meta), *id, body.0).await?;
     Ok(HttpResponse::Ok().json(out))
 }

@@ -3,7 +3,7 @@ use actix_web::{get, http::header, web, HttpResponse};
 
 pub use crate::services::exports::{CsvKind, ExportQuery};
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::ApiResult,
     extract::Query,
     services::exports::{self, Download},
@@ -31,8 +31,10 @@ fn download(d: Download) -> HttpResponse {
 #[utoipa::path(
     tag = "exports",
     params(ExportQuery),
-    responses((status = 200, description = "The project, streamed", content_type = "application/zip", body = Vec<u8>)),
-    security(("bearer" = ["exports:read"]))
+    responses(
+        (status = 200, description = "The project, streamed", content_type = "application/zip", body = Vec<u8>),
+        (status = 429, description = "Other exports are running on this server (`export_busy`): try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/exports/project.qdpx")]
 pub async fn project_qdpx(
@@ -41,8 +43,7 @@ pub async fn project_qdpx(
     meta: RequestMeta,
     q: Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ExportsRead)?;
-    let d = exports::project(&state.cx(&p, &meta), &q).await?;
+    let d = exports::project(&state.cx(&p, &meta), &state.exports, &q).await?;
     Ok(download(d))
 }
 
@@ -57,8 +58,10 @@ pub async fn project_qdpx(
         ("kind" = CsvKind, Path, description = "Which file"),
         ExportQuery,
     ),
-    responses((status = 200, description = "The file, streamed", content_type = "text/csv", body = String)),
-    security(("bearer" = ["exports:read"]))
+    responses(
+        (status = 200, description = "The file, streamed", content_type = "text/csv", body = String),
+        (status = 429, description = "Other exports are running on this server (`export_busy`): try again after `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/exports/{kind}.csv")]
 pub async fn csv_export(
@@ -68,7 +71,6 @@ pub async fn csv_export(
     kind: web::Path<CsvKind>,
     q: Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ExportsRead)?;
-    let d = exports::csv_file(&state.cx(&p, &meta), *kind, &q).await?;
+    let d = exports::csv_file(&state.cx(&p, &meta), &state.exports, *kind, &q).await?;
     Ok(download(d))
 }

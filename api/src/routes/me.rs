@@ -13,8 +13,7 @@ use crate::{
 /// flag and assigned sites.
 #[utoipa::path(
     tag = "users",
-    responses((status = 200, description = "The caller", body = UserOut)),
-    security(("bearer" = []))
+    responses((status = 200, description = "The caller", body = UserOut))
 )]
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
@@ -32,8 +31,7 @@ use sea_orm::EntityTrait;
 #[utoipa::path(
     tag = "users",
     request_body = MePatch,
-    responses((status = 200, description = "Changed", body = UserOut)),
-    security(("person" = []))
+    responses((status = 200, description = "Changed", body = UserOut))
 )]
 #[patch("/me")]
 pub async fn patch_me(

@@ -3,7 +3,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::ApiResult,
     extract::{Json, Query},
     services::participants::{self, ParticipantOut, ParticipantPage, ParticipantQuery},
@@ -19,8 +19,7 @@ pub use crate::services::participants::{ParticipantIn, ParticipantPatch, Partici
     responses(
         (status = 201, description = "Created", body = ParticipantOut),
         (status = 409, description = "Pseudonym in use", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["participants:write"]))
+    )
 )]
 #[post("/participants")]
 pub async fn create_participant(
@@ -29,7 +28,6 @@ pub async fn create_participant(
     meta: RequestMeta,
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsWrite)?;
     let out: ParticipantOut = participants::create(&state.cx(&p, &meta), body.0).await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -38,8 +36,7 @@ pub async fn create_participant(
 #[utoipa::path(
     tag = "participants",
     params(ParticipantQuery),
-    responses((status = 200, description = "Participants", body = ParticipantPage)),
-    security(("bearer" = ["participants:read"]))
+    responses((status = 200, description = "Participants", body = ParticipantPage))
 )]
 #[get("/participants")]
 pub async fn list_participants(
@@ -48,7 +45,6 @@ pub async fn list_participants(
     meta: RequestMeta,
     q: Query<ParticipantQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsRead)?;
     let page: ParticipantPage = participants::list(&state.cx(&p, &meta), &q).await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -57,8 +53,7 @@ pub async fn list_participants(
 #[utoipa::path(
     tag = "participants",
     params(("id" = Uuid, Path, description = "Participant id")),
-    responses((status = 200, description = "The participant", body = ParticipantOut)),
-    security(("bearer" = ["participants:read"]))
+    responses((status = 200, description = "The participant", body = ParticipantOut))
 )]
 #[get("/participants/{id}")]
 pub async fn get_participant(
@@ -67,7 +62,6 @@ pub async fn get_participant(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsRead)?;
     let out: ParticipantOut = participants::get(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -87,8 +81,7 @@ pub async fn get_participant(
     responses(
         (status = 200, description = "The changed participant", body = ParticipantOut),
         (status = 409, description = "Pseudonym in use, or a withdrawal that must go through the consent (`withdraw_consent`)", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["participants:write"]))
+    )
 )]
 #[patch("/participants/{id}")]
 pub async fn patch_participant(
@@ -98,7 +91,6 @@ pub async fn patch_participant(
     id: web::Path<Uuid>,
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsWrite)?;
     let out: ParticipantOut = participants::patch(&state.cx(&p, &meta), *id, body.0).await?;
     Ok(HttpResponse::Ok().json(out))
 }

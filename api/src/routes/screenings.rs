@@ -3,7 +3,7 @@ use actix_web::{get, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::ApiResult,
     extract::{Json, Query},
     services::screenings::{self, ScreeningIn, ScreeningOut, ScreeningPage, ScreeningQuery},
@@ -17,8 +17,7 @@ pub use crate::services::screenings::CLOCK_SKEW_MINUTES;
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Participant id")),
     request_body = ScreeningIn,
-    responses((status = 201, description = "Stored and scored", body = ScreeningOut)),
-    security(("bearer" = ["participants:write"]))
+    responses((status = 201, description = "Stored and scored", body = ScreeningOut))
 )]
 #[post("/participants/{id}/screenings")]
 pub async fn create_screening(
@@ -28,7 +27,6 @@ pub async fn create_screening(
     id: web::Path<Uuid>,
     body: Json<ScreeningIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsWrite)?;
     let out: ScreeningOut = screenings::create(&state.cx(&p, &meta), *id, body.0).await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -37,8 +35,7 @@ pub async fn create_screening(
 #[utoipa::path(
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Participant id"), ScreeningQuery),
-    responses((status = 200, description = "Screenings", body = ScreeningPage)),
-    security(("bearer" = ["participants:read"]))
+    responses((status = 200, description = "Screenings", body = ScreeningPage))
 )]
 #[get("/participants/{id}/screenings")]
 pub async fn list_screenings(
@@ -48,7 +45,6 @@ pub async fn list_screenings(
     id: web::Path<Uuid>,
     q: Query<ScreeningQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ParticipantsRead)?;
     let page: ScreeningPage = screenings::list(&state.cx(&p, &meta), *id, &q).await?;
     Ok(HttpResponse::Ok().json(page))
 }

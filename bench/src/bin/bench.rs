@@ -20,7 +20,12 @@
 //!     two of 12 codes and links some to one of 20 participants):
 //!     `GET /api/v1/exports/project.qdpx` and `GET /api/v1/exports/notes.csv`,
 //!     read to the last byte: seconds, bytes, and how much the server's RSS
-//!     grew over what it was before the download.
+//!     grew over what it was before the download;
+//! (h) `POST /api/v1/notes` at 4 clients, idle and then while 12 clients
+//!     download the project export over and over (a refused one, 429, waits
+//!     a second and asks again): p99 during ÷ p99 idle. The server runs at
+//!     most `FIELDNOTES_MAX_EXPORTS` (1) at once, and exports give way to
+//!     requests, so phones are not starved.
 //!
 //! The server runs with synchronous=FULL, workers on, on a fresh temporary
 //! data directory (or a fresh PostgreSQL database with `--database postgres`),
@@ -106,6 +111,16 @@ struct Args {
     /// Seed of the generated text and queries.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// (h) Clients downloading exports while the notes API is measured.
+    #[arg(long, default_value_t = 12)]
+    export_clients: usize,
+    /// (h) Clients posting notes, idle and during the exports.
+    #[arg(long, default_value_t = 4)]
+    export_notes_clients: usize,
+    /// The server's `FIELDNOTES_MAX_EXPORTS` (its default, 1, when unset;
+    /// a large value shows (h) without the bound).
+    #[arg(long)]
+    max_exports: Option<usize>,
 }
 
 // ---------------------------------------------------------------- report --
@@ -135,6 +150,7 @@ struct Report {
     search_fill: Option<FillResult>,
     search: Vec<LoadResult>,
     exports: Vec<ExportResult>,
+    exports_load: Option<ExportsLoad>,
     rss: Rss,
     /// Phases that could not run to the end, with the reason.
     failures: Vec<String>,
@@ -215,6 +231,21 @@ struct ExportResult {
     peak_rss_kib: Option<u64>,
     /// Peak during the download minus the RSS just before it.
     rss_growth_kib: Option<u64>,
+}
+
+/// (h) The notes API while exports run.
+#[derive(Serialize)]
+struct ExportsLoad {
+    export_clients: usize,
+    idle: LoadResult,
+    during: LoadResult,
+    /// Exports read to their end, and refused (429 `export_busy`), while
+    /// `during` was measured.
+    exports_done: u64,
+    exports_refused: u64,
+    export_errors: u64,
+    /// `during.p99_ms ÷ idle.p99_ms` (issue 28 asks at most 2).
+    p99_ratio: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -906,6 +937,105 @@ async fn export(ctx: &Ctx, path: &str) -> anyhow::Result<ExportResult> {
     })
 }
 
+/// (h) One export client: the project, read to its end, again and again
+/// until `stop`; a 429 waits a second.
+async fn export_client(
+    ctx: Arc<Ctx>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    counts: Arc<[AtomicU64; 3]>,
+) -> anyhow::Result<()> {
+    let http = client::http_client(Duration::from_secs(600))?;
+    let url = format!("{}/api/v1/exports/project.qdpx", ctx.base);
+    while !stop.load(Ordering::Relaxed) {
+        let r = http.get(&url).bearer_auth(&ctx.token).send().await;
+        let which = match r {
+            Ok(mut r) if r.status().as_u16() == 200 => {
+                let mut whole = true;
+                loop {
+                    match r.chunk().await {
+                        Ok(Some(_)) if !stop.load(Ordering::Relaxed) => {}
+                        Ok(None) => break,
+                        Ok(Some(_)) => {
+                            whole = false;
+                            break;
+                        }
+                        Err(_) => {
+                            whole = false;
+                            break;
+                        }
+                    }
+                }
+                if whole {
+                    0
+                } else {
+                    continue;
+                }
+            }
+            Ok(r) if r.status().as_u16() == 429 => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                1
+            }
+            _ => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                2
+            }
+        };
+        counts[which].fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// (h) `POST /notes` idle, then while the export clients run.
+async fn exports_load(
+    ctx: &Arc<Ctx>,
+    args: &Args,
+    (warmup, measure): (Duration, Duration),
+) -> anyhow::Result<ExportsLoad> {
+    let idle = closed_loop(
+        ctx,
+        Work::Create,
+        args.export_notes_clients,
+        warmup,
+        measure,
+    )
+    .await?;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let counts: Arc<[AtomicU64; 3]> = Arc::new(Default::default());
+    let exporters: Vec<_> = (0..args.export_clients)
+        .map(|_| tokio::spawn(export_client(ctx.clone(), stop.clone(), counts.clone())))
+        .collect();
+    // Let the exports get under way before measuring.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before: Vec<u64> = counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    let during = closed_loop(
+        ctx,
+        Work::Create,
+        args.export_notes_clients,
+        warmup,
+        measure,
+    )
+    .await;
+    let after: Vec<u64> = counts.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    stop.store(true, Ordering::Relaxed);
+    for e in exporters {
+        e.await.context("an export client panicked")??;
+    }
+    let during = during?;
+    // No request answered while the exports ran: no ratio (the phones
+    // were starved; `during.ok` says so).
+    let p99_ratio =
+        (idle.p99_ms > 0.0 && during.ok > 0).then(|| round(during.p99_ms / idle.p99_ms, 2));
+    Ok(ExportsLoad {
+        export_clients: args.export_clients,
+        idle,
+        during,
+        exports_done: after[0] - before[0],
+        exports_refused: after[1] - before[1],
+        export_errors: after[2] - before[2],
+        p99_ratio,
+    })
+}
+
 // ------------------------------------------------------------------- main --
 
 fn main() -> std::process::ExitCode {
@@ -978,6 +1108,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         search_fill: None,
         search: Vec::new(),
         exports: Vec::new(),
+        exports_load: None,
         rss: Rss::default(),
         failures: Vec::new(),
     };
@@ -1016,7 +1147,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
     let data_dir = tmp.path().join("data");
     std::fs::create_dir_all(&data_dir)?;
-    let cfg = ServerConfig::new(server_bin, &data_dir, pg.as_ref().map(|p| p.url()), true)?;
+    let mut cfg = ServerConfig::new(server_bin, &data_dir, pg.as_ref().map(|p| p.url()), true)?;
+    if let Some(n) = args.max_exports {
+        cfg.env
+            .push(("FIELDNOTES_MAX_EXPORTS".into(), n.to_string()));
+    }
     eprintln!("starting the server on {} …", cfg.base_url());
     cfg.create_admin()?;
     let mut srv = cfg.spawn()?;
@@ -1161,6 +1296,18 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         }
     }
 
+    eprintln!(
+        "(h) POST /notes at {} clients, idle and during {} export clients …",
+        args.export_notes_clients, args.export_clients
+    );
+    sampler.phase("POST /notes during exports");
+    let r = exports_load(&ctx, &args, (warmup, measure)).await;
+    sampler.end_phase();
+    match r {
+        Ok(r) => report.exports_load = Some(r),
+        Err(e) => report.failures.push(format!("notes during exports: {e:#}")),
+    }
+
     report.rss.vm_hwm_kib = sys::proc_status_kib(pid, "VmHWM");
     if !srv.stop(Duration::from_secs(20)).await? {
         report
@@ -1188,6 +1335,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     }
 
     let request_errors = report.create.iter().map(|r| r.errors).sum::<u64>()
+        + report
+            .exports_load
+            .as_ref()
+            .map_or(0, |x| x.idle.errors + x.during.errors + x.export_errors)
         + report.sync.as_ref().map_or(0, |s| s.errors)
         + report.search.iter().map(|s| s.errors).sum::<u64>();
     Ok(report.failures.is_empty() && request_errors == 0)
@@ -1395,6 +1546,24 @@ fn print_report(r: &Report) {
                 mib(e.rss_growth_kib),
                 if e.complete { "" } else { "  (INCOMPLETE)" }
             );
+        }
+    }
+    if let Some(x) = &r.exports_load {
+        println!();
+        println!(
+            "(h) POST /api/v1/notes at {} clients, idle and while {} clients download the project export\n    (exports read to the end {}, refused 429 {}, failed {} while measured):",
+            x.idle.clients, x.export_clients, x.exports_done, x.exports_refused, x.export_errors
+        );
+        print_load_header();
+        print_load_row(&x.idle);
+        print_load_row(&x.during);
+        print_errors(&x.during.error_samples);
+        match x.p99_ratio {
+            Some(q) => println!("    p99 during exports ÷ p99 idle: {q:.2} (at most 2 wanted)"),
+            None if x.during.ok == 0 => {
+                println!("    no request was answered while the exports ran: the phones starved")
+            }
+            None => println!("    p99 ratio: not available"),
         }
     }
     if !r.failures.is_empty() {

@@ -794,3 +794,58 @@ db_test!(
         assert!(matches!(r.status, 404 | 422), "{}", r.body);
     }
 );
+
+db_test!(
+    exports_beyond_the_limit_are_refused_at_once_and_the_slots_come_back,
+    env = [("FIELDNOTES_MAX_EXPORTS", "2".to_string())],
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        // About 14 MB of notes: more than the pipe and the socket buffers
+        // hold, so an export whose client does not read stays under way.
+        let body = "word ".repeat(19_000);
+        let posts = (0..150).map(|_| {
+            app.post(
+                "/notes",
+                &co,
+                json!({"id": Uuid::new_v4(), "site_id": a, "observed_at": iso(Utc::now()), "location": "outside", "body": body}),
+            )
+        });
+        for r in futures_util::future::join_all(posts).await {
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        let start = || {
+            app.client
+                .get(app.url("/exports/notes.csv"))
+                .bearer_auth(&co)
+                .send()
+        };
+        // As many exports under way as the instance runs at once (one by
+        // default; here two), their bodies not read...
+        let first = start().await.expect("first");
+        let second = start().await.expect("second");
+        assert_eq!(
+            (first.status().as_u16(), second.status().as_u16()),
+            (200, 200)
+        );
+        // ...and the next, CSV or project, is refused at once.
+        for path in ["/exports/notes.csv", "/exports/project.qdpx"] {
+            let r = app.get(path, &co).await;
+            assert_eq!(r.status, 429, "{path}: {}", r.body);
+            assert_eq!(r.body["code"], "export_busy");
+            assert_eq!(r.headers["retry-after"], "60");
+        }
+        // A client that goes away gives its slot back.
+        drop((first, second));
+        let mut status = 0;
+        for _ in 0..100 {
+            let (s, _, _) = download(&app, "/exports/participants.csv", &co).await;
+            status = s;
+            if s == 200 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, 200, "the slots came back");
+    }
+);

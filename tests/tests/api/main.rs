@@ -15,6 +15,7 @@ mod email;
 mod notes;
 mod nul;
 mod participants;
+mod permissions;
 mod readiness;
 mod scopes;
 mod scoping;

@@ -319,8 +319,8 @@ db_test!(
         );
         // The sign-in that confirmed the factor passed it, as does a new one.
         assert_eq!(make(enrolling.clone()).await.status, 201);
-        let first = login(&app, "fw@example.org", "x").await;
-        let pair = second_step(&app, &first["challenge"], &code(&uri, 1)).await;
+        let first = login(app, "fw@example.org", "x").await;
+        let pair = second_step(app, &first["challenge"], &code(&uri, 1)).await;
         assert_eq!(make(s(&pair.body["access_token"])).await.status, 201);
     }
 );

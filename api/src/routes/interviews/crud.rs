@@ -3,7 +3,7 @@ use actix_web::{get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::ApiResult,
     extract::{Json, Query},
     services::interviews::{
@@ -20,8 +20,7 @@ use crate::{
     responses(
         (status = 201, description = "Scheduled; `window` flags a time outside the wave's due window", body = InterviewOut),
         (status = 409, description = "Interviewer busy, participant withdrawn, or an open interview for this wave exists", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["schedule:write"]))
+    )
 )]
 #[post("/interviews")]
 pub async fn create_interview(
@@ -30,7 +29,6 @@ pub async fn create_interview(
     meta: RequestMeta,
     body: Json<InterviewIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ScheduleWrite)?;
     super::answer(lifecycle::create(&state.cx(&p, &meta), body.0).await?)
 }
 
@@ -38,8 +36,7 @@ pub async fn create_interview(
 #[utoipa::path(
     tag = "interviews",
     params(InterviewQuery),
-    responses((status = 200, description = "Interviews", body = InterviewList)),
-    security(("bearer" = ["schedule:read"]))
+    responses((status = 200, description = "Interviews", body = InterviewList))
 )]
 #[get("/interviews")]
 pub async fn list_interviews(
@@ -48,7 +45,6 @@ pub async fn list_interviews(
     meta: RequestMeta,
     q: Query<InterviewQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ScheduleRead)?;
     let items = view::list(&state.cx(&p, &meta), &q, None).await?;
     Ok(HttpResponse::Ok().json(InterviewList { items }))
 }
@@ -57,8 +53,7 @@ pub async fn list_interviews(
 #[utoipa::path(
     tag = "interviews",
     params(MyQuery),
-    responses((status = 200, description = "Interviews", body = InterviewList)),
-    security(("bearer" = ["schedule:read"]))
+    responses((status = 200, description = "Interviews", body = InterviewList))
 )]
 #[get("/me/interviews")]
 pub async fn my_interviews(
@@ -67,7 +62,6 @@ pub async fn my_interviews(
     meta: RequestMeta,
     q: Query<MyQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ScheduleRead)?;
     let items = view::mine(&state.cx(&p, &meta), &q).await?;
     Ok(HttpResponse::Ok().json(InterviewList { items }))
 }
@@ -76,8 +70,7 @@ pub async fn my_interviews(
 #[utoipa::path(
     tag = "interviews",
     params(("id" = Uuid, Path, description = "Interview id")),
-    responses((status = 200, description = "The interview", body = InterviewOut)),
-    security(("bearer" = ["schedule:read"]))
+    responses((status = 200, description = "The interview", body = InterviewOut))
 )]
 #[get("/interviews/{id}")]
 pub async fn get_interview(
@@ -86,7 +79,6 @@ pub async fn get_interview(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ScheduleRead)?;
     let out: InterviewOut = view::get(&state.cx(&p, &meta), *id, "interview.read").await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -100,8 +92,7 @@ pub async fn get_interview(
     responses(
         (status = 200, description = "Changed", body = InterviewOut),
         (status = 409, description = "Interviewer busy, or the interview is closed", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["schedule:write"]))
+    )
 )]
 #[patch("/interviews/{id}")]
 pub async fn patch_interview(
@@ -111,6 +102,5 @@ pub async fn patch_interview(
     id: web::Path<Uuid>,
     body: Json<InterviewPatch>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::ScheduleWrite)?;
     super::answer(lifecycle::patch(&state.cx(&p, &meta), *id, body.0).await?)
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::with_etag;
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::{ApiResult, Problem},
     extract::Json,
     services::{
@@ -37,8 +37,7 @@ pub(crate) fn if_match(req: &HttpRequest) -> Option<i32> {
         (status = 200, description = "Changed", body = NoteOut, headers(("ETag" = String, description = "The new version"))),
         (status = 412, description = "Changed by someone else; `current` holds their version", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["notes:write"]))
+    )
 )]
 #[patch("/notes/{id}")]
 pub async fn patch_note(
@@ -49,7 +48,6 @@ pub async fn patch_note(
     id: web::Path<Uuid>,
     body: Json<NotePatch>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let note = note_edits::patch(&state.cx(&p, &meta), *id, if_match(&req), body.0).await?;
     Ok(with_etag(HttpResponse::Ok(), &note))
 }
@@ -60,8 +58,7 @@ pub async fn patch_note(
 #[utoipa::path(
     tag = "notes",
     params(("id" = Uuid, Path, description = "Note id")),
-    responses((status = 204, description = "Deleted")),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 204, description = "Deleted"))
 )]
 #[delete("/notes/{id}")]
 pub async fn delete_note(
@@ -71,7 +68,6 @@ pub async fn delete_note(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     note_edits::delete(&state.cx(&p, &meta), *id, if_match(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -83,8 +79,7 @@ pub async fn delete_note(
     responses(
         (status = 200, description = "Restored", body = NoteOut),
         (status = 409, description = "Not deleted", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["notes:write"]))
+    )
 )]
 #[post("/notes/{id}/restore")]
 pub async fn restore_note(
@@ -93,7 +88,6 @@ pub async fn restore_note(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let note = note_edits::restore(&state.cx(&p, &meta), *id).await?;
     Ok(with_etag(HttpResponse::Ok(), &note))
 }
@@ -106,8 +100,7 @@ pub async fn restore_note(
     tag = "notes",
     params(("id" = Uuid, Path, description = "Note id")),
     request_body = RedactIn,
-    responses((status = 200, description = "Erased", body = RedactOut)),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 200, description = "Erased", body = RedactOut))
 )]
 #[post("/notes/{id}/redact")]
 pub async fn redact_note(
@@ -117,7 +110,6 @@ pub async fn redact_note(
     id: web::Path<Uuid>,
     body: Json<RedactIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let out: RedactOut = note_edits::redact(&state.cx(&p, &meta), *id, body.0).await?;
     Ok(HttpResponse::Ok().json(out))
 }

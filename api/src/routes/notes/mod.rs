@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::{ApiError, ApiResult, FieldError, Problem},
     extract::{check_strings, parse_value, Json},
     services::{
@@ -41,8 +41,7 @@ pub(crate) fn with_etag(mut res: actix_web::HttpResponseBuilder, note: &NoteOut)
         (status = 201, description = "Created", body = NoteOut, headers(("ETag" = String, description = "The note's version"))),
         (status = 200, description = "Already stored (a retry)", body = NoteOut, headers(("ETag" = String, description = "The note's version"))),
         (status = 409, description = "The id belongs to a different note", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = ["notes:write"]))
+    )
 )]
 #[post("/notes")]
 pub async fn create_note(
@@ -51,7 +50,6 @@ pub async fn create_note(
     meta: RequestMeta,
     body: Json<NoteIn>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let notes = svc::validate(
         &state.read,
         &state.known_sites,
@@ -126,8 +124,7 @@ pub struct SyncOut {
 #[utoipa::path(
     tag = "notes",
     request_body = SyncIn,
-    responses((status = 200, description = "A result per note", body = SyncOut)),
-    security(("bearer" = ["notes:write"]))
+    responses((status = 200, description = "A result per note", body = SyncOut))
 )]
 #[post("/notes/sync")]
 pub async fn sync_notes(
@@ -136,7 +133,6 @@ pub async fn sync_notes(
     meta: RequestMeta,
     body: Json<SyncIn, false>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesWrite)?;
     let raw = body.0.notes;
     if raw.len() > svc::MAX_SYNC {
         return Err(ApiError::field(

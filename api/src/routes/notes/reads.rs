@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::with_etag;
 use crate::{
-    auth::{Principal, RequestMeta, Scope},
+    auth::{Principal, RequestMeta},
     error::ApiResult,
     extract::Query,
     services::{
@@ -18,8 +18,7 @@ use crate::{
 #[utoipa::path(
     tag = "notes",
     params(NoteQuery),
-    responses((status = 200, description = "Notes", body = NotePage)),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "Notes", body = NotePage))
 )]
 #[get("/notes")]
 pub async fn list_notes(
@@ -28,7 +27,6 @@ pub async fn list_notes(
     meta: RequestMeta,
     q: Query<NoteQuery>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesRead)?;
     let page: NotePage = note_reads::list(&state.cx(&p, &meta), &q).await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -37,8 +35,7 @@ pub async fn list_notes(
 #[utoipa::path(
     tag = "notes",
     params(("id" = Uuid, Path, description = "Note id")),
-    responses((status = 200, description = "The note", body = NoteOut, headers(("ETag" = String, description = "The note's version")))),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "The note", body = NoteOut, headers(("ETag" = String, description = "The note's version"))))
 )]
 #[get("/notes/{id}")]
 pub async fn get_note(
@@ -47,7 +44,6 @@ pub async fn get_note(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesRead)?;
     let note = note_reads::get(&state.cx(&p, &meta), *id).await?;
     Ok(with_etag(HttpResponse::Ok(), &note))
 }
@@ -56,8 +52,7 @@ pub async fn get_note(
 #[utoipa::path(
     tag = "notes",
     params(("id" = Uuid, Path, description = "Note id")),
-    responses((status = 200, description = "History", body = NoteHistory)),
-    security(("bearer" = ["notes:read"]))
+    responses((status = 200, description = "History", body = NoteHistory))
 )]
 #[get("/notes/{id}/history")]
 pub async fn note_history(
@@ -66,7 +61,6 @@ pub async fn note_history(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    p.require_scope(Scope::NotesRead)?;
     let history: NoteHistory = note_reads::history(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::Ok().json(history))
 }

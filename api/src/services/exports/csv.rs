@@ -147,6 +147,7 @@ async fn notes<W: tokio::io::AsyncWrite + Unpin>(
         let path = |id: &Uuid| book.paths.get(id).cloned().unwrap_or_default();
         let mut rows = Vec::with_capacity(page.len());
         for n in &page {
+            s.pace.step().await;
             let mut row = vec![
                 n.id.to_string(),
                 t(n.observed_at),

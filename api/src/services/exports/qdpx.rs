@@ -290,6 +290,7 @@ where
         let Some(last) = page.last() else { break };
         after = Some((last.observed_at, last.id));
         for n in &page {
+            f.scope.pace.step().await;
             let plain = Plain::new(&n.body);
             zip.write_entry_whole(text_entry(n.id, &plain), plain.text.as_bytes())
                 .await?;
@@ -330,6 +331,7 @@ async fn transcripts_page(
     s: &Scope,
     after: Option<Uuid>,
 ) -> crate::error::ApiResult<Vec<entity::transcript::Model>> {
+    s.pace.rest().await;
     let mut sel = super::transcripts_query(s);
     if let Some(a) = after {
         sel = sel.filter(entity::transcript::Column::Id.gt(a));
@@ -638,6 +640,7 @@ where
         let (parts, codes) = super::note_links(db, &ids).await?;
         let codings = super::passage_codings(db, &ids, &[]).await?;
         for n in &page {
+            f.scope.pace.step().await;
             let plain = Plain::new(&n.body);
             let tz = f
                 .sites
