@@ -16,23 +16,9 @@ use actix_web::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct FieldError {
-    /// JSON pointer to the field, e.g. `/observed_at` or `/notes/3/body`.
-    pub pointer: String,
-    /// What is wrong with it, in words a person can act on.
-    pub detail: String,
-}
-
-impl FieldError {
-    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            pointer: pointer.into(),
-            detail: detail.into(),
-        }
-    }
-}
+/// One invalid field of a request; defined with the rules (which name the
+/// fields they refuse) so that they need nothing of this module's HTTP.
+pub use crate::domain::field::FieldError;
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -176,6 +162,27 @@ impl ApiError {
             detail: detail.into(),
             extensions: Default::default(),
         }
+    }
+
+    /// 403 with its own code: who the caller is does not allow this (for
+    /// services, which know no HTTP types).
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    /// 412: the object changed since the caller loaded it.
+    pub fn stale(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::PRECONDITION_FAILED, code, detail)
+    }
+
+    /// 428: the change needs a precondition (`If-Match`).
+    pub fn precondition_required(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::PRECONDITION_REQUIRED, code, detail)
+    }
+
+    /// 422 with its own code (not a field list).
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }
 
     /// The same problem again (for answering several requests with one error).

@@ -7,7 +7,11 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+pub use crate::wire::{parse_value, present};
+use crate::{
+    error::{ApiError, FieldError},
+    wire::{json_error, refine_pointer, segment_pointer},
+};
 
 /// The largest request body accepted, set from `FIELDNOTES_MAX_BODY_BYTES`.
 #[derive(Clone, Copy, Debug)]
@@ -41,53 +45,6 @@ fn is_json(req: &HttpRequest) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-fn segment_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                out.push_str(&format!("/{}", crate::error::pointer_segment(key)))
-            }
-            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
-            Segment::Unknown => {}
-        }
-    }
-    out
-}
-
-/// serde names the field in the message for unknown and missing fields;
-/// append it so the pointer points at the field, not at its parent.
-fn refine_pointer(mut pointer: String, message: &str) -> (String, String) {
-    for prefix in ["unknown field `", "missing field `", "duplicate field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(end) = rest.find('`') {
-                let field = format!("/{}", &rest[..end]);
-                if !pointer.ends_with(&field) {
-                    pointer.push_str(&field);
-                }
-            }
-        }
-    }
-    let message = match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    };
-    let message = if message.starts_with("unknown field") {
-        match message.find(", expected") {
-            Some(i) => format!("{} (this field is not part of the request)", &message[..i]),
-            None => message,
-        }
-    } else {
-        message
-    };
-    if pointer.is_empty() {
-        pointer.push('/');
-    }
-    (pointer, message)
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -182,28 +139,6 @@ fn scan_strings(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<Fi
             }
         }
         _ => {}
-    }
-}
-
-/// Deserializes an already-parsed body (e.g. after checking which keys it has).
-pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(json_error)
-}
-
-fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let pointer = segment_pointer(e.path());
-    let inner = e.inner();
-    match inner.classify() {
-        serde_json::error::Category::Syntax
-        | serde_json::error::Category::Eof
-        | serde_json::error::Category::Io => ApiError::BadRequest {
-            code: "malformed_json",
-            detail: format!("The request body is not valid JSON: {inner}"),
-        },
-        serde_json::error::Category::Data => {
-            let (pointer, message) = refine_pointer(pointer, &inner.to_string());
-            ApiError::Validation(vec![FieldError::new(pointer, message)])
-        }
     }
 }
 
@@ -324,16 +259,6 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
         "is not a valid identifier (expected a UUID)",
     )
     .into()
-}
-
-/// For `Option<Option<T>>` fields of a PATCH: absent is `None`, `null` is
-/// `Some(None)`. Use with `#[serde(default, deserialize_with = "present")]`.
-pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
 }
 
 impl FromRequest for crate::auth::Principal {

@@ -278,8 +278,7 @@ pub fn check(method: &str, path: Option<&str>, p: &Principal) -> Result<(), ApiE
         Public | AnyCaller => return Ok(()),
         Person(least) => {
             if keyed.is_some() {
-                return Err(ApiError::status(
-                    actix_web::http::StatusCode::FORBIDDEN,
+                return Err(ApiError::forbidden(
                     "not_for_api_keys",
                     "This operation is for a signed-in person, not an API key.",
                 ));
@@ -292,8 +291,7 @@ pub fn check(method: &str, path: Option<&str>, p: &Principal) -> Result<(), ApiE
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
-                return Err(ApiError::status(
-                    actix_web::http::StatusCode::FORBIDDEN,
+                return Err(ApiError::forbidden(
                     "missing_scope",
                     format!("This API key lacks the scope `{name}`, which this operation needs."),
                 )

@@ -3,7 +3,7 @@ use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::FieldError;
+use super::field::FieldError;
 
 /// One daily opening window, local time of the site, `HH:MM` 24-hour clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::field::FieldError;
 pub use super::readiness::Lang;
 use super::readiness::{self, Outcome};
-use crate::error::FieldError;
 
 /// Text in English and, where given, Norwegian (bokmål).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,4 +1,5 @@
 //! Rules with no web or database imports.
+pub mod field;
 pub mod hours;
 pub mod instruments;
 pub mod interview;

@@ -68,8 +68,7 @@ pub async fn create(cx: &Ctx<'_>, body: ApiKeyIn) -> ApiResult<ApiKeyCreated> {
     // before they set it up does not). A role that must use one cannot get
     // this far without it.
     if !cx.p.session_mfa && crate::services::mfa::enabled(cx.read, cx.p.user_id).await? {
-        return Err(ApiError::status(
-            actix_web::http::StatusCode::FORBIDDEN,
+        return Err(ApiError::forbidden(
             "second_factor_sign_in_required",
             "Making an API key needs a sign-in with your second factor. Sign out, and sign in again with your password and your authenticator app's code.",
         ));

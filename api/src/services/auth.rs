@@ -576,12 +576,7 @@ pub async fn consume_user_token(
 /// The answer to an unknown, expired or used emailed link: 422 naming `/token`.
 pub fn invalid_link() -> ApiError {
     let detail = "This link is invalid, expired or already used. Ask for a new one.";
-    ApiError::status(
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_token",
-        detail,
-    )
-    .with(
+    ApiError::unprocessable("invalid_token", detail).with(
         "errors",
         serde_json::json!([{"pointer": "/token", "detail": detail}]),
     )

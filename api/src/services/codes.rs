@@ -39,7 +39,7 @@ pub struct CodePatch {
     pub description: Option<String>,
     #[schema(max_length = 60)]
     pub dimension: Option<String>,
-    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[serde(default, deserialize_with = "crate::wire::present")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
 }

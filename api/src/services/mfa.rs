@@ -139,8 +139,7 @@ pub async fn factor_missing(
 }
 
 pub fn enrolment_required() -> ApiError {
-    ApiError::status(
-        actix_web::http::StatusCode::FORBIDDEN,
+    ApiError::forbidden(
         "mfa_required",
         "Your role must sign in with a second factor. Set up an authenticator app (POST /me/mfa/totp, then POST /me/mfa/totp/confirm); if you already have one, sign out and sign in again with its code.",
     )

@@ -1,6 +1,5 @@
 //! Changing notes: versioned edits (a change never overwrites another),
 //! soft delete and restore, each with a new version in the history.
-use actix_web::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -34,8 +33,7 @@ pub struct NotePatch {
 }
 
 pub fn stale(current: &NoteOut) -> ApiError {
-    ApiError::status(
-        StatusCode::PRECONDITION_FAILED,
+    ApiError::stale(
         "version_mismatch",
         format!(
             "Someone changed this note since you loaded it; it is now at version {}. Compare both and send your change again with If-Match: {}.",
@@ -91,8 +89,7 @@ pub async fn patch(
     let (m, current) = load(cx.read, cx.p, id).await?;
     may_edit(cx.p, &m)?;
     let Some(expected) = expected else {
-        return Err(ApiError::status(
-            StatusCode::PRECONDITION_REQUIRED,
+        return Err(ApiError::precondition_required(
             "if_match_required",
             "Send If-Match with the note's ETag so a change by someone else is never overwritten.",
         ));

@@ -15,8 +15,8 @@ use crate::{
     domain::participant::{status_change, StatusChange},
     domain::pseudonym,
     error::{check_line, clean, ApiError, ApiResult, FieldError},
-    extract::parse_value,
     services::{audit::Entry, interviews::lifecycle::cancel_in, scoped, Change, Ctx},
+    wire::parse_value,
 };
 
 /// A new participant. There is no field for a real name, phone, address or

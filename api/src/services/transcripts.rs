@@ -2,7 +2,6 @@
 //! of its sessions), uploaded by a transcription pipeline or a coordinator,
 //! versioned like notes. The interview's interviewers and coordinators read
 //! them; every read is audited.
-use actix_web::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -301,8 +300,7 @@ pub async fn replace(
     }
     check_session(cx.read, t.interview_id, body.session_number).await?;
     let stale = |version: i32| {
-        ApiError::status(
-            StatusCode::PRECONDITION_FAILED,
+        ApiError::stale(
             "version_mismatch",
             format!("Someone replaced this transcript since you loaded it; it is now at version {version}."),
         )

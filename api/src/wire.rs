@@ -1,0 +1,86 @@
+//! Reading request documents into wire types, with the field of the first
+//! problem kept as a JSON pointer. No HTTP types: the extractors
+//! (`extract.rs`) use it for bodies and query strings, and a service that
+//! takes a document apart itself (which keys a PATCH has) uses it too.
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+
+pub(crate) fn segment_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                out.push_str(&format!("/{}", crate::error::pointer_segment(key)))
+            }
+            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// serde names the field in the message for unknown and missing fields;
+/// append it so the pointer points at the field, not at its parent.
+pub(crate) fn refine_pointer(mut pointer: String, message: &str) -> (String, String) {
+    for prefix in ["unknown field `", "missing field `", "duplicate field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some(end) = rest.find('`') {
+                let field = format!("/{}", &rest[..end]);
+                if !pointer.ends_with(&field) {
+                    pointer.push_str(&field);
+                }
+            }
+        }
+    }
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    };
+    let message = if message.starts_with("unknown field") {
+        match message.find(", expected") {
+            Some(i) => format!("{} (this field is not part of the request)", &message[..i]),
+            None => message,
+        }
+    } else {
+        message
+    };
+    if pointer.is_empty() {
+        pointer.push('/');
+    }
+    (pointer, message)
+}
+
+/// Deserializes an already-parsed body (e.g. after checking which keys it has).
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(json_error)
+}
+
+pub(crate) fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let pointer = segment_pointer(e.path());
+    let inner = e.inner();
+    match inner.classify() {
+        serde_json::error::Category::Syntax
+        | serde_json::error::Category::Eof
+        | serde_json::error::Category::Io => ApiError::BadRequest {
+            code: "malformed_json",
+            detail: format!("The request body is not valid JSON: {inner}"),
+        },
+        serde_json::error::Category::Data => {
+            let (pointer, message) = refine_pointer(pointer, &inner.to_string());
+            ApiError::Validation(vec![FieldError::new(pointer, message)])
+        }
+    }
+}
+
+/// For `Option<Option<T>>` fields of a PATCH: absent is `None`, `null` is
+/// `Some(None)`. Use with `#[serde(default, deserialize_with = "present")]`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
