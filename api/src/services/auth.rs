@@ -937,20 +937,17 @@ pub async fn end_user_credentials(cx: &Ctx<'_>, user_id: Uuid) -> ApiResult<Cred
     let mut ch = cx.begin().await?;
     let sessions = revoke_all_sessions(ch.db(), user_id, "ended_by_admin").await?;
     let (api_keys, calendar_feeds) = revoke_keys_and_feeds(ch.db(), user_id, cx.now()).await?;
-    let (subject, body) = crate::domain::mail::credentials_ended(
-        crate::domain::readiness::Lang::parse(&user.language),
-        &user.display_name,
-        &cx.p.display_name,
-        sessions,
-        api_keys,
-        calendar_feeds,
-    );
-    ch.mail(crate::services::outbox::NewMail {
-        to: user.email.clone(),
-        subject,
-        body,
-        dedupe_key: None,
-    })
+    ch.tell(
+        &user.email,
+        crate::domain::mail::credentials_ended(
+            crate::domain::readiness::Lang::parse(&user.language),
+            &user.display_name,
+            &cx.p.display_name,
+            sessions,
+            api_keys,
+            calendar_feeds,
+        ),
+    )
     .await?;
     ch.audit(
         Entry::new("user.credentials_ended", "user", user_id).detail(serde_json::json!({

@@ -23,7 +23,6 @@ use crate::{
     services::{
         audit::{self, Actor, Entry},
         auth::{Attempt, Settled},
-        outbox::NewMail,
         Ctx,
     },
 };
@@ -568,17 +567,14 @@ pub async fn admin_reset(cx: &Ctx<'_>, user_id: Uuid) -> ApiResult<()> {
     let mut ch = cx.begin().await?;
     remove(ch.db(), user_id).await?;
     super::auth::revoke_all_sessions(ch.db(), user_id, "mfa_reset").await?;
-    let (subject, body) = crate::domain::mail::second_factor_reset(
-        crate::domain::readiness::Lang::parse(&user.language),
-        &user.display_name,
-        &cx.p.display_name,
-    );
-    ch.mail(NewMail {
-        to: user.email.clone(),
-        subject,
-        body,
-        dedupe_key: None,
-    })
+    ch.tell(
+        &user.email,
+        crate::domain::mail::second_factor_reset(
+            crate::domain::readiness::Lang::parse(&user.language),
+            &user.display_name,
+            &cx.p.display_name,
+        ),
+    )
     .await?;
     ch.audit(Entry::new("user.mfa_reset", "user", user_id))
         .await?;

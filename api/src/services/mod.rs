@@ -164,6 +164,19 @@ impl<'a> Change<'a> {
         Ok(queued)
     }
 
+    /// Queues a message `(subject, body)` to one person, in this
+    /// transaction (no dedupe key: each change tells them once).
+    pub async fn tell(&mut self, to: &str, (subject, body): (String, String)) -> ApiResult<()> {
+        self.mail(NewMail {
+            to: to.to_string(),
+            subject,
+            body,
+            dedupe_key: None,
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Commits, then wakes the outbox worker when mail was queued.
     pub async fn commit(self) -> ApiResult<()> {
         self.txn.commit().await?;

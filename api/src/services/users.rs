@@ -430,18 +430,15 @@ async fn mail_invitation(
     )
     .await?;
     let cx = ch.cx();
-    let (subject, body) = mail::invitation(
-        Lang::parse(&user.language),
-        &user.display_name,
-        &cx.p.display_name,
-        &format!("{}/#/accept?token={token}", cx.public_url),
-    );
-    ch.mail(crate::services::outbox::NewMail {
-        to: user.email.clone(),
-        subject,
-        body,
-        dedupe_key: None,
-    })
+    ch.tell(
+        &user.email,
+        mail::invitation(
+            Lang::parse(&user.language),
+            &user.display_name,
+            &cx.p.display_name,
+            &format!("{}/#/accept?token={token}", cx.public_url),
+        ),
+    )
     .await?;
     Ok(())
 }

@@ -253,6 +253,17 @@ impl TestApp {
         r.body
     }
 
+    /// A new calendar feed of the holder of `token`: the feed's path here.
+    pub async fn new_feed(&self, token: &str) -> String {
+        let r = self.post("/calendar-feeds", token, json!({})).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["url"]
+            .as_str()
+            .expect("url")
+            .trim_start_matches("http://fieldnotes.test")
+            .to_string()
+    }
+
     pub async fn create_site(&self, name: &str) -> Uuid {
         let r = self
             .post(

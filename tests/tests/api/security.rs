@@ -164,10 +164,7 @@ db_test!(
             )
             .await;
         let key = s(&key.body["secret"]);
-        let feed = app.post("/calendar-feeds", &fw, json!({})).await;
-        let feed = s(&feed.body["url"])
-            .trim_start_matches("http://fieldnotes.test")
-            .to_string();
+        let feed = app.new_feed(&fw).await;
         let feed_status = || async {
             app.client
                 .get(app.url(&feed))
@@ -243,10 +240,7 @@ db_test!(
             )
             .await;
         let key = s(&key.body["secret"]);
-        let feed = app.post("/calendar-feeds", &fw, json!({})).await;
-        let feed = s(&feed.body["url"])
-            .trim_start_matches("http://fieldnotes.test")
-            .to_string();
+        let feed = app.new_feed(&fw).await;
         let path = format!("/users/{id}/credentials");
         // Only an admin.
         assert_eq!(app.delete(&path, &co).await.status, 403);

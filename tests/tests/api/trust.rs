@@ -387,10 +387,7 @@ db_test!(
         assert_eq!(r.errors_pointer(), "/location", "{}", r.body);
         // The calendar feed, like every answer with participant data, is
         // kept by no cache.
-        let feed = app.post("/calendar-feeds", &fw_token, json!({})).await;
-        let path = s(&feed.body["url"])
-            .trim_start_matches("http://fieldnotes.test")
-            .to_string();
+        let path = app.new_feed(&fw_token).await;
         let ics = app.client.get(app.url(&path)).send().await.expect("feed");
         assert_eq!(ics.status(), 200);
         assert_eq!(ics.headers()["cache-control"], "no-store");
