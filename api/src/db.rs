@@ -272,9 +272,13 @@ pub async fn spawn_checkpointer(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Applies pending migrations. On PostgreSQL several instances may start at
-/// once; an advisory lock held for the migration transaction makes them take
-/// turns (PostgreSQL DDL is transactional, so a failed migration leaves nothing).
+/// Brings the database up to the service's version: applies pending
+/// migrations, then seeds the built-in screening instruments (missing ones
+/// only; `services::readiness::seed_builtins`). On PostgreSQL several
+/// instances may start at once; an advisory lock held for the transaction
+/// makes them take turns (PostgreSQL DDL is transactional, so a failed
+/// migration leaves nothing). This module belongs with the start-up: it is
+/// above the services, not below them.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     match db.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => {

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod metrics;
 pub mod routes;
 pub mod services;

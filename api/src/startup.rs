@@ -372,7 +372,7 @@ impl Application {
             exports: crate::services::exports::ExportSlots::new(settings.max_exports, exports_db),
         };
         let worker = if settings.run_workers {
-            Some(crate::email::spawn_worker(
+            Some(crate::jobs::spawn_worker(
                 state.db.clone(),
                 settings.clone(),
                 state.outbox_wake.clone(),

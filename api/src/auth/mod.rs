@@ -5,6 +5,7 @@
 //! the sites they are assigned to, and for API keys a narrowed set of scopes.
 pub mod password;
 pub mod permissions;
+pub mod rules;
 pub mod tokens;
 
 use actix_web::{dev::Payload, http::header, FromRequest, HttpRequest};
@@ -195,8 +196,7 @@ pub async fn authenticate(
         p.scopes = Some(serde_json::from_value(key.scopes.clone()).unwrap_or_default());
         // A key of a person whose role must use a second factor they have
         // not set up works only once they have.
-        p.second_factor_missing =
-            crate::services::mfa::factor_missing(read, p.user_id, p.role).await?;
+        p.second_factor_missing = rules::factor_missing(read, p.user_id, p.role).await?;
         return Ok(p);
     }
     let claims = jwt.verify(token).ok_or_else(denied)?;
@@ -212,7 +212,7 @@ pub async fn authenticate(
             .column(s::Column::Mfa)
             // The study's sign-in rules ride along: no second query.
             .column_as(
-                sea_orm::sea_query::Expr::cust(crate::services::mfa::SECURITY_SUBQUERY),
+                sea_orm::sea_query::Expr::cust(rules::SECURITY_SUBQUERY),
                 "security",
             )
             .join(JoinType::InnerJoin, s::Relation::User.def()),
@@ -237,7 +237,7 @@ pub async fn authenticate(
     p.last_used_at = last_used_at;
     p.session_mfa = mfa;
     p.second_factor_missing = !mfa
-        && crate::services::mfa::SecuritySettings::from_stored(security)
+        && rules::SecuritySettings::from_stored(security)
             .require_mfa_for
             .contains(&p.role);
     Ok(p)

@@ -6,15 +6,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Principal, RequestMeta},
+    auth::{
+        rules::{SecurityPatch, SecuritySettings},
+        Principal, RequestMeta,
+    },
     error::ApiResult,
     extract::Json,
     services::{
         auth::{self as sessions, CredentialsEnded, SessionOut},
-        mfa::{
-            self, EnrolOut, MfaStatusOut, RecoveryCodesOut, SecondFactorCodeIn, SecurityPatch,
-            SecuritySettings,
-        },
+        mfa::{self, EnrolOut, MfaStatusOut, RecoveryCodesOut, SecondFactorCodeIn},
     },
     state::AppState,
 };

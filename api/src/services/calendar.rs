@@ -129,7 +129,7 @@ pub async fn feed(db: &DatabaseConnection, public_url: &str, token: &str) -> Api
     // A person whose role must use a second factor they have not set up:
     // the feed waits until they have.
     let role = crate::auth::Role::parse(&user.role).ok_or(ApiError::NotFound("calendar feed"))?;
-    if crate::services::mfa::factor_missing(db, user.id, role).await? {
+    if crate::auth::rules::factor_missing(db, user.id, role).await? {
         return Err(crate::services::mfa::enrolment_required());
     }
     let mine: Vec<Uuid> = entity::interview_interviewer::Entity::find()

@@ -220,7 +220,8 @@ async fn without_smtp_mail_is_written_as_files() {
 /// is sent exactly once.
 async fn concurrent_workers_send_each_message_once(app: TestApp) {
     use fieldnotes::{
-        email::{drain_once, Mailer},
+        email::Mailer,
+        jobs::drain_once,
         services::outbox::{enqueue, NewMail},
     };
     for i in 0..40 {
