@@ -109,7 +109,7 @@ pub async fn reset_user_mfa(
     meta: RequestMeta,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    mfa::admin_reset(&state.cx(&p, &meta), *id).await?;
+    sessions::admin_reset(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

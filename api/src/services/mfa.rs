@@ -22,7 +22,7 @@ use crate::{
     error::{ApiError, ApiResult},
     services::{
         audit::{self, Actor, Entry},
-        auth::{Attempt, Settled},
+        throttle::{Attempt, Settled},
         Ctx,
     },
 };
@@ -481,7 +481,7 @@ pub async fn disable(cx: &Ctx<'_>, code: &str) -> ApiResult<()> {
     .ok_or_else(wrong_code)
 }
 
-async fn remove(db: &impl ConnectionTrait, user_id: Uuid) -> ApiResult<()> {
+pub(crate) async fn remove(db: &impl ConnectionTrait, user_id: Uuid) -> ApiResult<()> {
     entity::mfa_totp::Entity::delete_by_id(user_id)
         .exec(db)
         .await?;
@@ -490,31 +490,6 @@ async fn remove(db: &impl ConnectionTrait, user_id: Uuid) -> ApiResult<()> {
         .exec(db)
         .await?;
     Ok(())
-}
-
-/// An admin resets a user's second factor (a lost phone): the app and the
-/// recovery codes are removed and every sign-in of the user ends; the user
-/// is told by mail and sets up a new app after signing in with the password.
-pub async fn admin_reset(cx: &Ctx<'_>, user_id: Uuid) -> ApiResult<()> {
-    let user = entity::user::Entity::find_by_id(user_id)
-        .one(cx.read)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
-    let mut ch = cx.begin().await?;
-    remove(ch.db(), user_id).await?;
-    super::auth::revoke_all_sessions(ch.db(), user_id, "mfa_reset").await?;
-    ch.tell(
-        &user.email,
-        crate::domain::mail::second_factor_reset(
-            crate::domain::readiness::Lang::parse(&user.language),
-            &user.display_name,
-            &cx.p.display_name,
-        ),
-    )
-    .await?;
-    ch.audit(Entry::new("user.mfa_reset", "user", user_id))
-        .await?;
-    ch.commit().await
 }
 
 /// A correct password for someone with a second factor: the token that lets

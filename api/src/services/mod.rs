@@ -31,6 +31,7 @@ pub mod screenings;
 pub mod search;
 pub mod settings;
 pub mod sites;
+pub mod throttle;
 pub mod transcripts;
 pub mod users;
 pub mod writer;
