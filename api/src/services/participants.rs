@@ -168,7 +168,7 @@ fn taken_on_conflict(e: sea_orm::DbErr) -> ApiError {
     }
 }
 
-pub use crate::services::scoped::lock_participant;
+pub use crate::services::scoped::{consent_in_force, lock_participant};
 
 /// Refuses to record anything more for a participant who is not active.
 pub fn require_active(participant: &entity::participant::Model) -> ApiResult<()> {
@@ -280,18 +280,6 @@ pub async fn get(cx: &Ctx<'_>, id: Uuid) -> ApiResult<ParticipantOut> {
     cx.log(Entry::new("participant.read", "participant", m.id).site(Some(m.site_id)))
         .await?;
     Ok(ParticipantOut::from(m))
-}
-
-/// The consent in force of a participant, if any.
-pub async fn consent_in_force(
-    db: &impl ConnectionTrait,
-    participant: Uuid,
-) -> ApiResult<Option<entity::consent::Model>> {
-    Ok(entity::consent::Entity::find()
-        .filter(entity::consent::Column::ParticipantId.eq(participant))
-        .filter(entity::consent::Column::WithdrawnAt.is_null())
-        .one(db)
-        .await?)
 }
 
 /// Change a participant (coordinator). Setting `status: withdrawn` is a

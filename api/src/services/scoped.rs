@@ -1,5 +1,12 @@
-//! The one per-site visibility check for objects that belong to a site.
-use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, PrimaryKeyTrait, QuerySelect};
+//! Loading an object of a site for a caller: another site's object answers
+//! 404, exactly as a missing one (participants, interviews, consents,
+//! transcripts; notes, codes and codings still load their own, see issue 29),
+//! and the participant queries the services that act on a participant share
+//! (its row lock, its consent in force).
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PrimaryKeyTrait, QueryFilter,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -79,4 +86,16 @@ pub async fn lock_participant(
         .one(txn)
         .await?
         .ok_or(ApiError::NotFound("participant"))
+}
+
+/// The consent in force of a participant, if any.
+pub async fn consent_in_force(
+    db: &impl ConnectionTrait,
+    participant: Uuid,
+) -> ApiResult<Option<entity::consent::Model>> {
+    Ok(entity::consent::Entity::find()
+        .filter(entity::consent::Column::ParticipantId.eq(participant))
+        .filter(entity::consent::Column::WithdrawnAt.is_null())
+        .one(db)
+        .await?)
 }

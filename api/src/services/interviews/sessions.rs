@@ -19,8 +19,8 @@ use crate::{
     error::{check_len, clean, ApiError, ApiResult},
     services::{
         audit::Entry,
-        participants::{consent_in_force, lock_participant},
         readiness::{self, Purpose},
+        scoped::{consent_in_force, lock_participant},
         Ctx,
     },
 };
