@@ -267,11 +267,20 @@ fn role_refusal(least: Role) -> ApiError {
 /// Refuses a caller the table does not let call `method` `path`: a key
 /// where only a person may (403 `not_for_api_keys`), a key without the
 /// scope (403 `missing_scope`), a role below the operation's (403
-/// `forbidden`).
+/// `forbidden`), and anyone at all for an operation missing from the table.
 pub fn check(method: &str, path: Option<&str>, p: &Principal) -> Result<(), ApiError> {
-    // No operation here: the answer is 404 or 405, whoever asks.
-    let Some(access) = path.and_then(|path| access(method, path)) else {
+    // No route here: the answer is 404 or 405, whoever asks.
+    let Some(path) = path else {
         return Ok(());
+    };
+    // A handler that asks for its caller is an operation; one without a row
+    // is refused until the table says who may call it (its tests fail
+    // first: the table and the document must list the same operations).
+    let Some(access) = access(method, path) else {
+        return Err(ApiError::forbidden(
+            "not_in_permission_table",
+            "This operation has no row in the permission table, so nobody may call it.",
+        ));
     };
     let keyed = p.scopes.as_ref();
     let least = match access {
@@ -385,6 +394,10 @@ mod tests {
         assert!(check("GET", Some("/api/v1/api-keys"), &p).is_err());
         assert!(check("GET", Some("/api/v1/me"), &p).is_ok());
         assert!(is_public("POST", Some("/api/v1/auth/login")));
+        p.role = Role::Admin;
+        p.scopes = None;
+        assert!(check("GET", Some("/api/v1/not-in-the-table"), &p).is_err());
+        assert!(check("GET", None, &p).is_ok());
         assert!(!is_public("GET", Some("/api/v1/notes")));
     }
 }
