@@ -106,16 +106,7 @@ fn add_default_problem(doc: &mut OpenApiDoc) {
         )
         .build();
     for item in doc.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for (_, op) in operations_mut(item) {
             op.responses
                 .responses
                 .entry("default".to_string())
@@ -157,14 +148,7 @@ fn build_app_parts() -> (
 fn apply_permissions(doc: &mut OpenApiDoc) {
     use crate::auth::permissions;
     for (path, item) in doc.paths.paths.iter_mut() {
-        for (method, op) in [
-            ("GET", &mut item.get),
-            ("POST", &mut item.post),
-            ("PUT", &mut item.put),
-            ("PATCH", &mut item.patch),
-            ("DELETE", &mut item.delete),
-        ] {
-            let Some(op) = op else { continue };
+        for (method, op) in operations_mut(item) {
             let security = match permissions::access(method, path) {
                 Some(access) => permissions::security(access),
                 None => Some(serde_json::json!([{ "bearer": ["not-in-the-permission-table"] }])),
@@ -172,6 +156,36 @@ fn apply_permissions(doc: &mut OpenApiDoc) {
             op.security = security.and_then(|s| serde_json::from_value(s).ok());
         }
     }
+}
+
+/// The operations of one path of the document, with their methods.
+pub(crate) fn operations(
+    item: &utoipa::openapi::path::PathItem,
+) -> impl Iterator<Item = (&'static str, &utoipa::openapi::path::Operation)> {
+    [
+        ("GET", &item.get),
+        ("POST", &item.post),
+        ("PUT", &item.put),
+        ("PATCH", &item.patch),
+        ("DELETE", &item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.as_ref().map(|op| (m, op)))
+}
+
+/// [`operations`], to change them.
+fn operations_mut(
+    item: &mut utoipa::openapi::path::PathItem,
+) -> impl Iterator<Item = (&'static str, &mut utoipa::openapi::path::Operation)> {
+    [
+        ("GET", &mut item.get),
+        ("POST", &mut item.post),
+        ("PUT", &mut item.put),
+        ("PATCH", &mut item.patch),
+        ("DELETE", &mut item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
 }
 
 /// The policy of the API docs page: Swagger UI's own scripts and styles
@@ -221,18 +235,7 @@ impl RouteTable {
         let mut out = Vec::new();
         for (path, item) in &doc.paths.paths {
             let segs = path.split('/').map(str::to_string).collect();
-            let mut methods = Vec::new();
-            for (m, op) in [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PUT", &item.put),
-                ("PATCH", &item.patch),
-                ("DELETE", &item.delete),
-            ] {
-                if op.is_some() {
-                    methods.push(m);
-                }
-            }
+            let methods = operations(item).map(|(m, _)| m).collect();
             out.push((segs, methods));
         }
         RouteTable(Arc::new(out))

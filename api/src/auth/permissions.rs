@@ -342,20 +342,14 @@ mod tests {
     #[test]
     fn every_operation_has_one_row_and_every_row_an_operation() {
         let doc = crate::startup::api_doc();
-        let mut ops = Vec::new();
-        for (path, item) in &doc.paths.paths {
-            for (method, op) in [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PUT", &item.put),
-                ("PATCH", &item.patch),
-                ("DELETE", &item.delete),
-            ] {
-                if op.is_some() {
-                    ops.push((method, path.as_str()));
-                }
-            }
-        }
+        let ops: Vec<(&str, &str)> = doc
+            .paths
+            .paths
+            .iter()
+            .flat_map(|(path, item)| {
+                crate::startup::operations(item).map(move |(m, _)| (m, path.as_str()))
+            })
+            .collect();
         for (method, path) in &ops {
             let rows = OPERATIONS
                 .iter()
