@@ -16,9 +16,10 @@ use actix_web::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::field::FieldProblem;
 /// One invalid field of a request; defined with the rules (which name the
 /// fields they refuse) so that they need nothing of this module's HTTP.
-pub use crate::domain::field::FieldError;
+pub use crate::domain::field::{check_len, check_line, FieldError};
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -135,9 +136,17 @@ impl<E: Into<ApiError> + std::error::Error> From<sea_orm::TransactionError<E>> f
     }
 }
 
+/// A stored value this version does not know: the database, not the
+/// request, is at fault.
+impl From<crate::domain::Unknown> for ApiError {
+    fn from(e: crate::domain::Unknown) -> Self {
+        ApiError::Internal(anyhow::Error::new(e))
+    }
+}
+
 impl ApiError {
-    pub fn field(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
-        ApiError::Validation(vec![FieldError::new(pointer, detail)])
+    pub fn field(pointer: impl Into<String>, problem: FieldProblem) -> Self {
+        ApiError::Validation(vec![FieldError::new(pointer, problem)])
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -363,48 +372,6 @@ impl ApiError {
             detail: format!("Too many attempts. Try again in {secs} seconds."),
             retry_after_secs: secs,
         }
-    }
-}
-
-/// Checks the length of an optional text field (trimmed, in characters).
-pub fn check_len(
-    errors: &mut Vec<FieldError>,
-    pointer: &str,
-    value: Option<&str>,
-    min: usize,
-    max: usize,
-) {
-    if let Some(v) = value {
-        let n = v.trim().chars().count();
-        if n < min || n > max {
-            errors.push(FieldError::new(
-                pointer,
-                format!("must be {min} to {max} characters"),
-            ));
-        }
-    }
-}
-
-/// Checks a single-line text field (a name, a pseudonym, a place): its
-/// length as [`check_len`], and no control characters (CR, LF, NUL, tab,
-/// ESC...) nor the Unicode line and paragraph separators (U+2028, U+2029),
-/// which would let one field forge lines of an email, a calendar entry or a
-/// log.
-pub fn check_line(
-    errors: &mut Vec<FieldError>,
-    pointer: &str,
-    value: Option<&str>,
-    min: usize,
-    max: usize,
-) {
-    let before = errors.len();
-    check_len(errors, pointer, value, min, max);
-    let breaks_lines = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
-    if errors.len() == before && value.is_some_and(|v| v.chars().any(breaks_lines)) {
-        errors.push(FieldError::new(
-            pointer,
-            "must be one line of text, with no control characters",
-        ));
     }
 }
 

@@ -1,5 +1,6 @@
 //! Request extractors that turn every malformed input into a problem that
 //! names the field: bodies (`Json`), query strings (`Query`) and path ids.
+use crate::domain::field::FieldProblem;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -10,7 +11,7 @@ use serde::de::DeserializeOwned;
 pub use crate::wire::{parse_value, present};
 use crate::{
     error::{ApiError, FieldError},
-    wire::{json_error, refine_pointer, segment_pointer},
+    wire::{json_error, segment_pointer, serde_field_error},
 };
 
 /// The largest request body accepted, set from `FIELDNOTES_MAX_BODY_BYTES`.
@@ -91,9 +92,10 @@ pub fn check_strings(value: &serde_json::Value, prefix: &str) -> Result<(), ApiE
 /// and its date arithmetic would overflow.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
 
-const DATE_RANGE: &str = "must be a date between the years 1900 and 2200";
-
-const NUL: &str = "must not contain the NUL character (U+0000)";
+const DATE_RANGE: FieldProblem = FieldProblem::DateRange {
+    min: *YEARS.start(),
+    max: *YEARS.end(),
+};
 
 /// The year of a string that is a whole date or RFC 3339 time, if it is one.
 /// Every length is looked at: a time with a long fractional second (or a
@@ -113,7 +115,7 @@ fn date_year(s: &str) -> Option<i32> {
 fn scan_strings(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<FieldError>) {
     match v {
         serde_json::Value::String(s) if s.contains('\0') => {
-            errors.push(FieldError::new(pointer.clone(), NUL));
+            errors.push(FieldError::new(pointer.clone(), FieldProblem::Nul));
         }
         serde_json::Value::String(s) if date_year(s).is_some_and(|y| !YEARS.contains(&y)) => {
             errors.push(FieldError::new(pointer.clone(), DATE_RANGE));
@@ -132,7 +134,7 @@ fn scan_strings(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<Fi
                 pointer.push('/');
                 pointer.push_str(&crate::error::pointer_segment(k));
                 if k.contains('\0') {
-                    errors.push(FieldError::new(pointer.clone(), NUL));
+                    errors.push(FieldError::new(pointer.clone(), FieldProblem::Nul));
                 }
                 scan_strings(item, pointer, errors);
                 pointer.truncate(len);
@@ -207,14 +209,13 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let parsed = serde_path_to_error::deserialize(de).map_err(|e| {
         let pointer = segment_pointer(e.path());
-        let (pointer, message) = refine_pointer(pointer, &e.inner().to_string());
-        ApiError::Validation(vec![FieldError::new(pointer, message)])
+        ApiError::Validation(vec![serde_field_error(pointer, &e.inner().to_string())])
     })?;
     let errors: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
         .filter_map(|(k, v)| {
             let pointer = || format!("/{}", crate::error::pointer_segment(&k));
             if k.contains('\0') || v.contains('\0') {
-                Some(FieldError::new(pointer(), NUL))
+                Some(FieldError::new(pointer(), FieldProblem::Nul))
             } else if date_year(&v).is_some_and(|y| !YEARS.contains(&y)) {
                 Some(FieldError::new(pointer(), DATE_RANGE))
             } else {
@@ -254,11 +255,7 @@ pub fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_
         .map(|(k, _)| k.to_string())
         .unwrap_or_else(|| "id".to_string());
     let _ = err;
-    ApiError::field(
-        format!("/{bad}"),
-        "is not a valid identifier (expected a UUID)",
-    )
-    .into()
+    ApiError::field(format!("/{bad}"), FieldProblem::Uuid).into()
 }
 
 impl FromRequest for crate::auth::Principal {

@@ -4,7 +4,10 @@
 //! takes a document apart itself (which keys a PATCH has) uses it too.
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError};
+use crate::{
+    domain::field::FieldProblem,
+    error::{ApiError, FieldError},
+};
 
 pub(crate) fn segment_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
@@ -22,9 +25,36 @@ pub(crate) fn segment_pointer(path: &serde_path_to_error::Path) -> String {
     out
 }
 
-/// serde names the field in the message for unknown and missing fields;
-/// append it so the pointer points at the field, not at its parent.
-pub(crate) fn refine_pointer(mut pointer: String, message: &str) -> (String, String) {
+/// The field error of a value serde refused, classified by serde's own
+/// message: a missing field is `required`, an unknown one `unknown_field`,
+/// an unknown enum variant `not_one_of` with the allowed ones, anything
+/// else `invalid` (with serde's words as the detail). serde names the field
+/// in the message for unknown and missing fields; it is appended so the
+/// pointer points at the field, not at its parent.
+pub(crate) fn serde_field_error(pointer: String, message: &str) -> FieldError {
+    let (pointer, message) = refine_pointer(pointer, message);
+    let problem = if message.starts_with("missing field") {
+        FieldProblem::Required
+    } else if message.starts_with("unknown field") {
+        FieldProblem::UnknownField
+    } else if let Some(rest) = message
+        .strip_prefix("unknown variant `")
+        .and_then(|r| r.split_once("expected one of "))
+        .map(|(_, list)| list)
+    {
+        FieldProblem::NotOneOf {
+            allowed: rest
+                .split(", ")
+                .map(|w| w.trim_matches('`').to_string())
+                .collect(),
+        }
+    } else {
+        FieldProblem::Invalid
+    };
+    FieldError::said(pointer, problem, message)
+}
+
+fn refine_pointer(mut pointer: String, message: &str) -> (String, String) {
     for prefix in ["unknown field `", "missing field `", "duplicate field `"] {
         if let Some(rest) = message.strip_prefix(prefix) {
             if let Some(end) = rest.find('`') {
@@ -69,8 +99,7 @@ pub(crate) fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> Ap
             detail: format!("The request body is not valid JSON: {inner}"),
         },
         serde_json::error::Category::Data => {
-            let (pointer, message) = refine_pointer(pointer, &inner.to_string());
-            ApiError::Validation(vec![FieldError::new(pointer, message)])
+            ApiError::Validation(vec![serde_field_error(pointer, &inner.to_string())])
         }
     }
 }

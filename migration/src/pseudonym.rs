@@ -19,20 +19,32 @@ pub fn normalize(raw: &str) -> String {
 /// hyphens, apostrophes, dots and underscores; so no control or format
 /// character (zero-width space, soft hyphen, direction override, NUL), and
 /// not two alphabets at once (a Cyrillic `А` inside a Latin name).
-pub fn refusal(pseudonym: &str) -> Option<&'static str> {
+pub fn refusal(pseudonym: &str) -> Option<Refusal> {
     if !pseudonym.chars().any(char::is_alphanumeric) {
-        return Some("must contain a letter or a digit");
+        return Some(Refusal::NeedsLetter);
     }
     if pseudonym
         .chars()
         .any(|c| !(c.identifier_allowed() || PUNCTUATION.contains(&c)))
     {
-        return Some("may hold only letters, digits, spaces, hyphens, apostrophes, dots and underscores (no invisible or control characters, no symbols)");
+        return Some(Refusal::Characters);
     }
     if !pseudonym.is_single_script() {
-        return Some("mixes letters of different alphabets, which can look like another pseudonym");
+        return Some(Refusal::MixedScripts);
     }
     None
+}
+
+/// Why a text cannot be a pseudonym.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It holds no letter and no digit.
+    NeedsLetter,
+    /// It holds a character other than letters, digits, spaces, hyphens,
+    /// apostrophes, dots and underscores.
+    Characters,
+    /// It mixes alphabets, so it can look like another pseudonym.
+    MixedScripts,
 }
 
 /// Lower case, for search by prefix.

@@ -1,11 +1,25 @@
-//! Writes the OpenAPI document generated from the service's route table to
-//! `openapi/openapi.json`. Run `cargo run -p openapi` after changing the API;
-//! the test `openapi_document_is_committed` fails until you do.
+//! Writes what is generated from the service's route table and types:
+//! `openapi/openapi.json` (the OpenAPI document) and `web/app/js/lists.js`
+//! (its lists, for the web client). Run `cargo run -p openapi` after
+//! changing the API; the tests `openapi_document_is_committed` and
+//! `client_lists_are_committed` fail until you do.
 fn main() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
-    if let Err(e) = std::fs::write(&path, fieldnotes::startup::api_doc_json()) {
-        eprintln!("cannot write {}: {e}", path.display());
-        std::process::exit(1);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = [
+        (
+            root.join("openapi.json"),
+            fieldnotes::startup::api_doc_json(),
+        ),
+        (
+            root.join("../web/app/js/lists.js"),
+            fieldnotes::startup::client_lists_js(),
+        ),
+    ];
+    for (path, text) in files {
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("cannot write {}: {e}", path.display());
+            std::process::exit(1);
+        }
+        println!("wrote {}", path.display());
     }
-    println!("wrote {}", path.display());
 }

@@ -3,6 +3,7 @@
 //! A caller is either a signed-in user (JWT access token) or an external app
 //! (API key, `fnk_…`). Both resolve to a [`Principal`]: a user with a role,
 //! the sites they are assigned to, and for API keys a narrowed set of scopes.
+pub mod objects;
 pub mod password;
 pub mod permissions;
 pub mod rules;
@@ -19,8 +20,21 @@ use uuid::Uuid;
 
 use crate::{domain::readiness::Lang, error::ApiError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Admin,
     Coordinator,
@@ -29,19 +43,10 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Coordinator => "coordinator",
-            Role::Fieldworker => "fieldworker",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "coordinator" => Some(Role::Coordinator),
-            "fieldworker" => Some(Role::Fieldworker),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 

@@ -4,7 +4,10 @@ use argon2::{
     Argon2,
 };
 
-use crate::error::{ApiError, FieldError};
+use crate::{
+    domain::field::FieldProblem,
+    error::{ApiError, FieldError},
+};
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
@@ -15,23 +18,24 @@ pub fn check_strength(pointer: &str, password: &str) -> Result<(), FieldError> {
     if n < MIN_PASSWORD_CHARS {
         return Err(FieldError::new(
             pointer,
-            format!("must be at least {MIN_PASSWORD_CHARS} characters long"),
+            FieldProblem::PasswordTooShort {
+                min: MIN_PASSWORD_CHARS as u64,
+            },
         ));
     }
     if n > MAX_PASSWORD_CHARS {
         return Err(FieldError::new(
             pointer,
-            format!("must be at most {MAX_PASSWORD_CHARS} characters long"),
+            FieldProblem::PasswordTooLong {
+                max: MAX_PASSWORD_CHARS as u64,
+            },
         ));
     }
     if password
         .chars()
         .all(|c| c == password.chars().next().unwrap_or(' '))
     {
-        return Err(FieldError::new(
-            pointer,
-            "must not be one repeated character",
-        ));
+        return Err(FieldError::new(pointer, FieldProblem::PasswordRepeated));
     }
     Ok(())
 }

@@ -3,7 +3,7 @@ use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::field::FieldError;
+use super::field::{FieldError, FieldProblem};
 
 /// One daily opening window, local time of the site, `HH:MM` 24-hour clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -26,7 +26,7 @@ pub fn parse_time(s: &str) -> Option<NaiveTime> {
 pub fn validate(pointer: &str, windows: &[Window]) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if windows.len() > 12 {
-        errors.push(FieldError::new(pointer, "at most 12 windows a day"));
+        errors.push(FieldError::new(pointer, FieldProblem::TooMany { max: 12 }));
         return errors;
     }
     let mut parsed = Vec::new();
@@ -35,20 +35,22 @@ pub fn validate(pointer: &str, windows: &[Window]) -> Vec<FieldError> {
         if s.is_none() {
             errors.push(FieldError::new(
                 format!("{pointer}/{i}/start"),
-                "must be a time as HH:MM",
+                FieldProblem::TimeOfDay,
             ));
         }
         if e.is_none() {
             errors.push(FieldError::new(
                 format!("{pointer}/{i}/end"),
-                "must be a time as HH:MM",
+                FieldProblem::TimeOfDay,
             ));
         }
         if let (Some(s), Some(e)) = (s, e) {
             if s >= e {
                 errors.push(FieldError::new(
                     format!("{pointer}/{i}/end"),
-                    "must be after start",
+                    FieldProblem::NotAfter {
+                        other: "start".into(),
+                    },
                 ));
             } else {
                 parsed.push((i, s, e));
@@ -60,7 +62,7 @@ pub fn validate(pointer: &str, windows: &[Window]) -> Vec<FieldError> {
         if pair[1].1 < pair[0].2 {
             errors.push(FieldError::new(
                 format!("{pointer}/{}", pair[1].0),
-                "overlaps another window",
+                FieldProblem::Overlaps,
             ));
         }
     }
@@ -70,7 +72,7 @@ pub fn validate(pointer: &str, windows: &[Window]) -> Vec<FieldError> {
 pub fn validate_timezone(pointer: &str, tz: &str) -> Option<FieldError> {
     tz.parse::<chrono_tz::Tz>()
         .err()
-        .map(|_| FieldError::new(pointer, "must be an IANA time zone such as Europe/Oslo"))
+        .map(|_| FieldError::new(pointer, FieldProblem::TimeZone))
 }
 
 /// The local day in `tz` that contains `now`, as UTC instants: from its

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::field::FieldError;
+use super::field::{FieldError, FieldProblem};
 pub use super::readiness::Lang;
 use super::readiness::{self, Outcome};
 
@@ -131,6 +131,18 @@ fn thirty() -> i64 {
     30
 }
 
+/// How long a screening may stay valid, in minutes (the schema's
+/// `minimum`/`maximum` of every `validity_minutes` say the same).
+pub const VALIDITY_MINUTES: std::ops::RangeInclusive<i64> = 1..=1440;
+
+/// The refusal of a validity outside [`VALIDITY_MINUTES`].
+pub fn validity_problem() -> FieldProblem {
+    FieldProblem::Minutes {
+        min: *VALIDITY_MINUTES.start(),
+        max: *VALIDITY_MINUTES.end(),
+    }
+}
+
 fn code_like(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 60
@@ -143,13 +155,13 @@ fn check_text(errors: &mut Vec<FieldError>, pointer: &str, t: &Text) {
     if !ok(&t.en) {
         errors.push(FieldError::new(
             format!("{pointer}/en"),
-            "must be 1 to 500 characters",
+            FieldProblem::Length { min: 1, max: 500 },
         ));
     }
     if t.nb.as_deref().is_some_and(|s| !ok(s)) {
         errors.push(FieldError::new(
             format!("{pointer}/nb"),
-            "must be 1 to 500 characters",
+            FieldProblem::Length { min: 1, max: 500 },
         ));
     }
 }
@@ -159,46 +171,40 @@ impl InstrumentDef {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if !code_like(&self.key) || self.key.len() > 40 {
-            errors.push(FieldError::new(
-                "/key",
-                "must be 1 to 40 characters of a-z, 0-9 and _",
-            ));
+            errors.push(FieldError::new("/key", FieldProblem::KeyChars { max: 40 }));
         }
         check_text(&mut errors, "/name", &self.name);
         if let Some(s) = &self.source {
             check_text(&mut errors, "/source", s);
         }
-        if !(1..=1440).contains(&self.validity_minutes) {
-            errors.push(FieldError::new(
-                "/validity_minutes",
-                "must be 1 to 1440 minutes",
-            ));
+        if !VALIDITY_MINUTES.contains(&self.validity_minutes) {
+            errors.push(FieldError::new("/validity_minutes", validity_problem()));
         }
         if self.items.is_empty() || self.items.len() > 50 {
-            errors.push(FieldError::new("/items", "must have 1 to 50 items"));
+            errors.push(FieldError::new(
+                "/items",
+                FieldProblem::Count { min: 1, max: 50 },
+            ));
         }
         if self.combine == Combine::SingleItem && self.items.len() != 1 {
-            errors.push(FieldError::new(
-                "/combine",
-                "single_item needs exactly one item",
-            ));
+            errors.push(FieldError::new("/combine", FieldProblem::SingleItem));
         }
         for (i, item) in self.items.iter().enumerate() {
             let p = format!("/items/{i}");
             if !code_like(&item.key) || item.key.len() > 40 {
                 errors.push(FieldError::new(
                     format!("{p}/key"),
-                    "must be 1 to 40 characters of a-z, 0-9 and _",
+                    FieldProblem::KeyChars { max: 40 },
                 ));
             }
             if self.items[..i].iter().any(|o| o.key == item.key) {
-                errors.push(FieldError::new(format!("{p}/key"), "is used twice"));
+                errors.push(FieldError::new(format!("{p}/key"), FieldProblem::Duplicate));
             }
             check_text(&mut errors, &format!("{p}/label"), &item.label);
             if item.levels.is_empty() || item.levels.len() > 30 {
                 errors.push(FieldError::new(
                     format!("{p}/levels"),
-                    "must have 1 to 30 levels",
+                    FieldProblem::Count { min: 1, max: 30 },
                 ));
             }
             for (j, level) in item.levels.iter().enumerate() {
@@ -207,42 +213,53 @@ impl InstrumentDef {
                 if k.trim().is_empty() || k.chars().count() > 40 {
                     errors.push(FieldError::new(
                         format!("{lp}/key"),
-                        "must be 1 to 40 characters",
+                        FieldProblem::Length { min: 1, max: 40 },
                     ));
                 }
                 if item.levels[..j].iter().any(|o| &o.key == k) {
-                    errors.push(FieldError::new(format!("{lp}/key"), "is used twice"));
+                    errors.push(FieldError::new(
+                        format!("{lp}/key"),
+                        FieldProblem::Duplicate,
+                    ));
                 }
                 if level.score.is_some_and(|s| !(-1000..=1000).contains(&s)) {
                     errors.push(FieldError::new(
                         format!("{lp}/score"),
-                        "must be -1000 to 1000",
+                        FieldProblem::Range {
+                            min: -1000,
+                            max: 1000,
+                        },
                     ));
                 }
                 check_text(&mut errors, &format!("{lp}/label"), &level.label);
             }
         }
         if self.rules.is_empty() || self.rules.len() > 30 {
-            errors.push(FieldError::new("/rules", "must have 1 to 30 rules"));
+            errors.push(FieldError::new(
+                "/rules",
+                FieldProblem::Count { min: 1, max: 30 },
+            ));
         }
         for (i, rule) in self.rules.iter().enumerate() {
             let p = format!("/rules/{i}");
             if rule.min > rule.max {
-                errors.push(FieldError::new(format!("{p}/max"), "must not be below min"));
+                errors.push(FieldError::new(
+                    format!("{p}/max"),
+                    FieldProblem::Below {
+                        other: "min".into(),
+                    },
+                ));
             }
             if !code_like(&rule.reason_code) {
                 errors.push(FieldError::new(
                     format!("{p}/reason_code"),
-                    "must be 1 to 60 characters of a-z, 0-9 and _",
+                    FieldProblem::KeyChars { max: 60 },
                 ));
             }
             check_text(&mut errors, &format!("{p}/message"), &rule.message);
         }
         if errors.is_empty() && !self.rules.iter().any(|r| r.outcome == Outcome::Ready) {
-            errors.push(FieldError::new(
-                "/rules",
-                "no rule gives ready, so no screening could ever pass",
-            ));
+            errors.push(FieldError::new("/rules", FieldProblem::NoReadyRule));
         }
         errors
     }

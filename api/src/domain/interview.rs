@@ -11,8 +11,21 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum InterviewStatus {
     Scheduled,
     /// Postponed with the new time still to be agreed.
@@ -34,26 +47,12 @@ pub const BUSY: [InterviewStatus; 2] = [InterviewStatus::Scheduled, InterviewSta
 
 impl InterviewStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scheduled => "scheduled",
-            Self::Postponed => "postponed",
-            Self::InProgress => "in_progress",
-            Self::Completed => "completed",
-            Self::Cancelled => "cancelled",
-        }
+        self.into()
     }
 
-    /// The status stored as `s`. Only this module writes statuses, so an
-    /// unknown one cannot occur; it reads as `scheduled`, the state that
-    /// refuses least and shows the interview to everyone concerned.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "postponed" => Self::Postponed,
-            "in_progress" => Self::InProgress,
-            "completed" => Self::Completed,
-            "cancelled" => Self::Cancelled,
-            _ => Self::Scheduled,
-        }
+    /// The status stored as `s`.
+    pub fn parse(s: &str) -> Result<Self, super::Unknown> {
+        super::stored("interview status", s)
     }
 
     pub fn is_open(self) -> bool {
@@ -80,8 +79,21 @@ impl std::fmt::Display for InterviewStatus {
 
 /// Why an interview was postponed. The history of postponements and their
 /// reasons is research data: never rewritten.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PostponeReason {
     ParticipantNotReady,
     ParticipantUnwillingToday,
@@ -94,25 +106,12 @@ pub enum PostponeReason {
 
 impl PostponeReason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ParticipantNotReady => "participant_not_ready",
-            Self::ParticipantUnwillingToday => "participant_unwilling_today",
-            Self::ParticipantAbsent => "participant_absent",
-            Self::ClinicCircumstances => "clinic_circumstances",
-            Self::InterviewerUnavailable => "interviewer_unavailable",
-            Self::Other => "other",
-        }
+        self.into()
     }
 
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "participant_not_ready" => Self::ParticipantNotReady,
-            "participant_unwilling_today" => Self::ParticipantUnwillingToday,
-            "participant_absent" => Self::ParticipantAbsent,
-            "clinic_circumstances" => Self::ClinicCircumstances,
-            "interviewer_unavailable" => Self::InterviewerUnavailable,
-            _ => Self::Other,
-        }
+    /// The reason stored as `s`.
+    pub fn parse(s: &str) -> Result<Self, super::Unknown> {
+        super::stored("postponement reason", s)
     }
 
     /// `other` says nothing by itself: the postponement must say why.
@@ -245,13 +244,13 @@ pub fn complete(
 mod tests {
     use super::InterviewStatus::*;
     use super::*;
-
-    const ALL: [InterviewStatus; 5] = [Scheduled, Postponed, InProgress, Completed, Cancelled];
+    use strum::IntoEnumIterator;
 
     #[test]
     fn statuses_round_trip_through_their_names() {
-        for s in ALL {
-            assert_eq!(InterviewStatus::parse(s.as_str()), s);
+        assert_eq!(InterviewStatus::iter().count(), 5);
+        for s in InterviewStatus::iter() {
+            assert_eq!(InterviewStatus::parse(s.as_str()), Ok(s));
             assert_eq!(
                 serde_json::to_value(s).ok(),
                 Some(serde_json::json!(s.as_str()))
@@ -262,23 +261,26 @@ mod tests {
     #[test]
     fn reasons_round_trip_through_their_names() {
         use PostponeReason::*;
-        for r in [
-            ParticipantNotReady,
-            ParticipantUnwillingToday,
-            ParticipantAbsent,
-            ClinicCircumstances,
-            InterviewerUnavailable,
-            Other,
-        ] {
-            assert_eq!(PostponeReason::parse(r.as_str()), r);
+        for r in PostponeReason::iter() {
+            assert_eq!(PostponeReason::parse(r.as_str()), Ok(r));
+            assert_eq!(
+                serde_json::to_value(r).ok(),
+                Some(serde_json::json!(r.as_str()))
+            );
             assert_eq!(r.needs_note(), r == Other);
             assert_eq!(r.keeps_readiness_reasons(), r == ParticipantNotReady);
         }
     }
 
     #[test]
+    fn an_unknown_stored_name_is_an_error_not_a_guess() {
+        assert!(PostponeReason::parse("tuesday").is_err());
+        assert!(InterviewStatus::parse("").is_err());
+    }
+
+    #[test]
     fn only_open_interviews_change() {
-        for s in ALL {
+        for s in InterviewStatus::iter() {
             let open = matches!(s, Scheduled | Postponed | InProgress);
             assert_eq!(s.is_open(), open);
             assert_eq!(edit(s).is_ok(), open);
@@ -294,7 +296,7 @@ mod tests {
 
     #[test]
     fn only_scheduled_and_running_interviews_hold_time() {
-        for s in ALL {
+        for s in InterviewStatus::iter() {
             assert_eq!(s.holds_time(), matches!(s, Scheduled | InProgress));
         }
     }
@@ -328,7 +330,7 @@ mod tests {
 
     #[test]
     fn only_an_interview_with_sessions_completes() {
-        for s in ALL {
+        for s in InterviewStatus::iter() {
             assert_eq!(complete(s, false).is_ok(), s == InProgress);
         }
         assert_eq!(

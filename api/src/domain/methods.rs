@@ -41,7 +41,7 @@ pub struct Numbers {
     pub interviews_postponed: u64,
     pub postponements: u64,
     /// The most frequent postponement reason and how often it was given.
-    pub top_reason: Option<(String, u64)>,
+    pub top_reason: Option<(PostponeReason, u64)>,
     /// Interviews held in more than one session, and their sessions.
     pub interviews_split: u64,
     pub sessions_of_split: u64,
@@ -63,9 +63,9 @@ fn small(n: u64, lang: Lang) -> String {
     }
 }
 
-fn reason_words(code: &str, lang: Lang) -> &'static str {
+fn reason_words(reason: PostponeReason, lang: Lang) -> &'static str {
     use PostponeReason::*;
-    match (PostponeReason::parse(code), lang) {
+    match (reason, lang) {
         (ParticipantNotReady, Lang::En) => "the participant was not ready (screening)",
         (ParticipantNotReady, Lang::Nb) => "deltakeren ikke var klar (screening)",
         (ParticipantUnwillingToday, Lang::En) => "the participant was unwilling that day",
@@ -144,10 +144,10 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
             s.push_str(&match lang {
                 Lang::En => format!(
                     ", most often because {} ({})",
-                    reason_words(code, lang),
+                    reason_words(*code, lang),
                     c(*k)
                 ),
-                Lang::Nb => format!(", oftest fordi {} ({})", reason_words(code, lang), c(*k)),
+                Lang::Nb => format!(", oftest fordi {} ({})", reason_words(*code, lang), c(*k)),
             });
         }
         s.push('.');
@@ -207,7 +207,7 @@ mod tests {
             participants_interviewed: 26,
             interviews_postponed: 14,
             postponements: 31,
-            top_reason: Some(("participant_unwilling_today".into(), 12)),
+            top_reason: Some((PostponeReason::ParticipantUnwillingToday, 12)),
             interviews_split: 4,
             sessions_of_split: 9,
             minutes_mean: Some(41.2),

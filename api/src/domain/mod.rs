@@ -11,3 +11,21 @@ pub mod pseudonym;
 pub mod readiness;
 pub mod schedule;
 pub mod tz;
+
+/// A stored value that no variant of its list names (the database was
+/// written by a newer version, or by hand). Read as an internal error:
+/// never guessed as some other value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the stored {list} `{value}` is not one this version knows")]
+pub struct Unknown {
+    pub list: &'static str,
+    pub value: String,
+}
+
+/// Reads the stored name of a value of a list (a `snake_case` enum).
+pub fn stored<T: std::str::FromStr>(list: &'static str, value: &str) -> Result<T, Unknown> {
+    value.parse().map_err(|_| Unknown {
+        list,
+        value: value.chars().take(40).collect(),
+    })
+}

@@ -2,8 +2,21 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ParticipantStatus {
     Active,
     Withdrawn,
@@ -12,20 +25,12 @@ pub enum ParticipantStatus {
 
 impl ParticipantStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Withdrawn => "withdrawn",
-            Self::Ended => "ended",
-        }
+        self.into()
     }
 
-    /// The status stored as `s` (only this module writes them).
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "withdrawn" => Self::Withdrawn,
-            "ended" => Self::Ended,
-            _ => Self::Active,
-        }
+    /// The status stored as `s`.
+    pub fn parse(s: &str) -> Result<Self, super::Unknown> {
+        super::stored("participant status", s)
     }
 
     /// Screenings, consent and interview sessions are recorded only for an
@@ -84,7 +89,7 @@ mod tests {
     #[test]
     fn statuses_round_trip() {
         for s in [Active, Withdrawn, Ended] {
-            assert_eq!(ParticipantStatus::parse(s.as_str()), s);
+            assert_eq!(ParticipantStatus::parse(s.as_str()), Ok(s));
         }
     }
 

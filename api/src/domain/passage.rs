@@ -5,28 +5,7 @@
 //! can show half of one.
 use unicode_segmentation::UnicodeSegmentation;
 
-/// Why a span cannot be a passage of a text; each names its field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SpanError {
-    /// `start` is negative or not before `end`.
-    Start(String),
-    /// `end` is past the text.
-    End(String),
-}
-
-impl SpanError {
-    pub fn pointer(&self) -> &'static str {
-        match self {
-            SpanError::Start(_) => "/start",
-            SpanError::End(_) => "/end",
-        }
-    }
-    pub fn message(&self) -> &str {
-        match self {
-            SpanError::Start(m) | SpanError::End(m) => m,
-        }
-    }
-}
+use super::field::{FieldError, FieldProblem};
 
 /// The code-point positions where a user-perceived character starts, and the
 /// length of the text: every position a passage may start or end at.
@@ -42,30 +21,32 @@ fn boundaries(text: &str) -> Vec<usize> {
 }
 
 /// The words between code points `start` and `end` of `text`.
-pub fn quote(text: &str, start: i64, end: i64) -> Result<String, SpanError> {
+pub fn quote(text: &str, start: i64, end: i64) -> Result<String, FieldError> {
     if start < 0 {
-        return Err(SpanError::Start("must be 0 or more".into()));
+        return Err(FieldError::new("/start", FieldProblem::AtLeast { min: 0 }));
     }
     if end <= start {
-        return Err(SpanError::End("must be greater than start".into()));
+        return Err(FieldError::new(
+            "/end",
+            FieldProblem::NotAfter {
+                other: "start".into(),
+            },
+        ));
     }
     let len = text.chars().count() as i64;
     if end > len {
-        return Err(SpanError::End(format!(
-            "is past the end of the text, which is {len} characters long (counted in Unicode code points)"
-        )));
+        return Err(FieldError::new(
+            "/end",
+            FieldProblem::PastEnd { length: len as u64 },
+        ));
     }
     let cuts = boundaries(text);
     let ok = |p: i64| cuts.binary_search(&(p as usize)).is_ok();
     if !ok(start) {
-        return Err(SpanError::Start(
-            "falls inside a character (a letter with its accent, or an emoji made of several code points); move it to where the character starts".into(),
-        ));
+        return Err(FieldError::new("/start", FieldProblem::InsideCharacter));
     }
     if !ok(end) {
-        return Err(SpanError::End(
-            "falls inside a character (a letter with its accent, or an emoji made of several code points); move it to where the character ends".into(),
-        ));
+        return Err(FieldError::new("/end", FieldProblem::InsideCharacter));
     }
     Ok(text
         .chars()
@@ -155,9 +136,9 @@ mod tests {
 
     #[test]
     fn refuses_spans_outside_or_backwards() {
-        assert!(matches!(quote("abc", -1, 2), Err(SpanError::Start(_))));
-        assert!(matches!(quote("abc", 2, 2), Err(SpanError::End(_))));
-        assert!(matches!(quote("abc", 0, 4), Err(SpanError::End(_))));
+        assert!(matches!(quote("abc", -1, 2), Err(e) if e.pointer == "/start"));
+        assert!(matches!(quote("abc", 2, 2), Err(e) if e.pointer == "/end"));
+        assert!(matches!(quote("abc", 0, 4), Err(e) if e.pointer == "/end"));
         assert_eq!(quote("abc", 0, 3).expect("ok"), "abc");
     }
 
@@ -165,9 +146,9 @@ mod tests {
     fn refuses_to_cut_a_character() {
         // "e" + combining acute, then a family emoji joined by ZWJs.
         let t = "cafe\u{301} 👨\u{200d}👩\u{200d}👧!";
-        assert!(matches!(quote(t, 0, 4), Err(SpanError::End(_))));
+        assert!(matches!(quote(t, 0, 4), Err(e) if e.pointer == "/end"));
         assert_eq!(quote(t, 0, 5).expect("ok"), "cafe\u{301}");
-        assert!(matches!(quote(t, 7, 11), Err(SpanError::Start(_))));
+        assert!(matches!(quote(t, 7, 11), Err(e) if e.pointer == "/start"));
         assert_eq!(quote(t, 6, 11).expect("ok"), "👨\u{200d}👩\u{200d}👧");
     }
 

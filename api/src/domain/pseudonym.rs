@@ -2,4 +2,15 @@
 //! hold. The rules are in `migration::pseudonym` (the migration that
 //! re-keyed existing participants computes the same key); this is where the
 //! service reads them.
-pub use migration::pseudonym::{folded, normalize, refusal, site_key};
+pub use migration::pseudonym::{folded, normalize, site_key, Refusal};
+
+use super::field::FieldProblem;
+
+/// Why `pseudonym` (already [`normalize`]d) cannot be one, if it cannot.
+pub fn refusal(pseudonym: &str) -> Option<FieldProblem> {
+    migration::pseudonym::refusal(pseudonym).map(|r| match r {
+        Refusal::NeedsLetter => FieldProblem::PseudonymNeedsLetter,
+        Refusal::Characters => FieldProblem::PseudonymCharacters,
+        Refusal::MixedScripts => FieldProblem::PseudonymMixedScripts,
+    })
+}

@@ -1,7 +1,6 @@
 //! Calendar feeds: a secret URL per feed serving the user's interviews as
 //! an RFC 5545 calendar (pseudonyms only).
 use actix_web::{delete, get, post, web, HttpResponse};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::{
@@ -38,19 +37,8 @@ pub async fn create_feed(
 )]
 #[get("/calendar-feeds")]
 pub async fn list_feeds(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
-    let items = entity::calendar_feed::Entity::find()
-        .filter(entity::calendar_feed::Column::UserId.eq(p.user_id))
-        .order_by_asc(entity::calendar_feed::Column::Id)
-        .all(&state.read)
-        .await?
-        .into_iter()
-        .map(|m| FeedOut {
-            id: m.id,
-            created_at: m.created_at,
-            revoked_at: m.revoked_at,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(FeedList { items }))
+    let list = calendar::mine(&state.read, &p).await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// Revoke a calendar feed (its owner or an admin); its URL stops working.

@@ -17,14 +17,9 @@ use crate::{
 )]
 #[get("/me")]
 pub async fn get_me(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
-    let user = entity::user::Entity::find_by_id(p.user_id)
-        .one(&state.read)
-        .await?
-        .ok_or(crate::error::ApiError::NotFound("user"))?;
-    Ok(HttpResponse::Ok().json(UserOut::from_model(user, p.site_ids.clone())))
+    let me = users::me(&state.read, &p).await?;
+    Ok(HttpResponse::Ok().json(me))
 }
-
-use sea_orm::EntityTrait;
 
 /// Change my own settings: the language of my client and of the mail I get
 /// (`en` or `nb`).

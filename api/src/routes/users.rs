@@ -1,6 +1,5 @@
 //! The team: users, their roles, peer-researcher flag and sites.
 use actix_web::{get, patch, post, web, HttpResponse};
-use sea_orm::{EntityTrait, QueryOrder};
 use uuid::Uuid;
 
 use crate::{
@@ -41,24 +40,8 @@ pub async fn create_user(
 )]
 #[get("/users")]
 pub async fn list_users(state: web::Data<AppState>, p: Principal) -> ApiResult<HttpResponse> {
-    let users = entity::user::Entity::find()
-        .order_by_asc(entity::user::Column::DisplayName)
-        .all(&state.read)
-        .await?;
-    let links = entity::user_site::Entity::find().all(&state.read).await?;
-    let mut out = Vec::new();
-    for u in users {
-        let sites: Vec<Uuid> = links
-            .iter()
-            .filter(|l| l.user_id == u.id)
-            .map(|l| l.site_id)
-            .filter(|s| p.can_see_site(*s))
-            .collect();
-        if p.is_admin() || u.id == p.user_id || !sites.is_empty() {
-            out.push(UserOut::from_model(u, sites));
-        }
-    }
-    Ok(HttpResponse::Ok().json(out))
+    let team = users::team(&state.read, &p).await?;
+    Ok(HttpResponse::Ok().json(team))
 }
 
 /// One user.
@@ -73,9 +56,8 @@ pub async fn get_user(
     p: Principal,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let (user, sites) = users::visible_user(&state.read, &p, *id).await?;
-    let sites = sites.into_iter().filter(|s| p.can_see_site(*s)).collect();
-    Ok(HttpResponse::Ok().json(UserOut::from_model(user, sites)))
+    let user = users::get_user(&state.read, &p, *id).await?;
+    Ok(HttpResponse::Ok().json(user))
 }
 
 /// Change a user (admin). Disabling ends all their sessions.

@@ -1,4 +1,5 @@
 //! API keys for external apps (a transcription pipeline, a calendar tool...).
+use crate::domain::field::FieldProblem;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
@@ -76,12 +77,12 @@ pub async fn create(cx: &Ctx<'_>, body: ApiKeyIn) -> ApiResult<ApiKeyCreated> {
     let mut errors = Vec::new();
     crate::error::check_line(&mut errors, "/name", Some(&body.name), 1, 120);
     if body.scopes.is_empty() {
-        errors.push(FieldError::new("/scopes", "name at least one scope"));
+        errors.push(FieldError::new("/scopes", FieldProblem::ScopeRequired));
     }
     if body.scopes.contains(&Scope::Admin) && !cx.p.is_admin() {
         errors.push(FieldError::new(
             "/scopes",
-            "only an admin can give a key the admin scope",
+            FieldProblem::AdminScopeForbidden,
         ));
     }
     if !errors.is_empty() {

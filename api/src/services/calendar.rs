@@ -11,14 +11,18 @@ use ical::{
 };
 use icalendar::{Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::tokens::{random_token, sha256_hex},
+    auth::{
+        tokens::{random_token, sha256_hex},
+        Principal,
+    },
     domain::{interview::InterviewStatus, tz::observances},
     error::{ApiError, ApiResult},
     services::{audit::Entry, interviews::view::InterviewOut, Ctx},
@@ -50,6 +54,23 @@ pub struct FeedList {
 
 /// Create a calendar feed of the caller's interviews. A signed-in person
 /// only (the permission table): a feed's URL would outlive a key.
+/// The caller's calendar feeds, revoked ones included.
+pub async fn mine(db: &impl ConnectionTrait, p: &Principal) -> ApiResult<FeedList> {
+    let items = entity::calendar_feed::Entity::find()
+        .filter(entity::calendar_feed::Column::UserId.eq(p.user_id))
+        .order_by_asc(entity::calendar_feed::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| FeedOut {
+            id: m.id,
+            created_at: m.created_at,
+            revoked_at: m.revoked_at,
+        })
+        .collect();
+    Ok(FeedList { items })
+}
+
 pub async fn create(cx: &Ctx<'_>) -> ApiResult<NewFeedOut> {
     let token = random_token();
     let ch = cx.begin().await?;

@@ -1,4 +1,5 @@
 //! The codebook: hierarchical codes for notes (coordinators manage it).
+use crate::domain::field::{not_found, FieldProblem};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -90,7 +91,7 @@ fn check(
     if description.is_some_and(|d| len(d) > 2000) {
         errors.push(FieldError::new(
             "/description",
-            "must be at most 2000 characters",
+            FieldProblem::TooLong { max: 2000 },
         ));
     }
     crate::error::check_line(errors, "/dimension", dimension, 0, 60);
@@ -227,7 +228,7 @@ pub async fn create(cx: &Ctx<'_>, body: CodeIn) -> ApiResult<CodeOut> {
     let codes = all_codes(cx.read).await?;
     if let Some(parent) = body.parent_id {
         if !codes.iter().any(|c| c.id == parent) {
-            errors.push(FieldError::new("/parent_id", "no such code"));
+            errors.push(FieldError::new("/parent_id", not_found("code")));
         }
     }
     if !errors.is_empty() {
@@ -269,7 +270,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut
     let parent = body.parent_id.unwrap_or(m.parent_id);
     if let Some(new_parent) = parent {
         if !codes.iter().any(|c| c.id == new_parent) {
-            errors.push(FieldError::new("/parent_id", "no such code"));
+            errors.push(FieldError::new("/parent_id", not_found("code")));
         } else {
             // Walk up from the new parent: meeting this code would make a cycle.
             let mut at = Some(new_parent);
@@ -279,10 +280,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut
                     break;
                 }
                 if cur == m.id {
-                    errors.push(FieldError::new(
-                        "/parent_id",
-                        "a code cannot be placed under itself or its own descendants",
-                    ));
+                    errors.push(FieldError::new("/parent_id", FieldProblem::CodeCycle));
                     break;
                 }
                 at = codes.iter().find(|c| c.id == cur).and_then(|c| c.parent_id);
@@ -327,7 +325,7 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<
     let m = find(cx.read, id).await?;
     if let Some(target) = move_to {
         if target == m.id || find(cx.read, target).await.is_err() {
-            return Err(ApiError::field("/move_to", "no such other code"));
+            return Err(ApiError::field("/move_to", not_found("code")));
         }
     }
     let children = entity::code::Entity::find()

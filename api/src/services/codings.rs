@@ -3,27 +3,24 @@
 //! coded words are kept with the coding, so when the text changes the
 //! coding follows them, or is kept unanchored for a coordinator to place
 //! again; it never silently points at other words.
+use crate::domain::field::not_found;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    domain::passage::{self, SpanError},
+    auth::objects,
+    domain::passage,
     error::{ApiError, ApiResult, FieldError},
-    services::{audit::Entry, codes, note_edits, note_reads, transcripts, Ctx},
+    services::scoped,
+    services::{audit::Entry, codes, note_reads, passages::target_filter, transcripts, Ctx},
 };
 
-/// What a passage coding is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    Note(Uuid),
-    Transcript(Uuid),
-}
+pub use super::passages::Target;
 
 /// A code on a passage: code points `start` (inclusive) to `end`
 /// (exclusive) of the text as it is now.
@@ -118,7 +115,7 @@ async fn text_to_code(cx: &Ctx<'_>, target: Target) -> ApiResult<(String, Uuid)>
     match target {
         Target::Note(id) => {
             let (m, _) = note_reads::load(cx.read, cx.p, id).await?;
-            note_edits::may_edit(cx.p, &m)?;
+            objects::may_edit_note(cx.p, m.author_id)?;
             if m.deleted_at.is_some() {
                 return Err(ApiError::conflict(
                     "note_deleted",
@@ -135,26 +132,15 @@ async fn text_to_code(cx: &Ctx<'_>, target: Target) -> ApiResult<(String, Uuid)>
     }
 }
 
-fn span_error(e: SpanError) -> ApiError {
-    ApiError::Validation(vec![FieldError::new(e.pointer(), e.message())])
-}
-
-fn target_filter(
-    sel: sea_orm::Select<entity::coding::Entity>,
-    target: Target,
-) -> sea_orm::Select<entity::coding::Entity> {
-    use entity::coding::Column;
-    match target {
-        Target::Note(id) => sel.filter(Column::NoteId.eq(id)),
-        Target::Transcript(id) => sel.filter(Column::TranscriptId.eq(id)),
-    }
+fn span_error(e: FieldError) -> ApiError {
+    ApiError::Validation(vec![e])
 }
 
 /// Code a passage.
 pub async fn create(cx: &Ctx<'_>, target: Target, body: CodingIn) -> ApiResult<CodingOut> {
     let (text, site) = text_to_code(cx, target).await?;
     if codes::find(cx.read, body.code_id).await.is_err() {
-        return Err(ApiError::field("/code_id", "no such code"));
+        return Err(ApiError::field("/code_id", not_found("code")));
     }
     let quote = passage::quote(&text, body.start, body.end).map_err(span_error)?;
     let now = cx.now().trunc_subsecs(6);
@@ -260,11 +246,7 @@ pub async fn list(cx: &Ctx<'_>, q: &CodingQuery) -> ApiResult<CodingList> {
 }
 
 async fn load(cx: &Ctx<'_>, id: Uuid) -> ApiResult<(entity::coding::Model, Target)> {
-    let m = entity::coding::Entity::find_by_id(id)
-        .one(cx.read)
-        .await?
-        .filter(|m| cx.p.can_see_site(m.site_id))
-        .ok_or(ApiError::NotFound("coding"))?;
+    let m = scoped::load::<entity::coding::Entity>(cx.read, cx.p, id).await?;
     let target = match (m.note_id, m.transcript_id) {
         (Some(n), _) => Target::Note(n),
         (None, Some(t)) => Target::Transcript(t),
@@ -301,7 +283,7 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
     match target {
         Target::Note(n) => {
             let (note, _) = note_reads::load(cx.read, cx.p, n).await?;
-            note_edits::may_edit(cx.p, &note)?;
+            objects::may_edit_note(cx.p, note.author_id)?;
         }
         Target::Transcript(t) => {
             transcripts::load(cx.read, cx.p, t).await?;
@@ -320,68 +302,4 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid) -> ApiResult<()> {
     .await?;
     ch.commit().await?;
     Ok(())
-}
-
-/// How the codings of a text fared when it changed.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Followed {
-    pub moved: u64,
-    pub unanchored: u64,
-}
-
-/// After a target's text changed to `text` (inside that change): each
-/// coding whose quote occurs exactly once moves to it; any other stays
-/// where it was, unanchored.
-pub async fn follow_text(
-    db: &impl ConnectionTrait,
-    target: Target,
-    text: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<Followed> {
-    use entity::coding::{Column, Entity};
-    let rows = target_filter(Entity::find(), target).all(db).await?;
-    let mut out = Followed::default();
-    for c in rows {
-        let upd = Entity::update_many()
-            .filter(Column::Id.eq(c.id))
-            .col_expr(Column::UpdatedAt, Expr::value(now));
-        match passage::reanchor(&c.quote, text) {
-            Some(start) => {
-                let end = start + c.quote.chars().count();
-                if c.anchored && start as i32 == c.start_pos {
-                    continue;
-                }
-                upd.col_expr(Column::StartPos, Expr::value(start as i32))
-                    .col_expr(Column::EndPos, Expr::value(end as i32))
-                    .col_expr(Column::Anchored, Expr::value(true))
-                    .exec(db)
-                    .await?;
-                out.moved += 1;
-            }
-            None => {
-                if c.anchored {
-                    upd.col_expr(Column::Anchored, Expr::value(false))
-                        .exec(db)
-                        .await?;
-                }
-                out.unanchored += 1;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Erases the kept words of a note's codings that no longer point into its
-/// current text (all of them when `all`): a redaction must not leave the
-/// erased words in a quote.
-pub async fn erase_quotes(db: &impl ConnectionTrait, note: Uuid, all: bool) -> ApiResult<u64> {
-    use entity::coding::{Column, Entity};
-    let mut upd = Entity::update_many()
-        .col_expr(Column::Quote, Expr::value(""))
-        .col_expr(Column::Anchored, Expr::value(false))
-        .filter(Column::NoteId.eq(note));
-    if !all {
-        upd = upd.filter(Column::Anchored.eq(false));
-    }
-    Ok(upd.exec(db).await?.rows_affected)
 }

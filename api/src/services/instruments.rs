@@ -1,5 +1,6 @@
 //! Screening instruments (versioned; a used version never changes) and the
 //! study's readiness settings.
+use crate::domain::field::{not_found, FieldProblem};
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::Utc;
@@ -12,7 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    domain::instruments::{Combine, InstrumentDef, ItemDef, Kind, RuleDef, Text},
+    domain::instruments::{
+        validity_problem, Combine, InstrumentDef, ItemDef, Kind, RuleDef, Text, VALIDITY_MINUTES,
+    },
     error::{ApiError, ApiResult, FieldError},
     services::{
         audit::Entry,
@@ -177,7 +180,7 @@ async fn check_list(
     if keys.is_empty() || keys.len() > 10 {
         errors.push(FieldError::new(
             pointer,
-            "name 1 to 10 instruments; readiness cannot be checked without one",
+            FieldProblem::Count { min: 1, max: 10 },
         ));
         return Ok(());
     }
@@ -187,26 +190,23 @@ async fn check_list(
         match known.get(k) {
             None => errors.push(FieldError::new(
                 format!("{pointer}/{i}"),
-                format!("no instrument with key {k}"),
+                not_found("instrument"),
             )),
             Some(m) if m.kind == Kind::Capacity.as_str() => capacity += 1,
             Some(_) => {}
         }
         if keys[..i].contains(k) {
-            errors.push(FieldError::new(format!("{pointer}/{i}"), "is listed twice"));
+            errors.push(FieldError::new(
+                format!("{pointer}/{i}"),
+                FieldProblem::Duplicate,
+            ));
         }
     }
     if capacity > 1 {
-        errors.push(FieldError::new(
-            pointer,
-            "at most one capacity instrument; it counts after the others passed",
-        ));
+        errors.push(FieldError::new(pointer, FieldProblem::CapacityAtMostOne));
     }
     if capacity == keys.len() {
-        errors.push(FieldError::new(
-            pointer,
-            "a capacity check needs an intoxication or sedation screen before it",
-        ));
+        errors.push(FieldError::new(pointer, FieldProblem::CapacityNeedsScreen));
     }
     Ok(())
 }
@@ -273,7 +273,9 @@ pub async fn create_version(
     if def.key != base.key {
         return Err(ApiError::field(
             "/key",
-            format!("a new version keeps the key {}", base.key),
+            FieldProblem::KeyFixed {
+                key: base.key.clone(),
+            },
         ));
     }
     let newest = entity::instrument::Entity::find()
@@ -290,7 +292,10 @@ pub async fn replace(cx: &Ctx<'_>, id: Uuid, def: InstrumentDef) -> ApiResult<In
     let m = find(cx.read, id).await?;
     validated(&def)?;
     if def.key != m.key {
-        return Err(ApiError::field("/key", format!("the key stays {}", m.key)));
+        return Err(ApiError::field(
+            "/key",
+            FieldProblem::KeyFixed { key: m.key.clone() },
+        ));
     }
     let versions_url = format!("/api/v1/instruments/{}/versions", m.id);
     if m.builtin {
@@ -355,9 +360,9 @@ pub async fn patch_readiness(cx: &Ctx<'_>, body: ReadinessPatch) -> ApiResult<Re
         for (k, m) in &v {
             let ptr = format!("/validity_minutes/{}", crate::error::pointer_segment(k));
             if !known.contains_key(k) {
-                errors.push(FieldError::new(ptr, format!("no instrument with key {k}")));
-            } else if !(1..=1440).contains(m) {
-                errors.push(FieldError::new(ptr, "must be 1 to 1440 minutes"));
+                errors.push(FieldError::new(ptr, not_found("instrument")));
+            } else if !VALIDITY_MINUTES.contains(m) {
+                errors.push(FieldError::new(ptr, validity_problem()));
             }
         }
         s.validity_minutes = v;
@@ -366,7 +371,7 @@ pub async fn patch_readiness(cx: &Ctx<'_>, body: ReadinessPatch) -> ApiResult<Re
         if !(0..=1440).contains(&v) {
             errors.push(FieldError::new(
                 "/no_screen_shopping_minutes",
-                "must be 0 to 1440 minutes",
+                FieldProblem::Minutes { min: 0, max: 1440 },
             ));
         }
         s.no_screen_shopping_minutes = v;

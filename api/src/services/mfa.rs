@@ -4,6 +4,7 @@
 //! A code is accepted once: the time step of the last accepted code is kept,
 //! and a conditional UPDATE moves it forward, so two instances behind a load
 //! balancer cannot both accept the same code.
+use crate::domain::field::FieldProblem;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
@@ -45,10 +46,7 @@ pub async fn security_settings(db: &impl ConnectionTrait) -> Result<SecuritySett
 /// Admins only: which roles must use a second factor.
 pub async fn save_security(cx: &Ctx<'_>, patch: SecurityPatch) -> ApiResult<SecuritySettings> {
     if patch.require_mfa_for.len() > 3 {
-        return Err(ApiError::field(
-            "/require_mfa_for",
-            "name each role at most once (there are three)",
-        ));
+        return Err(ApiError::field("/require_mfa_for", FieldProblem::Duplicate));
     }
     let mut roles = patch.require_mfa_for;
     roles.sort_by_key(|r| r.as_str());
@@ -262,10 +260,7 @@ pub async fn guarded<T>(
 }
 
 fn wrong_code() -> ApiError {
-    ApiError::field(
-        "/code",
-        "is not the code the authenticator app shows now (or it was already used)",
-    )
+    ApiError::field("/code", FieldProblem::WrongCode)
 }
 
 /// Turns the second factor on with the app's first code, and hands out

@@ -24,6 +24,7 @@ pub mod note_writer;
 pub mod notes;
 pub mod outbox;
 pub mod participants;
+pub mod passages;
 pub mod readiness;
 pub mod reports;
 pub mod scoped;
@@ -38,6 +39,7 @@ pub mod writer;
 
 pub use writer::Writer;
 
+use crate::domain::field::FieldProblem;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio::sync::Notify;
@@ -61,11 +63,13 @@ pub fn limit(requested: Option<u64>) -> Result<u64, crate::error::ApiError> {
         None => Ok(DEFAULT_LIMIT),
         Some(0) => Err(crate::error::ApiError::field(
             "/limit",
-            "must be at least 1",
+            FieldProblem::AtLeast { min: 1 },
         )),
         Some(n) if n > MAX_LIMIT => Err(crate::error::ApiError::field(
             "/limit",
-            format!("must be at most {MAX_LIMIT}"),
+            FieldProblem::AtMost {
+                max: MAX_LIMIT as i64,
+            },
         )),
         Some(n) => Ok(n),
     }

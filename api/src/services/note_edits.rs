@@ -7,14 +7,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::Principal,
+    auth::objects,
     error::{ApiError, ApiResult},
     services::{
         audit::Entry,
-        codings,
         note_reads::load,
         notes::{self as svc, Location, NoteOut},
-        Ctx,
+        passages, Ctx,
     },
 };
 
@@ -42,16 +41,6 @@ pub fn stale(current: &NoteOut) -> ApiError {
         ),
     )
     .with("current", serde_json::json!(current))
-}
-
-pub fn may_edit(p: &Principal, m: &entity::note::Model) -> ApiResult<()> {
-    if m.author_id == p.user_id || p.require_coordinator().is_ok() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only the note's author or a coordinator can change it.".into(),
-        ))
-    }
 }
 
 /// Bumps the version only if it is still `expected`; false when someone else
@@ -87,7 +76,7 @@ pub async fn patch(
     patch: NotePatch,
 ) -> ApiResult<NoteOut> {
     let (m, current) = load(cx.read, cx.p, id).await?;
-    may_edit(cx.p, &m)?;
+    objects::may_edit_note(cx.p, m.author_id)?;
     let Some(expected) = expected else {
         return Err(ApiError::precondition_required(
             "if_match_required",
@@ -156,8 +145,8 @@ pub async fn patch(
     )
     .await?;
     let followed = match &patch.body {
-        Some(b) => codings::follow_text(ch.db(), codings::Target::Note(m.id), b, now).await?,
-        None => codings::Followed::default(),
+        Some(b) => passages::follow_text(ch.db(), passages::Target::Note(m.id), b, now).await?,
+        None => passages::Followed::default(),
     };
     let (_, note) = load(ch.db(), cx.p, m.id).await?;
     svc::record_version(ch.db(), &note, "update", cx.p.user_id).await?;
@@ -220,7 +209,7 @@ async fn set_deleted(cx: &Ctx<'_>, m: &entity::note::Model, deleted: bool) -> Ap
 /// stays deleted. With `expected`, only that version is deleted.
 pub async fn delete(cx: &Ctx<'_>, id: Uuid, expected: Option<i32>) -> ApiResult<()> {
     let (m, current) = load(cx.read, cx.p, id).await?;
-    may_edit(cx.p, &m)?;
+    objects::may_edit_note(cx.p, m.author_id)?;
     if let Some(expected) = expected {
         if expected != current.version {
             return Err(stale(&current));
@@ -313,7 +302,7 @@ pub async fn redact(cx: &Ctx<'_>, id: Uuid, body: RedactIn) -> ApiResult<RedactO
     }
     let versions_erased = versions.exec(ch.db()).await?.rows_affected;
     // Unanchored codings keep words of an earlier text: they go too.
-    codings::erase_quotes(ch.db(), m.id, current_erased).await?;
+    passages::erase_quotes(ch.db(), m.id, current_erased).await?;
     if current_erased {
         // The search index follows the text (a trigger on SQLite, a
         // generated column on PostgreSQL).

@@ -1,5 +1,6 @@
 //! Reading notes: a page (with full-text search), one note, its history.
 //! Every read is audited.
+use crate::domain::field::FieldProblem;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
@@ -11,8 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::{
-    auth::Principal,
+    auth::{objects, Principal},
     error::{ApiError, ApiResult},
+    services::scoped,
     services::{
         audit::Entry,
         notes::{self as svc, Location, NoteOut},
@@ -20,23 +22,18 @@ use crate::{
     },
 };
 
-/// Whether `p` may read what a note no longer shows (its deleted text, its
-/// earlier versions): its author and coordinators only.
-pub fn may_read_past(p: &Principal, m: &entity::note::Model) -> bool {
-    m.author_id == p.user_id || p.require_coordinator().is_ok()
-}
-
 /// A note the caller may see (deleted or not), with the note as shown.
 pub async fn load(
     db: &impl sea_orm::ConnectionTrait,
     p: &Principal,
     id: Uuid,
 ) -> ApiResult<(entity::note::Model, NoteOut)> {
-    svc::load(db, vec![id])
+    let m = scoped::load::<entity::note::Entity>(db, p, id).await?;
+    let out = svc::with_links(db, vec![m.clone()])
         .await?
-        .remove(&id)
-        .filter(|(m, _)| p.can_see_site(m.site_id))
-        .ok_or(ApiError::NotFound("note"))
+        .pop()
+        .ok_or(ApiError::NotFound("note"))?;
+    Ok((m, out))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -77,7 +74,7 @@ pub fn encode_cursor(n: &NoteOut) -> String {
 }
 
 fn decode_cursor(c: &str) -> ApiResult<(DateTime<Utc>, Uuid)> {
-    let bad = || ApiError::field("/cursor", "not a cursor this service gave out");
+    let bad = || ApiError::field("/cursor", FieldProblem::Cursor);
     let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     let (t, id) = s.split_once('|').ok_or_else(bad)?;
@@ -143,14 +140,11 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
     }
     if let Some(text) = &q.q {
         if text.chars().count() > 200 {
-            return Err(ApiError::field("/q", "must be at most 200 characters"));
+            return Err(ApiError::field("/q", FieldProblem::TooLong { max: 200 }));
         }
         let terms = search::terms(text);
         if terms.is_empty() {
-            return Err(ApiError::field(
-                "/q",
-                "give at least one word to search for",
-            ));
+            return Err(ApiError::field("/q", FieldProblem::NoSearchTerms));
         }
         let others = q.author_id.is_some()
             || q.location.is_some()
@@ -235,7 +229,7 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
 /// One note, deleted or not.
 pub async fn get(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteOut> {
     let (m, note) = load(cx.read, cx.p, id).await?;
-    if m.deleted_at.is_some() && !may_read_past(cx.p, &m) {
+    if m.deleted_at.is_some() && !objects::may_read_note_history(cx.p, m.author_id) {
         return Err(ApiError::NotFound("note"));
     }
     cx.log(Entry::new("note.read", "note", m.id).site(Some(m.site_id)))
@@ -269,7 +263,7 @@ pub struct NoteHistory {
 /// Every version of a note.
 pub async fn history(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteHistory> {
     let (m, _) = load(cx.read, cx.p, id).await?;
-    if !may_read_past(cx.p, &m) {
+    if !objects::may_read_note_history(cx.p, m.author_id) {
         return Err(ApiError::Forbidden(
             "Only the note's author or a coordinator can read its history.".into(),
         ));
@@ -284,18 +278,20 @@ pub async fn history(cx: &Ctx<'_>, id: Uuid) -> ApiResult<NoteHistory> {
     Ok(NoteHistory {
         items: rows
             .into_iter()
-            .map(|v| NoteVersionOut {
-                version: v.version,
-                action: v.action,
-                observed_at: v.observed_at,
-                location: Location::parse(&v.location),
-                redacted: v.body.is_empty(),
-                body: v.body,
-                participant_ids: serde_json::from_value(v.participant_ids).unwrap_or_default(),
-                code_ids: serde_json::from_value(v.code_ids).unwrap_or_default(),
-                changed_by: v.changed_by,
-                changed_at: v.changed_at,
+            .map(|v| {
+                Ok(NoteVersionOut {
+                    version: v.version,
+                    action: v.action,
+                    observed_at: v.observed_at,
+                    location: Location::parse(&v.location)?,
+                    redacted: v.body.is_empty(),
+                    body: v.body,
+                    participant_ids: serde_json::from_value(v.participant_ids).unwrap_or_default(),
+                    code_ids: serde_json::from_value(v.code_ids).unwrap_or_default(),
+                    changed_by: v.changed_by,
+                    changed_at: v.changed_at,
+                })
             })
-            .collect(),
+            .collect::<ApiResult<_>>()?,
     })
 }

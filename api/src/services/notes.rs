@@ -1,5 +1,6 @@
 //! Field notes: idempotent creation (one path for `POST /notes` and
 //! `/notes/sync`), loading with links, and their version history.
+use crate::domain::field::{not_found, FieldProblem};
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
@@ -26,8 +27,22 @@ pub const CLOCK_SKEW_MINUTES: i64 = 5;
 const MAX_LINKS: usize = 50;
 
 /// Where in or around the clinic something was observed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Location {
     WaitingRoom,
     ScreeningRoom,
@@ -39,24 +54,11 @@ pub enum Location {
 
 impl Location {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Location::WaitingRoom => "waiting_room",
-            Location::ScreeningRoom => "screening_room",
-            Location::InjectionRoom => "injection_room",
-            Location::ObservationRoom => "observation_room",
-            Location::Outside => "outside",
-            Location::Other => "other",
-        }
+        self.into()
     }
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "waiting_room" => Location::WaitingRoom,
-            "screening_room" => Location::ScreeningRoom,
-            "injection_room" => Location::InjectionRoom,
-            "observation_room" => Location::ObservationRoom,
-            "outside" => Location::Outside,
-            _ => Location::Other,
-        }
+    /// The location stored as `s`.
+    pub fn parse(s: &str) -> Result<Self, crate::domain::Unknown> {
+        crate::domain::stored("location", s)
     }
 }
 
@@ -109,13 +111,13 @@ impl NoteOut {
         m: entity::note::Model,
         participant_ids: Vec<Uuid>,
         code_ids: Vec<Uuid>,
-    ) -> Self {
-        NoteOut {
+    ) -> Result<Self, crate::domain::Unknown> {
+        Ok(NoteOut {
             id: m.id,
             site_id: m.site_id,
             author_id: m.author_id,
             observed_at: m.observed_at,
-            location: Location::parse(&m.location),
+            location: Location::parse(&m.location)?,
             body: m.body,
             participant_ids,
             code_ids,
@@ -123,7 +125,7 @@ impl NoteOut {
             created_at: m.created_at,
             updated_at: m.updated_at,
             deleted_at: m.deleted_at,
-        }
+        })
     }
 }
 
@@ -166,28 +168,34 @@ pub fn check_fields(
 ) {
     if let Some(b) = body {
         if b.trim().is_empty() {
-            errors.push(FieldError::new("/body", "must not be empty"));
+            errors.push(FieldError::new("/body", FieldProblem::Required));
         } else if b.chars().count() > MAX_BODY_CHARS {
             errors.push(FieldError::new(
                 "/body",
-                format!("must be at most {MAX_BODY_CHARS} characters"),
+                FieldProblem::TooLong {
+                    max: MAX_BODY_CHARS as u64,
+                },
             ));
         }
     }
     if observed_at.is_some_and(|t| t > now + Duration::minutes(CLOCK_SKEW_MINUTES)) {
-        errors.push(FieldError::new(
-            "/observed_at",
-            "is in the future; give the time it was observed",
-        ));
+        errors.push(FieldError::new("/observed_at", FieldProblem::InFuture));
     }
     if participant_ids.is_some_and(|v| v.len() > MAX_LINKS) {
         errors.push(FieldError::new(
             "/participant_ids",
-            format!("at most {MAX_LINKS}"),
+            FieldProblem::TooMany {
+                max: MAX_LINKS as u64,
+            },
         ));
     }
     if code_ids.is_some_and(|v| v.len() > MAX_LINKS) {
-        errors.push(FieldError::new("/code_ids", format!("at most {MAX_LINKS}")));
+        errors.push(FieldError::new(
+            "/code_ids",
+            FieldProblem::TooMany {
+                max: MAX_LINKS as u64,
+            },
+        ));
     }
 }
 
@@ -263,27 +271,19 @@ pub fn check_links(
         if known.participants.get(pid) != Some(&site_id) {
             errors.push(FieldError::new(
                 format!("/participant_ids/{i}"),
-                "no such participant at this note's site",
+                not_found("participant"),
             ));
         }
     }
     for (i, cid) in code_ids.unwrap_or_default().iter().enumerate() {
         if !known.codes.contains(cid) {
-            errors.push(FieldError::new(
-                format!("/code_ids/{i}"),
-                "no such code in the codebook",
-            ));
+            errors.push(FieldError::new(format!("/code_ids/{i}"), not_found("code")));
         }
     }
 }
 
 fn prefixed(prefix: &str, errors: Vec<FieldError>) -> ApiError {
-    ApiError::Validation(
-        errors
-            .into_iter()
-            .map(|e| FieldError::new(format!("{prefix}{}", e.pointer), e.detail))
-            .collect(),
-    )
+    ApiError::Validation(errors.into_iter().map(|e| e.under(prefix)).collect())
 }
 
 /// Validates a batch; `prefix(i)` is the JSON pointer of note `i` in the
@@ -337,7 +337,7 @@ pub async fn validate(
             now,
         );
         if !known.sites.contains(&n.site_id) || !p.can_see_site(n.site_id) {
-            errors.push(FieldError::new("/site_id", "no such site"));
+            errors.push(FieldError::new("/site_id", not_found("site")));
         } else {
             check_links(
                 &mut errors,
@@ -930,14 +930,13 @@ pub async fn with_links(
             }
         }
     }
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|m| {
             let p = normalise(&pids.remove(&m.id).unwrap_or_default());
             let c = normalise(&cids.remove(&m.id).unwrap_or_default());
-            NoteOut::from_parts(m, p, c)
+            NoteOut::from_parts(m, p, c).map_err(ApiError::from)
         })
-        .collect())
+        .collect()
 }
 
 /// Replaces a note's links.

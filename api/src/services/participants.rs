@@ -1,5 +1,6 @@
 //! Participants: pseudonyms only, scoped to the caller's sites; their
 //! registration, changes, and withdrawal with all its consequences.
+use crate::domain::field::{not_found, FieldProblem};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -74,19 +75,20 @@ pub struct ParticipantOut {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<entity::participant::Model> for ParticipantOut {
-    fn from(m: entity::participant::Model) -> Self {
-        ParticipantOut {
+impl TryFrom<entity::participant::Model> for ParticipantOut {
+    type Error = ApiError;
+    fn try_from(m: entity::participant::Model) -> ApiResult<Self> {
+        Ok(ParticipantOut {
             id: m.id,
             pseudonym: m.pseudonym,
             site_id: m.site_id,
             treatment_started_on: m.treatment_started_on,
-            status: ParticipantStatus::parse(&m.status),
+            status: ParticipantStatus::parse(&m.status)?,
             gender: m.gender,
             age_band: m.age_band,
             created_at: m.created_at,
             updated_at: m.updated_at,
-        }
+        })
     }
 }
 
@@ -117,7 +119,7 @@ pub fn refuse_identifying(body: &serde_json::Value) -> Result<(), ApiError> {
         .map(|o| {
             o.keys()
                 .filter(|k| IDENTIFYING.contains(&k.to_ascii_lowercase().as_str()))
-                .map(|k| FieldError::new(format!("/{k}"), "participants are known by pseudonym only; this service stores no names, contact details or national ids"))
+                .map(|k| FieldError::new(format!("/{k}"), FieldProblem::Identifying))
                 .collect()
         })
         .unwrap_or_default();
@@ -172,7 +174,7 @@ pub use crate::services::scoped::{consent_in_force, lock_participant};
 
 /// Refuses to record anything more for a participant who is not active.
 pub fn require_active(participant: &entity::participant::Model) -> ApiResult<()> {
-    let status = ParticipantStatus::parse(&participant.status);
+    let status = ParticipantStatus::parse(&participant.status)?;
     if status.may_record() {
         Ok(())
     } else {
@@ -204,7 +206,7 @@ pub async fn create(cx: &Ctx<'_>, body: serde_json::Value) -> ApiResult<Particip
     // names the field without telling which.
     match crate::services::sites::visible(cx.read, cx.p, body.site_id).await {
         Ok(_) => {}
-        Err(ApiError::NotFound(_)) => return Err(ApiError::field("/site_id", "no such site")),
+        Err(ApiError::NotFound(_)) => return Err(ApiError::field("/site_id", not_found("site"))),
         Err(e) => return Err(e),
     }
     let (pseudonym, key) = pseudonym_of(&body.pseudonym, body.site_id)?;
@@ -232,7 +234,7 @@ pub async fn create(cx: &Ctx<'_>, body: serde_json::Value) -> ApiResult<Particip
     ch.audit(Entry::new("participant.create", "participant", m.id).site(Some(m.site_id)))
         .await?;
     ch.commit().await?;
-    Ok(ParticipantOut::from(m))
+    ParticipantOut::try_from(m)
 }
 
 /// Participants at the caller's sites; the read is audited.
@@ -269,7 +271,10 @@ pub async fn list(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<ParticipantPa
     })
     .await?;
     Ok(ParticipantPage {
-        items: rows.into_iter().map(ParticipantOut::from).collect(),
+        items: rows
+            .into_iter()
+            .map(ParticipantOut::try_from)
+            .collect::<ApiResult<_>>()?,
         next_cursor,
     })
 }
@@ -279,7 +284,7 @@ pub async fn get(cx: &Ctx<'_>, id: Uuid) -> ApiResult<ParticipantOut> {
     let m = load(cx, id).await?;
     cx.log(Entry::new("participant.read", "participant", m.id).site(Some(m.site_id)))
         .await?;
-    Ok(ParticipantOut::from(m))
+    ParticipantOut::try_from(m)
 }
 
 /// Change a participant (coordinator). Setting `status: withdrawn` is a
@@ -325,7 +330,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
         Some(to) => {
             let consent = consent_in_force(ch.db(), m.id).await?;
             let change = status_change(
-                ParticipantStatus::parse(&locked.status),
+                ParticipantStatus::parse(&locked.status)?,
                 to,
                 consent.is_some(),
             );
@@ -363,7 +368,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
         .await?
         .ok_or(ApiError::NotFound("participant"))?;
     ch.commit().await?;
-    Ok(ParticipantOut::from(m))
+    ParticipantOut::try_from(m)
 }
 
 /// A participant's withdrawal, inside a change (the participant's row

@@ -1,6 +1,7 @@
 //! The coordinators' views: who is due for an interview, and the fieldwork
 //! report for a methods section. Counts never include sites the caller
 //! cannot see; every view is audited.
+use crate::domain::field::not_found;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
-        interview::InterviewStatus,
+        interview::{InterviewStatus, PostponeReason},
         methods::{self, Count},
         participant::ParticipantStatus,
         schedule::{due_state, DueState},
@@ -173,7 +174,7 @@ pub async fn due(cx: &Ctx<'_>, q: &DueQuery) -> ApiResult<DueList> {
     let wave = waves
         .iter()
         .find(|w| w.wave == q.wave)
-        .ok_or_else(|| ApiError::field("/wave", "no such wave in the study's settings"))?;
+        .ok_or_else(|| ApiError::field("/wave", not_found("wave")))?;
     let mut sel = entity::participant::Entity::find()
         .filter(entity::participant::Column::Status.eq(ParticipantStatus::Active.as_str()));
     if let Some(ids) = cx.p.visible_sites() {
@@ -200,7 +201,7 @@ pub async fn due(cx: &Ctx<'_>, q: &DueQuery) -> ApiResult<DueList> {
             .collect();
         if mine
             .iter()
-            .any(|i| InterviewStatus::parse(&i.status) == InterviewStatus::Completed)
+            .any(|i| InterviewStatus::parse(&i.status) == Ok(InterviewStatus::Completed))
         {
             continue;
         }
@@ -221,7 +222,7 @@ pub async fn due(cx: &Ctx<'_>, q: &DueQuery) -> ApiResult<DueList> {
             days_left: (closes_on - today).num_days(),
             interview: mine
                 .iter()
-                .find(|i| InterviewStatus::parse(&i.status).is_open())
+                .find(|i| InterviewStatus::parse(&i.status).is_ok_and(|s| s.is_open()))
                 .map(|i| DueInterview {
                     id: i.id,
                     status: i.status.clone(),
@@ -327,7 +328,7 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
     }
     let completed: Vec<&entity::interview::Model> = ivs
         .iter()
-        .filter(|i| InterviewStatus::parse(&i.status) == InterviewStatus::Completed)
+        .filter(|i| InterviewStatus::parse(&i.status) == Ok(InterviewStatus::Completed))
         .collect();
     let minutes: Vec<f64> = completed
         .iter()
@@ -395,7 +396,8 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         top_reason: by_reason
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(r, n)| (r.clone(), *n)),
+            .map(|(r, n)| PostponeReason::parse(r).map(|r| (r, *n)))
+            .transpose()?,
         interviews_split: per.values().filter(|(n, _)| *n > 1).count() as u64,
         sessions_of_split: per.values().filter(|(n, _)| *n > 1).map(|(n, _)| *n).sum(),
         minutes_mean: if minutes.is_empty() {

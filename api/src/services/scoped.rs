@@ -1,8 +1,11 @@
 //! Loading an object of a site for a caller: another site's object answers
-//! 404, exactly as a missing one (participants, interviews, consents,
-//! transcripts; notes, codes and codings still load their own, see issue 29),
-//! and the participant queries the services that act on a participant share
-//! (its row lock, its consent in force).
+//! 404, exactly as a missing one. Every table whose rows belong to a site
+//! (participants, interviews, consents, screenings, notes, codings,
+//! transcripts) is read by id through [`load`]; the codebook is the
+//! study's, shared by every site, so codes are not. Also the participant
+//! queries the services that act on a participant share (its row lock, its
+//! consent in force).
+use crate::domain::field::not_found;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PrimaryKeyTrait, QueryFilter,
     QuerySelect,
@@ -48,8 +51,29 @@ where
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
 {
     match load::<E>(db, p, id).await {
-        Err(ApiError::NotFound(what)) => Err(ApiError::field(pointer, format!("no such {what}"))),
+        Err(ApiError::NotFound(what)) => Err(ApiError::field(pointer, not_found(what))),
         other => other,
+    }
+}
+
+impl SiteScoped for entity::note::Entity {
+    const WHAT: &'static str = "note";
+    fn site_of(m: &Self::Model) -> Uuid {
+        m.site_id
+    }
+}
+
+impl SiteScoped for entity::coding::Entity {
+    const WHAT: &'static str = "coding";
+    fn site_of(m: &Self::Model) -> Uuid {
+        m.site_id
+    }
+}
+
+impl SiteScoped for entity::transcript::Entity {
+    const WHAT: &'static str = "transcript";
+    fn site_of(m: &Self::Model) -> Uuid {
+        m.site_id
     }
 }
 

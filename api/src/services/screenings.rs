@@ -1,4 +1,5 @@
 //! Screenings: append-only, scored with their own instrument version.
+use crate::domain::field::{not_found, FieldProblem};
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
@@ -98,19 +99,19 @@ pub async fn create(
     let performed_at = body.performed_at.unwrap_or(now);
     let mut errors = Vec::new();
     if performed_at > now + Duration::minutes(CLOCK_SKEW_MINUTES) {
-        errors.push(FieldError::new(
-            "/performed_at",
-            "is in the future; a screening can only be recorded after it was done",
-        ));
+        errors.push(FieldError::new("/performed_at", FieldProblem::InFuture));
     }
     if body.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-        errors.push(FieldError::new("/note", "must be at most 2000 characters"));
+        errors.push(FieldError::new(
+            "/note",
+            FieldProblem::TooLong { max: 2000 },
+        ));
     }
     let Some(instrument) = entity::instrument::Entity::find_by_id(body.instrument_id)
         .one(cx.read)
         .await?
     else {
-        return Err(ApiError::field("/instrument_id", "no such instrument"));
+        return Err(ApiError::field("/instrument_id", not_found("instrument")));
     };
     // New screenings use the newest version: an older one may have rules the
     // study has since made stricter.
@@ -135,19 +136,17 @@ pub async fn create(
         match def.items.iter().find(|i| &i.key == item_key) {
             None => errors.push(FieldError::new(
                 ptr,
-                format!("{} has no item {item_key}", def.key),
+                FieldProblem::NoSuchItem {
+                    instrument: def.key.clone(),
+                    item: item_key.clone(),
+                },
             )),
             Some(item) if !item.levels.iter().any(|l| &l.key == level_key) => {
                 errors.push(FieldError::new(
                     ptr,
-                    format!(
-                        "not a level of this item; one of: {}",
-                        item.levels
-                            .iter()
-                            .map(|l| l.key.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                    FieldProblem::NotALevel {
+                        levels: item.levels.iter().map(|l| l.key.clone()).collect(),
+                    },
                 ))
             }
             Some(_) => {}

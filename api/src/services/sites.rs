@@ -1,4 +1,5 @@
 //! Sites: the clinics where fieldwork happens.
+use crate::domain::field::{not_found, FieldProblem};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -189,7 +190,10 @@ pub async fn check_exist(
     ids: &[Uuid],
 ) -> Result<(), ApiError> {
     if ids.len() > 1000 {
-        return Err(ApiError::field(pointer, "name at most 1000 sites"));
+        return Err(ApiError::field(
+            pointer,
+            FieldProblem::TooMany { max: 1000 },
+        ));
     }
     let found: Vec<Uuid> = entity::site::Entity::find()
         .filter(entity::site::Column::Id.is_in(ids.to_vec()))
@@ -202,7 +206,7 @@ pub async fn check_exist(
         .iter()
         .enumerate()
         .filter(|(_, id)| !found.contains(id))
-        .map(|(i, _)| crate::error::FieldError::new(format!("{pointer}/{i}"), "no such site"))
+        .map(|(i, _)| FieldError::new(format!("{pointer}/{i}"), not_found("site")))
         .collect();
     if errors.is_empty() {
         Ok(())

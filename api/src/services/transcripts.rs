@@ -2,6 +2,7 @@
 //! of its sessions), uploaded by a transcription pipeline or a coordinator,
 //! versioned like notes. The interview's interviewers and coordinators read
 //! them; every read is audited.
+use crate::domain::field::{not_found, FieldProblem};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -14,7 +15,7 @@ use uuid::Uuid;
 use crate::{
     auth::Principal,
     error::{ApiError, ApiResult, FieldError},
-    services::{audit::Entry, codings, interviews::lifecycle::interviewer_ids, scoped, Ctx},
+    services::{audit::Entry, interviews::lifecycle::interviewer_ids, passages, scoped, Ctx},
 };
 
 /// Largest transcript, in bytes of UTF-8.
@@ -82,16 +83,12 @@ pub struct TranscriptList {
     pub items: Vec<TranscriptSummary>,
 }
 
-impl scoped::SiteScoped for entity::transcript::Entity {
-    const WHAT: &'static str = "transcript";
-    fn site_of(m: &Self::Model) -> Uuid {
-        m.site_id
-    }
-}
-
 fn check(errors: &mut Vec<FieldError>, session: Option<i32>, language: &str, body: &str) {
     if session.is_some_and(|n| !(1..=100).contains(&n)) {
-        errors.push(FieldError::new("/session_number", "must be 1 to 100"));
+        errors.push(FieldError::new(
+            "/session_number",
+            FieldProblem::Range { min: 1, max: 100 },
+        ));
     }
     let lang_ok = {
         let mut parts = language.split('-');
@@ -103,20 +100,19 @@ fn check(errors: &mut Vec<FieldError>, session: Option<i32>, language: &str, bod
             && language.len() <= 35
     };
     if !lang_ok {
-        errors.push(FieldError::new(
-            "/language",
-            "must be a language tag such as nb, en or nb-NO",
-        ));
+        errors.push(FieldError::new("/language", FieldProblem::LanguageTag));
     }
     if body.trim().is_empty() {
-        errors.push(FieldError::new("/body", "must not be empty"));
+        errors.push(FieldError::new("/body", FieldProblem::Required));
     } else if body.len() > MAX_BODY_BYTES {
         errors.push(FieldError::new(
             "/body",
-            format!("must be at most {MAX_BODY_BYTES} bytes of UTF-8"),
+            FieldProblem::TooLongBytes {
+                max: MAX_BODY_BYTES as u64,
+            },
         ));
     } else if body.contains('\0') {
-        errors.push(FieldError::new("/body", "must not contain NUL characters"));
+        errors.push(FieldError::new("/body", FieldProblem::Nul));
     }
 }
 
@@ -195,10 +191,7 @@ async fn check_session(
     if exists {
         Ok(())
     } else {
-        Err(ApiError::field(
-            "/session_number",
-            "this interview has no session with that number",
-        ))
+        Err(ApiError::field("/session_number", not_found("session")))
     }
 }
 
@@ -339,7 +332,7 @@ pub async fn replace(
     .insert(ch.db())
     .await?;
     let moved =
-        codings::follow_text(ch.db(), codings::Target::Transcript(t.id), &body.body, now).await?;
+        passages::follow_text(ch.db(), passages::Target::Transcript(t.id), &body.body, now).await?;
     ch.audit(
         Entry::new("transcript.update", "transcript", t.id)
             .site(Some(t.site_id))

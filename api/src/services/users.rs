@@ -1,6 +1,9 @@
 //! The team: users, their roles, peer-researcher flag and sites.
+use crate::domain::field::FieldProblem;
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -224,6 +227,46 @@ fn check_display_name(errors: &mut Vec<FieldError>, name: &str) {
     crate::error::check_line(errors, "/display_name", Some(name), 1, 120);
 }
 
+/// The team: admins see everyone, others the members of their own sites
+/// (and themselves). Site lists are cut to the sites the caller can see.
+pub async fn team(db: &impl ConnectionTrait, p: &Principal) -> ApiResult<Vec<UserOut>> {
+    let users = entity::user::Entity::find()
+        .order_by_asc(entity::user::Column::DisplayName)
+        .all(db)
+        .await?;
+    let links = entity::user_site::Entity::find().all(db).await?;
+    let mut out = Vec::new();
+    for u in users {
+        let sites: Vec<Uuid> = links
+            .iter()
+            .filter(|l| l.user_id == u.id)
+            .map(|l| l.site_id)
+            .filter(|s| p.can_see_site(*s))
+            .collect();
+        if p.is_admin() || u.id == p.user_id || !sites.is_empty() {
+            out.push(UserOut::from_model(u, sites));
+        }
+    }
+    Ok(out)
+}
+
+/// One member of the team the caller can see, with the sites the caller
+/// can see.
+pub async fn get_user(db: &impl ConnectionTrait, p: &Principal, id: Uuid) -> ApiResult<UserOut> {
+    let (user, sites) = visible_user(db, p, id).await?;
+    let sites = sites.into_iter().filter(|s| p.can_see_site(*s)).collect();
+    Ok(UserOut::from_model(user, sites))
+}
+
+/// The caller (the owner of the API key): their role and sites as signed in.
+pub async fn me(db: &impl ConnectionTrait, p: &Principal) -> ApiResult<UserOut> {
+    let user = entity::user::Entity::find_by_id(p.user_id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    Ok(UserOut::from_model(user, p.site_ids.clone()))
+}
+
 pub async fn visible_user(
     db: &impl ConnectionTrait,
     p: &Principal,
@@ -247,7 +290,7 @@ pub async fn create_user(cx: &Ctx<'_>, body: UserIn) -> ApiResult<UserOut> {
     let email = crate::services::auth::normalize_email(&body.email);
     let mut errors = Vec::new();
     if !crate::services::users::valid_email(&email) {
-        errors.push(FieldError::new("/email", "must be an email address"));
+        errors.push(FieldError::new("/email", FieldProblem::Email));
     }
     check_display_name(&mut errors, &body.display_name);
     if let Some(pw) = &body.password {
@@ -307,7 +350,7 @@ pub async fn patch_user(cx: &Ctx<'_>, id: Uuid, body: UserPatch) -> ApiResult<Us
             } else {
                 "/role"
             },
-            "you cannot disable yourself or remove your own admin role",
+            FieldProblem::SelfLockout,
         ));
     }
     if !errors.is_empty() {

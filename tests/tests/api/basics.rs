@@ -127,6 +127,35 @@ db_test!(
 );
 
 #[test]
+fn client_lists_are_committed() {
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../web/app/js/lists.js"
+    ))
+    .unwrap_or_default();
+    assert!(
+        committed == fieldnotes::startup::client_lists_js(),
+        "web/app/js/lists.js is out of date: run `cargo run -p openapi` and commit it"
+    );
+    for list in [
+        "PostponeReason",
+        "InterviewStatus",
+        "Role",
+        "Location",
+        "FieldProblem",
+    ] {
+        let needle = if list == "FieldProblem" {
+            "export const FIELD_CODES = [".to_string()
+        } else {
+            format!("\"{list}\": [")
+        };
+        assert!(committed.contains(&needle), "{list} missing from lists.js");
+    }
+    assert!(committed.contains("\"outside_opening_hours\""));
+    assert!(committed.contains("\"clinic_circumstances\""));
+}
+
+#[test]
 fn openapi_document_is_committed() {
     let committed = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -166,13 +166,18 @@ db_test!(
         // the clinic is closed 12:00-14:00 (Oslo time)
         let r = book(&app, &co, &early, oslo(2, 12, 30), &[fw1]).await;
         assert_eq!(r.errors_pointer(), "/scheduled_at");
-        assert!(
-            r.body["errors"][0]["detail"]
-                .as_str()
-                .is_some_and(|d| d.contains("08:00-12:00")),
-            "{}",
-            r.body
+        // a stable code and typed params: a client words it without reading
+        // the English detail
+        let e = &r.body["errors"][0];
+        assert_eq!(e["code"], "outside_opening_hours", "{}", r.body);
+        assert_eq!(
+            e["params"]["windows"][0],
+            json!({"start": "08:00", "end": "12:00"})
         );
+        assert_eq!(e["params"]["time_zone"], "Europe/Oslo");
+        assert!(e["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("08:00-12:00")));
         let r = app
         .post(
             "/interviews",

@@ -28,6 +28,7 @@ db_test!(
         bad["phone"] = json!("+47 12345678");
         let r = app.post("/participants", &co_a, bad).await;
         assert_eq!(r.status, 422);
+        assert_eq!(r.body["errors"][0]["code"], "identifying", "{}", r.body);
         assert!(r.body["errors"][0]["detail"]
             .as_str()
             .is_some_and(|d| d.contains("pseudonym only")));

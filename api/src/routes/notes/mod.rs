@@ -4,6 +4,7 @@
 pub mod edits;
 pub mod reads;
 
+use crate::domain::field::FieldProblem;
 pub use crate::services::{
     note_edits::NotePatch,
     note_reads::{NoteHistory, NotePage, NoteQuery, NoteVersionOut},
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Principal, RequestMeta},
-    error::{ApiError, ApiResult, FieldError, Problem},
+    error::{ApiError, ApiResult, Problem},
     extract::{check_strings, parse_value, Json},
     services::{
         audit::Actor,
@@ -137,7 +138,9 @@ pub async fn sync_notes(
     if raw.len() > svc::MAX_SYNC {
         return Err(ApiError::field(
             "/notes",
-            format!("at most {} notes per request", svc::MAX_SYNC),
+            FieldProblem::TooMany {
+                max: svc::MAX_SYNC as u64,
+            },
         ));
     }
     let ids: Vec<Option<Uuid>> = raw
@@ -158,7 +161,7 @@ pub async fn sync_notes(
             parse_value::<NoteIn>(v).map_err(|e| match e {
                 ApiError::Validation(errs) => ApiError::Validation(
                     errs.into_iter()
-                        .map(|f| FieldError::new(format!("/notes/{i}{}", f.pointer), f.detail))
+                        .map(|f| f.under(&format!("/notes/{i}")))
                         .collect(),
                 ),
                 other => other,

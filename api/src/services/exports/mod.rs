@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod qdpx;
 
+use crate::domain::field::{not_found, FieldProblem};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -219,22 +220,28 @@ pub fn scope(cx: &Ctx<'_>, q: &ExportQuery) -> ApiResult<Scope> {
             "site" => include.site = true,
             "age_band" => include.age_band = true,
             "staff_names" => include.staff_names = true,
-            other => errors.push(FieldError::new(
+            _ => errors.push(FieldError::new(
                 "/include",
-                format!(
-                    "`{}` is not something an export can include; use site, age_band or staff_names",
-                    other.chars().take(40).collect::<String>()
-                ),
+                FieldProblem::NotOneOf {
+                    allowed: ["site", "age_band", "staff_names"]
+                        .map(String::from)
+                        .to_vec(),
+                },
             )),
         }
     }
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f >= t {
-            errors.push(FieldError::new("/to", "must be after from"));
+            errors.push(FieldError::new(
+                "/to",
+                FieldProblem::NotAfter {
+                    other: "from".into(),
+                },
+            ));
         }
     }
     if q.site_id.is_some_and(|s| !cx.p.can_see_site(s)) {
-        errors.push(FieldError::new("/site_id", "no such site"));
+        errors.push(FieldError::new("/site_id", not_found("site")));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

@@ -102,15 +102,15 @@ fn var(name: &'static str, kind: &'static str, description: &'static str) -> Var
     }
 }
 
-fn location_label(l: &str) -> &'static str {
-    match Location::parse(l) {
+fn location_label(l: &str) -> Result<&'static str, crate::domain::Unknown> {
+    Ok(match Location::parse(l)? {
         Location::WaitingRoom => "Waiting room",
         Location::ScreeningRoom => "Screening room",
         Location::InjectionRoom => "Injection room",
         Location::ObservationRoom => "Observation room",
         Location::Outside => "Outside",
         Location::Other => "Elsewhere",
-    }
+    })
 }
 
 fn status_label(s: &str) -> String {
@@ -655,7 +655,7 @@ where
                 .flatten()
                 .filter_map(|p| f.participants.get(p).map(|m| m.pseudonym.as_str()))
                 .collect();
-            let mut base = format!("{minute} {}", location_label(&n.location));
+            let mut base = format!("{minute} {}", location_label(&n.location)?);
             if !pseudonyms.is_empty() {
                 base.push_str(&format!(", {}", pseudonyms.join(", ")));
             }
@@ -701,7 +701,7 @@ where
             )?;
             let v = &f.vars;
             text_value(x, &v.kind, "Field note")?;
-            text_value(x, &v.location, location_label(&n.location))?;
+            text_value(x, &v.location, location_label(&n.location)?)?;
             if !pseudonyms.is_empty() {
                 text_value(x, &v.participants, &pseudonyms.join(", "))?;
             }

@@ -5,6 +5,7 @@
 //! cancellation is the same cancellation whoever causes it (a coordinator,
 //! or a participant's withdrawal).
 
+use crate::domain::field::{not_found, FieldProblem};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -112,16 +113,11 @@ pub struct Changed {
 fn opening_hours_error(pointer: &str, site: &entity::site::Model) -> ApiError {
     ApiError::field(
         pointer,
-        format!(
-            "is outside {}'s opening hours ({} in {}); send allow_outside_opening_hours: true to book it anyway",
-            site.name,
-            sites::hours_of(site)
-                .iter()
-                .map(|w| format!("{}-{}", w.start, w.end))
-                .collect::<Vec<_>>()
-                .join(", "),
-            site.timezone
-        ),
+        FieldProblem::OutsideOpeningHours {
+            site: site.name.clone(),
+            windows: sites::hours_of(site),
+            time_zone: site.timezone.clone(),
+        },
     )
 }
 
@@ -191,7 +187,7 @@ async fn check_interviewers(
     if unique.is_empty() || unique.len() > 5 {
         errors.push(FieldError::new(
             "/interviewer_ids",
-            "name 1 to 5 interviewers",
+            FieldProblem::Count { min: 1, max: 5 },
         ));
         return Ok(Vec::new());
     }
@@ -205,14 +201,13 @@ async fn check_interviewers(
             continue;
         }
         let shares_a_site = placed.sites_of(*id).any(|s| p.can_see_site(s));
-        let detail = match placed.users.get(id) {
-            Some(u) if p.is_admin() || shares_a_site => format!(
-                "{} has no access to this participant's site",
-                u.display_name
-            ),
-            _ => "no such active team member at this participant's site".to_string(),
+        let problem = match placed.users.get(id) {
+            Some(u) if p.is_admin() || shares_a_site => FieldProblem::NoAccessToSite {
+                name: u.display_name.clone(),
+            },
+            _ => not_found("team_member"),
         };
-        errors.push(FieldError::new(format!("/interviewer_ids/{i}"), detail));
+        errors.push(FieldError::new(format!("/interviewer_ids/{i}"), problem));
     }
     Ok(ok)
 }
@@ -361,21 +356,16 @@ pub async fn create(cx: &Ctx<'_>, body: InterviewIn) -> ApiResult<Changed> {
     if !(5..=480).contains(&body.duration_minutes) {
         errors.push(FieldError::new(
             "/duration_minutes",
-            "must be 5 to 480 minutes",
+            FieldProblem::Minutes { min: 5, max: 480 },
         ));
     }
     let waves = super::waves(cx.read).await?;
     if !waves.iter().any(|w| w.wave == body.wave) {
         errors.push(FieldError::new(
             "/wave",
-            format!(
-                "the study has waves {}",
-                waves
-                    .iter()
-                    .map(|w| w.wave.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            FieldProblem::NoSuchWave {
+                waves: waves.iter().map(|w| w.wave).collect(),
+            },
         ));
     }
     check_line(&mut errors, "/location", body.location.as_deref(), 0, 200);
@@ -403,14 +393,14 @@ pub async fn create(cx: &Ctx<'_>, body: InterviewIn) -> ApiResult<Changed> {
             "This participant has withdrawn; no interview can be scheduled.",
         )
     };
-    if !ParticipantStatus::parse(&participant.status).may_be_scheduled() {
+    if !ParticipantStatus::parse(&participant.status)?.may_be_scheduled() {
         return Err(withdrawn());
     }
     let ends_at = scheduled_at + Duration::minutes(body.duration_minutes.into());
     let now = cx.now();
     let ch = cx.begin().await?;
     let participant = lock_participant(ch.db(), participant.id).await?;
-    if !ParticipantStatus::parse(&participant.status).may_be_scheduled() {
+    if !ParticipantStatus::parse(&participant.status)?.may_be_scheduled() {
         return Err(withdrawn());
     }
     lock_interviewers(ch.db(), &users).await?;
@@ -478,7 +468,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Ch
     {
         errors.push(FieldError::new(
             "/duration_minutes",
-            "must be 5 to 480 minutes",
+            FieldProblem::Minutes { min: 5, max: 480 },
         ));
     }
     check_line(&mut errors, "/location", body.location.as_deref(), 0, 200);
@@ -490,7 +480,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Ch
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let status = InterviewStatus::parse(&m.status);
+    let status = InterviewStatus::parse(&m.status)?;
     rules::edit(status)?;
     let site = site_of(cx.read, m.site_id).await?;
     let duration = body.duration_minutes.unwrap_or(m.duration_minutes);
@@ -573,12 +563,12 @@ pub async fn postpone(cx: &Ctx<'_>, id: Uuid, body: PostponeIn) -> ApiResult<Cha
     let mut errors = Vec::new();
     check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
     if body.reason.needs_note() && clean(body.note.clone()).is_none() {
-        errors.push(FieldError::new("/note", "say why when the reason is other"));
+        errors.push(FieldError::new("/note", FieldProblem::NoteRequired));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let status = InterviewStatus::parse(&m.status);
+    let status = InterviewStatus::parse(&m.status)?;
     let next = rules::postpone(
         status,
         body.new_scheduled_at.is_some(),
@@ -645,7 +635,7 @@ pub async fn cancel(cx: &Ctx<'_>, id: Uuid, body: CancelIn) -> ApiResult<Changed
         return Err(ApiError::Validation(errors));
     }
     rules::cancel(
-        InterviewStatus::parse(&m.status),
+        InterviewStatus::parse(&m.status)?,
         session_running(cx.read, m.id).await?,
     )?;
     let mut ch = cx.begin().await?;
@@ -669,7 +659,7 @@ pub async fn cancel_in(
     detail: Option<serde_json::Value>,
 ) -> ApiResult<entity::interview::Model> {
     let next = rules::cancel(
-        InterviewStatus::parse(&m.status),
+        InterviewStatus::parse(&m.status)?,
         session_running(ch.db(), m.id).await?,
     )?;
     let mut am: entity::interview::ActiveModel = m.clone().into();
@@ -691,7 +681,7 @@ pub async fn cancel_in(
 pub async fn reopen(cx: &Ctx<'_>, id: Uuid, body: ReopenIn) -> ApiResult<Changed> {
     let m = scoped::load::<entity::interview::Entity>(cx.read, cx.p, id).await?;
     let next = rules::reopen(
-        InterviewStatus::parse(&m.status),
+        InterviewStatus::parse(&m.status)?,
         body.scheduled_at.is_some(),
     )?;
     let ch = cx.begin().await?;
@@ -724,7 +714,7 @@ pub async fn reopen(cx: &Ctx<'_>, id: Uuid, body: ReopenIn) -> ApiResult<Changed
 pub async fn complete(cx: &Ctx<'_>, id: Uuid) -> ApiResult<Changed> {
     let m = load_to_act(cx, id).await?;
     let next = rules::complete(
-        InterviewStatus::parse(&m.status),
+        InterviewStatus::parse(&m.status)?,
         session_running(cx.read, m.id).await?,
     )?;
     let ch = cx.begin().await?;
@@ -750,31 +740,36 @@ pub async fn save_waves(cx: &Ctx<'_>, body: WaveSettings) -> ApiResult<WaveSetti
     let mut waves: Vec<Wave> = body.waves;
     let mut errors = Vec::new();
     if waves.is_empty() || waves.len() > 20 {
-        errors.push(FieldError::new("/waves", "name 1 to 20 waves"));
+        errors.push(FieldError::new(
+            "/waves",
+            FieldProblem::Count { min: 1, max: 20 },
+        ));
     }
     for (i, w) in waves.iter().enumerate() {
         if !(1..=20).contains(&w.wave) {
             errors.push(FieldError::new(
                 format!("/waves/{i}/wave"),
-                "must be 1 to 20",
+                FieldProblem::Range { min: 1, max: 20 },
             ));
         }
         if waves[..i].iter().any(|o| o.wave == w.wave) {
             errors.push(FieldError::new(
                 format!("/waves/{i}/wave"),
-                "is listed twice",
+                FieldProblem::Duplicate,
             ));
         }
         if !(0..=3650).contains(&w.opens_day) {
             errors.push(FieldError::new(
                 format!("/waves/{i}/opens_day"),
-                "must be 0 to 3650",
+                FieldProblem::Range { min: 0, max: 3650 },
             ));
         }
         if w.closes_day < w.opens_day || w.closes_day > 3650 {
             errors.push(FieldError::new(
                 format!("/waves/{i}/closes_day"),
-                "must be from opens_day to 3650",
+                FieldProblem::Below {
+                    other: "opens_day".into(),
+                },
             ));
         }
     }

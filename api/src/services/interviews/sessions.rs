@@ -48,14 +48,14 @@ fn no_consent(detail: &str) -> ApiError {
 pub async fn start(cx: &Ctx<'_>, id: Uuid) -> ApiResult<SessionOut> {
     let m = load_to_act(cx, id).await?;
     rules::start_session(
-        InterviewStatus::parse(&m.status),
+        InterviewStatus::parse(&m.status)?,
         session_running(cx.read, m.id).await?,
     )?;
     let participant = entity::participant::Entity::find_by_id(m.participant_id)
         .one(cx.read)
         .await?
         .ok_or(ApiError::NotFound("participant"))?;
-    let active = ParticipantStatus::parse(&participant.status).may_record();
+    let active = ParticipantStatus::parse(&participant.status)?.may_record();
     if consent_in_force(cx.read, participant.id).await?.is_none() || !active {
         cx.log(
             Entry::new("session.refused", "interview", m.id)
@@ -72,13 +72,13 @@ pub async fn start(cx: &Ctx<'_>, id: Uuid) -> ApiResult<SessionOut> {
     let ch = cx.begin().await?;
     lock_unchanged(ch.db(), &m).await?;
     let participant = lock_participant(ch.db(), participant.id).await?;
-    if !ParticipantStatus::parse(&participant.status).may_record() {
+    if !ParticipantStatus::parse(&participant.status)?.may_record() {
         return Err(no_consent(
             "The participant is no longer active in the study.",
         ));
     }
     let next = rules::start_session(
-        InterviewStatus::parse(&m.status),
+        InterviewStatus::parse(&m.status)?,
         session_running(ch.db(), m.id).await?,
     )?;
     let ready = match readiness::gate(&ch, &participant, Purpose::Session).await? {

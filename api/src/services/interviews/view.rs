@@ -96,17 +96,17 @@ pub fn session_out(s: entity::interview_session::Model) -> SessionOut {
     }
 }
 
-fn postponement_out(p: entity::postponement::Model) -> PostponementOut {
-    PostponementOut {
+fn postponement_out(p: entity::postponement::Model) -> ApiResult<PostponementOut> {
+    Ok(PostponementOut {
         id: p.id,
-        reason: PostponeReason::parse(&p.reason),
+        reason: PostponeReason::parse(&p.reason)?,
         readiness_reasons: serde_json::from_value(p.readiness_reasons).unwrap_or_default(),
         previous_scheduled_at: p.previous_scheduled_at,
         new_scheduled_at: p.new_scheduled_at,
         note: p.note,
         created_by: p.created_by,
         created_at: p.created_at,
-    }
+    })
 }
 
 /// The interviews as the API shows them, with everything they carry.
@@ -140,7 +140,7 @@ pub async fn expand(
         postponements
             .entry(p.interview_id)
             .or_default()
-            .push(postponement_out(p));
+            .push(postponement_out(p)?);
     }
     let mut sessions: HashMap<Uuid, Vec<entity::interview_session::Model>> = HashMap::new();
     for s in entity::interview_session::Entity::find()
@@ -162,8 +162,7 @@ pub async fn expand(
             .collect();
     let waves = super::waves(db).await?;
     let sites = site_map(db, rows.iter().map(|r| r.site_id).collect()).await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|m| {
             let ss = sessions.remove(&m.id).unwrap_or_default();
             let total_minutes = ss.iter().filter_map(minutes).sum();
@@ -179,7 +178,7 @@ pub async fn expand(
             };
             let mut ivs = interviewers.remove(&m.id).unwrap_or_default();
             ivs.sort();
-            InterviewOut {
+            Ok(InterviewOut {
                 id: m.id,
                 participant_id: m.participant_id,
                 pseudonym: p.map(|p| p.pseudonym.clone()).unwrap_or_default(),
@@ -191,7 +190,7 @@ pub async fn expand(
                 interviewer_ids: ivs,
                 location: m.location,
                 note: m.note,
-                status: InterviewStatus::parse(&m.status),
+                status: InterviewStatus::parse(&m.status)?,
                 window,
                 first_scheduled_at: m.first_scheduled_at,
                 cancel_reason: m.cancel_reason,
@@ -203,9 +202,9 @@ pub async fn expand(
                 recorded_minutes,
                 created_at: m.created_at,
                 updated_at: m.updated_at,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 async fn site_map(
