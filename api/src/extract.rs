@@ -8,10 +8,10 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-pub use crate::wire::{parse_value, present};
+pub use crate::wire::{check_strings, parse_value, present, YEARS};
 use crate::{
     error::{ApiError, FieldError},
-    wire::{json_error, segment_pointer, serde_field_error},
+    wire::{date_year, json_error, segment_pointer, serde_field_error, DATE_RANGE},
 };
 
 /// The largest request body accepted, set from `FIELDNOTES_MAX_BODY_BYTES`.
@@ -69,79 +69,6 @@ fn parse_json_checking<T: DeserializeOwned>(body: &[u8], dates: bool) -> Result<
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(json_error)
-}
-
-/// Refuses, anywhere in `value`, dates outside [`YEARS`] and strings or keys
-/// holding a NUL character, naming each with its pointer (`prefix` followed
-/// by its place in `value`).
-///
-/// NUL is refused everywhere alike: PostgreSQL cannot store it in text (the
-/// statement fails), SQLite would store it, and no field of the service has
-/// a use for it.
-pub fn check_strings(value: &serde_json::Value, prefix: &str) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    scan_strings(value, &mut prefix.to_string(), &mut errors);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
-/// Years a date or time may have. Outside them the service does no fieldwork
-/// and its date arithmetic would overflow.
-pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
-
-const DATE_RANGE: FieldProblem = FieldProblem::DateRange {
-    min: *YEARS.start(),
-    max: *YEARS.end(),
-};
-
-/// The year of a string that is a whole date or RFC 3339 time, if it is one.
-/// Every length is looked at: a time with a long fractional second (or a
-/// six-digit year) is still a time the deserializer accepts.
-fn date_year(s: &str) -> Option<i32> {
-    use chrono::Datelike;
-    let first = s.chars().next()?;
-    if s.len() < 10 || !(first.is_ascii_digit() || first == '+' || first == '-') {
-        return None;
-    }
-    s.parse::<chrono::DateTime<chrono::Utc>>()
-        .map(|t| t.year())
-        .or_else(|_| s.parse::<chrono::NaiveDate>().map(|d| d.year()))
-        .ok()
-}
-
-fn scan_strings(v: &serde_json::Value, pointer: &mut String, errors: &mut Vec<FieldError>) {
-    match v {
-        serde_json::Value::String(s) if s.contains('\0') => {
-            errors.push(FieldError::new(pointer.clone(), FieldProblem::Nul));
-        }
-        serde_json::Value::String(s) if date_year(s).is_some_and(|y| !YEARS.contains(&y)) => {
-            errors.push(FieldError::new(pointer.clone(), DATE_RANGE));
-        }
-        serde_json::Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push_str(&format!("/{i}"));
-                scan_strings(item, pointer, errors);
-                pointer.truncate(len);
-            }
-        }
-        serde_json::Value::Object(map) => {
-            for (k, item) in map {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&crate::error::pointer_segment(k));
-                if k.contains('\0') {
-                    errors.push(FieldError::new(pointer.clone(), FieldProblem::Nul));
-                }
-                scan_strings(item, pointer, errors);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
 }
 
 impl<T: DeserializeOwned + 'static, const DATES: bool> FromRequest for Json<T, DATES> {

@@ -404,7 +404,7 @@ impl Application {
         if settings.is_sqlite() {
             crate::db::spawn_checkpointer(&settings).await?;
         }
-        let group = Some(crate::services::note_writer::NotesWriter::spawn(
+        let group = Some(crate::services::notes::group_commit::NotesWriter::spawn(
             db.clone(),
         )?);
         let state = AppState {

@@ -17,7 +17,9 @@ use crate::{
     domain::passage,
     error::{ApiError, ApiResult, FieldError},
     services::scoped,
-    services::{audit::Entry, codes, note_reads, passages::target_filter, transcripts, Ctx},
+    services::{
+        audit::Entry, codes, notes::reads as note_reads, passages::target_filter, transcripts, Ctx,
+    },
 };
 
 pub use super::passages::Target;

@@ -7,7 +7,7 @@ use crate::{
     error::{ApiError, ApiResult},
     services::{
         audit::{self, Actor, Entry},
-        note_writer::NotesWriter,
+        notes::group_commit::NotesWriter,
         notes::{self, Applied, Batch, NoteIn},
     },
 };

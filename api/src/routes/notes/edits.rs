@@ -9,7 +9,7 @@ use crate::{
     error::{ApiResult, Problem},
     extract::Json,
     services::{
-        note_edits::{self, NotePatch, RedactIn, RedactOut},
+        notes::edits::{self as note_edits, NotePatch, RedactIn, RedactOut},
         notes::NoteOut,
     },
     state::AppState,

@@ -8,7 +8,7 @@ use crate::{
     error::ApiResult,
     extract::Query,
     services::{
-        note_reads::{self, NoteHistory, NotePage, NoteQuery},
+        notes::reads::{self as note_reads, NoteHistory, NotePage, NoteQuery},
         notes::NoteOut,
     },
     state::AppState,

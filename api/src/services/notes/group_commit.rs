@@ -35,8 +35,8 @@ use crate::{
     error::{ApiError, ApiResult},
     services::{
         audit::Actor,
+        notes::search::IndexUpkeep,
         notes::{self, Applied, Batch, GroupWrite, NoteIn},
-        search::IndexUpkeep,
     },
 };
 

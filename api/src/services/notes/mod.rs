@@ -1,5 +1,11 @@
 //! Field notes: idempotent creation (one path for `POST /notes` and
 //! `/notes/sync`), loading with links, and their version history.
+pub mod edits;
+pub mod group_commit;
+pub mod reads;
+pub mod search;
+pub mod sync;
+
 use crate::domain::field::{not_found, FieldProblem};
 use std::collections::{HashMap, HashSet};
 

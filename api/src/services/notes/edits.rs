@@ -11,7 +11,7 @@ use crate::{
     error::{ApiError, ApiResult},
     services::{
         audit::Entry,
-        note_reads::load,
+        notes::reads::load,
         notes::{self as svc, Location, NoteOut},
         passages, Ctx,
     },

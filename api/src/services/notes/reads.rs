@@ -17,8 +17,9 @@ use crate::{
     services::scoped,
     services::{
         audit::Entry,
+        notes::search,
         notes::{self as svc, Location, NoteOut},
-        search, Ctx,
+        Ctx,
     },
 };
 
@@ -178,7 +179,7 @@ pub async fn list(cx: &Ctx<'_>, q: &NoteQuery) -> ApiResult<NotePage> {
     }
     let sel = search::newest_first(sel, sort_matches);
     // A search reads whole notes at once: on SQLite it looks at a bounded
-    // number of notes whatever the word (see crate::services::search); on
+    // number of notes whatever the word (see crate::services::notes::search); on
     // PostgreSQL it either walks the time index and stops at a full page or
     // sorts the few matches the text index found, keeping only a page of
     // them (measured on 100 000 notes: the same time as sorting ids, and one
