@@ -20,8 +20,8 @@ pub struct AppState {
     /// Plain reads (sign-in checks, lookups, lists). The same pool as `db`
     /// on PostgreSQL; read-only connections beside the writer on SQLite.
     pub read: DatabaseConnection,
-    /// Where writes go (on SQLite with the group-commit writer of notes and
-    /// stand-alone audit entries).
+    /// Where writes go, with the group-commit writer of notes and stand-alone
+    /// audit entries (on both databases).
     pub writer: Writer,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { BASE, WEB, launch, phone } from './lib.mjs';
@@ -29,10 +30,11 @@ test('the whole app is under 150 KB compressed', () => {
 });
 
 test('the service worker caches every file of the app and its version matches their content', () => {
+  // Both are written by web/tools/stamp-sw.py.
   const sw = readFileSync(join(APP, 'sw.js'), 'utf8');
   const shell = JSON.parse(sw.match(/const SHELL = (\[[\s\S]*?\]);/)[1].replace(/'/g, '"').replace(/,\s*\]/, ']'));
   const expected = all.filter((f) => f !== 'sw.js').map((f) => (f === 'index.html' ? '/' : `/${f}`)).sort();
-  assert.deepEqual([...shell].sort(), expected, 'SHELL in sw.js lists exactly the files of web/app');
+  assert.deepEqual([...shell].sort(), expected, 'SHELL in sw.js lists exactly the files of web/app: run python3 web/tools/stamp-sw.py');
   const h = createHash('sha256');
   for (const f of all.filter((x) => x !== 'sw.js')) {
     h.update(Buffer.concat([Buffer.from(f), Buffer.from([0]), readFileSync(join(APP, f)), Buffer.from([0])]));
@@ -41,10 +43,14 @@ test('the service worker caches every file of the app and its version matches th
   assert.equal(version, h.digest('hex').slice(0, 12), 'sw.js VERSION is stale: run python3 web/tools/stamp-sw.py');
 });
 
-/** Screens a fieldworker does not need on the first visit: loaded when first opened. */
-const DESK = ['team', 'sites', 'instruments', 'study', 'keys', 'audit', 'people', 'codebook', 'report', 'export'];
-const LATER = ['participant', 'session', 'notes', 'note', 'schedule', 'register', 'book', 'more', 'security', 'password', 'calendar', ...DESK]
-  .map((s) => `/js/screens/${s}.js`).concat(['/js/admin.js', '/js/desk.js']);
+/**
+ * What a fieldworker does not need on the first visit: every screen of the
+ * table in router.js that does not come with the shell (loaded when first
+ * opened), and the helpers and shared words only those screens import.
+ */
+const { ROUTES } = await import(pathToFileURL(join(APP, 'js', 'router.js')).href);
+const LATER = ROUTES.filter((r) => !r.shell).map((r) => new URL(r.module, 'http://x/js/').pathname)
+  .concat(['/js/admin.js', '/js/desk.js', '/js/vocab.js']);
 /**
  * Bytes over the wire of a first visit, until sign-in is usable: 51 KB
  * before the coordinators' and admins' desk (issue 15), which may add at
@@ -78,6 +84,15 @@ async function firstVisit(context, page, network) {
   const usable = Date.now() - start;
   return { cdp, usable, bytes, paths: [...paths] };
 }
+
+test('the table of screens names modules that exist, and the shell imports only its own', () => {
+  assert.ok(LATER.length > 0);
+  for (const r of ROUTES) assert.ok(all.includes(`js/${r.module.replace(/^\.\//, '')}`), `${r.name}: ${r.module} exists`);
+  const html = readFileSync(join(APP, 'index.html'), 'utf8');
+  const preloaded = [...html.matchAll(/rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]);
+  for (const r of ROUTES.filter((x) => x.shell)) assert.ok(preloaded.includes(new URL(r.module, 'http://x/js/').pathname), `${r.name} is modulepreloaded`);
+  assert.deepEqual(preloaded.filter((p) => LATER.includes(p)), [], 'nothing loaded later is modulepreloaded');
+});
 
 test('the sign-in screen is usable quickly on an emulated slow 4G phone, within the first-visit byte budget', async () => {
   const browser = await launch();

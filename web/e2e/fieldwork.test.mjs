@@ -138,8 +138,9 @@ test('notes open and save at once on a slow link, and sync in the background', a
   const s = await seed('slownote', { interview: false });
   const { page } = await openPhone(t);
   await signIn(page, s.email, PASSWORD);
-  // What the form needs was kept on the phone at sign-in.
-  await page.waitForFunction((sid) => localStorage.getItem('fieldnotes.cache.codes') && localStorage.getItem(`fieldnotes.cache.participants.${sid}`), s.site.id);
+  // What the form needs was kept on the phone at sign-in, in the cache of the person signed in.
+  await page.waitForFunction(([uid, sid]) => localStorage.getItem('fieldnotes.cache.owner') === uid
+    && localStorage.getItem(`fieldnotes.cache.${uid}.codes`) && localStorage.getItem(`fieldnotes.cache.${uid}.participants.${sid}`), [s.user.id, s.site.id]);
   await page.getByRole('link', { name: 'Notes', exact: true }).click();
   await page.getByRole('heading', { level: 1, name: 'Notes' }).waitFor();
   await page.waitForLoadState('networkidle');
@@ -442,7 +443,10 @@ test('a coordinator on the phone: due cards name the site and book, all sites at
   await screen(page, 'schedule-all-sites');
 
   // The team's notes, filtered.
-  await page.waitForFunction((ids) => ids.every((id) => localStorage.getItem(`fieldnotes.cache.participants.${id}`)), [s.site.id, siteB.id]);
+  await page.waitForFunction((ids) => {
+    const uid = localStorage.getItem('fieldnotes.cache.owner');
+    return uid && ids.every((id) => localStorage.getItem(`fieldnotes.cache.${uid}.participants.${id}`));
+  }, [s.site.id, siteB.id]);
   await page.getByRole('link', { name: 'Notes', exact: true }).click();
   const list = page.getByRole('region', { name: 'The team’s notes' });
   await list.getByText('Smokers outside the bay clinic').waitFor();

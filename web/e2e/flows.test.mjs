@@ -51,7 +51,7 @@ test('the demo fieldworker signs in and sees today\'s interview; tokens refresh;
   await page.evaluate(() => {
     const tk = JSON.parse(localStorage.getItem('fieldnotes.tokens'));
     localStorage.setItem('fieldnotes.tokens', JSON.stringify({ ...tk, access: 'not-a-valid-token' }));
-    localStorage.removeItem('fieldnotes.cache.me');
+    localStorage.removeItem(`fieldnotes.cache.${localStorage.getItem('fieldnotes.cache.owner')}.me`);
   });
   await page.reload();
   await page.getByRole('link', { name: /Heron/ }).waitFor();

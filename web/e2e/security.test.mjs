@@ -1,7 +1,7 @@
 // Two-factor sign-in and devices in headless Chromium at a phone's size:
 // setting up the authenticator app (QR code, recovery codes), the second
 // sign-in step, a role that must use it, and a phone whose sign-in is ended
-// from elsewhere.
+// from elsewhere (then someone else signs in on it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
@@ -80,12 +80,12 @@ test('a fieldworker whose role requires it sets up two-factor sign-in on the pho
   await screen(page, 'security');
 });
 
-test('a phone whose sign-in is ended elsewhere forgets what it kept and keeps the notes not yet sent', async (t) => {
+test('a phone whose sign-in is ended elsewhere forgets what it kept and keeps the notes not yet sent for their author only', async (t) => {
   const s = await seed('lost', { interview: false });
   const { context, page } = await openPhone(t);
   await signIn(page, s.email, PASSWORD);
   const cacheKeys = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('fieldnotes.cache.')));
-  await poll(async () => (await cacheKeys()).some((k) => k.startsWith('fieldnotes.cache.participants.')));
+  await poll(async () => (await cacheKeys()).some((k) => k.startsWith(`fieldnotes.cache.${s.user.id}.participants.`)));
 
   await page.goto(`${BASE}/#/notes`);
   await page.getByRole('heading', { level: 1, name: 'Notes' }).waitFor();
@@ -125,6 +125,27 @@ test('a phone whose sign-in is ended elsewhere forgets what it kept and keeps th
   }));
   assert.equal(await queuedCount(), 1, 'the unsent note is still queued');
   await screen(page, 'signin-revoked');
+
+  // Someone else signs in on this phone: the note waiting is not theirs to
+  // see or send, and what the phone keeps now is kept as theirs.
+  const other = await seed('lost-other', { interview: false });
+  await signIn(page, other.email, PASSWORD);
+  await page.goto(`${BASE}/#/notes`);
+  await page.getByRole('heading', { level: 1, name: 'Notes' }).waitFor();
+  await poll(async () => (await cacheKeys()).some((k) => k.startsWith(`fieldnotes.cache.${other.user.id}.participants.`)));
+  await page.waitForLoadState('networkidle');
+  assert.equal(await page.getByRole('heading', { name: /waiting to sync/ }).count(), 0, 'no queue shown to the other person');
+  assert.equal(await page.getByRole('link', { name: /waiting to sync/ }).count(), 0, 'nor counted in the header');
+  assert.deepEqual((await cacheKeys()).filter((k) => k !== 'fieldnotes.cache.owner' && !k.startsWith(`fieldnotes.cache.${other.user.id}.`)), [],
+    'the cache is the other person\'s only');
+  assert.equal(await page.evaluate(() => localStorage.getItem('fieldnotes.cache.owner')), other.user.id);
+  assert.equal(await queuedCount(), 1, 'the first person\'s note is still queued');
+  assert.deepEqual((await other.api.get(`/notes?author_id=${other.user.id}`)).items, [], 'nor sent as the other person\'s');
+  await page.getByRole('link', { name: 'More', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out on this phone' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  assert.deepEqual(await cacheKeys(), [], 'signing out forgets what was kept for them');
+  assert.equal(await queuedCount(), 1);
 
   // The same account signs in again: the note goes.
   await page.getByLabel('Email').fill(s.email);

@@ -319,7 +319,7 @@ mod tests {
     fn a_field_error_carries_its_code_and_typed_params() {
         let e = FieldError::new("/body", FieldProblem::TooLong { max: 20_000 });
         assert_eq!(
-            serde_json::to_value(&e).unwrap(),
+            serde_json::to_value(&e).expect("serializes"),
             serde_json::json!({
                 "pointer": "/body",
                 "code": "too_long",
@@ -328,7 +328,7 @@ mod tests {
             })
         );
         let e = FieldError::new("/observed_at", FieldProblem::InFuture);
-        let v = serde_json::to_value(&e).unwrap();
+        let v = serde_json::to_value(&e).expect("serializes");
         assert_eq!(v["code"], "in_future");
         assert!(v.get("params").is_none(), "{v}");
     }

@@ -1,5 +1,6 @@
-//! Where writes go: the write connection, and on SQLite the group-commit
-//! writer that takes notes and stand-alone audit entries (one fsync for many).
+//! Where writes go: the write connection, and the group-commit writer that
+//! takes notes and stand-alone audit entries (one fsync for many), on both
+//! databases (`group` is `None` only where a tool writes without it).
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
@@ -20,8 +21,8 @@ pub struct Writer {
 
 impl Writer {
     /// One entry that belongs to no other write (a read, a sign-in), committed
-    /// before this returns. On SQLite it joins the notes writer's next group
-    /// commit: one fsync for many entries, and the read connections' page caches
+    /// before this returns. It joins the notes writer's next group commit: one
+    /// fsync for many entries, and on SQLite the read connections' page caches
     /// (which SQLite drops on every commit) are dropped once per group.
     pub async fn log(&self, actor: &Actor, entry: Entry<'_>) -> ApiResult<()> {
         match &self.group {

@@ -6,7 +6,8 @@
 import { ApiError } from './api.js';
 import { t, words } from './i18n.js';
 import { h, status, uid } from './ui.js';
-import { problemAt } from './app.js';
+import { problemAt, fieldWords } from './errors.js';
+import './vocab.js';
 
 words({
   en: {
@@ -87,54 +88,45 @@ words({
   },
 });
 
-/** The server's field errors (English, for developers) and the words an admin reads instead. */
-const WORDS = [
-  [/IANA time zone/, 'adm.err.tz'],
-  [/a time as HH:MM/, 'adm.err.time'],
-  [/must be after start/, 'adm.err.after_start'],
-  [/overlaps another window/, 'adm.err.overlap'],
-  [/at most 12 windows/, 'adm.err.windows_max'],
-  [/characters of a-z, 0-9 and _/, 'adm.err.code'],
-  [/must be \d+ to (\d+) characters/, 'adm.err.length', (m) => ({ n: m[1] })],
-  [/used twice|listed twice/, 'adm.err.twice'],
-  [/-1000 to 1000/, 'adm.err.score'],
-  [/1 to 50 items/, 'adm.err.items'],
-  [/1 to 30 levels/, 'adm.err.levels'],
-  [/single_item needs/, 'adm.err.single'],
-  [/not be below min/, 'adm.err.min_max'],
-  [/1 to 30 rules/, 'adm.err.rules'],
-  [/no rule gives ready/, 'adm.err.no_ready'],
-  [/must be (\d+) to (\d+) minutes/, 'adm.err.minutes', (m) => ({ a: m[1], b: m[2] })],
-  [/no instrument with key/, 'adm.err.no_instrument'],
-  [/1 to 10 instruments/, 'adm.err.list'],
-  [/at most one capacity/, 'adm.err.capacity_one'],
-  [/capacity check needs/, 'adm.err.capacity_first'],
-  [/from opens_day/, 'adm.err.closes'],
-  [/0 to 3650/, 'adm.err.days'],
-  [/must be 1 to 20/, 'adm.err.wave_no'],
-  [/1 to 20 waves/, 'adm.err.waves'],
-  [/at least one scope/, 'adm.err.scope'],
-  [/admin scope/, 'adm.err.admin_scope'],
-  [/keeps the key|key stays/, 'adm.err.key_stays'],
-  [/invalid type|invalid value|expected i\d+|out of range/, 'adm.err.number'],
-  [/one line of text/, 'adm.err.line'],
-];
+/** The last named segment of a pointer: `/items/3/levels` → `levels`. */
+const fieldOf = (x) => (x.pointer || '').split('/').filter((seg) => seg && !/^\d+$/.test(seg)).pop() || '';
+
+/**
+ * The desk's own words for field error codes (see FIELD_WORDS in errors.js):
+ * by code, and for a list by the field it counts.
+ */
+const DESK_WORDS = {
+  time_zone: () => ['adm.err.tz'],
+  time_of_day: () => ['adm.err.time'],
+  not_after: (p) => (p.other === 'start' ? ['adm.err.after_start'] : null),
+  overlaps: () => ['adm.err.overlap'],
+  too_many: (p, x) => (fieldOf(x) === 'opening_hours' ? ['adm.err.windows_max'] : null),
+  key_chars: () => ['adm.err.code'],
+  length: (p) => ['adm.err.length', { n: p.max }],
+  duplicate: () => ['adm.err.twice'],
+  range: (p, x) => ({ score: ['adm.err.score'], opens_day: ['adm.err.days'], wave: ['adm.err.wave_no'] }[fieldOf(x)] || null),
+  count: (p, x) => ({ items: ['adm.err.items'], levels: ['adm.err.levels'], rules: ['adm.err.rules'], waves: ['adm.err.waves'], consent: ['adm.err.list'], session: ['adm.err.list'] }[fieldOf(x)] || null),
+  single_item: () => ['adm.err.single'],
+  below: (p) => ({ min: ['adm.err.min_max'], opens_day: ['adm.err.closes'] }[p.other] || null),
+  no_ready_rule: () => ['adm.err.no_ready'],
+  minutes: (p) => ['adm.err.minutes', { a: p.min, b: p.max }],
+  not_found: (p) => (p.thing === 'instrument' ? ['adm.err.no_instrument'] : null),
+  capacity_at_most_one: () => ['adm.err.capacity_one'],
+  capacity_needs_screen: () => ['adm.err.capacity_first'],
+  scope_required: () => ['adm.err.scope'],
+  admin_scope_forbidden: () => ['adm.err.admin_scope'],
+  key_fixed: () => ['adm.err.key_stays'],
+  invalid: () => ['adm.err.number'],
+  one_line: () => ['adm.err.line'],
+};
 
 /**
  * Shows an API refusal at its fields (see problemAt), each field error in
- * the admin's words where this desk knows them.
+ * the admin's words where this desk has its own for the code.
  */
 export function refuse(e, controls, out, explain) {
   if (e instanceof ApiError) {
-    for (const x of e.problem.errors || []) {
-      for (const [re, key, vars] of WORDS) {
-        const m = (x.detail || '').match(re);
-        if (m) {
-          x.text = t(key, vars ? vars(m) : {});
-          break;
-        }
-      }
-    }
+    for (const x of e.problem.errors || []) x.text ||= fieldWords(x, DESK_WORDS);
   }
   problemAt(e, controls, out, explain);
 }

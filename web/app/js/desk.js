@@ -5,6 +5,7 @@
 import { t, lang, words } from './i18n.js';
 import { h, status } from './ui.js';
 import { fmt, zonedToDate } from './time.js';
+import './vocab.js';
 
 words({
   en: {

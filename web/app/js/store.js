@@ -1,22 +1,61 @@
-// What the phone keeps: reference data for offline use (localStorage) and
-// the queue of notes not yet on the server (IndexedDB).
-import { api, get, NetworkError } from './api.js';
+// What the phone keeps: reference data for offline use (localStorage), kept
+// per user, and the queue of notes not yet on the server (IndexedDB), each
+// entry recording whose it is.
+import { api, get, signedIn, NetworkError } from './api.js';
 
+// The cache of the person signed in: `fieldnotes.cache.<user id>.<key>`, and
+// whose it is (OWNER, set from GET /me by session.js). Only the owner's keys
+// are read or written, and one person's are gone before another's are kept.
 const PREFIX = 'fieldnotes.cache.';
+const OWNER = `${PREFIX}owner`;
+const owner = () => localStorage.getItem(OWNER);
+const at = (key) => `${PREFIX}${owner()}.${key}`;
 
 export function cached(key) {
+  if (!owner()) return null;
   try {
-    return JSON.parse(localStorage.getItem(PREFIX + key));
+    return JSON.parse(localStorage.getItem(at(key)));
   } catch {
     return null;
   }
 }
 export function cache(key, value) {
-  localStorage.setItem(PREFIX + key, JSON.stringify(value));
+  if (owner()) localStorage.setItem(at(key), JSON.stringify(value));
   return value;
 }
+/**
+ * Forgets what the phone kept for the person signed in (at sign-out): every
+ * cached key, whose it was, and screening answers kept in this tab. The
+ * note queue stays: its notes are sent when their author signs in again.
+ */
 export function clearCache() {
   for (const k of Object.keys(localStorage)) if (k.startsWith(PREFIX)) localStorage.removeItem(k);
+  for (const k of Object.keys(sessionStorage)) if (k.startsWith('fieldnotes.')) sessionStorage.removeItem(k);
+}
+/** The cache is now `userId`'s: anyone else's is forgotten first. */
+export function own(userId) {
+  if (owner() === userId) return;
+  clearCache();
+  localStorage.setItem(OWNER, userId);
+}
+
+// A cache written before it was kept per user (no owner, flat keys) is the
+// signed-in person's: kept for them, so the phone still starts offline.
+if (!owner()) {
+  const keys = Object.keys(localStorage).filter((k) => k.startsWith(PREFIX));
+  let me = null;
+  try {
+    me = JSON.parse(localStorage.getItem(`${PREFIX}me`));
+  } catch { /* unreadable: forgotten below */ }
+  if (signedIn() && me?.id) {
+    localStorage.setItem(OWNER, me.id);
+    for (const k of keys) {
+      localStorage.setItem(at(k.slice(PREFIX.length)), localStorage.getItem(k));
+      localStorage.removeItem(k);
+    }
+  } else {
+    for (const k of keys) localStorage.removeItem(k);
+  }
 }
 
 /** GET with a fallback to the last answer when offline; `signal` aborts it. */
@@ -30,11 +69,14 @@ export async function load(key, path, signal) {
   }
 }
 
-// Remembered choices (not sensitive): language, last site and location.
+// Remembered choices (not sensitive, shared by whoever uses the phone):
+// language, last site and location.
 export const pref = (k, d) => localStorage.getItem(`fieldnotes.pref.${k}`) ?? d;
 export const setPref = (k, v) => localStorage.setItem(`fieldnotes.pref.${k}`, v);
 
 // ---- the note queue ----------------------------------------------------
+// Each entry records its author (`user_id`): only theirs are shown, counted
+// and sent while they are signed in, and a sign-out leaves them queued.
 let dbp;
 function db() {
   dbp ||= new Promise((resolve, reject) => {
@@ -111,3 +153,6 @@ export function sync(userId) {
   })();
   return syncing;
 }
+
+/** Asks the browser to keep this site's data (notes waiting to sync). */
+export const persisted = navigator.storage?.persist ? navigator.storage.persist().catch(() => false) : Promise.resolve(false);

@@ -1,11 +1,59 @@
 // Book an interview (coordinators): participant, wave, a time in the site's
 // zone, interviewers of that site. Refusals are shown at the field they concern.
 import { get, post, ApiError, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, words } from '../i18n.js';
 import { h, clear, field, status, busy, checkboxes, uid } from '../ui.js';
 import { zonedToDate, dateToZoned, fmt, fmtDateTime } from '../time.js';
 import { pref } from '../store.js';
-import { problemAt } from '../app.js';
+import { problemAt } from '../errors.js';
+import '../vocab.js';
+
+words({
+  en: {
+    'book.participant': 'Participant',
+    'book.choose': 'Choose…',
+    'book.wave': 'Wave',
+    'book.window_hint': 'Due window: {from} to {to}',
+    'book.date': 'Date ({tz})',
+    'book.time': 'Time ({tz})',
+    'book.duration': 'Length in minutes',
+    'book.interviewers': 'Interviewers',
+    'book.no_team': 'Nobody is assigned to this site.',
+    'book.location': 'Where (optional)',
+    'book.location_hint': 'e.g. Room 2',
+    'book.note': 'Note (optional)',
+    'book.outside': 'Book outside opening hours',
+    'book.submit': 'Book the interview',
+    'book.done': 'Booked: {pseudonym}, wave {n}, {when}.',
+    'book.window.open': 'The time is within the wave’s due window.',
+    'book.window.before': 'Note: the time is before the wave’s due window opens.',
+    'book.window.after': 'Note: the time is after the wave’s due window has closed.',
+    'book.another': 'Book another',
+    'book.someone': 'An interviewer',
+  },
+  nb: {
+    'book.participant': 'Deltaker',
+    'book.choose': 'Velg …',
+    'book.wave': 'Bølge',
+    'book.window_hint': 'Tidsvindu: {from} til {to}',
+    'book.date': 'Dato ({tz})',
+    'book.time': 'Klokkeslett ({tz})',
+    'book.duration': 'Lengde i minutter',
+    'book.interviewers': 'Intervjuere',
+    'book.no_team': 'Ingen er knyttet til dette stedet.',
+    'book.location': 'Hvor (valgfritt)',
+    'book.location_hint': 'f.eks. Rom 2',
+    'book.note': 'Merknad (valgfritt)',
+    'book.outside': 'Avtal utenfor åpningstiden',
+    'book.submit': 'Avtal intervjuet',
+    'book.done': 'Avtalt: {pseudonym}, bølge {n}, {when}.',
+    'book.window.open': 'Tidspunktet er innenfor bølgens tidsvindu.',
+    'book.window.before': 'Merk: tidspunktet er før bølgens tidsvindu åpner.',
+    'book.window.after': 'Merk: tidspunktet er etter at bølgens tidsvindu har stengt.',
+    'book.another': 'Avtal et til',
+    'book.someone': 'En intervjuer',
+  },
+});
 
 const day = (iso, days = 0) => {
   const [y, m, d] = iso.split('-').map(Number);
@@ -123,7 +171,7 @@ export async function render(main, { app, query, route }) {
     const missing = ['participant_id', 'date', 'scheduled_at', 'duration_minutes'].filter((k) => !c[k].value);
     if (!picked().length) missing.push('interviewer_ids');
     if (missing.length) {
-      return problemAt(new ApiError(422, { errors: missing.map((k) => ({ pointer: `/${k}`, detail: t('form.required') })) }), c, out);
+      return problemAt(new ApiError(422, { errors: missing.map((k) => ({ pointer: `/${k}`, code: 'required' })) }), c, out);
     }
     const s = site();
     busy(submit, async () => {
@@ -164,9 +212,10 @@ export async function render(main, { app, query, route }) {
         return { at: 'participant_id', text: t('code.participant_withdrawn', { pseudonym: p?.pseudonym || '' }) };
       default: {
         const errs = pr.errors || [];
-        if (errs.length === 1 && errs[0].pointer === '/scheduled_at' && /opening hours/.test(errs[0].detail)) {
-          const hours = (s.opening_hours || []).map((w) => `${w.start}–${w.end}`).join(', ');
-          return { at: 'scheduled_at', text: t('code.outside_hours', { hours, tz: s.timezone }) };
+        if (errs.length === 1 && errs[0].code === 'outside_opening_hours') {
+          const { windows = [], time_zone: tz } = errs[0].params || {};
+          const hours = windows.map((w) => `${w.start}–${w.end}`).join(', ');
+          return { at: 'scheduled_at', text: t('code.outside_hours', { hours, tz }) };
         }
         return null;
       }

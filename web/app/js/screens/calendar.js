@@ -1,12 +1,55 @@
 // Calendar subscription: a secret address serving the person's interviews
 // to their calendar app. A new address is shown once, as text to copy and
 // as the server's QR code; each address can be revoked. Loaded only when
-// opened (see `later` in app.js).
+// opened (see router.js).
 import { get, post, del } from '../api.js';
-import { t } from '../i18n.js';
+import { t, words } from '../i18n.js';
 import { h, clear, status, busy, uid } from '../ui.js';
 import { fmtDateTime } from '../time.js';
-import { problem } from '../app.js';
+import { problem } from '../errors.js';
+
+words({
+  en: {
+    'cal.title': 'Calendar subscription',
+    'cal.intro': 'See your interviews in your calendar app (Google Calendar, Apple Calendar, Outlook…). The app fetches them from a secret address and keeps them up to date: moved, postponed and cancelled interviews change there too.',
+    'cal.warn': 'Anyone who has the address can see the times and places of your interviews and the participants’ pseudonyms, without signing in. Keep it to yourself. If it may have got out, revoke it below: it stops working at once.',
+    'cal.create': 'Make a calendar address',
+    'cal.new_title': 'Your new calendar address',
+    'cal.once': 'It is shown only now. Scan the code or copy the address before you leave this screen. Lost it? Make a new one and revoke the old one.',
+    'cal.how': 'On another device, scan the code with its camera. On this phone, copy the address, then add a calendar “from URL” or “by subscription” in the calendar app and paste it.',
+    'cal.qr_alt': 'QR code of your calendar address',
+    'cal.address': 'Calendar address',
+    'cal.copy': 'Copy the address',
+    'cal.copied': 'Copied. Now paste it in the calendar app, as a calendar “from URL”.',
+    'cal.selected': 'The address is selected: copy it with your phone’s Copy, then paste it in the calendar app as a calendar “from URL”.',
+    'cal.list_title': 'Your calendar addresses',
+    'cal.none': 'You have no calendar address.',
+    'cal.made': 'Made {when}',
+    'cal.this_one': '(the one above)',
+    'cal.revoke': 'Revoke',
+    'cal.revoked': 'Revoked: that address no longer works, and calendars subscribed to it stop updating.',
+  },
+  nb: {
+    'cal.title': 'Kalenderabonnement',
+    'cal.intro': 'Se intervjuene dine i kalenderappen (Google Kalender, Apple Kalender, Outlook …). Appen henter dem fra en hemmelig adresse og holder dem oppdatert: flyttede, utsatte og avlyste intervjuer endres der også.',
+    'cal.warn': 'Alle som har adressen, kan se tid og sted for intervjuene dine og deltakernes pseudonymer, uten å logge inn. Hold den for deg selv. Kan den ha kommet på avveier, trekker du den tilbake nedenfor: da slutter den å virke med en gang.',
+    'cal.create': 'Lag en kalenderadresse',
+    'cal.new_title': 'Den nye kalenderadressen din',
+    'cal.once': 'Den vises bare nå. Skann koden eller kopier adressen før du forlater denne siden. Mistet den? Lag en ny og trekk tilbake den gamle.',
+    'cal.how': 'På en annen enhet: skann koden med kameraet. På denne telefonen: kopier adressen, legg til en kalender «fra URL» eller «abonnement» i kalenderappen, og lim den inn.',
+    'cal.qr_alt': 'QR-kode for kalenderadressen din',
+    'cal.address': 'Kalenderadresse',
+    'cal.copy': 'Kopier adressen',
+    'cal.copied': 'Kopiert. Lim den inn i kalenderappen som en kalender «fra URL».',
+    'cal.selected': 'Adressen er merket: kopier den med telefonens Kopier, og lim den inn i kalenderappen som en kalender «fra URL».',
+    'cal.list_title': 'Kalenderadressene dine',
+    'cal.none': 'Du har ingen kalenderadresse.',
+    'cal.made': 'Laget {when}',
+    'cal.this_one': '(den ovenfor)',
+    'cal.revoke': 'Trekk tilbake',
+    'cal.revoked': 'Trukket tilbake: adressen virker ikke lenger, og kalendere som abonnerer på den, slutter å oppdateres.',
+  },
+});
 
 const SVG = 'http://www.w3.org/2000/svg';
 /** What a QR code drawn by the server may hold; anything else is dropped. */

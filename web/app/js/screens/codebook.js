@@ -9,8 +9,9 @@ import { post, api, del, ApiError } from '../api.js';
 import { t, lang, words } from '../i18n.js';
 import { h, clear, field, status, busy, uid } from '../ui.js';
 import { cache } from '../store.js';
-import { problem, problemAt } from '../app.js';
+import { problem, problemAt } from '../errors.js';
 import { deskTitle } from '../desk.js';
+import '../vocab.js';
 
 words({
   en: {
@@ -137,9 +138,9 @@ function explain(p) {
   const x = p.errors?.[0];
   if (p.code === 'code_has_children') return { at: 'move_to', text: t('codebook.err.children', { n: p.children ?? '' }) };
   if (p.code === 'code_name_taken') return { at: 'name', text: t('code.code_name_taken') };
-  if (x?.pointer === '/parent_id' && /itself|descendant/.test(x.detail)) return { at: 'parent_id', text: t('codebook.err.under_itself') };
+  if (x?.code === 'code_cycle') return { at: 'parent_id', text: t('codebook.err.under_itself') };
   if (x?.pointer === '/move_to') return { at: 'move_to', text: t('codebook.err.merge_self') };
-  if (x?.pointer === '/name' && /characters/.test(x.detail)) return { at: 'name', text: t('codebook.err.name_length') };
+  if (x?.pointer === '/name' && ['length', 'required'].includes(x.code)) return { at: 'name', text: t('codebook.err.name_length') };
   return null;
 }
 

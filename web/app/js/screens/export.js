@@ -4,12 +4,85 @@
 // bearer token and handed to the browser as a blob, so it is never a plain
 // link that would go out without the sign-in.
 import { api, ApiError, qs } from '../api.js';
-import { t, lang } from '../i18n.js';
+import { t, lang, words } from '../i18n.js';
 import { h, clear, field, status, busy, uid } from '../ui.js';
 import { zonedToDate, dateToZoned } from '../time.js';
-import { problemAt } from '../app.js';
+import { problemAt } from '../errors.js';
+import '../vocab.js';
+import { LISTS } from '../lists.js';
 
-const KINDS = ['project', 'notes', 'participants', 'screenings', 'interviews', 'postponements', 'sessions'];
+words({
+  en: {
+    'export.title': 'Export for analysis',
+    'export.intro': 'Download the study’s data for analysis software or a spreadsheet. Every export is logged with who made it and what it covers.',
+    'export.what': 'What to export',
+    'export.kind.project': 'Project for analysis tools (.qdpx)',
+    'export.kind.project_hint': 'Notes and transcripts with their codes, and participants as cases. Opens in NVivo, ATLAS.ti, MAXQDA and QualCoder.',
+    'export.kind.notes': 'Field notes (CSV)',
+    'export.kind.notes_hint': 'One row per note: when and where it was observed, who wrote it, participants, codes and the text.',
+    'export.kind.participants': 'Participants (CSV)',
+    'export.kind.participants_hint': 'One row per participant: pseudonym, status, gender and the latest wave completed.',
+    'export.kind.screenings': 'Screenings (CSV)',
+    'export.kind.screenings_hint': 'One row per screening: the answers, the total and the verdict.',
+    'export.kind.interviews': 'Interviews (CSV)',
+    'export.kind.interviews_hint': 'One row per interview: wave, status, times, postponements and minutes of sessions.',
+    'export.kind.postponements': 'Postponements (CSV)',
+    'export.kind.postponements_hint': 'One row per postponement: the reason, the old time and the new one.',
+    'export.kind.sessions': 'Interview sessions (CSV)',
+    'export.kind.sessions_hint': 'One row per session: start, end, minutes and whether it was recorded.',
+    'export.period': 'Period',
+    'export.period_hint': 'Days in {tz} time. Notes count by when they were observed, interviews by when they were scheduled, screenings by when they were done. Leave a date empty for no limit.',
+    'export.include': 'Also include',
+    'export.include_warn': 'These can identify participants and staff. There are few clinics: a clinic plus a date and a small count can identify someone. Tick only what the analysis needs, and keep the file safe.',
+    'export.include.site': 'The site (clinic) name',
+    'export.include.age_band': 'Participants’ age band',
+    'export.include.staff_names': 'Staff names (otherwise “Fieldworker 1”, “Fieldworker 2” …)',
+    'export.download': 'Download',
+    'export.preparing': 'Preparing the file… Stay on this screen until it is downloaded.',
+    'export.done': 'Downloaded {file} ({size}).',
+    'export.forbidden': 'Only coordinators and admins can export.',
+    'export.err.from': 'This is not a date.',
+    'export.err.to': 'The last day must be the same as the first day or after it.',
+    'export.err.site_id': 'You cannot export this site.',
+    'export.err.include': 'Choose only among these boxes.',
+  },
+  nb: {
+    'export.title': 'Eksport til analyse',
+    'export.intro': 'Last ned studiens data til analyseprogrammer eller et regneark. Hver eksport loggføres med hvem som laget den og hva den omfatter.',
+    'export.what': 'Hva skal eksporteres',
+    'export.kind.project': 'Prosjekt for analyseverktøy (.qdpx)',
+    'export.kind.project_hint': 'Notater og transkripsjoner med kodene sine, og deltakerne som case. Åpnes i NVivo, ATLAS.ti, MAXQDA og QualCoder.',
+    'export.kind.notes': 'Feltnotater (CSV)',
+    'export.kind.notes_hint': 'Én rad per notat: når og hvor det ble observert, hvem som skrev det, deltakere, koder og teksten.',
+    'export.kind.participants': 'Deltakere (CSV)',
+    'export.kind.participants_hint': 'Én rad per deltaker: pseudonym, status, kjønn og siste fullførte bølge.',
+    'export.kind.screenings': 'Screeninger (CSV)',
+    'export.kind.screenings_hint': 'Én rad per screening: svarene, summen og resultatet.',
+    'export.kind.interviews': 'Intervjuer (CSV)',
+    'export.kind.interviews_hint': 'Én rad per intervju: bølge, status, tidspunkter, utsettelser og minutter med økter.',
+    'export.kind.postponements': 'Utsettelser (CSV)',
+    'export.kind.postponements_hint': 'Én rad per utsettelse: grunnen, det gamle og det nye tidspunktet.',
+    'export.kind.sessions': 'Intervjuøkter (CSV)',
+    'export.kind.sessions_hint': 'Én rad per økt: start, slutt, minutter og om den ble tatt opp.',
+    'export.period': 'Periode',
+    'export.period_hint': 'Dager i {tz}-tid. Notater telles etter når de ble observert, intervjuer etter når de var avtalt, screeninger etter når de ble gjort. La en dato stå tom for ingen grense.',
+    'export.include': 'Ta også med',
+    'export.include_warn': 'Dette kan identifisere deltakere og ansatte. Det er få klinikker: en klinikk, en dato og et lite antall kan være nok til å kjenne igjen noen. Kryss bare av for det analysen trenger, og oppbevar filen trygt.',
+    'export.include.site': 'Navnet på stedet (klinikken)',
+    'export.include.age_band': 'Deltakernes aldersgruppe',
+    'export.include.staff_names': 'Navn på ansatte (ellers «Fieldworker 1», «Fieldworker 2» … i filen)',
+    'export.download': 'Last ned',
+    'export.preparing': 'Lager filen … Bli på denne siden til den er lastet ned.',
+    'export.done': 'Lastet ned {file} ({size}).',
+    'export.forbidden': 'Bare koordinatorer og administratorer kan eksportere.',
+    'export.err.from': 'Dette er ikke en dato.',
+    'export.err.to': 'Siste dag må være den samme som første dag eller senere.',
+    'export.err.site_id': 'Du kan ikke eksportere dette stedet.',
+    'export.err.include': 'Velg bare blant disse boksene.',
+  },
+});
+
+const KINDS = ['project', ...LISTS.CsvKind];
 const INCLUDE = ['site', 'age_band', 'staff_names'];
 
 /** 'YYYY-MM-DD' plus `days`. */
@@ -52,7 +125,7 @@ function save(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 30000);
 }
 
-export async function render(main, { app }) {
+export async function render(main, { app, onLeave }) {
   document.title = `${t('export.title')} · Fieldnotes`;
   main.append(h('h1', {}, t('export.title')));
   if (!app.coordinator) {
@@ -63,7 +136,7 @@ export async function render(main, { app }) {
   // written into the screen that replaced this one.
   let left = false;
   let running = null;
-  app.cleanup.push(() => {
+  onLeave(() => {
     left = true;
     running?.abort();
   });

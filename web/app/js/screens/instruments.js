@@ -9,6 +9,8 @@ import { get, post, api, ApiError } from '../api.js';
 import { t, text, words } from '../i18n.js';
 import { h, clear, field, choices, busy, uid, status } from '../ui.js';
 import { desk, loading, refuse, address, saved, number, whole, textPair } from '../admin.js';
+import '../vocab.js';
+import { LISTS } from '../lists.js';
 
 words({
   en: {
@@ -167,8 +169,8 @@ words({
   },
 });
 
-const KINDS = ['intoxication', 'sedation', 'withdrawal', 'capacity'];
-const OUTCOMES = ['ready', 'postpone', 'stop'];
+const KINDS = LISTS.Kind;
+const OUTCOMES = LISTS.Outcome;
 
 /** A code from free text: a–z, 0–9 and _ (æøå spelt out), at most `max` long. */
 const slug = (s, max = 40) => s.toLowerCase().replace(/æ/g, 'ae').replace(/ø/g, 'o').replace(/å/g, 'a')

@@ -6,11 +6,11 @@ import { get, post, del } from '../api.js';
 import { t, words } from '../i18n.js';
 import { h, clear, field, checkboxes, busy, status, uid } from '../ui.js';
 import { fmtDateTime } from '../time.js';
-import { problem } from '../app.js';
+import { problem } from '../errors.js';
 import { desk, loading, refuse, address, saved } from '../admin.js';
+import { LISTS } from '../lists.js';
 
-const SCOPES = ['sites:read', 'notes:read', 'notes:write', 'participants:read', 'participants:write', 'schedule:read',
-  'schedule:write', 'reports:read', 'transcripts:write', 'exports:read', 'admin'];
+const SCOPES = LISTS.Scope;
 
 words({
   en: {

@@ -1,15 +1,42 @@
-// Who is signed in, language (stored on the person too), the sub-screens,
-// sign out (here or everywhere).
-import { signOut } from '../api.js';
-import { t, lang } from '../i18n.js';
+// Who is signed in, language (stored on the person too), the screens listed
+// under More and its sections (router.js), sign out (here or everywhere).
+import { t, lang, words } from '../i18n.js';
 import { h, choices, status, busy } from '../ui.js';
-import { clearCache, queued } from '../store.js';
-import { problem, chooseLang } from '../app.js';
+import { queued } from '../store.js';
+import { chooseLang, signOut } from '../session.js';
+import { problem } from '../errors.js';
+import { SECTIONS, listed, titleKey, href } from '../router.js';
+import '../vocab.js';
 
-/** A titled list of links to the screens under More. */
-const links = (id, title, names) => h('nav', { class: 'card', 'aria-labelledby': id },
-  h('h2', { id }, title),
-  ...names.map((n) => h('p', {}, h('a', { class: 'button secondary big', href: `#/more/${n}` }, t(`${n}.link`)))));
+words({
+  en: {
+    'more.title': 'More',
+    'more.language': 'Language',
+    'more.signout_title': 'Sign out',
+    'more.signout': 'Sign out on this phone',
+    'more.signout_all': 'Sign out everywhere',
+    'more.waiting': '{n} notes are not synced yet. They stay on this phone and are sent when you sign in again.',
+  },
+  nb: {
+    'more.title': 'Mer',
+    'more.language': 'Språk',
+    'more.signout_title': 'Logg ut',
+    'more.signout': 'Logg ut på denne telefonen',
+    'more.signout_all': 'Logg ut overalt',
+    'more.waiting': '{n} notater er ikke synkronisert ennå. De blir liggende på telefonen og sendes når du logger inn igjen.',
+  },
+});
+
+/** A link to a screen listed under More (router.js). */
+const link = (row, app) => h('p', {}, h('a', { class: 'button secondary big', href: href(row) }, t(titleKey(row, app))));
+
+/** A section of More with the screens it lists for `role`: a titled list of links, or nothing. */
+function section(s, app) {
+  const rows = listed(s.name, app.me.role);
+  return rows.length ? h('nav', { class: 'card', 'aria-labelledby': s.id },
+    h('h2', { id: s.id }, t(titleKey(s, app))),
+    ...rows.map((r) => link(r, app))) : null;
+}
 
 export async function render(main, { app, go, route }) {
   document.title = `${t('more.title')} · Fieldnotes`;
@@ -27,8 +54,6 @@ export async function render(main, { app, go, route }) {
     } catch (e) {
       out.append(problem(e));
     }
-    clearCache();
-    app.me = null;
     go('#/signin');
   });
   main.append(
@@ -39,10 +64,8 @@ export async function render(main, { app, go, route }) {
       h('p', {}, t(`role.${me.role}`), me.peer_researcher ? ` · ${t('role.peer')}` : ''),
       h('p', {}, t('more.sites'), ' ', app.sites.map((s) => s.name).join(', ') || '—')),
     langChoice,
-    h('p', {}, h('a', { class: 'button secondary big', href: '#/more/security' }, t('security.link'))),
-    h('p', {}, h('a', { class: 'button secondary big', href: '#/more/calendar' }, t('cal.link'))),
-    app.coordinator ? links('coord-h', t('desk.coord'), ['people', 'codebook', 'report', 'export']) : null,
-    me.role === 'admin' ? links('admin-h', t('desk.admin'), ['team', 'sites', 'instruments', 'study', 'keys', 'audit']) : null,
+    ...listed('more', me.role).map((r) => link(r, app)),
+    ...SECTIONS.map((s) => section(s, app)).filter(Boolean),
     h('section', { class: 'card', 'aria-labelledby': 'out-h' },
       h('h2', { id: 'out-h' }, t('more.signout_title')),
       waiting ? status('error', t('more.waiting', { n: waiting })) : null,

@@ -1,13 +1,60 @@
 // Write a note (saved on the phone first, then synced), fix a queued one,
 // or edit a stored one with If-Match and a choice when someone else won.
 import { api, ApiError, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, words } from '../i18n.js';
 import { h, clear, field, status, busy, checkboxes } from '../ui.js';
 import { dateToZoned, zonedToDate, fmtDateTime, dayStart } from '../time.js';
 import { load, cached, pref, setPref, enqueue, queued, putEntry, sync } from '../store.js';
-import { problem } from '../app.js';
+import { problem } from '../errors.js';
+import '../vocab.js';
+import { LISTS } from '../lists.js';
 
-const LOCATIONS = ['waiting_room', 'screening_room', 'injection_room', 'observation_room', 'outside', 'other'];
+words({
+  en: {
+    'note.new': 'New note',
+    'note.edit': 'Edit note',
+    'note.body': 'What did you observe?',
+    'note.site': 'Site',
+    'note.location': 'Where',
+    'note.observed': 'Observed at ({tz})',
+    'note.participants': 'Participants',
+    'note.codes': 'Codes',
+    'note.save': 'Save note',
+    'note.save_edit': 'Save changes',
+    'conflict.title': 'Someone else changed this note',
+    'conflict.intro': 'The note is now at version {v}. Keep your text, keep theirs, or merge the two.',
+    'conflict.mine': 'Your version',
+    'conflict.theirs': 'Current version ({v})',
+    'conflict.keep_mine': 'Keep mine',
+    'conflict.keep_theirs': 'Keep theirs',
+    'conflict.merge': 'Merge',
+    'conflict.merged': 'Merged text',
+    'conflict.save_merged': 'Save merged note',
+  },
+  nb: {
+    'note.new': 'Nytt notat',
+    'note.edit': 'Endre notat',
+    'note.body': 'Hva observerte du?',
+    'note.site': 'Sted',
+    'note.location': 'Hvor',
+    'note.observed': 'Observert ({tz})',
+    'note.participants': 'Deltakere',
+    'note.codes': 'Koder',
+    'note.save': 'Lagre notatet',
+    'note.save_edit': 'Lagre endringene',
+    'conflict.title': 'Noen andre har endret notatet',
+    'conflict.intro': 'Notatet er nå i versjon {v}. Behold din tekst, behold deres, eller slå dem sammen.',
+    'conflict.mine': 'Din versjon',
+    'conflict.theirs': 'Gjeldende versjon ({v})',
+    'conflict.keep_mine': 'Behold min',
+    'conflict.keep_theirs': 'Behold deres',
+    'conflict.merge': 'Slå sammen',
+    'conflict.merged': 'Sammenslått tekst',
+    'conflict.save_merged': 'Lagre sammenslått notat',
+  },
+});
+
+const LOCATIONS = LISTS.Location;
 
 /** Codes in tree order with their depth. */
 function treeOrder(codes) {

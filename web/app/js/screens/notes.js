@@ -2,11 +2,106 @@
 // network hint and the list follow the phone's state while the screen is
 // open (a sync in the background, the network coming and going).
 import { get, qs } from '../api.js';
-import { t, has } from '../i18n.js';
+import { t, has, words } from '../i18n.js';
 import { h, clear, field, status, busy } from '../ui.js';
 import { fmtDateTime, zonedToDate, dayStart } from '../time.js';
-import { queued, sync, putEntry, dropEntry, notifyQueue, load, cached, onQueueChange } from '../store.js';
-import { problem, persisted } from '../app.js';
+import { queued, sync, putEntry, dropEntry, notifyQueue, load, cached, onQueueChange, persisted } from '../store.js';
+import { problem } from '../errors.js';
+import '../vocab.js';
+import { LISTS } from '../lists.js';
+
+words({
+  en: {
+    'storage.warn': 'This browser may delete notes waiting to sync if the phone runs short of space. Sync soon, or add Fieldnotes to the home screen.',
+    'notes.title': 'Notes',
+    'notes.saved': 'Note saved.',
+    'notes.saved_queued': 'Note saved on this phone. It is sent when the network is back.',
+    'notes.search': 'Search my notes',
+    'notes.search_go': 'Search',
+    'notes.mine': 'My notes',
+    'notes.results': 'Notes matching “{q}”',
+    'notes.none': 'No notes.',
+    'sync.hint': 'These notes are on this phone and are sent automatically.',
+    'sync.offline': 'No network: these notes are safe on this phone and are sent when the network is back.',
+    'sync.now': 'Sync now',
+    'sync.state.pending': 'Waiting',
+    'sync.state.conflict': 'Conflict',
+    'sync.state.invalid': 'Needs a fix',
+    'sync.resend_new': 'Send as a new note',
+    'sync.fix': 'Fix',
+    'sync.discard': 'Discard',
+    'notes.saved_sending': 'Note saved on this phone. Sending it now…',
+    'sync.err.conflict': 'Another note already has this one’s id. Send it as a new note.',
+    'sync.err.fields': 'The server refused it. Fix: {fields}.',
+    'sync.err.other': 'The server refused this note. Fix it, or discard it.',
+    'sync.field.body': 'the text',
+    'sync.field.observed_at': 'the time (it is in the future)',
+    'sync.field.site_id': 'the site',
+    'sync.field.location': 'where',
+    'sync.field.participant_ids': 'the participants (one is not at this site)',
+    'sync.field.code_ids': 'the codes (one is no longer in the codebook)',
+    'notes.search_team': 'Search the team’s notes',
+    'notes.team': 'The team’s notes',
+    'notes.team_filtered': 'The team’s notes (filtered)',
+    'notes.f.title': 'Filters',
+    'notes.f.author': 'Written by',
+    'notes.f.anyone': 'Anyone in the team',
+    'notes.f.me': 'Me',
+    'notes.f.participant': 'About',
+    'notes.f.anybody': 'Any participant',
+    'notes.f.code': 'Code',
+    'notes.f.any_code': 'Any code',
+    'notes.f.location': 'Where',
+    'notes.f.anywhere': 'Anywhere',
+    'notes.f.apply': 'Show notes',
+    'notes.f.clear': 'Clear filters',
+  },
+  nb: {
+    'storage.warn': 'Nettleseren kan slette notater som venter på synkronisering hvis telefonen får lite plass. Synkroniser snart, eller legg Fieldnotes til på startskjermen.',
+    'notes.title': 'Notater',
+    'notes.saved': 'Notatet er lagret.',
+    'notes.saved_queued': 'Notatet er lagret på telefonen. Det sendes når nettet er tilbake.',
+    'notes.search': 'Søk i notatene mine',
+    'notes.search_go': 'Søk',
+    'notes.mine': 'Mine notater',
+    'notes.results': 'Notater som passer «{q}»',
+    'notes.none': 'Ingen notater.',
+    'sync.hint': 'Disse notatene ligger på telefonen og sendes automatisk.',
+    'sync.offline': 'Ikke nett: notatene er trygge på telefonen og sendes når nettet er tilbake.',
+    'sync.now': 'Synkroniser nå',
+    'sync.state.pending': 'Venter',
+    'sync.state.conflict': 'Konflikt',
+    'sync.state.invalid': 'Må rettes',
+    'sync.resend_new': 'Send som nytt notat',
+    'sync.fix': 'Rett',
+    'sync.discard': 'Forkast',
+    'notes.saved_sending': 'Notatet er lagret på telefonen. Sender det nå …',
+    'sync.err.conflict': 'Et annet notat har allerede dette notatets id. Send det som et nytt notat.',
+    'sync.err.fields': 'Serveren avviste det. Rett: {fields}.',
+    'sync.err.other': 'Serveren avviste notatet. Rett det, eller forkast det.',
+    'sync.field.body': 'teksten',
+    'sync.field.observed_at': 'tidspunktet (det er fram i tid)',
+    'sync.field.site_id': 'stedet',
+    'sync.field.location': 'hvor',
+    'sync.field.participant_ids': 'deltakerne (en hører ikke til dette stedet)',
+    'sync.field.code_ids': 'kodene (en finnes ikke lenger i kodeboken)',
+    'notes.search_team': 'Søk i teamets notater',
+    'notes.team': 'Teamets notater',
+    'notes.team_filtered': 'Teamets notater (filtrert)',
+    'notes.f.title': 'Filtre',
+    'notes.f.author': 'Skrevet av',
+    'notes.f.anyone': 'Hvem som helst i teamet',
+    'notes.f.me': 'Meg',
+    'notes.f.participant': 'Om',
+    'notes.f.anybody': 'Alle deltakere',
+    'notes.f.code': 'Kode',
+    'notes.f.any_code': 'Alle koder',
+    'notes.f.location': 'Hvor',
+    'notes.f.anywhere': 'Alle steder',
+    'notes.f.apply': 'Vis notater',
+    'notes.f.clear': 'Fjern filtrene',
+  },
+});
 
 export async function render(main, { app, query, go, signal, live, onLeave }) {
   document.title = `${t('notes.title')} · Fieldnotes`;
@@ -174,7 +269,7 @@ function syncProblem(p) {
 }
 
 const FILTERS = ['author', 'participant', 'code', 'location', 'site', 'from', 'to'];
-const LOCATIONS = ['waiting_room', 'screening_room', 'injection_room', 'observation_room', 'outside', 'other'];
+const LOCATIONS = LISTS.Location;
 
 /**
  * The coordinator's filters: who wrote, about whom, which code, where, at

@@ -1,11 +1,88 @@
 // Screening, the readiness verdict, consent, starting a session, postponing.
 import { get, post, api, ApiError } from '../api.js';
-import { t, text } from '../i18n.js';
+import { t, text, words } from '../i18n.js';
 import { h, clear, field, choices, status, busy, uid } from '../ui.js';
 import { fmtTime, fmtDateTime, dateToZoned, zonedToDate, nextOpening } from '../time.js';
 import { load, pref, setPref } from '../store.js';
-import { problem, problemAt } from '../app.js';
+import { problem, problemAt } from '../errors.js';
 import { statusBadge } from './today.js';
+import '../vocab.js';
+import { LISTS } from '../lists.js';
+
+words({
+  en: {
+    'back.today': 'Back to today',
+    'screen.title': 'Screening',
+    'screen.for': 'Screen for',
+    'purpose.consent': 'Consent',
+    'purpose.session': 'Interview session',
+    'screen.step': '({i} of {n})',
+    'screen.next': 'Save and go on ({i} of {n})',
+    'screen.verdict': 'Save and see the verdict',
+    'screen.again': 'Screen again',
+    'screen.no_instrument': 'The study has no instrument set up for this.',
+    'verdict.title': 'Verdict',
+    'verdict.for.consent': 'for consent',
+    'verdict.for.session': 'for an interview session',
+    'verdict.valid': 'Valid until {time}',
+    'next.postpone': 'Postpone the interview, or screen again later.',
+    'next.stop_for_today': 'Stop for today and tell the clinic staff.',
+    'verdict.no_interview': 'Open the interview from Today or the schedule to start a session.',
+    'session.start': 'Start session',
+    'postpone.open': 'Postpone',
+    'postpone.title': 'Postpone the interview',
+    'postpone.reason': 'Reason',
+    'postpone.new_time': 'New time',
+    'postpone.pick': 'Pick a time',
+    'postpone.time': 'Date and time ({tz})',
+    'postpone.outside': 'Allow a time outside opening hours',
+    'postpone.note': 'Note (optional)',
+    'postpone.confirm': 'Confirm postponement',
+    'postpone.done': 'Postponed. Everyone affected gets an email.',
+    'postpone.no_screening': 'Participant absent, or not willing today? Postpone without screening.',
+    'postpone.note_other': 'Say why (needed for “Other”)',
+    'screen.kept': 'The answers you gave a moment ago are filled in again.',
+    'screen.again_at': 'Screen again at {time}',
+    'screen.wait': 'A new screening cannot count before {time}: until then it would not change the verdict. Screen again at {time}.',
+    'screen.now': 'Now: {outcome} {what}.',
+  },
+  nb: {
+    'back.today': 'Tilbake til i dag',
+    'screen.title': 'Screening',
+    'screen.for': 'Screening før',
+    'purpose.consent': 'Samtykke',
+    'purpose.session': 'Intervjuøkt',
+    'screen.step': '({i} av {n})',
+    'screen.next': 'Lagre og gå videre ({i} av {n})',
+    'screen.verdict': 'Lagre og se resultatet',
+    'screen.again': 'Screen på nytt',
+    'screen.no_instrument': 'Studien har ikke satt opp noe skjema for dette.',
+    'verdict.title': 'Resultat',
+    'verdict.for.consent': 'for samtykke',
+    'verdict.for.session': 'for en intervjuøkt',
+    'verdict.valid': 'Gyldig til {time}',
+    'next.postpone': 'Utsett intervjuet, eller screen på nytt senere.',
+    'next.stop_for_today': 'Avslutt for i dag og si fra til klinikkpersonalet.',
+    'verdict.no_interview': 'Åpne intervjuet fra I dag eller timeplanen for å starte en økt.',
+    'session.start': 'Start økten',
+    'postpone.open': 'Utsett',
+    'postpone.title': 'Utsett intervjuet',
+    'postpone.reason': 'Grunn',
+    'postpone.new_time': 'Nytt tidspunkt',
+    'postpone.pick': 'Velg tidspunkt',
+    'postpone.time': 'Dato og klokkeslett ({tz})',
+    'postpone.outside': 'Tillat tid utenfor åpningstiden',
+    'postpone.note': 'Merknad (valgfritt)',
+    'postpone.confirm': 'Bekreft utsettelsen',
+    'postpone.done': 'Utsatt. Alle som berøres får e-post.',
+    'postpone.no_screening': 'Kom ikke deltakeren, eller vil ikke i dag? Utsett uten screening.',
+    'postpone.note_other': 'Skriv hvorfor (må fylles ut ved «Annet»)',
+    'screen.kept': 'Svarene du ga for litt siden, er fylt inn igjen.',
+    'screen.again_at': 'Screen på nytt kl. {time}',
+    'screen.wait': 'En ny screening kan ikke telle før kl. {time}: før det endrer den ikke resultatet. Screen på nytt kl. {time}.',
+    'screen.now': 'Nå: {outcome} {what}.',
+  },
+});
 
 /** The newest version of each instrument key. */
 function newest(items) {
@@ -306,7 +383,7 @@ export async function render(main, { params, query, app, go, signal, live, onLea
   await start();
 }
 
-const REASONS = ['participant_not_ready', 'participant_unwilling_today', 'participant_absent', 'clinic_circumstances', 'interviewer_unavailable', 'other'];
+const REASONS = LISTS.PostponeReason;
 /** Reasons that need no screening. */
 export const UNSCREENED = REASONS.filter((r) => r !== 'participant_not_ready');
 

@@ -2,20 +2,71 @@
 // (#/accept?token=) or a reset (#/reset?token=); #/reset alone asks for a
 // reset link. A link that no longer works says so plainly and offers the
 // way on: a new reset link by email, or a new invitation from the inviter.
-// Loaded only when opened (see `later` in app.js).
-import { post, signedIn, signOut, ApiError } from '../api.js';
-import { t } from '../i18n.js';
+// Loaded only when opened (see router.js).
+import { post, signedIn, ApiError } from '../api.js';
+import { t, words } from '../i18n.js';
 import { h, clear, field, status, busy, uid } from '../ui.js';
-import { clearCache } from '../store.js';
-import { problemAt, go } from '../app.js';
+import { go, signOut } from '../session.js';
+import { problemAt } from '../errors.js';
 import { handOver } from './signin.js';
+
+words({
+  en: {
+    'pw.accept_title': 'Choose your password',
+    'pw.accept_intro': 'You are invited to the study’s Fieldnotes team. Choose a password: you sign in with it and your email address.',
+    'pw.reset_title': 'Choose a new password',
+    'pw.reset_intro': 'Choose a new password for your account. When it is saved, every device signed in to your account is signed out, and your calendar addresses and API keys stop working.',
+    'pw.forgot_title': 'Forgot your password?',
+    'pw.forgot_intro': 'Type the email address of your account. A link is sent to it: open it within 2 hours to choose a new password.',
+    'pw.bad_title': 'This link does not work',
+    'pw.new': 'New password',
+    'pw.hint': 'At least 12 characters. A few words you will remember make a good password.',
+    'pw.show': 'Show the password',
+    'pw.save': 'Save the password',
+    'pw.signed_in': 'This phone is signed in to an account now. Saving the password signs it out here, so you can sign in with the new one.',
+    'pw.bad_accept': 'This invitation link does not work: it is incomplete, more than 7 days old, or was already used.',
+    'pw.ask_inviter': 'Ask the person who invited you to send a new invitation. If you already chose a password, sign in with it.',
+    'pw.bad_reset': 'This link does not work: it is incomplete, more than 2 hours old, or was already used.',
+    'pw.new_link_title': 'Get a new link',
+    'pw.new_link_intro': 'Type the email address of your account, and a new link is sent to it. It works for 2 hours.',
+    'pw.email': 'Email',
+    'pw.not_email': 'This is not an email address.',
+    'pw.send': 'Send me a link',
+    'pw.sent': 'If {email} belongs to an account, a link is on its way to it. Open it within 2 hours. No email after a few minutes? Look in the spam folder.',
+    'pw.to_signin': 'Go to sign-in',
+  },
+  nb: {
+    'pw.accept_title': 'Velg passord',
+    'pw.accept_intro': 'Du er invitert til studiens team i Fieldnotes. Velg et passord: du logger inn med det og e-postadressen din.',
+    'pw.reset_title': 'Velg nytt passord',
+    'pw.reset_intro': 'Velg et nytt passord for kontoen din. Når det er lagret, blir alle enheter som er logget inn på kontoen, logget ut, og kalenderadressene og API-nøklene dine slutter å virke.',
+    'pw.forgot_title': 'Glemt passordet?',
+    'pw.forgot_intro': 'Skriv e-postadressen til kontoen din. Vi sender en lenke dit: åpne den innen 2 timer for å velge nytt passord.',
+    'pw.bad_title': 'Denne lenken virker ikke',
+    'pw.new': 'Nytt passord',
+    'pw.hint': 'Minst 12 tegn. Noen ord du husker, gir et godt passord.',
+    'pw.show': 'Vis passordet',
+    'pw.save': 'Lagre passordet',
+    'pw.signed_in': 'Denne telefonen er logget inn på en konto nå. Når passordet lagres, logges den ut her, slik at du kan logge inn med det nye.',
+    'pw.bad_accept': 'Denne invitasjonslenken virker ikke: den er ufullstendig, eldre enn 7 dager eller allerede brukt.',
+    'pw.ask_inviter': 'Be den som inviterte deg, om å sende en ny invitasjon. Har du allerede valgt passord, logger du inn med det.',
+    'pw.bad_reset': 'Denne lenken virker ikke: den er ufullstendig, eldre enn 2 timer eller allerede brukt.',
+    'pw.new_link_title': 'Få en ny lenke',
+    'pw.new_link_intro': 'Skriv e-postadressen til kontoen din, så sendes en ny lenke dit. Den virker i 2 timer.',
+    'pw.email': 'E-post',
+    'pw.not_email': 'Dette er ikke en e-postadresse.',
+    'pw.send': 'Send meg en lenke',
+    'pw.sent': 'Hvis {email} hører til en konto, er en lenke på vei dit. Åpne den innen 2 timer. Ingen e-post etter noen minutter? Se i søppelpostmappen.',
+    'pw.to_signin': 'Gå til innlogging',
+  },
+});
 
 const PATHS = { accept: '/auth/invitations/accept', reset: '/auth/password-reset/confirm' };
 
 /** A refusal of the client's own, shown at the field like the server's. */
 const refused = (pointer, text) => new ApiError(422, { code: 'validation_failed', errors: [{ pointer, text }] });
 
-export async function render(main, { params, query, app, live }) {
+export async function render(main, { params, query, live }) {
   const kind = params.kind === 'accept' ? 'accept' : 'reset';
   const token = query.get('token') || '';
   const title = token ? t(`pw.${kind}_title`) : kind === 'reset' ? t('pw.forgot_title') : t('pw.bad_title');
@@ -66,8 +117,6 @@ export async function render(main, { params, query, app, live }) {
       handOver(password.value);
       if (signedIn()) {
         await signOut(false, { quiet: true }).catch(() => {});
-        clearCache();
-        app.me = null;
       }
       go(`#/signin?password=${kind}`);
     });

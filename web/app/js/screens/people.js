@@ -10,9 +10,11 @@ import { t, text, words } from '../i18n.js';
 import { h, clear, field, busy } from '../ui.js';
 import { fmtDateTime, dateToZoned } from '../time.js';
 import { load } from '../store.js';
-import { problem } from '../app.js';
+import { problem } from '../errors.js';
 import { statusBadge } from './today.js';
 import { deskTitle, reasonWords, addDays, dayWords } from '../desk.js';
+import '../vocab.js';
+import { LISTS } from '../lists.js';
 
 words({
   en: {
@@ -121,7 +123,7 @@ words({
   },
 });
 
-const STATUSES = ['active', 'withdrawn', 'ended'];
+const STATUSES = LISTS.ParticipantStatus;
 const PAGE = 50;
 
 // The list as last shown, so that opening a participant keeps the pages

@@ -1,10 +1,42 @@
 // Register a participant (coordinators): a pseudonym, a site and a treatment
 // start; nothing that identifies a person.
 import { get, post, ApiError, qs } from '../api.js';
-import { t } from '../i18n.js';
+import { t, words } from '../i18n.js';
 import { h, clear, field, status, busy } from '../ui.js';
 import { pref } from '../store.js';
-import { problemAt } from '../app.js';
+import { problemAt } from '../errors.js';
+import '../vocab.js';
+
+words({
+  en: {
+    'reg.pseudonymous': 'Participants are pseudonymous: never enter a name, phone number, address or national ID number. Use the study pseudonym only.',
+    'reg.pseudonym': 'Pseudonym',
+    'reg.pseudonym_hint': 'Unique in the study, e.g. P07',
+    'reg.started': 'Treatment started on',
+    'reg.gender': 'Gender (optional)',
+    'reg.age_band': 'Age band (optional)',
+    'reg.optional': 'A coarse category only, e.g. female',
+    'reg.age_hint': 'A band, not an age, e.g. 30-39',
+    'reg.submit': 'Register participant',
+    'reg.done': '{pseudonym} is registered at {site}.',
+    'reg.book': 'Book an interview for {pseudonym}',
+    'reg.another': 'Register another',
+  },
+  nb: {
+    'reg.pseudonymous': 'Deltakerne er pseudonyme: skriv aldri navn, telefonnummer, adresse eller fødselsnummer. Bruk bare studiens pseudonym.',
+    'reg.pseudonym': 'Pseudonym',
+    'reg.pseudonym_hint': 'Unikt i studien, f.eks. P07',
+    'reg.started': 'Behandlingen startet',
+    'reg.gender': 'Kjønn (valgfritt)',
+    'reg.age_band': 'Aldersgruppe (valgfritt)',
+    'reg.optional': 'Bare en grov kategori, f.eks. kvinne',
+    'reg.age_hint': 'En gruppe, ikke en alder, f.eks. 30-39',
+    'reg.submit': 'Registrer deltakeren',
+    'reg.done': '{pseudonym} er registrert ved {site}.',
+    'reg.book': 'Avtal et intervju med {pseudonym}',
+    'reg.another': 'Registrer en til',
+  },
+});
 
 export async function render(main, { app, route }) {
   document.title = `${t('reg.title')} · Fieldnotes`;
@@ -42,7 +74,7 @@ export async function render(main, { app, route }) {
     ev.preventDefault();
     const missing = Object.entries(c).filter(([, el]) => el.required && !el.value.trim());
     if (missing.length) {
-      const e = new ApiError(422, { errors: missing.map(([k]) => ({ pointer: `/${k}`, detail: t('form.required') })) });
+      const e = new ApiError(422, { errors: missing.map(([k]) => ({ pointer: `/${k}`, code: 'required' })) });
       return problemAt(e, c, out);
     }
     busy(submit, async () => {

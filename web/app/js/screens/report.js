@@ -6,8 +6,10 @@
 import { get, qs } from '../api.js';
 import { t, lang, words } from '../i18n.js';
 import { h, clear, field, status, busy, uid } from '../ui.js';
-import { problem, problemAt } from '../app.js';
+import { problem, problemAt } from '../errors.js';
 import { deskTitle, reasonWords, countWords, period } from '../desk.js';
+import '../vocab.js';
+import { LISTS } from '../lists.js';
 
 words({
   en: {
@@ -98,8 +100,8 @@ words({
   },
 });
 
-const STATUS_ORDER = ['scheduled', 'postponed', 'in_progress', 'completed', 'cancelled'];
-const REASONS = ['participant_not_ready', 'participant_unwilling_today', 'participant_absent', 'clinic_circumstances', 'interviewer_unavailable', 'other'];
+const STATUS_ORDER = LISTS.InterviewStatus;
+const REASONS = LISTS.PostponeReason;
 const known = (c) => typeof c === 'number';
 const byOrder = (order) => (a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b);
 

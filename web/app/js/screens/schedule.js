@@ -3,13 +3,67 @@
 // fieldworker, their own interviews at all their sites ("My week"). Each can
 // be moved or postponed and shows its postponement history in words.
 import { get, qs } from '../api.js';
-import { t, text, has } from '../i18n.js';
+import { t, text, has, words } from '../i18n.js';
 import { h, clear, field, status } from '../ui.js';
 import { fmtTime, fmtDay, fmtDateTime, weekStart, dayStart, fmt } from '../time.js';
 import { load, pref, setPref } from '../store.js';
-import { problem } from '../app.js';
+import { problem } from '../errors.js';
 import { statusBadge } from './today.js';
 import { postponeForm } from './participant.js';
+import '../vocab.js';
+
+words({
+  en: {
+    'window.before': 'Before its window',
+    'window.after': 'After its window',
+    'schedule.title': 'Schedule',
+    'schedule.mine_title': 'My week',
+    'schedule.weeks': 'Weeks',
+    'schedule.prev': 'Previous',
+    'schedule.this': 'This week',
+    'schedule.next': 'Next',
+    'schedule.week_of': 'Week of {date}',
+    'schedule.none': 'No interviews this week.',
+    'schedule.move': 'Reschedule or postpone',
+    'schedule.history': 'History ({n})',
+    'schedule.no_history': 'Never postponed.',
+    'schedule.by': 'by {who}, {when}',
+    'schedule.all_sites': 'All my sites',
+    'schedule.tba': 'To be agreed ({n})',
+    'schedule.tba_none': 'No postponed interview is waiting for a new time.',
+    'rr.screening_missing': 'Not screened',
+    'rr.screening_stale': 'Screening too old',
+    'rr.recent_postpone': 'A screening shortly before said postpone',
+    'rr.capacity_not_assessed': 'Capacity to consent not assessed',
+    'rr.no_consent': 'No valid consent',
+    'rr.other': 'Another readiness reason',
+  },
+  nb: {
+    'window.before': 'Før vinduet',
+    'window.after': 'Etter vinduet',
+    'schedule.title': 'Timeplan',
+    'schedule.mine_title': 'Min uke',
+    'schedule.weeks': 'Uker',
+    'schedule.prev': 'Forrige',
+    'schedule.this': 'Denne uken',
+    'schedule.next': 'Neste',
+    'schedule.week_of': 'Uken fra {date}',
+    'schedule.none': 'Ingen intervjuer denne uken.',
+    'schedule.move': 'Flytt eller utsett',
+    'schedule.history': 'Historikk ({n})',
+    'schedule.no_history': 'Aldri utsatt.',
+    'schedule.by': 'av {who}, {when}',
+    'schedule.all_sites': 'Alle stedene mine',
+    'schedule.tba': 'Avtales senere ({n})',
+    'schedule.tba_none': 'Ingen utsatte intervjuer venter på nytt tidspunkt.',
+    'rr.screening_missing': 'Ikke screenet',
+    'rr.screening_stale': 'Screeningen var for gammel',
+    'rr.recent_postpone': 'En screening like før sa utsett',
+    'rr.capacity_not_assessed': 'Samtykkekompetanse ikke vurdert',
+    'rr.no_consent': 'Ikke gyldig samtykke',
+    'rr.other': 'En annen grunn fra screeningen',
+  },
+});
 
 export async function render(main, { app, query, go, route, signal, live }) {
   const mine = !app.coordinator;

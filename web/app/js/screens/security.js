@@ -1,10 +1,57 @@
 // Two-factor sign-in (set up with a QR code, recovery codes to write down,
 // turn off) and the list of devices signed in, each of which can be ended.
 import { get, post, del } from '../api.js';
-import { t } from '../i18n.js';
+import { t, words } from '../i18n.js';
 import { h, clear, field, status, busy } from '../ui.js';
 import { fmtDateTime } from '../time.js';
-import { problem, problemAt } from '../app.js';
+import { problem, problemAt } from '../errors.js';
+
+words({
+  en: {
+    'security.title': 'Security',
+    'security.required': 'Your study requires two-factor sign-in for your role. Set it up to go on.',
+    'security.on': 'Two-factor sign-in is on. {n} recovery codes left.',
+    'security.off': 'Two-factor sign-in is off. With it on, signing in needs your password and a code from an app on your phone.',
+    'security.setup': 'Set up an authenticator app',
+    'security.scan': 'Scan this code with an authenticator app (for example Aegis, Google Authenticator or Microsoft Authenticator), or type this key into it:',
+    'security.qr_alt': 'QR code for your authenticator app',
+    'security.code': 'Code the app shows now',
+    'security.confirm': 'Turn on two-factor sign-in',
+    'security.codes_title': 'Your recovery codes',
+    'security.codes_intro': 'Write these down and keep them away from your phone. Each signs you in once if the phone is lost. They are shown only now.',
+    'security.codes_done': 'I have written them down',
+    'security.turn_off': 'Turn off two-factor sign-in',
+    'security.devices': 'Where you are signed in',
+    'security.this_device': 'This device',
+    'security.signed_in': 'Signed in {when}',
+    'security.last_used': 'Last used {when}',
+    'security.end': 'Sign out that device',
+    'security.unknown_device': 'Unknown browser',
+    'security.ended': 'That device is signed out.',
+  },
+  nb: {
+    'security.title': 'Sikkerhet',
+    'security.required': 'Studien krever totrinnsinnlogging for rollen din. Slå den på for å gå videre.',
+    'security.on': 'Totrinnsinnlogging er på. {n} gjenopprettingskoder igjen.',
+    'security.off': 'Totrinnsinnlogging er av. Når den er på, trenger du passordet og en kode fra en app på telefonen for å logge inn.',
+    'security.setup': 'Sett opp en autentiseringsapp',
+    'security.scan': 'Skann denne koden med en autentiseringsapp (for eksempel Aegis, Google Authenticator eller Microsoft Authenticator), eller skriv inn denne nøkkelen:',
+    'security.qr_alt': 'QR-kode for autentiseringsappen',
+    'security.code': 'Koden appen viser nå',
+    'security.confirm': 'Slå på totrinnsinnlogging',
+    'security.codes_title': 'Gjenopprettingskodene dine',
+    'security.codes_intro': 'Skriv dem ned og oppbevar dem unna telefonen. Hver av dem logger deg inn én gang hvis telefonen blir borte. De vises bare nå.',
+    'security.codes_done': 'Jeg har skrevet dem ned',
+    'security.turn_off': 'Slå av totrinnsinnlogging',
+    'security.devices': 'Der du er logget inn',
+    'security.this_device': 'Denne enheten',
+    'security.signed_in': 'Logget inn {when}',
+    'security.last_used': 'Sist brukt {when}',
+    'security.end': 'Logg ut den enheten',
+    'security.unknown_device': 'Ukjent nettleser',
+    'security.ended': 'Den enheten er logget ut.',
+  },
+});
 
 export async function render(main, { app, query, go }) {
   document.title = `${t('security.title')} · Fieldnotes`;

@@ -1,11 +1,58 @@
 // A running session: timer, end with note and recording label, complete.
 import { get, post } from '../api.js';
-import { t } from '../i18n.js';
+import { t, words } from '../i18n.js';
 import { h, clear, field, status, busy, uid } from '../ui.js';
 import { fmtTime, fmtDateTime, duration } from '../time.js';
-import { problem } from '../app.js';
+import { problem } from '../errors.js';
 import { statusBadge } from './today.js';
 import { postponeForm, UNSCREENED } from './participant.js';
+
+words({
+  en: {
+    'session.title': 'Session',
+    'session.total': '{n} min so far',
+    'session.running': 'Session {n} running since {time}',
+    'session.note': 'Note about the session',
+    'session.recorded': 'Audio recorded',
+    'session.label': 'Recording label',
+    'session.label_hint': "The recorder's file name, e.g. REC_0042",
+    'session.end': 'End session',
+    'session.list': 'Sessions',
+    'session.n': 'Session {n}',
+    'session.minutes': '{n} min',
+    'session.rec': 'Recorded',
+    'session.another': 'Start another session',
+    'session.complete': 'Complete the interview',
+    'session.completed': 'The interview is completed.',
+    'session.confirm_complete': 'Complete this interview? No more sessions can be started after this; only a coordinator can reopen it.',
+    'session.confirm_yes': 'Yes, complete it',
+    'session.confirm_no': 'Not yet',
+    'session.reopen': 'Reopen the interview',
+    'session.reopened': 'The interview is open again: start another session when the participant is ready.',
+  },
+  nb: {
+    'session.title': 'Økt',
+    'session.total': '{n} min så langt',
+    'session.running': 'Økt {n} har pågått siden {time}',
+    'session.note': 'Merknad om økten',
+    'session.recorded': 'Lydopptak gjort',
+    'session.label': 'Navn på opptaket',
+    'session.label_hint': 'Filnavnet på opptakeren, f.eks. REC_0042',
+    'session.end': 'Avslutt økten',
+    'session.list': 'Økter',
+    'session.n': 'Økt {n}',
+    'session.minutes': '{n} min',
+    'session.rec': 'Tatt opp',
+    'session.another': 'Start en ny økt',
+    'session.complete': 'Fullfør intervjuet',
+    'session.completed': 'Intervjuet er fullført.',
+    'session.confirm_complete': 'Fullføre dette intervjuet? Etterpå kan ingen flere økter startes; bare en koordinator kan åpne det igjen.',
+    'session.confirm_yes': 'Ja, fullfør',
+    'session.confirm_no': 'Ikke ennå',
+    'session.reopen': 'Åpne intervjuet igjen',
+    'session.reopened': 'Intervjuet er åpent igjen: start en ny økt når deltakeren er klar.',
+  },
+});
 
 export async function render(main, ctx) {
   const { params, app } = ctx;

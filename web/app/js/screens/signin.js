@@ -1,7 +1,8 @@
 import { signIn, signInMfa } from '../api.js';
 import { t } from '../i18n.js';
 import { h, field, busy, status } from '../ui.js';
-import { problem, loadMe, app } from '../app.js';
+import { loadMe, app } from '../session.js';
+import { problem } from '../errors.js';
 import { sync } from '../store.js';
 
 let handed = '';
@@ -31,7 +32,7 @@ export async function render(main, { go, query }) {
     h('p', {}, h('a', { class: 'tap', href: '#/reset' }, t('signin.forgot'))));
   const done = async () => {
     app.me = null;
-    await loadMe();
+    await loadMe({ fresh: true });
     go('#/today');
     // Notes this account left queued on the phone go now.
     if (app.me) sync(app.me.id);

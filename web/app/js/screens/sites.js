@@ -1,7 +1,7 @@
 // Sites (admins): every clinic with its time zone and daily opening hours;
 // add one, or change one's name, zone and opening windows. The list, then
 // the chosen site on a phone; side by side on a desk. Loaded only when
-// opened (see `later` in app.js).
+// opened (see router.js).
 import { get, post, api } from '../api.js';
 import { t, words } from '../i18n.js';
 import { h, clear, field, busy, uid } from '../ui.js';

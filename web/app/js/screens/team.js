@@ -4,13 +4,85 @@
 // their invitation again, or end all their credentials (sign-ins, API keys,
 // calendar feeds) after asking. A list beside the selected person from about
 // 1024 px wide (CSS only), the list then the person on a phone. Loaded only
-// when opened (see `later` in app.js).
+// when opened (see router.js).
 import { get, post, api } from '../api.js';
-import { t } from '../i18n.js';
+import { t, words } from '../i18n.js';
 import { h, clear, field, choices, checkboxes, status, busy, uid } from '../ui.js';
-import { problem, problemAt } from '../app.js';
+import { problem, problemAt } from '../errors.js';
+import '../vocab.js';
+import { LISTS } from '../lists.js';
 
-const ROLES = ['fieldworker', 'coordinator', 'admin'];
+words({
+  en: {
+    'team.title': 'Team',
+    'team.list_title': 'Everyone',
+    'team.count': '{n} people',
+    'team.active': 'Active',
+    'team.disabled': 'Disabled',
+    'team.pending': 'Invitation pending',
+    'team.pending_hint': 'They have not chosen a password yet. The link in the invitation works for 7 days.',
+    'team.change_title': 'Role and sites',
+    'team.role': 'Role',
+    'team.peer_box': 'Peer researcher (a researcher with lived experience)',
+    'team.sites': 'Sites',
+    'team.save': 'Save the changes',
+    'team.saved': 'Saved.',
+    'team.disable': 'Disable',
+    'team.enable': 'Enable',
+    'team.disabled_now': 'Disabled: they are signed out everywhere and cannot sign in.',
+    'team.enabled_now': 'Enabled: they can sign in again.',
+    'team.resend': 'Send the invitation again',
+    'team.end_all': 'End all sign-ins, keys and feeds',
+    'team.end_all_warn': 'For a lost phone or someone leaving: {name} is signed out on every device, and their API keys and calendar feeds stop working for good. They are told by email and can sign in again with their password.',
+    'team.end_all_yes': 'Yes, end them all',
+    'team.end_all_no': 'Keep them',
+    'team.ended_all': 'Ended: {s} sign-ins, {k} API keys and {f} calendar feeds. {name} has been told by email.',
+    'team.resent': 'A new invitation is on its way to {email}. Links sent before no longer work.',
+    'team.invite_title': 'Invite someone',
+    'team.invite_intro': 'They get an email with a link to choose a password. It works for 7 days.',
+    'team.email': 'Email',
+    'team.name': 'Name',
+    'team.language': 'Language of the app and the mail',
+    'team.invite_send': 'Send the invitation',
+    'team.invited': 'Invitation sent to {email}.',
+  },
+  nb: {
+    'team.title': 'Team',
+    'team.list_title': 'Alle',
+    'team.count': '{n} personer',
+    'team.active': 'Aktiv',
+    'team.disabled': 'Deaktivert',
+    'team.pending': 'Invitasjon ikke besvart',
+    'team.pending_hint': 'Vedkommende har ikke valgt passord ennå. Lenken i invitasjonen virker i 7 dager.',
+    'team.change_title': 'Rolle og steder',
+    'team.role': 'Rolle',
+    'team.peer_box': 'Likepersonforsker (forsker med egenerfaring)',
+    'team.sites': 'Steder',
+    'team.save': 'Lagre endringene',
+    'team.saved': 'Lagret.',
+    'team.disable': 'Deaktiver',
+    'team.enable': 'Aktiver',
+    'team.disabled_now': 'Deaktivert: vedkommende er logget ut overalt og kan ikke logge inn.',
+    'team.enabled_now': 'Aktivert: vedkommende kan logge inn igjen.',
+    'team.resend': 'Send invitasjonen på nytt',
+    'team.end_all': 'Avslutt alle innlogginger, nøkler og abonnementer',
+    'team.end_all_warn': 'Ved en mistet telefon eller når noen slutter: {name} logges ut på alle enheter, og API-nøklene og kalenderabonnementene deres slutter å virke for godt. Vedkommende får beskjed på e-post og kan logge inn igjen med passordet.',
+    'team.end_all_yes': 'Ja, avslutt alle',
+    'team.end_all_no': 'Behold dem',
+    'team.ended_all': 'Avsluttet: {s} innlogginger, {k} API-nøkler og {f} kalenderabonnementer. {name} har fått beskjed på e-post.',
+    'team.resent': 'En ny invitasjon er på vei til {email}. Lenker sendt tidligere virker ikke lenger.',
+    'team.invite_title': 'Inviter noen',
+    'team.invite_intro': 'Vedkommende får en e-post med en lenke for å velge passord. Den virker i 7 dager.',
+    'team.email': 'E-post',
+    'team.name': 'Navn',
+    'team.language': 'Språk i appen og e-postene',
+    'team.invite_send': 'Send invitasjonen',
+    'team.invited': 'Invitasjonen er sendt til {email}.',
+  },
+});
+
+/** The roles, least first (the document lists them most first). */
+const ROLES = [...LISTS.Role].reverse();
 
 export async function render(main, { app, signal, live }) {
   document.title = `${t('team.title')} · Fieldnotes`;

@@ -3,7 +3,7 @@ import { t } from '../i18n.js';
 import { h } from '../ui.js';
 import { fmtTime, fmtDay, dayStart, fmt } from '../time.js';
 import { load } from '../store.js';
-import { problem } from '../app.js';
+import { problem } from '../errors.js';
 
 export function statusBadge(s) {
   return h('span', { class: `state st-${s}` }, t(`status.${s}`));
