@@ -34,6 +34,7 @@ pub struct Problem {
     pub code: String,
     /// Present on validation errors: each invalid field.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::domain::field::FieldErrorDoc>>)]
     pub errors: Option<Vec<FieldError>>,
     /// Extra members of some problems (e.g. `current` on a 412, `reasons` on `not_ready`).
     #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]

@@ -40,7 +40,7 @@ use crate::{
     modifiers(&SecurityAddon),
     components(schemas(
         crate::error::Problem,
-        crate::error::FieldError,
+        crate::domain::field::FieldErrorDoc,
         crate::services::exports::CsvKind
     )),
     tags(
@@ -250,16 +250,10 @@ pub fn client_lists_js() -> String {
                 lists.insert(name.clone(), values);
             }
         }
-        let variants = schemas
-            .get("FieldProblem")
-            .and_then(|s| s["oneOf"].as_array())
-            .cloned()
+        field_codes = schemas
+            .get("FieldCode")
+            .and_then(|s| strings(&s["enum"]))
             .unwrap_or_default();
-        for v in &variants {
-            if let Some(codes) = strings(&v["properties"]["code"]["enum"]) {
-                field_codes.extend(codes);
-            }
-        }
     }
     let pretty = |v: serde_json::Value| serde_json::to_string_pretty(&v).unwrap_or_default();
     format!(

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::hours::Window;
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+/// One invalid field of a request. Its document is [`FieldErrorDoc`].
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FieldError {
     /// JSON pointer to the field, e.g. `/observed_at` or `/notes/3/body`.
     pub pointer: String,
@@ -22,9 +22,75 @@ pub struct FieldError {
     pub detail: String,
 }
 
-/// What is wrong with a field: `code`, and for some codes `params`.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+// The document's shape of a field error: flat, with every param optional.
+// (A `oneOf` of the 55 codes, each with its own params, describes the same
+// JSON, but building it for every operation took 34 MiB at start.)
+/// One invalid field of a request: `code` says what is wrong, `params` (for
+/// some codes) the bounds or names it concerns, `detail` the same in English.
+#[derive(ToSchema)]
+#[schema(as = FieldError)]
+#[allow(dead_code)]
+pub struct FieldErrorDoc {
+    /// JSON pointer to the field, e.g. `/observed_at` or `/notes/3/body`.
+    pointer: String,
+    /// The stable code of what is wrong: a client words it itself.
+    code: FieldCode,
+    params: Option<FieldParams>,
+    /// What is wrong with it, in English words a developer can act on. Made
+    /// from `code` and `params`; a client shows its own words for the code.
+    detail: String,
+}
+
+/// The parameters of a field error: which ones a code carries is said at
+/// each (see [`FieldCode`]); absent for codes that carry none.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FieldParams {
+    /// `length`, `range`, `minutes`, `at_least`, `count`, `date_range`,
+    /// `password_too_short`: the least allowed.
+    min: Option<i64>,
+    /// `length`, `too_long`, `too_long_bytes`, `range`, `minutes`,
+    /// `at_most`, `count`, `too_many`, `date_range`, `key_chars`,
+    /// `password_too_long`: the most allowed.
+    max: Option<i64>,
+    /// `not_found`: what was not found (`site`, `participant`, `code`,
+    /// `instrument`, `wave`, `session`, `team_member`, ...).
+    thing: Option<String>,
+    /// `not_after`, `below`: the other field.
+    other: Option<String>,
+    /// `not_one_of`: the allowed values.
+    allowed: Option<Vec<String>>,
+    /// `outside_opening_hours`: the site's name.
+    site: Option<String>,
+    /// `outside_opening_hours`: the site's opening windows, local time.
+    windows: Option<Vec<Window>>,
+    /// `outside_opening_hours`: the site's IANA time zone.
+    time_zone: Option<String>,
+    /// `no_access_to_site`: the team member's display name.
+    name: Option<String>,
+    /// `no_such_item`: the instrument's key.
+    instrument: Option<String>,
+    /// `no_such_item`: the item asked for.
+    item: Option<String>,
+    /// `not_a_level`: the item's levels.
+    levels: Option<Vec<String>>,
+    /// `key_fixed`: the key an instrument keeps.
+    key: Option<String>,
+    /// `no_such_wave`: the study's waves.
+    waves: Option<Vec<i32>>,
+    /// `past_end`: the text's length in code points.
+    length: Option<i64>,
+}
+
+/// What is wrong with a field: `code`, and for some codes `params`. Its
+/// codes, as the document lists them, are [`FieldCode`].
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, strum::EnumDiscriminants)]
 #[serde(tag = "code", content = "params", rename_all = "snake_case")]
+#[strum_discriminants(
+    name(FieldCode),
+    derive(Serialize, ToSchema, strum::EnumIter),
+    serde(rename_all = "snake_case")
+)]
 pub enum FieldProblem {
     /// The field is missing or empty.
     Required,
