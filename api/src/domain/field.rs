@@ -211,6 +211,9 @@ pub enum FieldProblem {
     PastEnd { length: u64 },
     /// No one may disable themselves or remove their own admin role.
     SelfLockout,
+    /// An emailed link (invitation, password reset) that is unknown,
+    /// expired or already used.
+    InvalidLink,
 }
 
 impl FieldProblem {
@@ -290,6 +293,7 @@ impl FieldProblem {
             InsideCharacter => "falls inside a character (a letter with its accent, or an emoji made of several code points); move it to where the character starts or ends".into(),
             PastEnd { length } => format!("is past the end of the text, which is {length} characters long (counted in Unicode code points)"),
             SelfLockout => "you cannot disable yourself or remove your own admin role".into(),
+            InvalidLink => "This link is invalid, expired or already used. Ask for a new one.".into(),
         }
     }
 }

@@ -14,7 +14,8 @@ use crate::{
     auth::tokens::JwtKeys,
     auth::tokens::{random_token, sha256_hex},
     config::Settings,
-    error::{ApiError, ApiResult},
+    domain::field::FieldProblem,
+    error::{ApiError, ApiResult, FieldError},
     services::{
         audit::{self, Actor, Entry},
         Ctx,
@@ -411,11 +412,9 @@ pub async fn consume_user_token(
 
 /// The answer to an unknown, expired or used emailed link: 422 naming `/token`.
 pub fn invalid_link() -> ApiError {
-    let detail = "This link is invalid, expired or already used. Ask for a new one.";
-    ApiError::unprocessable("invalid_token", detail).with(
-        "errors",
-        serde_json::json!([{"pointer": "/token", "detail": detail}]),
-    )
+    let field = FieldError::new("/token", FieldProblem::InvalidLink);
+    ApiError::unprocessable("invalid_token", field.detail.clone())
+        .with("errors", serde_json::to_value([field]).unwrap_or_default())
 }
 
 /// Sign out: this sign-in, or with `everywhere` every sign-in of the user.

@@ -98,6 +98,16 @@ async fn invitation_flow(app: TestApp, inbox: Inbox) {
         .await;
     assert_eq!(again.status, 422, "links are single-use");
     assert_eq!(again.body["code"], "invalid_token");
+    // naming the field with a code like every other field error
+    assert_eq!(
+        (
+            &again.body["errors"][0]["pointer"],
+            &again.body["errors"][0]["code"]
+        ),
+        (&json!("/token"), &json!("invalid_link")),
+        "{}",
+        again.body
+    );
     // password reset works the same way; unknown emails get the same answer
     let r = app
         .send(

@@ -73,6 +73,7 @@ export const FIELD_WORDS = {
   inside_character: () => ['fe.inside_character'],
   past_end: () => ['fe.past_end'],
   self_lockout: () => ['fe.self_lockout'],
+  invalid_link: () => ['code.invalid_token'],
 };
 
 /**

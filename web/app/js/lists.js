@@ -82,7 +82,8 @@ export const LISTS = {
     "no_such_wave",
     "inside_character",
     "past_end",
-    "self_lockout"
+    "self_lockout",
+    "invalid_link"
   ],
   "InterviewStatus": [
     "scheduled",
@@ -217,5 +218,6 @@ export const FIELD_CODES = [
   "no_such_wave",
   "inside_character",
   "past_end",
-  "self_lockout"
+  "self_lockout",
+  "invalid_link"
 ];
