@@ -45,16 +45,9 @@ pub const OPEN: [InterviewStatus; 3] = [
 /// Statuses in which an interview holds its interviewers' time.
 pub const BUSY: [InterviewStatus; 2] = [InterviewStatus::Scheduled, InterviewStatus::InProgress];
 
+super::stored_names!(InterviewStatus, "interview status");
+
 impl InterviewStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The status stored as `s`.
-    pub fn parse(s: &str) -> Result<Self, super::Unknown> {
-        super::stored("interview status", s)
-    }
-
     pub fn is_open(self) -> bool {
         OPEN.contains(&self)
     }
@@ -104,16 +97,9 @@ pub enum PostponeReason {
     Other,
 }
 
+super::stored_names!(PostponeReason, "postponement reason");
+
 impl PostponeReason {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The reason stored as `s`.
-    pub fn parse(s: &str) -> Result<Self, super::Unknown> {
-        super::stored("postponement reason", s)
-    }
-
     /// `other` says nothing by itself: the postponement must say why.
     pub fn needs_note(self) -> bool {
         self == Self::Other

@@ -22,6 +22,23 @@ pub struct Unknown {
     pub value: String,
 }
 
+/// `as_str` and `parse` of a list stored by its `snake_case` names (which
+/// strum derives): `parse` of a name no variant has is an [`Unknown`].
+macro_rules! stored_names {
+    ($t:ty, $list:literal) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+            /// The value stored as `s`.
+            pub fn parse(s: &str) -> Result<Self, $crate::domain::Unknown> {
+                $crate::domain::stored($list, s)
+            }
+        }
+    };
+}
+pub(crate) use stored_names;
+
 /// Reads the stored name of a value of a list (a `snake_case` enum).
 pub fn stored<T: std::str::FromStr>(list: &'static str, value: &str) -> Result<T, Unknown> {
     value.parse().map_err(|_| Unknown {

@@ -23,16 +23,9 @@ pub enum ParticipantStatus {
     Ended,
 }
 
+super::stored_names!(ParticipantStatus, "participant status");
+
 impl ParticipantStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The status stored as `s`.
-    pub fn parse(s: &str) -> Result<Self, super::Unknown> {
-        super::stored("participant status", s)
-    }
-
     /// Screenings, consent and interview sessions are recorded only for an
     /// active participant.
     pub fn may_record(self) -> bool {

@@ -142,15 +142,12 @@ fn client_lists_are_committed() {
         "InterviewStatus",
         "Role",
         "Location",
-        "FieldProblem",
+        "FieldCode",
     ] {
-        let needle = if list == "FieldProblem" {
-            "export const FIELD_CODES = [".to_string()
-        } else {
-            format!("\"{list}\": [")
-        };
+        let needle = format!("\"{list}\": [");
         assert!(committed.contains(&needle), "{list} missing from lists.js");
     }
+    assert!(committed.contains("export const FIELD_CODES = LISTS.FieldCode;"));
     assert!(committed.contains("\"outside_opening_hours\""));
     assert!(committed.contains("\"clinic_circumstances\""));
 }

@@ -58,15 +58,7 @@ pub enum Location {
     Other,
 }
 
-impl Location {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    /// The location stored as `s`.
-    pub fn parse(s: &str) -> Result<Self, crate::domain::Unknown> {
-        crate::domain::stored("location", s)
-    }
-}
+crate::domain::stored_names!(Location, "location");
 
 /// A note as a phone sends it. The phone makes the id (a UUID) when the note
 /// is written, so sending it again is recognised as the same note.
