@@ -338,6 +338,7 @@ test('an admin requires the clinic’s form before consent, edits the waves, and
   assert.deepEqual(saved.find((w) => w.wave === 1), { wave: 1, opens_day: 28, closes_day: 60 });
   assert.deepEqual(saved.find((w) => w.wave === no), { wave: no, opens_day: 700, closes_day: 760 });
   await waves.getByRole('group', { name: `Wave ${no}` }).getByRole('button', { name: 'Remove' }).click();
+  assert.equal(await waves.getByText('Saved.').count(), 0, '“Saved.” goes once the waves are edited again');
   await waves.getByRole('button', { name: 'Save the waves' }).click();
   await waves.getByText('Saved.').waitFor();
   saved = (await a.get('/settings/waves')).waves;

@@ -167,6 +167,22 @@ export function address(name, id) {
 /** A saved note, announced. */
 export const saved = (text = t('adm.saved')) => status('ok', h('p', {}, text));
 
+/**
+ * A saved note that goes as soon as `form` is edited again (typing, or a
+ * button that adds, removes or moves a row), so "Saved." never stands beside
+ * changes that are not saved.
+ */
+export function savedUntilEdited(form, text) {
+  if (!text) return null;
+  const note = saved(text);
+  const drop = (ev) => {
+    if (ev.type === 'input' || ev.target.closest?.('button[type=button]')) note.remove();
+  };
+  form.addEventListener('input', drop);
+  form.addEventListener('click', drop);
+  return note;
+}
+
 /** A number input; `value` null/undefined leaves it empty. */
 export function number(name, value, attrs = {}) {
   return h('input', { type: 'number', name, inputmode: 'numeric', step: 1, value: value ?? '', ...attrs });

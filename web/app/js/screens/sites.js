@@ -6,7 +6,7 @@ import { get, post, api } from '../api.js';
 import { t, words } from '../i18n.js';
 import { h, clear, field, busy, uid } from '../ui.js';
 import { cache } from '../store.js';
-import { desk, loading, refuse, address, saved } from '../admin.js';
+import { desk, loading, refuse, address, savedUntilEdited } from '../admin.js';
 
 words({
   en: {
@@ -190,13 +190,14 @@ export async function render(main, { app, params, signal, live, onLeave }) {
     const s = sites.find((x) => x.id === selected);
     siteSec.hidden = !s;
     if (!s) return;
+    const form = siteForm(s, (changed) => select(changed.id, t('adm.saved')));
     clear(siteSec,
       h('h2', { id: 'site-h', tabindex: -1 }, s.name),
-      note ? saved(note) : null,
+      savedUntilEdited(form, note),
       h('p', {}, s.timezone),
       h('p', { class: 'sub' }, hours(s) || t('sites.no_hours')),
       h('h3', {}, t('sites.edit')),
-      siteForm(s, (changed) => select(changed.id, t('adm.saved'))));
+      form);
   }
 
   function showNew() {

@@ -6,7 +6,7 @@
 import { get, api } from '../api.js';
 import { t, text, words } from '../i18n.js';
 import { h, clear, field, busy, uid } from '../ui.js';
-import { desk, loading, refuse, saved, number, whole } from '../admin.js';
+import { desk, loading, refuse, savedUntilEdited, number, whole } from '../admin.js';
 
 words({
   en: {
@@ -197,7 +197,7 @@ export async function render(main, { app, signal, live }) {
     });
     clear(readySec,
       h('h2', { id: 'ready-h', tabindex: -1 }, t('study.readiness')),
-      note ? saved(note) : null,
+      savedUntilEdited(form, note),
       h('p', { class: 'hint' }, t('study.readiness_intro')),
       form);
     if (note) readySec.querySelector('h2').focus();
@@ -255,7 +255,7 @@ export async function render(main, { app, signal, live }) {
     });
     clear(wavesSec,
       h('h2', { id: 'waves-h', tabindex: -1 }, t('study.waves')),
-      note ? saved(note) : null,
+      savedUntilEdited(form, note),
       h('p', { class: 'hint' }, t('study.waves_intro')),
       form);
     if (note) wavesSec.querySelector('h2').focus();
