@@ -1,19 +1,18 @@
 //! Fieldnotes: field notes, interviews, screening-gated consent and
 //! postponements for qualitative fieldwork with vulnerable participants.
-pub mod auth;
-pub mod backup;
-pub mod config;
-pub mod db;
-pub mod demo;
-pub mod domain;
-pub mod email;
-pub mod error;
-pub mod extract;
-pub mod jobs;
-pub mod metrics;
-pub mod routes;
-pub mod services;
-pub mod startup;
-pub mod state;
-pub mod web;
-pub mod wire;
+//!
+//! Each feature is a folder holding its service (the folder's own modules),
+//! its rules (`rules`: no web, no database) and its handlers (`routes`).
+//! Beneath them all is the `kernel`; around them, `http` and `app`.
+pub mod app;
+pub mod http;
+pub mod kernel;
+
+pub mod access;
+pub mod analysis;
+pub mod codebook;
+pub mod interviews;
+pub mod notes;
+pub mod participants;
+pub mod readiness;
+pub mod sites;

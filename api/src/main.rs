@@ -3,13 +3,13 @@ use std::io::{BufRead, IsTerminal};
 
 use clap::{Parser, Subcommand};
 use fieldnotes::{
-    auth::{password, Role},
-    config::Settings,
-    services::{
-        self,
+    access::password,
+    app::startup::Application,
+    kernel::config::Settings,
+    kernel::{
+        access::Role,
         audit::{self, Actor, Entry},
     },
-    startup::Application,
 };
 use sea_orm::TransactionTrait;
 
@@ -104,19 +104,19 @@ fn main() {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
             Command::Migrate => {
-                let db = fieldnotes::db::connect(&settings).await?;
-                fieldnotes::db::migrate(&db).await?;
+                let db = fieldnotes::app::db::connect(&settings).await?;
+                fieldnotes::app::db::migrate(&db).await?;
                 println!("migrations applied");
                 Ok(())
             }
             Command::CreateAdmin { email, name } => create_admin(settings, email, name).await,
             Command::Openapi => {
-                print!("{}", fieldnotes::startup::api_doc_json());
+                print!("{}", fieldnotes::app::startup::api_doc_json());
                 Ok(())
             }
             Command::Demo => demo(settings).await,
             Command::Backup { to } => {
-                let c = fieldnotes::backup::backup(&settings, &to).await?;
+                let c = fieldnotes::app::backup::backup(&settings, &to).await?;
                 println!(
                     "backup written to {} ({} notes, integrity ok)",
                     to.display(),
@@ -125,8 +125,9 @@ fn main() {
                 Ok(())
             }
             Command::Restore { from } => {
-                let c = fieldnotes::backup::restore(&settings, &from).await?;
-                fieldnotes::db::migrate(&fieldnotes::db::connect(&settings).await?).await?;
+                let c = fieldnotes::app::backup::restore(&settings, &from).await?;
+                fieldnotes::app::db::migrate(&fieldnotes::app::db::connect(&settings).await?)
+                    .await?;
                 println!(
                     "restored {} ({} notes, integrity ok)",
                     from.display(),
@@ -181,23 +182,23 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 async fn create_admin(settings: Settings, email: String, name: String) -> anyhow::Result<()> {
-    let email = services::auth::normalize_email(&email);
-    if !services::users::valid_email(&email) {
+    let email = fieldnotes::access::auth::normalize_email(&email);
+    if !fieldnotes::access::users::valid_email(&email) {
         anyhow::bail!("--email: not an email address");
     }
     let pw = read_password()?;
     if let Err(e) = password::check_strength("password", &pw) {
         anyhow::bail!("password {}", e.detail);
     }
-    let db = fieldnotes::db::connect(&settings).await?;
-    fieldnotes::db::migrate(&db).await?;
+    let db = fieldnotes::app::db::connect(&settings).await?;
+    fieldnotes::app::db::migrate(&db).await?;
     let hash = password::hash(pw)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let txn = db.begin().await?;
-    let user = services::users::create(
+    let user = fieldnotes::access::users::create(
         &txn,
-        services::users::NewUser {
+        fieldnotes::access::users::NewUser {
             email,
             display_name: name,
             role: Role::Admin,
@@ -221,10 +222,11 @@ async fn create_admin(settings: Settings, email: String, name: String) -> anyhow
 }
 
 async fn demo(settings: Settings) -> anyhow::Result<()> {
-    let db = fieldnotes::db::connect(&settings).await?;
-    fieldnotes::db::migrate(&db).await?;
+    let db = fieldnotes::app::db::connect(&settings).await?;
+    fieldnotes::app::db::migrate(&db).await?;
     let password = std::env::var("FIELDNOTES_DEMO_PASSWORD").ok();
-    let d = fieldnotes::demo::load(&db, password, chrono::Utc::now(), &settings.public_url).await?;
+    let d = fieldnotes::app::demo::load(&db, password, chrono::Utc::now(), &settings.public_url)
+        .await?;
     println!(
         "Demo study loaded: {} sites, {} team members, {} participants, {} interviews, {} notes, {} codes.",
         d.sites,

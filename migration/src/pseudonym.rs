@@ -1,7 +1,7 @@
 //! What makes two pseudonyms the same participant. It lives here because
 //! the migration that re-keys existing participants must compute exactly
 //! what the service computes for new ones; the service uses it through
-//! `fieldnotes::domain::pseudonym`.
+//! `fieldnotes::participants::rules::pseudonym`.
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::{skeleton, GeneralSecurityProfile, MixedScript};
 

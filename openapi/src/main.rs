@@ -8,11 +8,11 @@ fn main() {
     let files = [
         (
             root.join("openapi.json"),
-            fieldnotes::startup::api_doc_json(),
+            fieldnotes::app::startup::api_doc_json(),
         ),
         (
             root.join("../web/app/js/lists.js"),
-            fieldnotes::startup::client_lists_js(),
+            fieldnotes::app::startup::client_lists_js(),
         ),
     ];
     for (path, text) in files {

@@ -8,8 +8,8 @@ use std::sync::{
 
 use chrono::Utc;
 use fieldnotes::{
-    config::{Settings, Source},
-    startup::Application,
+    app::startup::Application,
+    kernel::config::{Settings, Source},
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -65,7 +65,7 @@ async fn a_backup_during_writes_restores_every_acknowledged_note() {
         app.data_dir.join("test.db").display()
     );
     let settings = settings_for(&url, &app.data_dir);
-    let copied = fieldnotes::backup::backup(&settings, &file)
+    let copied = fieldnotes::app::backup::backup(&settings, &file)
         .await
         .expect("the backup");
     // Writes went on while the copy was made.
@@ -80,7 +80,7 @@ async fn a_backup_during_writes_restores_every_acknowledged_note() {
     std::fs::create_dir_all(&dir).expect("dir");
     let restored_url = format!("sqlite://{}?mode=rwc", dir.join("fieldnotes.db").display());
     let settings = settings_for(&restored_url, &dir);
-    let checked = fieldnotes::backup::restore(&settings, &file)
+    let checked = fieldnotes::app::backup::restore(&settings, &file)
         .await
         .expect("the restore");
     assert_eq!(checked.notes, copied.notes);
@@ -150,7 +150,7 @@ async fn a_backup_refuses_a_path_that_exists_even_a_dangling_symlink() {
     let elsewhere = app.data_dir.join("elsewhere.db");
     let dangling = app.data_dir.join("dangling.db");
     std::os::unix::fs::symlink(&elsewhere, &dangling).expect("symlink");
-    let err = fieldnotes::backup::backup(&settings, &dangling)
+    let err = fieldnotes::app::backup::backup(&settings, &dangling)
         .await
         .expect_err("a dangling symlink is refused");
     assert!(err.to_string().contains("exists"), "{err:#}");
@@ -158,12 +158,14 @@ async fn a_backup_refuses_a_path_that_exists_even_a_dangling_symlink() {
     // A live symlink and a plain file, likewise.
     std::fs::write(&elsewhere, b"keep me").expect("file");
     for path in [&dangling, &elsewhere] {
-        assert!(fieldnotes::backup::backup(&settings, path).await.is_err());
+        assert!(fieldnotes::app::backup::backup(&settings, path)
+            .await
+            .is_err());
     }
     assert_eq!(std::fs::read(&elsewhere).expect("read"), b"keep me");
     // A new path works.
     let fresh = app.data_dir.join("fresh.db");
-    fieldnotes::backup::backup(&settings, &fresh)
+    fieldnotes::app::backup::backup(&settings, &fresh)
         .await
         .expect("backup");
     use std::os::unix::fs::PermissionsExt;

@@ -134,7 +134,7 @@ fn client_lists_are_committed() {
     ))
     .unwrap_or_default();
     assert!(
-        committed == fieldnotes::startup::client_lists_js(),
+        committed == fieldnotes::app::startup::client_lists_js(),
         "web/app/js/lists.js is out of date: run `cargo run -p openapi` and commit it"
     );
     for list in [
@@ -159,7 +159,7 @@ fn openapi_document_is_committed() {
         "/../openapi/openapi.json"
     ))
     .unwrap_or_default();
-    let generated = fieldnotes::startup::api_doc_json();
+    let generated = fieldnotes::app::startup::api_doc_json();
     assert!(
         committed == generated,
         "openapi/openapi.json is out of date: run `cargo run -p openapi` and commit it"
@@ -208,7 +208,7 @@ db_test!(
             .expect("get");
         assert_eq!(res.status(), 200);
         let served = res.text().await.expect("text");
-        assert_eq!(served, fieldnotes::startup::api_doc_json());
+        assert_eq!(served, fieldnotes::app::startup::api_doc_json());
         let res = app
             .client
             .get(app.url("/docs/"))

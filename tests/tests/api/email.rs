@@ -230,9 +230,8 @@ async fn without_smtp_mail_is_written_as_files() {
 /// is sent exactly once.
 async fn concurrent_workers_send_each_message_once(app: TestApp) {
     use fieldnotes::{
-        email::Mailer,
-        jobs::drain_once,
-        services::outbox::{enqueue, NewMail},
+        app::{email::Mailer, jobs::drain_once},
+        kernel::outbox::{enqueue, NewMail},
     };
     for i in 0..40 {
         let queued = enqueue(
@@ -271,7 +270,7 @@ async fn concurrent_workers_send_each_message_once(app: TestApp) {
         settings.data_dir = app.data_dir.join(format!("instance{n}"));
         handles.push(tokio::spawn(async move {
             let mailer = Mailer::from_settings(&settings).expect("mailer");
-            drain_once(&db, &mailer, &from, fieldnotes::services::outbox::LEASE)
+            drain_once(&db, &mailer, &from, fieldnotes::kernel::outbox::LEASE)
                 .await
                 .expect("drain")
         }));

@@ -1,11 +1,15 @@
 use std::path::PathBuf;
 
 use fieldnotes::{
-    auth::{password, Role},
-    config::{Settings, Source},
-    services::users::{self, NewUser},
-    startup::Application,
-    state::AppState,
+    access::{
+        password,
+        users::{self, NewUser},
+    },
+    app::{startup::Application, state::AppState},
+    kernel::{
+        access::Role,
+        config::{Settings, Source},
+    },
 };
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};

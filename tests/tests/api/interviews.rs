@@ -502,7 +502,7 @@ db_test!(
         let id = s(&r.body["id"]);
         let db = &app.state.db;
         let run = |now: DateTime<Utc>| {
-            fieldnotes::services::interviews::enqueue_reminders(db, now, "http://fieldnotes.test")
+            fieldnotes::interviews::enqueue_reminders(db, now, "http://fieldnotes.test")
         };
         let prefix = format!("reminder:{id}:");
         let reminders = || outbox(&app, &prefix);

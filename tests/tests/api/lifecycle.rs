@@ -27,13 +27,9 @@ async fn reminders_since(
     interview: &str,
     since: DateTime<Utc>,
 ) -> Vec<entity::outbox::Model> {
-    fieldnotes::services::interviews::enqueue_reminders(
-        &app.state.db,
-        Utc::now(),
-        "http://fieldnotes.test",
-    )
-    .await
-    .expect("reminders");
+    fieldnotes::interviews::enqueue_reminders(&app.state.db, Utc::now(), "http://fieldnotes.test")
+        .await
+        .expect("reminders");
     outbox(app, &format!("reminder:{interview}:"))
         .await
         .into_iter()

@@ -111,8 +111,8 @@ db_test!(a_retried_note_is_stored_once, |app: TestApp| async move {
 /// connection inside a transaction for the next borrower.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_group_commits_nothing_and_the_writer_goes_on() {
-    use fieldnotes::services::{
-        audit::Actor,
+    use fieldnotes::{
+        kernel::audit::Actor,
         notes::{Applied, NoteIn},
     };
     let app = crate::helpers::spawn_app(crate::helpers::Db::Sqlite, &[]).await;
@@ -202,8 +202,8 @@ async fn a_failed_group_commits_nothing_and_the_writer_goes_on() {
 db_test!(
     a_group_is_written_whole_or_not_at_all,
     |app: TestApp| async move {
-        use fieldnotes::services::{
-            audit::Actor,
+        use fieldnotes::{
+            kernel::audit::Actor,
             notes::{Applied, NoteIn},
         };
         let site = app.create_site("Clinic A").await;
@@ -937,7 +937,7 @@ db_test!(
         }
         // On PostgreSQL, with the statistics autovacuum would gather, a
         // query's very common words are checked on the notes its rarest word
-        // found (crate::services::notes::search::split): "common rarity", "walker
+        // found (fieldnotes::notes::search::split): "common rarity", "walker
         // stress" and "stressful zeta3" take that path.
         use sea_orm::ConnectionTrait;
         if app.state.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
@@ -1030,7 +1030,7 @@ db_test!(
 /// (which shows the check can see one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_plans_every_search_for_its_own_words() {
-    use fieldnotes::services::notes::search;
+    use fieldnotes::notes::search;
     use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, Statement};
     let Some(crate::helpers::Db::Postgres(url)) = crate::helpers::Db::postgres().await else {
         return;
@@ -1180,7 +1180,7 @@ async fn postgresql_keeps_the_search_index_pending_list_short() {
 /// with `sort` it collects the matches and sorts them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_sorts_the_matches_when_told() {
-    use fieldnotes::services::notes::search;
+    use fieldnotes::notes::search;
     use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Statement};
     let Some(db) = crate::helpers::Db::postgres().await else {
         return;

@@ -1,7 +1,7 @@
 //! Who may call what, written out by hand: every operation with the least
 //! role a person needs and the scope an API key needs (or that no key may,
 //! or that no caller is needed). Not derived from the service's permission
-//! table (`api/src/auth/permissions.rs`): when either changes without the
+//! table (`api/src/kernel/access/permissions.rs`): when either changes without the
 //! other, this fails. It checks the served OpenAPI document's security
 //! requirements against the matrix, then calls every operation as a
 //! fieldworker, a coordinator and an admin (and with keys), on both

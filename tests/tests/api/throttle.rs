@@ -10,7 +10,7 @@ use crate::helpers::{Resp, TestApp, PASSWORD};
 use crate::interviews::s;
 use crate::trust::mail_to;
 
-/// Failed sign-ins allowed per account and per address (services::auth).
+/// Failed sign-ins allowed per account and per address (access::auth).
 const PER_ACCOUNT: usize = 5;
 const PER_ADDRESS: usize = 30;
 

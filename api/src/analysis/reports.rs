@@ -1,0 +1,442 @@
+//! The coordinators' views: who is due for an interview, and the fieldwork
+//! report for a methods section. Counts never include sites the caller
+//! cannot see; every view is audited.
+use crate::kernel::field::not_found;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{
+    analysis::rules::{self as methods, Count},
+    interviews::{
+        self as svc,
+        rules::{
+            schedule::{due_state, DueState},
+            InterviewStatus, PostponeReason,
+        },
+    },
+    kernel::{
+        audit::Entry,
+        ctx::Ctx,
+        error::{ApiError, ApiResult},
+    },
+    participants::rules::ParticipantStatus,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DueQuery {
+    pub wave: i32,
+    pub site_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DueInterview {
+    pub id: Uuid,
+    pub status: String,
+    pub scheduled_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DueItem {
+    pub participant_id: Uuid,
+    pub pseudonym: String,
+    pub site_id: Uuid,
+    pub wave: i32,
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub state: DueState,
+    /// Days until the window closes (negative once it has closed).
+    pub days_left: i64,
+    /// The open interview for this wave, if one is planned.
+    pub interview: Option<DueInterview>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DueList {
+    /// Most urgent first.
+    pub items: Vec<DueItem>,
+}
+
+async fn tz_map(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> ApiResult<HashMap<Uuid, Tz>> {
+    Ok(entity::site::Entity::find()
+        .filter(entity::site::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, crate::sites::tz_of(&s)))
+        .collect())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    pub site_id: Option<Uuid>,
+    /// Interviews first scheduled at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Interviews first scheduled before.
+    pub to: Option<DateTime<Utc>>,
+    /// Show every count from 1 to 4 as "fewer than 5", in the numbers and
+    /// in `methods_text`.
+    pub suppress_small: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteCount {
+    pub site_id: Uuid,
+    pub site_name: String,
+    pub active: Count,
+    pub withdrawn: Count,
+    pub ended: Count,
+    pub total: Count,
+}
+
+/// Interviews of one site by status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteInterviews {
+    pub site_id: Uuid,
+    pub site_name: String,
+    /// Interviews by status; statuses with none are left out.
+    pub by_status: BTreeMap<String, Count>,
+    pub total: Count,
+}
+
+/// Completed interviews whose time from first scheduled time to completion
+/// fell in `[min_days, max_days]` whole days (`max_days` null: no upper end).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DaysBucket {
+    pub min_days: u32,
+    pub max_days: Option<u32>,
+    pub interviews: Count,
+}
+
+/// The buckets of `days_to_completion`: the same day, within a week, two
+/// weeks, a month, two months, and later.
+const DAY_BUCKETS: [(u32, Option<u32>); 6] = [
+    (0, Some(0)),
+    (1, Some(7)),
+    (8, Some(14)),
+    (15, Some(30)),
+    (31, Some(60)),
+    (61, None),
+];
+
+/// Counts are numbers, or "fewer than 5" with `suppress_small=true`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldworkReport {
+    pub participants_by_site: Vec<SiteCount>,
+    pub participants_total: Count,
+    /// Interviews by status.
+    pub interviews_by_status: BTreeMap<String, Count>,
+    /// Interviews by status at each site, by site name.
+    pub interviews_by_site: Vec<SiteInterviews>,
+    pub interviews_total: Count,
+    /// Postponements by reason.
+    pub postponements_by_reason: BTreeMap<String, Count>,
+    pub postponements_total: Count,
+    /// Interviews postponed at least once.
+    pub interviews_postponed: Count,
+    /// Interviews with more than one session.
+    pub interviews_split: Count,
+    /// Number of interviews by their number of sessions ("1": 12, "2": 3).
+    pub sessions_per_interview: BTreeMap<String, Count>,
+    /// Over completed interviews: total session minutes.
+    pub minutes_mean: Option<f64>,
+    pub minutes_median: Option<f64>,
+    /// Over completed interviews: days from the first scheduled time to completion.
+    pub days_to_completion_median: Option<f64>,
+    /// Completed interviews by whole days from the first scheduled time to
+    /// completion, in fixed buckets (every bucket is listed, empty or not).
+    pub days_to_completion: Vec<DaysBucket>,
+    /// A draft paragraph for the methods section, in the language of
+    /// `Accept-Language` (English or bokmål).
+    pub methods_text: String,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// Active participants whose wave window is open, closes within 7 days, or
+/// has passed, without a completed interview for that wave (coordinators).
+pub async fn due(cx: &Ctx<'_>, q: &DueQuery) -> ApiResult<DueList> {
+    let waves = svc::waves(cx.read).await?;
+    let wave = waves
+        .iter()
+        .find(|w| w.wave == q.wave)
+        .ok_or_else(|| ApiError::field("/wave", not_found("wave")))?;
+    let mut sel = entity::participant::Entity::find()
+        .filter(entity::participant::Column::Status.eq(ParticipantStatus::Active.as_str()));
+    if let Some(ids) = cx.p.visible_sites() {
+        sel = sel.filter(entity::participant::Column::SiteId.is_in(ids.to_vec()));
+    }
+    if let Some(s) = q.site_id {
+        sel = sel.filter(entity::participant::Column::SiteId.eq(s));
+    }
+    let participants = sel.all(cx.read).await?;
+    let interviews = entity::interview::Entity::find()
+        .filter(entity::interview::Column::Wave.eq(q.wave))
+        .filter(
+            entity::interview::Column::ParticipantId
+                .is_in(participants.iter().map(|p| p.id).collect::<Vec<_>>()),
+        )
+        .all(cx.read)
+        .await?;
+    let sites = tz_map(cx.read, participants.iter().map(|p| p.site_id).collect()).await?;
+    let mut items = Vec::new();
+    for part in participants {
+        let mine: Vec<&entity::interview::Model> = interviews
+            .iter()
+            .filter(|i| i.participant_id == part.id)
+            .collect();
+        if mine
+            .iter()
+            .any(|i| InterviewStatus::parse(&i.status) == Ok(InterviewStatus::Completed))
+        {
+            continue;
+        }
+        let tz = sites.get(&part.site_id).copied().unwrap_or(Tz::UTC);
+        let today = Utc::now().with_timezone(&tz).date_naive();
+        let Some(state_now) = due_state(wave, part.treatment_started_on, today) else {
+            continue;
+        };
+        let closes_on = wave.closes_on(part.treatment_started_on);
+        items.push(DueItem {
+            participant_id: part.id,
+            pseudonym: part.pseudonym,
+            site_id: part.site_id,
+            wave: q.wave,
+            opens_on: wave.opens_on(part.treatment_started_on),
+            closes_on,
+            state: state_now,
+            days_left: (closes_on - today).num_days(),
+            interview: mine
+                .iter()
+                .find(|i| InterviewStatus::parse(&i.status).is_ok_and(|s| s.is_open()))
+                .map(|i| DueInterview {
+                    id: i.id,
+                    status: i.status.clone(),
+                    scheduled_at: i.scheduled_at,
+                }),
+        });
+    }
+    items.sort_by(|a, b| {
+        a.days_left
+            .cmp(&b.days_left)
+            .then(a.pseudonym.cmp(&b.pseudonym))
+    });
+    cx.log(Entry {
+        action: "participant.due",
+        object_type: "participant",
+        object_id: None,
+        site_id: q.site_id,
+        detail: Some(serde_json::json!({"wave": q.wave, "count": items.len()})),
+    })
+    .await?;
+    Ok(DueList { items })
+}
+
+/// The fieldwork in numbers, for the methods section (coordinators).
+pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkReport> {
+    let visible: Option<Vec<Uuid>> = match (cx.p.visible_sites(), q.site_id) {
+        (_, Some(s)) if !cx.p.can_see_site(s) => Some(Vec::new()),
+        (_, Some(s)) => Some(vec![s]),
+        (Some(ids), None) => Some(ids.to_vec()),
+        (None, None) => None,
+    };
+    let mut sites = entity::site::Entity::find();
+    let mut parts = entity::participant::Entity::find();
+    let mut ivs = entity::interview::Entity::find();
+    if let Some(ids) = &visible {
+        sites = sites.filter(entity::site::Column::Id.is_in(ids.clone()));
+        parts = parts.filter(entity::participant::Column::SiteId.is_in(ids.clone()));
+        ivs = ivs.filter(entity::interview::Column::SiteId.is_in(ids.clone()));
+    }
+    if let Some(f) = q.from {
+        ivs = ivs.filter(entity::interview::Column::FirstScheduledAt.gte(f));
+    }
+    if let Some(t) = q.to {
+        ivs = ivs.filter(entity::interview::Column::FirstScheduledAt.lt(t));
+    }
+    let sites = sites.all(cx.read).await?;
+    let parts = parts.all(cx.read).await?;
+    let ivs = ivs.all(cx.read).await?;
+    let ids: Vec<Uuid> = ivs.iter().map(|i| i.id).collect();
+    let posts = entity::postponement::Entity::find()
+        .filter(entity::postponement::Column::InterviewId.is_in(ids.clone()))
+        .all(cx.read)
+        .await?;
+    let sessions = entity::interview_session::Entity::find()
+        .filter(entity::interview_session::Column::InterviewId.is_in(ids))
+        .all(cx.read)
+        .await?;
+
+    let mut by_site: Vec<SiteCount> = sites
+        .iter()
+        .map(|s| {
+            let here: Vec<&entity::participant::Model> =
+                parts.iter().filter(|p| p.site_id == s.id).collect();
+            let count = |st: &str| {
+                Count::of(
+                    here.iter().filter(|p| p.status == st).count() as u64,
+                    q.suppress_small.unwrap_or(false),
+                )
+            };
+            SiteCount {
+                site_id: s.id,
+                site_name: s.name.clone(),
+                active: count("active"),
+                withdrawn: count("withdrawn"),
+                ended: count("ended"),
+                total: Count::of(here.len() as u64, q.suppress_small.unwrap_or(false)),
+            }
+        })
+        .collect();
+    by_site.sort_by(|a, b| a.site_name.cmp(&b.site_name));
+    let mut by_status = BTreeMap::new();
+    for i in &ivs {
+        *by_status.entry(i.status.clone()).or_insert(0) += 1;
+    }
+    let mut by_reason = BTreeMap::new();
+    for p in &posts {
+        *by_reason.entry(p.reason.clone()).or_insert(0) += 1;
+    }
+    let mut postponed: Vec<Uuid> = posts.iter().map(|p| p.interview_id).collect();
+    postponed.sort();
+    postponed.dedup();
+    let mut per: HashMap<Uuid, (u64, i64)> = HashMap::new();
+    for s in &sessions {
+        let e = per.entry(s.interview_id).or_default();
+        e.0 += 1;
+        e.1 += s
+            .ended_at
+            .map_or(0, |end| (end - s.started_at).num_minutes());
+    }
+    let mut sessions_per = BTreeMap::new();
+    for (n, _) in per.values() {
+        *sessions_per.entry(n.to_string()).or_insert(0) += 1;
+    }
+    let completed: Vec<&entity::interview::Model> = ivs
+        .iter()
+        .filter(|i| InterviewStatus::parse(&i.status) == Ok(InterviewStatus::Completed))
+        .collect();
+    let minutes: Vec<f64> = completed
+        .iter()
+        .map(|i| per.get(&i.id).map_or(0, |x| x.1) as f64)
+        .collect();
+    let days: Vec<f64> = completed
+        .iter()
+        .filter_map(|i| {
+            i.completed_at
+                .map(|c| (c - i.first_scheduled_at).num_seconds() as f64 / 86_400.0)
+        })
+        .collect();
+    let suppress = q.suppress_small.unwrap_or(false);
+    let k = |n: u64| Count::of(n, suppress);
+    let days_to_completion = DAY_BUCKETS
+        .iter()
+        .map(|&(min, max)| DaysBucket {
+            min_days: min,
+            max_days: max,
+            interviews: k(days
+                .iter()
+                .filter(|d| {
+                    let whole = d.max(0.0).floor() as u32;
+                    whole >= min && max.is_none_or(|m| whole <= m)
+                })
+                .count() as u64),
+        })
+        .collect();
+    let mut interviews_by_site: Vec<SiteInterviews> = sites
+        .iter()
+        .map(|s| {
+            let mut by: BTreeMap<String, u64> = BTreeMap::new();
+            let mut total = 0;
+            for i in ivs.iter().filter(|i| i.site_id == s.id) {
+                *by.entry(i.status.clone()).or_default() += 1;
+                total += 1;
+            }
+            SiteInterviews {
+                site_id: s.id,
+                site_name: s.name.clone(),
+                by_status: by.into_iter().map(|(st, n)| (st, k(n))).collect(),
+                total: k(total),
+            }
+        })
+        .collect();
+    interviews_by_site.sort_by(|a, b| a.site_name.cmp(&b.site_name));
+    let counted = |m: BTreeMap<String, u64>| -> BTreeMap<String, Count> {
+        m.into_iter().map(|(key, v)| (key, k(v))).collect()
+    };
+    let mut by_site_done: BTreeMap<Uuid, u64> = BTreeMap::new();
+    let mut interviewed: Vec<Uuid> = Vec::new();
+    for i in &completed {
+        *by_site_done.entry(i.site_id).or_default() += 1;
+        interviewed.push(i.participant_id);
+    }
+    interviewed.sort();
+    interviewed.dedup();
+    let mut completed_by_site: Vec<u64> = by_site_done.into_values().collect();
+    completed_by_site.sort_by(|a, b| b.cmp(a));
+    let numbers = methods::Numbers {
+        completed_by_site,
+        participants_interviewed: interviewed.len() as u64,
+        interviews_postponed: postponed.len() as u64,
+        postponements: posts.len() as u64,
+        top_reason: by_reason
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(r, n)| PostponeReason::parse(r).map(|r| (r, *n)))
+            .transpose()?,
+        interviews_split: per.values().filter(|(n, _)| *n > 1).count() as u64,
+        sessions_of_split: per.values().filter(|(n, _)| *n > 1).map(|(n, _)| *n).sum(),
+        minutes_mean: if minutes.is_empty() {
+            None
+        } else {
+            Some(minutes.iter().sum::<f64>() / minutes.len() as f64)
+        },
+        minutes_median: median(minutes),
+    };
+    let report = FieldworkReport {
+        participants_total: k(parts.len() as u64),
+        participants_by_site: by_site,
+        interviews_total: k(ivs.len() as u64),
+        interviews_by_status: counted(by_status),
+        interviews_by_site,
+        postponements_total: k(posts.len() as u64),
+        postponements_by_reason: counted(by_reason),
+        interviews_postponed: k(postponed.len() as u64),
+        interviews_split: k(numbers.interviews_split),
+        sessions_per_interview: counted(sessions_per),
+        minutes_mean: numbers.minutes_mean,
+        minutes_median: numbers.minutes_median,
+        days_to_completion_median: median(days),
+        days_to_completion,
+        methods_text: methods::text(&numbers, cx.lang, suppress),
+    };
+    cx.log(Entry {
+        action: "report.fieldwork",
+        object_type: "report",
+        object_id: None,
+        site_id: q.site_id,
+        detail: None,
+    })
+    .await?;
+    Ok(report)
+}

@@ -1,0 +1,4 @@
+//! Handlers of transcripts, the report and the exports.
+pub mod exports;
+pub mod reports;
+pub mod transcripts;

@@ -1,0 +1,259 @@
+//! The draft paragraph for a paper's methods section, in English or
+//! bokmål, from the fieldwork numbers. With small-cell suppression, every
+//! count from 1 to 4 reads "fewer than 5": there are few clinics, and a
+//! clinic, a period and a small count can identify someone.
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{interviews::rules::PostponeReason, kernel::lang::Lang};
+
+/// A count as a report shows it: a number, or "fewer than 5" when small
+/// cells are suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Count {
+    N(u64),
+    #[schema(value_type = String, example = "fewer than 5")]
+    Suppressed(#[serde(serialize_with = "fewer")] ()),
+}
+
+fn fewer<S: serde::Serializer>(_: &(), s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("fewer than 5")
+}
+
+impl Count {
+    pub fn of(n: u64, suppress: bool) -> Count {
+        if suppress && (1..=4).contains(&n) {
+            Count::Suppressed(())
+        } else {
+            Count::N(n)
+        }
+    }
+}
+
+/// What the paragraph says.
+#[derive(Debug, Clone, Default)]
+pub struct Numbers {
+    /// Completed interviews per site, largest first.
+    pub completed_by_site: Vec<u64>,
+    /// Participants with at least one completed interview.
+    pub participants_interviewed: u64,
+    pub interviews_postponed: u64,
+    pub postponements: u64,
+    /// The most frequent postponement reason and how often it was given.
+    pub top_reason: Option<(PostponeReason, u64)>,
+    /// Interviews held in more than one session, and their sessions.
+    pub interviews_split: u64,
+    pub sessions_of_split: u64,
+    pub minutes_mean: Option<f64>,
+    pub minutes_median: Option<f64>,
+}
+
+fn small(n: u64, lang: Lang) -> String {
+    let en = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    let nb = [
+        "ingen", "én", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni", "ti",
+    ];
+    match (lang, n) {
+        (Lang::En, 0..=10) => en[n as usize].to_string(),
+        (Lang::Nb, 0..=10) => nb[n as usize].to_string(),
+        _ => n.to_string(),
+    }
+}
+
+fn reason_words(reason: PostponeReason, lang: Lang) -> &'static str {
+    use PostponeReason::*;
+    match (reason, lang) {
+        (ParticipantNotReady, Lang::En) => "the participant was not ready (screening)",
+        (ParticipantNotReady, Lang::Nb) => "deltakeren ikke var klar (screening)",
+        (ParticipantUnwillingToday, Lang::En) => "the participant was unwilling that day",
+        (ParticipantUnwillingToday, Lang::Nb) => "deltakeren ikke ønsket det den dagen",
+        (ParticipantAbsent, Lang::En) => "the participant did not come",
+        (ParticipantAbsent, Lang::Nb) => "deltakeren ikke kom",
+        (ClinicCircumstances, Lang::En) => "of circumstances at the clinic",
+        (ClinicCircumstances, Lang::Nb) => "forholdene på klinikken",
+        (InterviewerUnavailable, Lang::En) => "the interviewer was unavailable",
+        (InterviewerUnavailable, Lang::Nb) => "intervjueren ikke var tilgjengelig",
+        (Other, Lang::En) => "of other reasons",
+        (Other, Lang::Nb) => "andre grunner",
+    }
+}
+
+/// The paragraph.
+pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
+    let c = |v: u64| -> String {
+        match Count::of(v, suppress) {
+            Count::Suppressed(()) => match lang {
+                Lang::En => "fewer than 5".into(),
+                Lang::Nb => "færre enn 5".into(),
+            },
+            Count::N(v) => v.to_string(),
+        }
+    };
+    let total: u64 = n.completed_by_site.iter().sum();
+    let sites = n.completed_by_site.len() as u64;
+    let per_site = {
+        let parts: Vec<String> = n.completed_by_site.iter().map(|v| c(*v)).collect();
+        let and = match lang {
+            Lang::En => " and ",
+            Lang::Nb => " og ",
+        };
+        match parts.len() {
+            0 | 1 => String::new(),
+            _ => {
+                let (last, rest) = parts.split_last().expect("two or more");
+                format!(" ({}{and}{last})", rest.join(", "))
+            }
+        }
+    };
+    let mut out = Vec::new();
+    out.push(match lang {
+        Lang::En => format!(
+            "We conducted {} interviews with {} participants at {} {}{}.",
+            c(total),
+            c(n.participants_interviewed),
+            small(sites, lang),
+            if sites == 1 { "site" } else { "sites" },
+            per_site
+        ),
+        Lang::Nb => format!(
+            "Vi gjennomførte {} intervjuer med {} deltakere ved {} {}{}.",
+            c(total),
+            c(n.participants_interviewed),
+            small(sites, lang),
+            if sites == 1 { "klinikk" } else { "klinikker" },
+            per_site
+        ),
+    });
+    if n.postponements > 0 {
+        let mut s = match lang {
+            Lang::En => format!(
+                "{} interviews were postponed {} times",
+                c(n.interviews_postponed),
+                c(n.postponements)
+            ),
+            Lang::Nb => format!(
+                "{} intervjuer ble utsatt {} ganger",
+                c(n.interviews_postponed),
+                c(n.postponements)
+            ),
+        };
+        if let Some((code, k)) = &n.top_reason {
+            s.push_str(&match lang {
+                Lang::En => format!(
+                    ", most often because {} ({})",
+                    reason_words(*code, lang),
+                    c(*k)
+                ),
+                Lang::Nb => format!(", oftest fordi {} ({})", reason_words(*code, lang), c(*k)),
+            });
+        }
+        s.push('.');
+        out.push(capitalise(s));
+    } else {
+        out.push(match lang {
+            Lang::En => "No interview was postponed.".into(),
+            Lang::Nb => "Ingen intervjuer ble utsatt.".into(),
+        });
+    }
+    if n.interviews_split > 0 {
+        out.push(capitalise(match lang {
+            Lang::En => format!(
+                "{} interviews were split into {} sessions.",
+                c(n.interviews_split),
+                c(n.sessions_of_split)
+            ),
+            Lang::Nb => format!(
+                "{} intervjuer ble delt over {} økter.",
+                c(n.interviews_split),
+                c(n.sessions_of_split)
+            ),
+        }));
+    }
+    if let (Some(mean), Some(median)) = (n.minutes_mean, n.minutes_median) {
+        out.push(match lang {
+            Lang::En => format!(
+                "Interviews lasted {} minutes on average (median {}).",
+                mean.round(),
+                median.round()
+            ),
+            Lang::Nb => format!(
+                "Intervjuene varte i gjennomsnitt {} minutter (median {}).",
+                mean.round(),
+                median.round()
+            ),
+        });
+    }
+    out.join(" ")
+}
+
+fn capitalise(s: String) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paper() -> Numbers {
+        Numbers {
+            completed_by_site: vec![19, 7],
+            participants_interviewed: 26,
+            interviews_postponed: 14,
+            postponements: 31,
+            top_reason: Some((PostponeReason::ParticipantUnwillingToday, 12)),
+            interviews_split: 4,
+            sessions_of_split: 9,
+            minutes_mean: Some(41.2),
+            minutes_median: Some(39.0),
+        }
+    }
+
+    #[test]
+    fn the_papers_numbers_in_english() {
+        assert_eq!(
+            text(&paper(), Lang::En, false),
+            "We conducted 26 interviews with 26 participants at two sites (19 and 7). 14 interviews were postponed 31 times, most often because the participant was unwilling that day (12). 4 interviews were split into 9 sessions. Interviews lasted 41 minutes on average (median 39)."
+        );
+    }
+
+    #[test]
+    fn in_bokmaal() {
+        let t = text(&paper(), Lang::Nb, false);
+        assert!(
+            t.starts_with(
+                "Vi gjennomførte 26 intervjuer med 26 deltakere ved to klinikker (19 og 7)."
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("oftest fordi deltakeren ikke ønsket det den dagen (12)"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn small_cells_are_suppressed() {
+        let t = text(&paper(), Lang::En, true);
+        assert!(
+            t.contains("Fewer than 5 interviews were split into 9 sessions."),
+            "{t}"
+        );
+        assert!(t.contains("(19 and 7)"), "{t}");
+        let t = text(&paper(), Lang::Nb, true);
+        assert!(t.contains("Færre enn 5 intervjuer ble delt"), "{t}");
+        assert_eq!(
+            serde_json::to_value(Count::of(3, true)).expect("ok"),
+            "fewer than 5"
+        );
+        assert_eq!(serde_json::to_value(Count::of(0, true)).expect("ok"), 0);
+        assert_eq!(serde_json::to_value(Count::of(5, true)).expect("ok"), 5);
+        assert_eq!(serde_json::to_value(Count::of(3, false)).expect("ok"), 3);
+    }
+}

@@ -1,0 +1,444 @@
+//! The codebook: hierarchical codes for notes (coordinators manage it).
+use crate::kernel::field::{not_found, FieldProblem};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::{Expr, Query as SqlQuery},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::kernel::{
+    audit::Entry,
+    ctx::Ctx,
+    error::{ApiError, ApiResult, FieldError},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeIn {
+    #[schema(min_length = 1, max_length = 120)]
+    pub name: String,
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// `medical`, `relational`, `configurational` or the study's own word.
+    #[schema(max_length = 60, example = "relational")]
+    pub dimension: Option<String>,
+    pub parent_id: Option<Uuid>,
+}
+
+/// Changes to a code; absent fields stay. `parent_id: null` makes it a root.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodePatch {
+    #[schema(min_length = 1, max_length = 120)]
+    pub name: Option<String>,
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    #[schema(max_length = 60)]
+    pub dimension: Option<String>,
+    #[serde(default, deserialize_with = "crate::kernel::wire::present")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CodeOut {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub name: String,
+    pub description: Option<String>,
+    pub dimension: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Present with `tree=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub children: Option<Vec<CodeOut>>,
+}
+
+impl From<entity::code::Model> for CodeOut {
+    fn from(m: entity::code::Model) -> Self {
+        CodeOut {
+            id: m.id,
+            parent_id: m.parent_id,
+            name: m.name,
+            description: m.description,
+            dimension: m.dimension,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            children: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeList {
+    pub items: Vec<CodeOut>,
+}
+
+fn check(
+    errors: &mut Vec<FieldError>,
+    name: Option<&str>,
+    description: Option<&str>,
+    dimension: Option<&str>,
+) {
+    let len = |s: &str| s.trim().chars().count();
+    crate::kernel::error::check_line(errors, "/name", name, 1, 120);
+    if description.is_some_and(|d| len(d) > 2000) {
+        errors.push(FieldError::new(
+            "/description",
+            FieldProblem::TooLong { max: 2000 },
+        ));
+    }
+    crate::kernel::error::check_line(errors, "/dimension", dimension, 0, 60);
+}
+
+pub async fn all_codes(db: &impl ConnectionTrait) -> ApiResult<Vec<entity::code::Model>> {
+    Ok(entity::code::Entity::find()
+        .order_by_asc(entity::code::Column::Name)
+        .order_by_asc(entity::code::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Siblings may not share a name (case-insensitive).
+fn name_taken(
+    codes: &[entity::code::Model],
+    parent: Option<Uuid>,
+    name: &str,
+    except: Option<Uuid>,
+) -> bool {
+    let key = name.trim().to_lowercase();
+    codes
+        .iter()
+        .any(|c| c.parent_id == parent && Some(c.id) != except && c.name.to_lowercase() == key)
+}
+
+fn taken_error() -> ApiError {
+    ApiError::conflict(
+        "code_name_taken",
+        "A code with this name already exists under the same parent.",
+    )
+    .with("pointer", serde_json::json!("/name"))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CodeQuery {
+    /// Nest children under their parents.
+    pub tree: Option<bool>,
+}
+
+pub fn build_tree(codes: Vec<entity::code::Model>) -> Vec<CodeOut> {
+    let mut by_parent: HashMap<Option<Uuid>, Vec<CodeOut>> = HashMap::new();
+    for c in codes {
+        by_parent.entry(c.parent_id).or_default().push(c.into());
+    }
+    fn attach(
+        parent: Option<Uuid>,
+        by_parent: &mut HashMap<Option<Uuid>, Vec<CodeOut>>,
+    ) -> Vec<CodeOut> {
+        let mut nodes = by_parent.remove(&parent).unwrap_or_default();
+        for n in &mut nodes {
+            n.children = Some(attach(Some(n.id), by_parent));
+        }
+        nodes
+    }
+    attach(None, &mut by_parent)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<entity::code::Model> {
+    entity::code::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("code"))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CodeDeleteQuery {
+    /// Move this code's codings to that code first.
+    pub move_to: Option<Uuid>,
+}
+
+/// How many codings (of notes and of passages) use the code, and how many
+/// of them the caller can see.
+async fn use_counts(
+    db: &impl ConnectionTrait,
+    p: &crate::kernel::access::Principal,
+    code: Uuid,
+) -> ApiResult<(u64, u64)> {
+    use entity::coding as pc;
+    use entity::note_code::{Column, Entity};
+    let used = Entity::find()
+        .filter(Column::CodeId.eq(code))
+        .count(db)
+        .await?;
+    // Count only what the caller can see; other sites' use is not told.
+    let mut visible = Entity::find().filter(Column::CodeId.eq(code));
+    if let Some(sites) = p.visible_sites() {
+        visible = visible.filter(
+            Column::NoteId.in_subquery(
+                SqlQuery::select()
+                    .column(entity::note::Column::Id)
+                    .from(entity::note::Entity)
+                    .and_where(entity::note::Column::SiteId.is_in(sites.to_vec()))
+                    .to_owned(),
+            ),
+        );
+    }
+    let mut count = visible.count(db).await?;
+    let passages = pc::Entity::find()
+        .filter(pc::Column::CodeId.eq(code))
+        .all(db)
+        .await?;
+    count += passages
+        .iter()
+        .filter(|c| p.can_see_site(c.site_id))
+        .count() as u64;
+    Ok((used + passages.len() as u64, count))
+}
+
+/// The codebook is the study's, shared by every site. Changing, merging or
+/// deleting a code changes the analysis of every note coded with it: only
+/// someone who may see all of them (an admin, or a coordinator of every site
+/// that uses it) may do that. Nothing says where or how much.
+fn used_elsewhere() -> ApiError {
+    ApiError::conflict(
+        "code_used_elsewhere",
+        "Notes at sites you do not work at use this code. An admin, or a coordinator of every site that uses it, can change, merge or delete it.",
+    )
+}
+
+/// Add a code (coordinator).
+pub async fn create(cx: &Ctx<'_>, body: CodeIn) -> ApiResult<CodeOut> {
+    let mut errors = Vec::new();
+    check(
+        &mut errors,
+        Some(&body.name),
+        body.description.as_deref(),
+        body.dimension.as_deref(),
+    );
+    let codes = all_codes(cx.read).await?;
+    if let Some(parent) = body.parent_id {
+        if !codes.iter().any(|c| c.id == parent) {
+            errors.push(FieldError::new("/parent_id", not_found("code")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if name_taken(&codes, body.parent_id, &body.name, None) {
+        return Err(taken_error());
+    }
+    let now = cx.now();
+    let ch = cx.begin().await?;
+    let m = entity::code::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        parent_id: Set(body.parent_id),
+        name: Set(body.name.trim().to_string()),
+        description: Set(crate::kernel::error::clean(body.description)),
+        dimension: Set(crate::kernel::error::clean(body.dimension)),
+        created_by: Set(Some(cx.p.user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(ch.db())
+    .await?;
+    ch.audit(Entry::new("code.create", "code", m.id)).await?;
+    ch.commit().await?;
+    Ok(CodeOut::from(m))
+}
+
+/// Change a code (coordinator; see [`used_elsewhere`] for a shared code).
+pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut> {
+    let m = find(cx.read, id).await?;
+    let mut errors = Vec::new();
+    check(
+        &mut errors,
+        body.name.as_deref(),
+        body.description.as_deref(),
+        body.dimension.as_deref(),
+    );
+    let codes = all_codes(cx.read).await?;
+    let parent = body.parent_id.unwrap_or(m.parent_id);
+    if let Some(new_parent) = parent {
+        if !codes.iter().any(|c| c.id == new_parent) {
+            errors.push(FieldError::new("/parent_id", not_found("code")));
+        } else {
+            // Walk up from the new parent: meeting this code would make a cycle.
+            let mut at = Some(new_parent);
+            let mut seen = std::collections::HashSet::new();
+            while let Some(cur) = at {
+                if !seen.insert(cur) {
+                    break;
+                }
+                if cur == m.id {
+                    errors.push(FieldError::new("/parent_id", FieldProblem::CodeCycle));
+                    break;
+                }
+                at = codes.iter().find(|c| c.id == cur).and_then(|c| c.parent_id);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let name = body
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&m.name)
+        .to_string();
+    if name_taken(&codes, parent, &name, Some(m.id)) {
+        return Err(taken_error());
+    }
+    let mut am: entity::code::ActiveModel = m.clone().into();
+    am.name = Set(name);
+    am.parent_id = Set(parent);
+    if body.description.is_some() {
+        am.description = Set(crate::kernel::error::clean(body.description));
+    }
+    if body.dimension.is_some() {
+        am.dimension = Set(crate::kernel::error::clean(body.dimension));
+    }
+    am.updated_at = Set(cx.now());
+    let ch = cx.begin().await?;
+    let (used, visible) = use_counts(ch.db(), cx.p, m.id).await?;
+    if visible < used {
+        return Err(used_elsewhere());
+    }
+    let m = am.update(ch.db()).await?;
+    ch.audit(Entry::new("code.update", "code", m.id)).await?;
+    ch.commit().await?;
+    Ok(CodeOut::from(m))
+}
+
+/// Delete a code (coordinator), after moving its codings to `move_to`.
+pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<()> {
+    let m = find(cx.read, id).await?;
+    if let Some(target) = move_to {
+        if target == m.id || find(cx.read, target).await.is_err() {
+            return Err(ApiError::field("/move_to", not_found("code")));
+        }
+    }
+    let children = entity::code::Entity::find()
+        .filter(entity::code::Column::ParentId.eq(m.id))
+        .count(cx.read)
+        .await?;
+    if children > 0 {
+        return Err(ApiError::conflict(
+            "code_has_children",
+            format!("This code has {children} child codes; move or delete them first."),
+        )
+        .with("children", serde_json::json!(children)));
+    }
+    use entity::note_code::{Column, Entity};
+    let ch = cx.begin().await?;
+    let (used, count) = use_counts(ch.db(), cx.p, m.id).await?;
+    if count < used {
+        return Err(used_elsewhere());
+    }
+    use entity::coding as pc;
+    let passages = pc::Entity::find()
+        .filter(pc::Column::CodeId.eq(m.id))
+        .all(ch.db())
+        .await?;
+    let mut moved = 0;
+    match move_to {
+        None if used > 0 => {
+            return Err(ApiError::conflict(
+                "code_in_use",
+                "Notes or transcripts are coded with this code. Move its codings to another code with ?move_to=<code id>, then delete it.",
+            )
+            .with("count", serde_json::json!(count)));
+        }
+        None => {}
+        Some(target) => {
+            let affected: Vec<Uuid> = Entity::find()
+                .filter(Column::CodeId.eq(m.id))
+                .all(ch.db())
+                .await?
+                .into_iter()
+                .map(|l| l.note_id)
+                .collect();
+            // Notes coded with both keep one coding of the target.
+            Entity::delete_many()
+                .filter(Column::CodeId.eq(m.id))
+                .filter(
+                    Column::NoteId.in_subquery(
+                        SqlQuery::select()
+                            .column(Column::NoteId)
+                            .from(Entity)
+                            .and_where(Column::CodeId.eq(target))
+                            .to_owned(),
+                    ),
+                )
+                .exec(ch.db())
+                .await?;
+            moved = Entity::update_many()
+                .col_expr(Column::CodeId, Expr::value(target))
+                .filter(Column::CodeId.eq(m.id))
+                .exec(ch.db())
+                .await?
+                .rows_affected;
+            // A passage coded with both keeps one coding of the target.
+            let theirs = pc::Entity::find()
+                .filter(pc::Column::CodeId.eq(target))
+                .all(ch.db())
+                .await?;
+            for c in &passages {
+                let twin = theirs.iter().any(|t| {
+                    t.note_id == c.note_id
+                        && t.transcript_id == c.transcript_id
+                        && t.start_pos == c.start_pos
+                        && t.end_pos == c.end_pos
+                });
+                if twin {
+                    pc::Entity::delete_by_id(c.id).exec(ch.db()).await?;
+                } else {
+                    pc::Entity::update_many()
+                        .col_expr(pc::Column::CodeId, Expr::value(target))
+                        .filter(pc::Column::Id.eq(c.id))
+                        .exec(ch.db())
+                        .await?;
+                }
+                moved += 1;
+            }
+            // Each recoded note gets a new version, so its history shows it
+            // and a phone holding the old one is told (412), at every site.
+            let now = cx.now();
+            for (_, note) in crate::notes::load(ch.db(), affected).await? {
+                let (mut row, mut out) = note;
+                entity::note::Entity::update_many()
+                    .col_expr(entity::note::Column::Version, Expr::value(row.version + 1))
+                    .col_expr(entity::note::Column::UpdatedAt, Expr::value(now))
+                    .filter(entity::note::Column::Id.eq(row.id))
+                    .exec(ch.db())
+                    .await?;
+                row.version += 1;
+                out.version = row.version;
+                out.updated_at = now;
+                crate::notes::record_version(ch.db(), &out, "recode", cx.p.user_id).await?;
+            }
+        }
+    }
+    entity::code::Entity::delete_by_id(m.id)
+        .exec(ch.db())
+        .await?;
+    ch.audit(
+        Entry::new("code.delete", "code", m.id).detail(serde_json::json!({
+            "move_to": move_to, "codings": used, "moved": moved
+        })),
+    )
+    .await?;
+    ch.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The study's codebook and the passages coded with it, in notes and
+//! transcripts.
+pub mod codes;
+pub mod codings;
+pub mod passages;
+pub mod routes;
+pub mod rules;

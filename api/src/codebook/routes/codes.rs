@@ -1,0 +1,95 @@
+//! The codebook: hierarchical codes for notes (coordinators manage it).
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use uuid::Uuid;
+
+pub use crate::codebook::codes::{
+    CodeDeleteQuery, CodeIn, CodeList, CodeOut, CodePatch, CodeQuery,
+};
+use crate::{
+    app::state::AppState,
+    codebook::codes,
+    http::extract::{Json, Query},
+    kernel::{
+        access::{Principal, RequestMeta},
+        error::ApiResult,
+    },
+};
+
+/// Add a code (coordinator).
+#[utoipa::path(
+    tag = "codebook",
+    request_body = CodeIn,
+    responses((status = 201, description = "Created", body = CodeOut))
+)]
+#[post("/codes")]
+pub async fn create_code(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    body: Json<CodeIn>,
+) -> ApiResult<HttpResponse> {
+    let out = codes::create(&state.cx(&p, &meta), body.0).await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// The codebook, by name; with `tree=true` as a tree.
+#[utoipa::path(
+    tag = "codebook",
+    params(CodeQuery),
+    responses((status = 200, description = "Codes", body = CodeList))
+)]
+#[get("/codes")]
+pub async fn list_codes(
+    state: web::Data<AppState>,
+    _signed_in: Principal,
+    q: Query<CodeQuery>,
+) -> ApiResult<HttpResponse> {
+    let all = codes::all_codes(&state.read).await?;
+    let items = if q.tree.unwrap_or(false) {
+        codes::build_tree(all)
+    } else {
+        all.into_iter().map(CodeOut::from).collect()
+    };
+    Ok(HttpResponse::Ok().json(CodeList { items }))
+}
+
+/// Change a code (coordinator).
+#[utoipa::path(
+    tag = "codebook",
+    params(("id" = Uuid, Path, description = "Code id")),
+    request_body = CodePatch,
+    responses((status = 200, description = "Changed", body = CodeOut))
+)]
+#[patch("/codes/{id}")]
+pub async fn patch_code(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+    body: Json<CodePatch>,
+) -> ApiResult<HttpResponse> {
+    let out = codes::patch(&state.cx(&p, &meta), *id, body.0).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Delete a code (coordinator). A code with codings needs `move_to`; a code
+/// with child codes cannot be deleted until they are moved.
+#[utoipa::path(
+    tag = "codebook",
+    params(("id" = Uuid, Path, description = "Code id"), CodeDeleteQuery),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "In use or has children", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/codes/{id}")]
+pub async fn delete_code(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+    q: Query<CodeDeleteQuery>,
+) -> ApiResult<HttpResponse> {
+    codes::delete(&state.cx(&p, &meta), *id, q.move_to).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,3 @@
+//! Handlers of codes and codings.
+pub mod codes;
+pub mod codings;

@@ -1,0 +1,108 @@
+//! Booking, listing, reading and changing interviews.
+use actix_web::{get, patch, post, web, HttpResponse};
+use uuid::Uuid;
+
+use crate::{
+    app::state::AppState,
+    http::extract::{Json, Query},
+    interviews::{
+        lifecycle::{self, InterviewIn, InterviewPatch},
+        view::{self, InterviewList, InterviewOut, InterviewQuery, MyQuery},
+    },
+    kernel::{
+        access::{Principal, RequestMeta},
+        error::ApiResult,
+    },
+};
+
+/// Schedule an interview (coordinator).
+#[utoipa::path(
+    tag = "interviews",
+    request_body = InterviewIn,
+    responses(
+        (status = 201, description = "Scheduled; `window` flags a time outside the wave's due window", body = InterviewOut),
+        (status = 409, description = "Interviewer busy, participant withdrawn, or an open interview for this wave exists", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/interviews")]
+pub async fn create_interview(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    body: Json<InterviewIn>,
+) -> ApiResult<HttpResponse> {
+    super::answer(lifecycle::create(&state.cx(&p, &meta), body.0).await?)
+}
+
+/// Interviews at the caller's sites, by time.
+#[utoipa::path(
+    tag = "interviews",
+    params(InterviewQuery),
+    responses((status = 200, description = "Interviews", body = InterviewList))
+)]
+#[get("/interviews")]
+pub async fn list_interviews(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    q: Query<InterviewQuery>,
+) -> ApiResult<HttpResponse> {
+    let items = view::list(&state.cx(&p, &meta), &q, None).await?;
+    Ok(HttpResponse::Ok().json(InterviewList { items }))
+}
+
+/// My interviews ("my day" by default).
+#[utoipa::path(
+    tag = "interviews",
+    params(MyQuery),
+    responses((status = 200, description = "Interviews", body = InterviewList))
+)]
+#[get("/me/interviews")]
+pub async fn my_interviews(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    q: Query<MyQuery>,
+) -> ApiResult<HttpResponse> {
+    let items = view::mine(&state.cx(&p, &meta), &q).await?;
+    Ok(HttpResponse::Ok().json(InterviewList { items }))
+}
+
+/// One interview with its postponements, sessions, minutes and window.
+#[utoipa::path(
+    tag = "interviews",
+    params(("id" = Uuid, Path, description = "Interview id")),
+    responses((status = 200, description = "The interview", body = InterviewOut))
+)]
+#[get("/interviews/{id}")]
+pub async fn get_interview(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let out: InterviewOut = view::get(&state.cx(&p, &meta), *id, "interview.read").await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Change an open interview's length, interviewers, place or note
+/// (coordinator), with the same checks as booking it.
+#[utoipa::path(
+    tag = "interviews",
+    params(("id" = Uuid, Path, description = "Interview id")),
+    request_body = InterviewPatch,
+    responses(
+        (status = 200, description = "Changed", body = InterviewOut),
+        (status = 409, description = "Interviewer busy, or the interview is closed", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/interviews/{id}")]
+pub async fn patch_interview(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+    body: Json<InterviewPatch>,
+) -> ApiResult<HttpResponse> {
+    super::answer(lifecycle::patch(&state.cx(&p, &meta), *id, body.0).await?)
+}

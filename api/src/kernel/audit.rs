@@ -1,0 +1,195 @@
+//! The append-only audit log. Nothing updates or deletes its rows; the
+//! admin reads it with filters and a cursor ([`list`]).
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::kernel::{
+    access::{Principal, RequestMeta},
+    error::ApiResult,
+};
+
+/// Who did something: a principal (user or API key) or nobody yet (a login).
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<Uuid>,
+    pub api_key_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn new(p: &Principal, meta: &RequestMeta) -> Self {
+        Actor {
+            user_id: Some(p.user_id),
+            api_key_id: p.api_key_id,
+            request_id: meta.request_id.clone(),
+            ip: meta.ip.clone(),
+        }
+    }
+    pub fn anonymous(meta: &RequestMeta) -> Self {
+        Actor {
+            user_id: None,
+            api_key_id: None,
+            request_id: meta.request_id.clone(),
+            ip: meta.ip.clone(),
+        }
+    }
+    pub fn system() -> Self {
+        Actor::default()
+    }
+}
+
+/// One entry. `detail` must never hold secrets or note bodies.
+pub struct Entry<'a> {
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: Option<String>,
+    pub site_id: Option<Uuid>,
+    pub detail: Option<serde_json::Value>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn new(action: &'a str, object_type: &'a str, object_id: impl ToString) -> Self {
+        Entry {
+            action,
+            object_type,
+            object_id: Some(object_id.to_string()),
+            site_id: None,
+            detail: None,
+        }
+    }
+    pub fn site(mut self, site_id: Option<Uuid>) -> Self {
+        self.site_id = site_id;
+        self
+    }
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+}
+
+/// The row of one entry.
+pub fn row(actor: &Actor, entry: Entry<'_>) -> entity::audit_log::ActiveModel {
+    entity::audit_log::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(Utc::now()),
+        actor_user_id: Set(actor.user_id),
+        actor_api_key_id: Set(actor.api_key_id),
+        action: Set(entry.action.to_string()),
+        object_type: Set(entry.object_type.to_string()),
+        object_id: Set(entry.object_id),
+        site_id: Set(entry.site_id),
+        request_id: Set(actor.request_id.clone()),
+        ip: Set(actor.ip.clone()),
+        detail: Set(entry.detail),
+    }
+}
+
+pub async fn record(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    entry: Entry<'_>,
+) -> Result<(), sea_orm::DbErr> {
+    entity::audit_log::Entity::insert(row(actor, entry))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only entries by this user.
+    pub actor_user_id: Option<Uuid>,
+    /// e.g. `auth.login_failed`, `note.update`.
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub site_id: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryOut {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_api_key_id: Option<Uuid>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub site_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// A page of audit entries, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntryOut>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<Uuid>,
+}
+
+/// A page of the audit log, newest first, with the query's filters.
+pub async fn list(db: &impl ConnectionTrait, q: &AuditQuery) -> ApiResult<AuditPage> {
+    let limit = crate::kernel::ctx::limit(q.limit)?;
+    use entity::audit_log::{Column, Entity};
+    let mut sel = Entity::find().order_by_desc(Column::Id).limit(limit + 1);
+    if let Some(v) = q.actor_user_id {
+        sel = sel.filter(Column::ActorUserId.eq(v));
+    }
+    if let Some(v) = &q.action {
+        sel = sel.filter(Column::Action.eq(v.clone()));
+    }
+    if let Some(v) = &q.object_type {
+        sel = sel.filter(Column::ObjectType.eq(v.clone()));
+    }
+    if let Some(v) = &q.object_id {
+        sel = sel.filter(Column::ObjectId.eq(v.clone()));
+    }
+    if let Some(v) = q.site_id {
+        sel = sel.filter(Column::SiteId.eq(v));
+    }
+    if let Some(v) = q.from {
+        sel = sel.filter(Column::At.gte(v));
+    }
+    if let Some(v) = q.to {
+        sel = sel.filter(Column::At.lt(v));
+    }
+    if let Some(c) = q.cursor {
+        sel = sel.filter(Column::Id.lt(c));
+    }
+    let (rows, next_cursor) = crate::kernel::ctx::page(sel.all(db).await?, limit, |r| r.id);
+    let items = rows
+        .into_iter()
+        .map(|r| AuditEntryOut {
+            id: r.id,
+            at: r.at,
+            actor_user_id: r.actor_user_id,
+            actor_api_key_id: r.actor_api_key_id,
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            site_id: r.site_id,
+            request_id: r.request_id,
+            ip: r.ip,
+            detail: r.detail,
+        })
+        .collect();
+    Ok(AuditPage { items, next_cursor })
+}

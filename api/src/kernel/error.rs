@@ -1,0 +1,389 @@
+//! The error policy of the service, in one place.
+//!
+//! * Every error leaves as `application/problem+json` (RFC 9457) with a stable
+//!   machine-readable `code`. Clients branch on `code`, people read `detail`.
+//! * Validation errors list every offending field as `{pointer, detail}` where
+//!   `pointer` is a JSON pointer into the request body (or `/name` of a query
+//!   or path parameter).
+//! * A 5xx body never says anything internal: the log carries the whole error
+//!   chain, tagged with the request id that the response also returns.
+//! * Objects the caller may not see are reported exactly like objects that do
+//!   not exist (404), so an error never reveals another site's data.
+use actix_web::{
+    http::{header, StatusCode},
+    HttpResponse, ResponseError,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::kernel::field::FieldProblem;
+/// One invalid field of a request; defined with the rules (which name the
+/// fields they refuse) so that they need nothing of this module's HTTP.
+pub use crate::kernel::field::{check_len, check_line, FieldError};
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem (`about:blank`-style tags under `/problems/`).
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`, `not_ready`.
+    pub code: String,
+    /// Present on validation errors: each invalid field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::kernel::field::FieldErrorDoc>>)]
+    pub errors: Option<Vec<FieldError>>,
+    /// Extra members of some problems (e.g. `current` on a 412, `reasons` on `not_ready`).
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Logged by the request logger: its `Debug` says which error, never the
+/// values a client sent or the data an answer carries (see below).
+#[derive(thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Unauthorized { code: &'static str, detail: String },
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{detail}")]
+    Conflict {
+        code: &'static str,
+        detail: String,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    },
+    #[error("{detail}")]
+    Status {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        extensions: serde_json::Map<String, serde_json::Value>,
+    },
+    #[error("too many attempts")]
+    TooManyRequests {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
+    #[error("service unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What the log shows of an error: its kind, code and the fields it names.
+/// Not the details (a serde message may quote the value sent) nor the
+/// extensions (a conflict carries the current note's text).
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Validation(errors) => f
+                .debug_struct("Validation")
+                .field(
+                    "pointers",
+                    &errors
+                        .iter()
+                        .map(|e| e.pointer.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .finish(),
+            ApiError::BadRequest { code, .. } => write!(f, "BadRequest({code})"),
+            ApiError::Unauthorized { code, .. } => write!(f, "Unauthorized({code})"),
+            ApiError::Forbidden(_) => f.write_str("Forbidden"),
+            ApiError::NotFound(what) => write!(f, "NotFound({what})"),
+            ApiError::Conflict { code, .. } => write!(f, "Conflict({code})"),
+            ApiError::Status { status, code, .. } => write!(f, "Status({status}, {code})"),
+            ApiError::TooManyRequests {
+                code,
+                retry_after_secs,
+                ..
+            } => {
+                write!(
+                    f,
+                    "TooManyRequests({code}, retry after {retry_after_secs} s)"
+                )
+            }
+            ApiError::MethodNotAllowed { allow } => write!(f, "MethodNotAllowed({allow})"),
+            ApiError::Unavailable => f.write_str("Unavailable"),
+            ApiError::Internal(e) => write!(f, "Internal({e:#})"),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ApiError::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl<E: Into<ApiError> + std::error::Error> From<sea_orm::TransactionError<E>> for ApiError {
+    fn from(e: sea_orm::TransactionError<E>) -> Self {
+        match e {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner.into(),
+        }
+    }
+}
+
+/// A stored value this version does not know: the database, not the
+/// request, is at fault.
+impl From<crate::kernel::names::Unknown> for ApiError {
+    fn from(e: crate::kernel::names::Unknown) -> Self {
+        ApiError::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl ApiError {
+    pub fn field(pointer: impl Into<String>, problem: FieldProblem) -> Self {
+        ApiError::Validation(vec![FieldError::new(pointer, problem)])
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        ApiError::Unauthorized {
+            code: "unauthorized",
+            detail: detail.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+            extensions: Default::default(),
+        }
+    }
+
+    pub fn status(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Status {
+            status,
+            code,
+            detail: detail.into(),
+            extensions: Default::default(),
+        }
+    }
+
+    /// 403 with its own code: who the caller is does not allow this (for
+    /// services, which know no HTTP types).
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    /// 412: the object changed since the caller loaded it.
+    pub fn stale(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::PRECONDITION_FAILED, code, detail)
+    }
+
+    /// 428: the change needs a precondition (`If-Match`).
+    pub fn precondition_required(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::PRECONDITION_REQUIRED, code, detail)
+    }
+
+    /// 422 with its own code (not a field list).
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    /// The same problem again (for answering several requests with one error).
+    pub fn duplicate(&self) -> ApiError {
+        match self {
+            ApiError::Validation(e) => ApiError::Validation(e.clone()),
+            ApiError::BadRequest { code, detail } => ApiError::BadRequest {
+                code,
+                detail: detail.clone(),
+            },
+            ApiError::Unauthorized { code, detail } => ApiError::Unauthorized {
+                code,
+                detail: detail.clone(),
+            },
+            ApiError::Forbidden(d) => ApiError::Forbidden(d.clone()),
+            ApiError::NotFound(w) => ApiError::NotFound(w),
+            ApiError::Conflict {
+                code,
+                detail,
+                extensions,
+            } => ApiError::Conflict {
+                code,
+                detail: detail.clone(),
+                extensions: extensions.clone(),
+            },
+            ApiError::Status {
+                status,
+                code,
+                detail,
+                extensions,
+            } => ApiError::Status {
+                status: *status,
+                code,
+                detail: detail.clone(),
+                extensions: extensions.clone(),
+            },
+            ApiError::TooManyRequests {
+                code,
+                detail,
+                retry_after_secs,
+            } => ApiError::TooManyRequests {
+                code,
+                detail: detail.clone(),
+                retry_after_secs: *retry_after_secs,
+            },
+            ApiError::MethodNotAllowed { allow } => ApiError::MethodNotAllowed {
+                allow: allow.clone(),
+            },
+            ApiError::Unavailable => ApiError::Unavailable,
+            ApiError::Internal(e) => ApiError::Internal(anyhow::anyhow!("{e:#}")),
+        }
+    }
+
+    /// Adds an extension member to a problem that carries them.
+    pub fn with(mut self, key: &str, value: serde_json::Value) -> Self {
+        match &mut self {
+            ApiError::Conflict { extensions, .. } | ApiError::Status { extensions, .. } => {
+                extensions.insert(key.to_string(), value);
+            }
+            _ => {}
+        }
+        self
+    }
+
+    fn parts(&self) -> (StatusCode, &str, String) {
+        match self {
+            ApiError::Validation(errs) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                match errs.as_slice() {
+                    [one] => format!("{}: {}", one.pointer, one.detail),
+                    _ => format!("{} fields are invalid", errs.len()),
+                },
+            ),
+            ApiError::BadRequest { code, detail } => {
+                (StatusCode::BAD_REQUEST, code, detail.clone())
+            }
+            ApiError::Unauthorized { code, detail } => {
+                (StatusCode::UNAUTHORIZED, code, detail.clone())
+            }
+            ApiError::Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", d.clone()),
+            ApiError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
+            ApiError::Conflict { code, detail, .. } => (StatusCode::CONFLICT, code, detail.clone()),
+            ApiError::Status {
+                status,
+                code,
+                detail,
+                ..
+            } => (*status, code, detail.clone()),
+            ApiError::TooManyRequests { code, detail, .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, code, detail.clone())
+            }
+            ApiError::MethodNotAllowed { allow } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("This resource supports: {allow}"),
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The service cannot reach its database.".to_string(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Something went wrong on our side. It has been logged; please try again."
+                    .to_string(),
+            ),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (status, code, detail) = self.parts();
+        let extensions = match self {
+            ApiError::Conflict { extensions, .. } | ApiError::Status { extensions, .. } => {
+                extensions.clone()
+            }
+            _ => Default::default(),
+        };
+        Problem {
+            type_: format!("/problems/{}", code.replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_string(),
+            errors: match self {
+                ApiError::Validation(errs) => Some(errs.clone()),
+                _ => None,
+            },
+            extensions,
+        }
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(e) = self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let problem = self.to_problem();
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        match self {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::Unauthorized { .. } => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.clone()));
+            }
+            _ => {}
+        }
+        res.body(serde_json::to_string(&problem).unwrap_or_else(|_| "{}".to_string()))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// A throttle's refusal (sign-in attempts): try again after `secs`.
+    pub fn too_many_attempts(secs: u64) -> Self {
+        ApiError::TooManyRequests {
+            code: "too_many_requests",
+            detail: format!("Too many attempts. Try again in {secs} seconds."),
+            retry_after_secs: secs,
+        }
+    }
+}
+
+/// A text field as stored: trimmed, and absent when empty.
+pub fn clean(value: Option<String>) -> Option<String> {
+    value
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// One JSON-pointer segment (RFC 6901): `~` and `/` escaped.
+pub fn pointer_segment(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}

@@ -1,0 +1,3 @@
+//! Handlers of participants and their consents.
+pub mod consents;
+pub mod participants;

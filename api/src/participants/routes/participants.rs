@@ -1,0 +1,98 @@
+//! Participants: pseudonyms only, scoped to the caller's sites.
+use actix_web::{get, patch, post, web, HttpResponse};
+use uuid::Uuid;
+
+use crate::{
+    app::state::AppState,
+    http::extract::{Json, Query},
+    kernel::{
+        access::{Principal, RequestMeta},
+        error::ApiResult,
+    },
+    participants::{self, ParticipantOut, ParticipantPage, ParticipantQuery},
+};
+
+pub use crate::participants::{ParticipantIn, ParticipantPatch, ParticipantStatus};
+
+/// Register a participant (coordinator).
+#[utoipa::path(
+    tag = "participants",
+    request_body = ParticipantIn,
+    responses(
+        (status = 201, description = "Created", body = ParticipantOut),
+        (status = 409, description = "Pseudonym in use", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/participants")]
+pub async fn create_participant(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    body: Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    let out: ParticipantOut = participants::create(&state.cx(&p, &meta), body.0).await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+/// Participants at the caller's sites.
+#[utoipa::path(
+    tag = "participants",
+    params(ParticipantQuery),
+    responses((status = 200, description = "Participants", body = ParticipantPage))
+)]
+#[get("/participants")]
+pub async fn list_participants(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    q: Query<ParticipantQuery>,
+) -> ApiResult<HttpResponse> {
+    let page: ParticipantPage = participants::list(&state.cx(&p, &meta), &q).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One participant.
+#[utoipa::path(
+    tag = "participants",
+    params(("id" = Uuid, Path, description = "Participant id")),
+    responses((status = 200, description = "The participant", body = ParticipantOut))
+)]
+#[get("/participants/{id}")]
+pub async fn get_participant(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let out: ParticipantOut = participants::get(&state.cx(&p, &meta), *id).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// Change a participant (coordinator).
+///
+/// Setting `status: withdrawn` is a withdrawal with all its consequences: open interviews are cancelled and
+/// their interviewers told, and no more reminders go out. For a participant
+/// whose consent is in force it is refused (409 `withdraw_consent`, with
+/// `consent_id`): withdraw that consent instead
+/// (`POST /api/v1/consents/{id}/withdraw`), which also records what happens
+/// to the data already collected.
+#[utoipa::path(
+    tag = "participants",
+    params(("id" = Uuid, Path, description = "Participant id")),
+    request_body = ParticipantPatch,
+    responses(
+        (status = 200, description = "The changed participant", body = ParticipantOut),
+        (status = 409, description = "Pseudonym in use, or a withdrawal that must go through the consent (`withdraw_consent`)", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/participants/{id}")]
+pub async fn patch_participant(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+    body: Json<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    let out: ParticipantOut = participants::patch(&state.cx(&p, &meta), *id, body.0).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
