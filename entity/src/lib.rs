@@ -10,6 +10,7 @@ pub mod consent;
 pub mod instrument;
 pub mod interview;
 pub mod interview_interviewer;
+pub mod interview_reschedule;
 pub mod interview_session;
 pub mod login_attempt;
 pub mod mfa_challenge;

@@ -15,6 +15,7 @@ mod m20261129_000009_pseudonyms_per_site;
 mod m20261129_000010_fts_secure_delete;
 mod m20261130_000011_create_transcripts_and_codings;
 mod m20261130_000012_user_language;
+mod m20261207_000013_interview_reschedules;
 pub mod pseudonym;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_fts_secure_delete::Migration),
             Box::new(m20261130_000011_create_transcripts_and_codings::Migration),
             Box::new(m20261130_000012_user_language::Migration),
+            Box::new(m20261207_000013_interview_reschedules::Migration),
         ]
     }
 }

@@ -562,3 +562,72 @@ test('the fieldwork report: numbers equal to the API’s, SVG charts with their 
   await page.locator('.methods', { hasText: 'færre enn 5' }).waitFor();
   await everywhere(page, 'report-small-nb');
 });
+
+test('a coordinator corrects at the desk: interviewers, a cancellation with its reason, reopening, gender and age band, a consent withdrawn with its data decision', async (t) => {
+  const { s, a, coordinator } = await fieldwork('fix', { complete: true });
+  const pid = s.participant.id;
+  const other = await a.post('/users', {
+    email: `${unique('fix-other')}@example.org`, display_name: `Other ${s.site.name}`, role: 'fieldworker', password: PASSWORD, site_ids: [s.site.id],
+  });
+  // Wave 2, booked early (flagged, allowed) for the day after tomorrow.
+  const later = new Date(Math.ceil(Date.now() / 3600e3) * 3600e3 + 2 * 864e5).toISOString();
+  const next = await a.post('/interviews', {
+    participant_id: pid, wave: 2, scheduled_at: later, duration_minutes: 45, interviewer_ids: [s.user.id], allow_outside_opening_hours: true,
+  });
+
+  const { page } = await openPhone(t);
+  await signIn(page, coordinator, PASSWORD);
+  await page.goto(`${BASE}/#/more/people/${pid}`);
+  const item = page.locator('.desk-item');
+  await item.getByRole('heading', { level: 2, name: s.participant.pseudonym }).waitFor();
+  const booked = (n) => item.locator('li.ev-booked', { has: page.getByRole('heading', { level: 4, name: `Interview booked (wave ${n})` }) });
+
+  // Other interviewers for wave 2.
+  await booked(2).getByRole('button', { name: 'Change interviewers' }).click();
+  await booked(2).getByLabel(other.display_name).check();
+  await booked(2).getByLabel(s.user.display_name).uncheck();
+  await booked(2).getByRole('button', { name: 'Save the interviewers' }).click();
+  await item.getByText('Saved. Everyone affected gets an email.').waitFor();
+  assert.deepEqual((await a.get(`/interviews/${next.id}`)).interviewer_ids, [other.id]);
+  // Each correction says "Saved." anew: wait for the server's state, not the words.
+  const state = (id, want) => poll(async () => (await a.get(`/interviews/${id}`)).status === want);
+
+  // Cancelled with a reason; refused at the field without one, nothing lost.
+  await booked(2).getByRole('button', { name: 'Cancel the interview' }).click();
+  await booked(2).getByRole('button', { name: 'Cancel it' }).click();
+  await booked(2).locator('[aria-invalid=true]').first().waitFor();
+  await everywhere(page, 'fix-cancel-refused');
+  await booked(2).getByLabel('Why is it cancelled?').fill('The participant moved to another clinic for now.');
+  await booked(2).getByRole('button', { name: 'Cancel it' }).click();
+  await state(next.id, 'cancelled');
+  // The page shows it anew: a cancelled interview can be reopened.
+  await booked(2).getByRole('button', { name: 'Reopen' }).waitFor();
+  let iv = await a.get(`/interviews/${next.id}`);
+  assert.equal(iv.status, 'cancelled');
+  assert.equal(iv.cancel_reason, 'The participant moved to another clinic for now.');
+
+  // The completed wave-1 interview reopened (back to its sessions).
+  await booked(1).getByRole('button', { name: 'Reopen' }).click();
+  await booked(1).getByRole('button', { name: 'Reopen it' }).click();
+  await state(s.interview.id, 'in_progress');
+  await booked(1).getByRole('button', { name: 'Cancel the interview' }).waitFor();
+
+  // Gender and age band.
+  await item.getByRole('button', { name: 'Gender and age band' }).click();
+  await item.getByLabel('Age band').fill('40–49');
+  await item.getByRole('button', { name: 'Save', exact: true }).click();
+  await poll(async () => (await a.get(`/participants/${pid}`)).age_band === '40–49');
+  await item.getByText('Saved.', { exact: true }).waitFor();
+
+  // Consent withdrawn, keeping the data.
+  await item.getByRole('button', { name: 'Withdraw consent' }).click();
+  await everywhere(page, 'fix-withdraw');
+  await item.getByLabel('What the participant said').fill('Does not want to go on with the study.');
+  await item.getByLabel('Keep it (what the consent allows)').check();
+  await item.getByRole('button', { name: 'Record the withdrawal' }).click();
+  await item.getByText('Withdrawn: 0 screenings deleted', { exact: false }).waitFor();
+  const consents = await a.get(`/participants/${pid}/consents`);
+  assert.ok(consents.items.every((c) => c.withdrawn_at), 'withdrawn');
+  assert.equal((await a.get(`/participants/${pid}`)).status, 'withdrawn');
+  await everywhere(page, 'fix-done');
+});

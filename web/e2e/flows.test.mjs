@@ -310,16 +310,37 @@ test('a coordinator sees the week, an interview\'s postponement history, and res
   assert.match(await history.nth(1).innerText(), /Interviewer unavailable[\s\S]*00:20 → .*00:30/);
   await screen(page, 'schedule-history');
 
-  await card.getByRole('button', { name: 'Reschedule or postpone' }).click();
+  // A changed plan is a reschedule: a new time, no reason, no postponement.
+  await card.getByRole('button', { name: 'Reschedule', exact: true }).click();
   await card.getByLabel(/Date and time/).fill(`${day}T00:40`);
   await card.getByLabel('Allow a time outside opening hours').check();
   await screen(page, 'schedule-reschedule');
-  await card.getByRole('button', { name: 'Confirm postponement' }).click();
+  await card.getByRole('button', { name: 'Save the new time' }).click();
   await page.locator('li.card', { hasText: s.participant.pseudonym }).getByRole('button', { name: 'History (3)' }).waitFor();
-  const after = await a.get(`/interviews/${iv.id}`);
+  let after = await a.get(`/interviews/${iv.id}`);
   assert.equal(after.scheduled_at, local('40'));
-  assert.equal(after.postponements.length, 3);
-  assert.equal(after.postponements[2].reason, 'clinic_circumstances');
+  assert.equal(after.postponements.length, 2, 'a reschedule is no postponement');
+  assert.equal(after.reschedules.length, 1);
+
+  // It could not happen: postponed, the time to be agreed, and then agreed.
+  await page.locator('li.card', { hasText: s.participant.pseudonym }).getByRole('button', { name: 'Postpone', exact: true }).click();
+  await page.getByRole('button', { name: 'Confirm postponement' }).click();
+  const waiting = page.locator('section[aria-labelledby=tba-h] li.card', { hasText: s.participant.pseudonym });
+  await waiting.getByRole('button', { name: 'Agree a time' }).click();
+  await waiting.getByLabel(/Date and time/).fill(`${day}T00:50`);
+  await waiting.getByLabel('Allow a time outside opening hours').check();
+  await screen(page, 'schedule-agree');
+  await waiting.getByRole('button', { name: 'Agree this time' }).click();
+  await page.locator('li.card', { hasText: s.participant.pseudonym }).getByRole('button', { name: 'History (5)' }).waitFor();
+  after = await a.get(`/interviews/${iv.id}`);
+  assert.equal(after.status, 'scheduled');
+  assert.equal(after.scheduled_at, local('50'));
+  assert.deepEqual(after.postponements.map((p) => p.reason), ['participant_absent', 'interviewer_unavailable', 'clinic_circumstances']);
+  assert.equal(after.reschedules.length, 2);
+  assert.equal(after.reschedules[1].previous_scheduled_at, null, 'agreed from “to be agreed”');
+  await page.locator('li.card', { hasText: s.participant.pseudonym }).getByRole('button', { name: 'History (5)' }).click();
+  await history.nth(4).waitFor();
+  assert.match(await history.nth(4).innerText(), /Time agreed/);
 });
 
 test('a coordinator registers a participant and books an interview for it, with refusals shown at the fields', async (t) => {
@@ -469,7 +490,7 @@ test('a coordinator exports the notes of a period as CSV and the project for ana
   await page.getByRole('link', { name: 'More', exact: true }).click();
   await page.getByRole('link', { name: 'Export for analysis' }).click();
   await page.getByRole('heading', { level: 1, name: 'Export for analysis' }).waitFor();
-  assert.equal(await page.getByRole('radio').count(), 7, 'the project and six CSV files');
+  assert.equal(await page.getByRole('radio').count(), 8, 'the project and seven CSV files (the consent log too)');
   assert.equal(await page.getByRole('checkbox', { checked: true }).count(), 0, 'nothing identifying is included by default');
   await page.getByText('a clinic plus a date and a small count can identify someone').waitFor();
   await screen(page, 'export');

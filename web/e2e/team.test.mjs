@@ -185,3 +185,34 @@ test('a lost phone: the admin ends all of a person’s sign-ins, keys and feeds 
   assert.ok(audit.items.some((e) => e.object_id === s.user.id), 'audited');
   await everywhere(page, 'team-end-all-done');
 });
+
+test('disabling someone with open interviews asks first, lists them, and hands them over in one step', async (t) => {
+  const s = await seed('team-hand');
+  const a = await admin();
+  const adminEmail = `${unique('team-hand-admin')}@example.org`;
+  await a.post('/users', { email: adminEmail, display_name: 'Hand-over Admin', role: 'admin', password: PASSWORD, language: 'en' });
+  const taker = await a.post('/users', {
+    email: `${unique('team-taker')}@example.org`, display_name: `Taker ${s.site.name}`, role: 'fieldworker', password: PASSWORD, site_ids: [s.site.id],
+  });
+
+  const { page } = await openPhone(t);
+  await signIn(page, adminEmail, PASSWORD);
+  await page.goto(`${BASE}/#/more/team`);
+  await page.getByRole('heading', { level: 1, name: 'Team' }).waitFor();
+  await page.locator(`button.person[data-user="${s.user.id}"]`).click();
+  const person = page.locator('.team-person');
+  await person.getByRole('button', { name: 'Disable' }).click();
+  // Asked first, the interview listed; nothing changed yet.
+  await person.getByText('is an interviewer of 1 open interviews', { exact: false }).waitFor();
+  assert.ok((await person.locator('ul.stranded').innerText()).includes(s.participant.pseudonym));
+  assert.equal((await a.get(`/users/${s.user.id}`)).active, true, 'not disabled before the answer');
+  await everywhere(page, 'team-hand-over-asked');
+  await person.getByLabel('Hand them to').selectOption(taker.id);
+  await person.getByRole('button', { name: 'Hand over and disable' }).click();
+  await person.getByText(`Their open interviews are with ${taker.display_name} now`, { exact: false }).waitFor();
+  assert.equal((await a.get(`/users/${s.user.id}`)).active, false);
+  assert.deepEqual((await a.get(`/interviews/${s.interview.id}`)).interviewer_ids, [taker.id]);
+  const audit = await a.get('/audit?action=interview.hand_over');
+  assert.ok(audit.items.some((e) => e.object_id === s.interview.id), 'audited');
+  await everywhere(page, 'team-hand-over-done');
+});

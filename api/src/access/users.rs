@@ -1,5 +1,5 @@
 //! The team: users, their roles, peer-researcher flag and sites.
-use crate::kernel::field::FieldProblem;
+use crate::kernel::field::{not_found, FieldProblem};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     access::password,
+    interviews::{lifecycle, rules::InterviewStatus},
     kernel::{
         access::{Principal, Role},
         audit::Entry,
@@ -110,50 +111,6 @@ pub fn valid_email(email: &str) -> bool {
     email.len() <= 254 && email.parse::<lettre::Address>().is_ok() && email.contains('.')
 }
 
-/// Active team members and the sites each works at: who may hear about,
-/// or be booked for, a site's interviews.
-pub struct Placed {
-    pub users: std::collections::HashMap<Uuid, entity::user::Model>,
-    sites: std::collections::HashSet<(Uuid, Uuid)>,
-}
-
-impl Placed {
-    /// `user` is active and may see `site` (admins see every site).
-    pub fn at_site(&self, user: Uuid, site: Uuid) -> bool {
-        self.users
-            .get(&user)
-            .is_some_and(|u| u.role == Role::Admin.as_str() || self.sites.contains(&(user, site)))
-    }
-
-    /// The sites `user` works at.
-    pub fn sites_of(&self, user: Uuid) -> impl Iterator<Item = Uuid> + '_ {
-        self.sites
-            .iter()
-            .filter(move |(u, _)| *u == user)
-            .map(|(_, s)| *s)
-    }
-}
-
-/// The active ones of `ids`, with their sites (two statements).
-pub async fn placed(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Placed, sea_orm::DbErr> {
-    let users = entity::user::Entity::find()
-        .filter(entity::user::Column::Id.is_in(ids.to_vec()))
-        .filter(entity::user::Column::Active.eq(true))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let sites = entity::user_site::Entity::find()
-        .filter(entity::user_site::Column::UserId.is_in(ids.to_vec()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.user_id, l.site_id))
-        .collect();
-    Ok(Placed { users, sites })
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserOut {
     pub id: Uuid,
@@ -226,6 +183,26 @@ pub struct UserPatch {
     pub site_ids: Option<Vec<Uuid>>,
     pub active: Option<bool>,
     pub language: Option<Lang>,
+    /// When disabling someone with open interviews: the person who takes
+    /// their place in each (mailed to the interviewers, audited as
+    /// `interview.hand_over`). They must be active at each interview's site
+    /// and free at its time.
+    pub hand_interviews_to: Option<Uuid>,
+    /// When disabling someone with open interviews: disable them anyway and
+    /// leave those interviews with them, to hand over one by one.
+    #[serde(default)]
+    pub keep_interviews: bool,
+}
+
+/// An open interview of a person being disabled, as the refusal lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StrandedInterview {
+    pub id: Uuid,
+    pub participant_id: Uuid,
+    pub pseudonym: String,
+    pub site_id: Uuid,
+    pub status: InterviewStatus,
+    pub scheduled_at: DateTime<Utc>,
 }
 
 fn check_display_name(errors: &mut Vec<FieldError>, name: &str) {
@@ -358,14 +335,46 @@ pub async fn patch_user(cx: &Ctx<'_>, id: Uuid, body: UserPatch) -> ApiResult<Us
             FieldProblem::SelfLockout,
         ));
     }
+    let disabling = body.active == Some(false) && user.active;
+    if !disabling {
+        if body.hand_interviews_to.is_some() {
+            errors.push(FieldError::new(
+                "/hand_interviews_to",
+                FieldProblem::OnlyWhenDisabling,
+            ));
+        }
+        if body.keep_interviews {
+            errors.push(FieldError::new(
+                "/keep_interviews",
+                FieldProblem::OnlyWhenDisabling,
+            ));
+        }
+    }
+    if body.hand_interviews_to == Some(user.id) {
+        errors.push(FieldError::new(
+            "/hand_interviews_to",
+            FieldProblem::HandOverToSelf,
+        ));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     if let Some(ids) = &body.site_ids {
         crate::sites::check_exist(cx.read, "/site_ids", ids).await?;
     }
-    let ch = cx.begin().await?;
-    let disabling = body.active == Some(false) && user.active;
+    let stranded = if disabling {
+        lifecycle::open_of(cx.read, user.id).await?
+    } else {
+        Vec::new()
+    };
+    if !stranded.is_empty() {
+        match body.hand_interviews_to {
+            Some(to) => check_hand_over(cx.read, to, &stranded).await?,
+            None if body.keep_interviews => {}
+            None => return Err(strands(cx, &user, &stranded).await?),
+        }
+    }
+    let mut ch = cx.begin().await?;
     let mut am: entity::user::ActiveModel = user.into();
     if let Some(n) = body.display_name {
         am.display_name = Set(n.trim().to_string());
@@ -390,14 +399,90 @@ pub async fn patch_user(cx: &Ctx<'_>, id: Uuid, body: UserPatch) -> ApiResult<Us
     if disabling {
         crate::access::auth::revoke_all_sessions(ch.db(), user.id, "user_disabled").await?;
     }
+    let handed_to = body.hand_interviews_to.filter(|_| !stranded.is_empty());
+    if let Some(to) = handed_to {
+        for m in &stranded {
+            lifecycle::hand_over_in(&mut ch, m, user.id, to).await?;
+        }
+    }
     ch.audit(
-        Entry::new("user.update", "user", user.id)
-            .detail(serde_json::json!({"disabled": disabling})),
+        Entry::new("user.update", "user", user.id).detail(serde_json::json!({
+            "disabled": disabling,
+            "open_interviews": stranded.len(),
+            "handed_to": handed_to,
+        })),
     )
     .await?;
     let sites = crate::access::users::site_ids_of(ch.db(), user.id).await?;
     ch.commit().await?;
     Ok(UserOut::from_model(user, sites))
+}
+
+/// The refusal of disabling someone who has open interviews, listing them
+/// so the client can ask first.
+async fn strands(
+    cx: &Ctx<'_>,
+    user: &entity::user::Model,
+    open: &[entity::interview::Model],
+) -> ApiResult<ApiError> {
+    let names: std::collections::HashMap<Uuid, String> = entity::participant::Entity::find()
+        .filter(
+            entity::participant::Column::Id
+                .is_in(open.iter().map(|m| m.participant_id).collect::<Vec<_>>()),
+        )
+        .all(cx.read)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.pseudonym))
+        .collect();
+    let list = open
+        .iter()
+        .map(|m| {
+            Ok(StrandedInterview {
+                id: m.id,
+                participant_id: m.participant_id,
+                pseudonym: names.get(&m.participant_id).cloned().unwrap_or_default(),
+                site_id: m.site_id,
+                status: InterviewStatus::parse(&m.status)?,
+                scheduled_at: m.scheduled_at,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(ApiError::conflict(
+        "has_open_interviews",
+        format!(
+            "{} is an interviewer of {} open {}. Hand them to someone else (`hand_interviews_to`), or keep them with {} to hand over one by one (`keep_interviews`).",
+            user.display_name,
+            list.len(),
+            if list.len() == 1 { "interview" } else { "interviews" },
+            user.display_name,
+        ),
+    )
+    .with("interviews", serde_json::json!(list)))
+}
+
+/// The person taking over `open` is active at every one of their sites.
+async fn check_hand_over(
+    db: &impl ConnectionTrait,
+    to: Uuid,
+    open: &[entity::interview::Model],
+) -> ApiResult<()> {
+    let placed = crate::kernel::team::placed(db, &[to]).await?;
+    let Some(person) = placed.users.get(&to) else {
+        return Err(ApiError::field(
+            "/hand_interviews_to",
+            not_found("team_member"),
+        ));
+    };
+    if open.iter().any(|m| !placed.at_site(to, m.site_id)) {
+        return Err(ApiError::field(
+            "/hand_interviews_to",
+            FieldProblem::NoAccessToSite {
+                name: person.display_name.clone(),
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// A person's own settings; absent fields stay.

@@ -108,8 +108,8 @@ pub struct SiteInterviews {
     pub total: Count,
 }
 
-/// Completed interviews whose time from first scheduled time to completion
-/// fell in `[min_days, max_days]` whole days (`max_days` null: no upper end).
+/// Completed interviews whose time from booking to completion fell in
+/// `[min_days, max_days]` whole days (`max_days` null: no upper end).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DaysBucket {
     pub min_days: u32,
@@ -128,6 +128,27 @@ const DAY_BUCKETS: [(u32, Option<u32>); 6] = [
     (61, None),
 ];
 
+/// Screenings with one instrument (all its versions), by outcome.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstrumentScreenings {
+    pub instrument_key: String,
+    /// Screenings by outcome (`ready`, `postpone`, `stop`); outcomes with
+    /// none are left out.
+    pub by_outcome: BTreeMap<String, Count>,
+    pub total: Count,
+}
+
+/// Completed interviews by who conducted them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InterviewerKinds {
+    /// Researchers only: no peer researcher among the interviewers.
+    pub researchers: Count,
+    /// Peer researchers only.
+    pub peer_researchers: Count,
+    /// A peer researcher with a researcher.
+    pub together: Count,
+}
+
 /// Counts are numbers, or "fewer than 5" with `suppress_small=true`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldworkReport {
@@ -143,18 +164,31 @@ pub struct FieldworkReport {
     pub postponements_total: Count,
     /// Interviews postponed at least once.
     pub interviews_postponed: Count,
+    /// New times given with no reason to report (a time agreed for an
+    /// interview whose time was to be agreed, or a plan changed): never
+    /// counted as postponements.
+    pub reschedules_total: Count,
+    /// Interviews rescheduled at least once.
+    pub interviews_rescheduled: Count,
     /// Interviews with more than one session.
     pub interviews_split: Count,
     /// Number of interviews by their number of sessions ("1": 12, "2": 3).
     pub sessions_per_interview: BTreeMap<String, Count>,
-    /// Over completed interviews: total session minutes.
+    /// Over completed interviews: total session minutes, in whole minutes
+    /// (rounded once, here; `methods_text` says the same numbers).
     pub minutes_mean: Option<f64>,
     pub minutes_median: Option<f64>,
-    /// Over completed interviews: days from the first scheduled time to completion.
+    /// Over completed interviews: days from when the interview was first
+    /// booked to its completion, to one decimal; never negative.
     pub days_to_completion_median: Option<f64>,
-    /// Completed interviews by whole days from the first scheduled time to
-    /// completion, in fixed buckets (every bucket is listed, empty or not).
+    /// Completed interviews by whole days from booking to completion, in
+    /// fixed buckets (every bucket is listed, empty or not).
     pub days_to_completion: Vec<DaysBucket>,
+    /// Completed interviews by who conducted them.
+    pub interviews_by_interviewer_kind: InterviewerKinds,
+    /// Screenings of the participants counted here, performed in the
+    /// period (`from`, `to`), by instrument key and outcome.
+    pub screenings_by_instrument: Vec<InstrumentScreenings>,
     /// A draft paragraph for the methods section, in the language of
     /// `Accept-Language` (English or bokmål).
     pub methods_text: String,
@@ -171,6 +205,45 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     })
+}
+
+/// Completed interviews by who conducted them: (researchers only, peer
+/// researchers only, together).
+async fn interviewer_kinds(
+    db: &impl ConnectionTrait,
+    completed: &[&entity::interview::Model],
+) -> ApiResult<(u64, u64, u64)> {
+    let ids: Vec<Uuid> = completed.iter().map(|i| i.id).collect();
+    let links = entity::interview_interviewer::Entity::find()
+        .filter(entity::interview_interviewer::Column::InterviewId.is_in(ids))
+        .all(db)
+        .await?;
+    let peers: HashMap<Uuid, bool> = entity::user::Entity::find()
+        .filter(entity::user::Column::Id.is_in(links.iter().map(|l| l.user_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.peer_researcher))
+        .collect();
+    // Per interview: (a researcher among them, a peer researcher among them).
+    let mut who: HashMap<Uuid, (bool, bool)> = HashMap::new();
+    for l in &links {
+        let e = who.entry(l.interview_id).or_default();
+        if peers.get(&l.user_id).copied().unwrap_or(false) {
+            e.1 = true;
+        } else {
+            e.0 = true;
+        }
+    }
+    let mut out = (0, 0, 0);
+    for (researcher, peer) in who.into_values() {
+        match (researcher, peer) {
+            (true, true) => out.2 += 1,
+            (false, true) => out.1 += 1,
+            _ => out.0 += 1,
+        }
+    }
+    Ok(out)
 }
 
 /// Active participants whose wave window is open, closes within 7 days, or
@@ -282,6 +355,21 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         .filter(entity::postponement::Column::InterviewId.is_in(ids.clone()))
         .all(cx.read)
         .await?;
+    let reschedules = entity::interview_reschedule::Entity::find()
+        .filter(entity::interview_reschedule::Column::InterviewId.is_in(ids.clone()))
+        .all(cx.read)
+        .await?;
+    let mut screenings = entity::screening::Entity::find();
+    if let Some(ids) = &visible {
+        screenings = screenings.filter(entity::screening::Column::SiteId.is_in(ids.clone()));
+    }
+    if let Some(f) = q.from {
+        screenings = screenings.filter(entity::screening::Column::PerformedAt.gte(f));
+    }
+    if let Some(t) = q.to {
+        screenings = screenings.filter(entity::screening::Column::PerformedAt.lt(t));
+    }
+    let screenings = screenings.all(cx.read).await?;
     let sessions = entity::interview_session::Entity::find()
         .filter(entity::interview_session::Column::InterviewId.is_in(ids))
         .all(cx.read)
@@ -320,6 +408,9 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
     let mut postponed: Vec<Uuid> = posts.iter().map(|p| p.interview_id).collect();
     postponed.sort();
     postponed.dedup();
+    let mut rescheduled: Vec<Uuid> = reschedules.iter().map(|r| r.interview_id).collect();
+    rescheduled.sort();
+    rescheduled.dedup();
     let mut per: HashMap<Uuid, (u64, i64)> = HashMap::new();
     for s in &sessions {
         let e = per.entry(s.interview_id).or_default();
@@ -340,11 +431,13 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         .iter()
         .map(|i| per.get(&i.id).map_or(0, |x| x.1) as f64)
         .collect();
+    // From when it was booked, never from its (later) scheduled time, and
+    // never below zero.
     let days: Vec<f64> = completed
         .iter()
         .filter_map(|i| {
             i.completed_at
-                .map(|c| (c - i.first_scheduled_at).num_seconds() as f64 / 86_400.0)
+                .map(|c| ((c - i.created_at).num_seconds() as f64 / 86_400.0).max(0.0))
         })
         .collect();
     let suppress = q.suppress_small.unwrap_or(false);
@@ -392,6 +485,23 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
     }
     interviewed.sort();
     interviewed.dedup();
+    let kinds = interviewer_kinds(cx.read, &completed).await?;
+    let mut by_instrument: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for s in &screenings {
+        *by_instrument
+            .entry(s.instrument_key.clone())
+            .or_default()
+            .entry(s.outcome.clone())
+            .or_default() += 1;
+    }
+    let screenings_by_instrument = by_instrument
+        .into_iter()
+        .map(|(key, by)| InstrumentScreenings {
+            instrument_key: key,
+            total: k(by.values().sum()),
+            by_outcome: counted(by),
+        })
+        .collect();
     let mut completed_by_site: Vec<u64> = by_site_done.into_values().collect();
     completed_by_site.sort_by(|a, b| b.cmp(a));
     let numbers = methods::Numbers {
@@ -399,6 +509,9 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         participants_interviewed: interviewed.len() as u64,
         interviews_postponed: postponed.len() as u64,
         postponements: posts.len() as u64,
+        interviews_rescheduled: rescheduled.len() as u64,
+        reschedules: reschedules.len() as u64,
+        interviews_with_peers: kinds.1 + kinds.2,
         top_reason: by_reason
             .iter()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
@@ -409,9 +522,9 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         minutes_mean: if minutes.is_empty() {
             None
         } else {
-            Some(minutes.iter().sum::<f64>() / minutes.len() as f64)
+            Some((minutes.iter().sum::<f64>() / minutes.len() as f64).round())
         },
-        minutes_median: median(minutes),
+        minutes_median: median(minutes).map(f64::round),
     };
     let report = FieldworkReport {
         participants_total: k(parts.len() as u64),
@@ -422,12 +535,20 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         postponements_total: k(posts.len() as u64),
         postponements_by_reason: counted(by_reason),
         interviews_postponed: k(postponed.len() as u64),
+        reschedules_total: k(reschedules.len() as u64),
+        interviews_rescheduled: k(rescheduled.len() as u64),
         interviews_split: k(numbers.interviews_split),
         sessions_per_interview: counted(sessions_per),
         minutes_mean: numbers.minutes_mean,
         minutes_median: numbers.minutes_median,
-        days_to_completion_median: median(days),
+        days_to_completion_median: median(days).map(|d| (d * 10.0).round() / 10.0),
         days_to_completion,
+        interviews_by_interviewer_kind: InterviewerKinds {
+            researchers: k(kinds.0),
+            peer_researchers: k(kinds.1),
+            together: k(kinds.2),
+        },
+        screenings_by_instrument,
         methods_text: methods::text(&numbers, cx.lang, suppress),
     };
     cx.log(Entry {

@@ -40,11 +40,18 @@ pub struct Numbers {
     pub participants_interviewed: u64,
     pub interviews_postponed: u64,
     pub postponements: u64,
+    /// New times given with no reason, and the interviews that had them:
+    /// said apart from the postponements.
+    pub interviews_rescheduled: u64,
+    pub reschedules: u64,
+    /// Completed interviews with a peer researcher among the interviewers.
+    pub interviews_with_peers: u64,
     /// The most frequent postponement reason and how often it was given.
     pub top_reason: Option<(PostponeReason, u64)>,
     /// Interviews held in more than one session, and their sessions.
     pub interviews_split: u64,
     pub sessions_of_split: u64,
+    /// In whole minutes, rounded once by the report that gives them.
     pub minutes_mean: Option<f64>,
     pub minutes_median: Option<f64>,
 }
@@ -128,16 +135,26 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
         ),
     });
     if n.postponements > 0 {
+        let one = n.interviews_postponed == 1;
+        let once = n.postponements == 1;
         let mut s = match lang {
             Lang::En => format!(
-                "{} interviews were postponed {} times",
+                "{} {} postponed {} {}",
                 c(n.interviews_postponed),
-                c(n.postponements)
+                if one {
+                    "interview was"
+                } else {
+                    "interviews were"
+                },
+                c(n.postponements),
+                if once { "time" } else { "times" },
             ),
             Lang::Nb => format!(
-                "{} intervjuer ble utsatt {} ganger",
+                "{} {} ble utsatt {} {}",
                 c(n.interviews_postponed),
-                c(n.postponements)
+                if one { "intervju" } else { "intervjuer" },
+                c(n.postponements),
+                if once { "gang" } else { "ganger" },
             ),
         };
         if let Some((code, k)) = &n.top_reason {
@@ -158,6 +175,41 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
             Lang::Nb => "Ingen intervjuer ble utsatt.".into(),
         });
     }
+    if n.reschedules > 0 {
+        out.push(match lang {
+            Lang::En => format!(
+                "Besides, {} {} agreed or changed while planning ({} {}); these are not counted as postponements.",
+                c(n.interviews_rescheduled),
+                if n.interviews_rescheduled == 1 {
+                    "interview had its time"
+                } else {
+                    "interviews had their time"
+                },
+                c(n.reschedules),
+                if n.reschedules == 1 { "time" } else { "times" },
+            ),
+            Lang::Nb => format!(
+                "I tillegg fikk {} {} tidspunktet avtalt eller endret under planleggingen ({} {}); dette regnes ikke som utsettelser.",
+                c(n.interviews_rescheduled),
+                if n.interviews_rescheduled == 1 { "intervju" } else { "intervjuer" },
+                c(n.reschedules),
+                if n.reschedules == 1 { "gang" } else { "ganger" },
+            ),
+        });
+    }
+    if n.interviews_with_peers > 0 {
+        out.push(capitalise(match lang {
+            Lang::En => format!(
+                "{} of the completed interviews {} conducted by peer researchers, alone or with a researcher.",
+                c(n.interviews_with_peers),
+                if n.interviews_with_peers == 1 { "was" } else { "were" },
+            ),
+            Lang::Nb => format!(
+                "{} av de gjennomførte intervjuene ble gjort av likepersonsforskere, alene eller sammen med en forsker.",
+                c(n.interviews_with_peers)
+            ),
+        }));
+    }
     if n.interviews_split > 0 {
         out.push(capitalise(match lang {
             Lang::En => format!(
@@ -175,14 +227,12 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
     if let (Some(mean), Some(median)) = (n.minutes_mean, n.minutes_median) {
         out.push(match lang {
             Lang::En => format!(
-                "Interviews lasted {} minutes on average (median {}).",
-                mean.round(),
-                median.round()
+                "Interviews lasted {mean} {} on average (median {median}).",
+                if mean == 1.0 { "minute" } else { "minutes" },
             ),
             Lang::Nb => format!(
-                "Intervjuene varte i gjennomsnitt {} minutter (median {}).",
-                mean.round(),
-                median.round()
+                "Intervjuene varte i gjennomsnitt {mean} {} (median {median}).",
+                if mean == 1.0 { "minutt" } else { "minutter" },
             ),
         });
     }
@@ -210,8 +260,9 @@ mod tests {
             top_reason: Some((PostponeReason::ParticipantUnwillingToday, 12)),
             interviews_split: 4,
             sessions_of_split: 9,
-            minutes_mean: Some(41.2),
+            minutes_mean: Some(41.0),
             minutes_median: Some(39.0),
+            ..Numbers::default()
         }
     }
 
@@ -220,6 +271,33 @@ mod tests {
         assert_eq!(
             text(&paper(), Lang::En, false),
             "We conducted 26 interviews with 26 participants at two sites (19 and 7). 14 interviews were postponed 31 times, most often because the participant was unwilling that day (12). 4 interviews were split into 9 sessions. Interviews lasted 41 minutes on average (median 39)."
+        );
+    }
+
+    #[test]
+    fn reschedules_and_peer_researchers_are_said_apart_from_postponements() {
+        let n = Numbers {
+            completed_by_site: vec![2],
+            participants_interviewed: 2,
+            interviews_postponed: 2,
+            postponements: 2,
+            top_reason: Some((PostponeReason::ClinicCircumstances, 2)),
+            interviews_rescheduled: 1,
+            reschedules: 1,
+            interviews_with_peers: 1,
+            minutes_mean: Some(1.0),
+            minutes_median: Some(1.0),
+            ..Numbers::default()
+        };
+        assert_eq!(
+            text(&n, Lang::En, false),
+            "We conducted 2 interviews with 2 participants at one site. 2 interviews were postponed 2 times, most often because of circumstances at the clinic (2). Besides, 1 interview had its time agreed or changed while planning (1 time); these are not counted as postponements. 1 of the completed interviews was conducted by peer researchers, alone or with a researcher. Interviews lasted 1 minute on average (median 1)."
+        );
+        let nb = text(&n, Lang::Nb, false);
+        assert!(nb.contains("I tillegg fikk 1 intervju tidspunktet avtalt eller endret under planleggingen (1 gang); dette regnes ikke som utsettelser."), "{nb}");
+        assert!(
+            nb.contains("varte i gjennomsnitt 1 minutt (median 1)"),
+            "{nb}"
         );
     }
 

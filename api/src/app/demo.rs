@@ -490,6 +490,22 @@ pub async fn load(
         ),
     ] {
         if n > 1 {
+            // The second conversation's time, agreed after the first: a
+            // reschedule, not a postponement.
+            lifecycle::patch(
+                &team.as_(siv, s1 + Duration::minutes(40)),
+                linden,
+                lifecycle::InterviewPatch {
+                    scheduled_at: Some(start - Duration::minutes(10)),
+                    duration_minutes: None,
+                    interviewer_ids: None,
+                    location: None,
+                    note: None,
+                    allow_outside_opening_hours: false,
+                },
+            )
+            .await
+            .map_err(failed)?;
             screen(
                 &team.as_(siv, start - Duration::minutes(6)),
                 pid["Linden"],
@@ -498,7 +514,7 @@ pub async fn load(
             )
             .await?;
         }
-        sessions::start(&team.as_(siv, start), linden)
+        sessions::start(&team.as_(siv, start), linden, Default::default())
             .await
             .map_err(failed)?;
         sessions::end(

@@ -121,6 +121,35 @@ impl<T: DeserializeOwned + 'static, const DATES: bool> FromRequest for Json<T, D
     }
 }
 
+/// A JSON body that may be left out: no body (`Content-Length: 0`, or no
+/// length, no chunked body and no content type) or `null` is `None`; any
+/// other body is read exactly as [`Json`] reads it, so a malformed one is
+/// still refused.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let h = req.headers();
+        let declared = h
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim() == "0");
+        let none = declared.unwrap_or(
+            !h.contains_key(header::TRANSFER_ENCODING) && !h.contains_key(header::CONTENT_TYPE),
+        );
+        if none {
+            return Box::pin(std::future::ready(Ok(OptionalJson(None))));
+        }
+        // A body of `null` is no body too (the document says either).
+        let body = Json::<Option<T>>::from_request(req, payload);
+        Box::pin(async move { Ok(OptionalJson(body.await?.0)) })
+    }
+}
+
 /// A query string, deserialized with the offending parameter named.
 #[derive(Debug)]
 pub struct Query<T>(pub T);

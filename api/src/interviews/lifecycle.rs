@@ -9,7 +9,7 @@ use crate::kernel::field::{not_found, FieldProblem};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -21,7 +21,6 @@ use super::{
     MailContext, Notice, WaveSettings, WAVES_KEY,
 };
 use crate::{
-    access::users,
     interviews::rules::{
         self,
         schedule::{within_opening_hours, Wave},
@@ -65,6 +64,11 @@ pub struct InterviewIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InterviewPatch {
+    /// A new time with no reason to report: the time agreed for an
+    /// interview whose time is to be agreed, or a plan changed. It goes in
+    /// the interview's `reschedules`, never in its postponements; when the
+    /// interview could not happen as planned, postpone it instead.
+    pub scheduled_at: Option<DateTime<Utc>>,
     #[schema(minimum = 5, maximum = 480)]
     pub duration_minutes: Option<i32>,
     #[schema(min_items = 1, max_items = 5)]
@@ -194,7 +198,7 @@ async fn check_interviewers(
         ));
         return Ok(Vec::new());
     }
-    let placed = users::placed(db, &unique).await?;
+    let placed = crate::kernel::team::placed(db, &unique).await?;
     let mut ok = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         if placed.at_site(*id, site) {
@@ -460,10 +464,21 @@ async fn set_interviewers(db: &DatabaseTransaction, id: Uuid, users: &[Uuid]) ->
     Ok(())
 }
 
-/// Change an open interview's length, interviewers, place or note
-/// (coordinator), with the same checks as booking it.
+/// Change an open interview's time (its interviewers or a coordinator), or
+/// its length, interviewers, place or note (a coordinator), with the same
+/// checks as booking it. A new time is a reschedule, not a postponement.
 pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Changed> {
-    let m = scoped::load::<entity::interview::Entity>(cx.read, cx.p, id).await?;
+    let m = load_to_act(cx, id).await?;
+    let more_than_time = body.duration_minutes.is_some()
+        || body.interviewer_ids.is_some()
+        || body.location.is_some()
+        || body.note.is_some();
+    if more_than_time && cx.p.require_coordinator().is_err() {
+        return Err(ApiError::forbidden(
+            "coordinator_required",
+            "An interviewer can give the interview a new time; a coordinator changes its length, interviewers, place or note.",
+        ));
+    }
     let mut errors = Vec::new();
     if body
         .duration_minutes
@@ -484,27 +499,47 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Ch
         return Err(ApiError::Validation(errors));
     }
     let status = InterviewStatus::parse(&m.status)?;
-    rules::edit(status)?;
+    // A reschedule when the time changes, or when a time is agreed for an
+    // interview whose time was to be agreed.
+    let new_time = body
+        .scheduled_at
+        .map(|t| t.trunc_subsecs(0))
+        .filter(|t| *t != m.scheduled_at || status == InterviewStatus::Postponed);
+    let next = match new_time {
+        Some(_) => rules::reschedule(status, session_running(cx.read, m.id).await?)?,
+        None => {
+            rules::edit(status)?;
+            status
+        }
+    };
     let site = site_of(cx.read, m.site_id).await?;
     let duration = body.duration_minutes.unwrap_or(m.duration_minutes);
-    if status == InterviewStatus::Scheduled
-        && body.duration_minutes.is_some()
+    let starts_at = new_time.unwrap_or(m.scheduled_at);
+    if next == InterviewStatus::Scheduled
+        && (body.duration_minutes.is_some() || new_time.is_some())
         && !body.allow_outside_opening_hours
-        && !within_hours(&site, m.scheduled_at, duration)
+        && !within_hours(&site, starts_at, duration)
     {
-        return Err(opening_hours_error("/duration_minutes", &site));
+        let pointer = if new_time.is_some() {
+            "/scheduled_at"
+        } else {
+            "/duration_minutes"
+        };
+        return Err(opening_hours_error(pointer, &site));
     }
-    let ends_at = m.scheduled_at + Duration::minutes(duration.into());
+    let ends_at = starts_at + Duration::minutes(duration.into());
     let ch = cx.begin().await?;
     lock_unchanged(ch.db(), &m).await?;
     let people = match &users {
         Some(u) => u.clone(),
         None => interviewer_ids(ch.db(), m.id).await?,
     };
-    if status.holds_time() {
-        check_free(&ch, &people, m.scheduled_at, ends_at, Some(m.id)).await?;
+    if next.holds_time() {
+        check_free(&ch, &people, starts_at, ends_at, Some(m.id)).await?;
     }
     let mut am: entity::interview::ActiveModel = m.clone().into();
+    am.scheduled_at = Set(starts_at);
+    am.status = Set(next.as_str().into());
     am.duration_minutes = Set(duration);
     am.ends_at = Set(ends_at);
     if body.location.is_some() {
@@ -519,13 +554,30 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Ch
     if let Some(u) = &users {
         set_interviewers(ch.db(), m.id, u).await?;
     }
-    // Unsent reminders name the old interviewers or length: the next pass
-    // queues them anew. A new place or note alone keeps them.
-    if body.duration_minutes.is_some() || users.is_some() {
+    // Unsent reminders name the old time, interviewers or length: the next
+    // pass queues them anew. A new place or note alone keeps them.
+    if body.duration_minutes.is_some() || users.is_some() || new_time.is_some() {
         drop_pending_reminders(ch.db(), m.id).await?;
     }
-    let e = entry("interview.update", &updated);
-    announce(ch, updated, Notice::Changed, None, e, false).await
+    let Some(t) = new_time else {
+        let e = entry("interview.update", &updated);
+        return announce(ch, updated, Notice::Changed, None, e, false).await;
+    };
+    // From "to be agreed" there was no time to move from.
+    let previous = (status != InterviewStatus::Postponed).then_some(m.scheduled_at);
+    entity::interview_reschedule::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        interview_id: Set(m.id),
+        previous_scheduled_at: Set(previous),
+        new_scheduled_at: Set(t),
+        created_by: Set(Some(cx.p.user_id)),
+        created_at: Set(cx.now()),
+    }
+    .insert(ch.db())
+    .await?;
+    let e = entry("interview.reschedule", &updated)
+        .detail(serde_json::json!({"previous_scheduled_at": previous, "new_scheduled_at": t}));
+    announce(ch, updated, Notice::NewTime, previous, e, false).await
 }
 
 /// Moves an interview to `new` (or "to be agreed") with status `status`,
@@ -584,6 +636,7 @@ pub async fn postpone(cx: &Ctx<'_>, id: Uuid, body: PostponeIn) -> ApiResult<Cha
             Purpose::Session,
             cx.lang,
             cx.now(),
+            None,
         )
         .await?
         .decision
@@ -627,6 +680,63 @@ pub async fn postpone(cx: &Ctx<'_>, id: Uuid, body: PostponeIn) -> ApiResult<Cha
     let e = entry("interview.postpone", &updated)
         .detail(serde_json::json!({"reason": body.reason.as_str()}));
     announce(ch, updated, notice, previous, e, true).await
+}
+
+/// The open interviews (scheduled, to be agreed or running) that `user` is
+/// an interviewer of, soonest first: what disabling them would strand.
+pub async fn open_of(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+) -> ApiResult<Vec<entity::interview::Model>> {
+    let ids: Vec<Uuid> = entity::interview_interviewer::Entity::find()
+        .filter(entity::interview_interviewer::Column::UserId.eq(user))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.interview_id)
+        .collect();
+    Ok(entity::interview::Entity::find()
+        .filter(entity::interview::Column::Id.is_in(ids))
+        .filter(entity::interview::Column::Status.is_in(InterviewStatus::names(&rules::OPEN)))
+        .order_by_asc(entity::interview::Column::ScheduledAt)
+        .order_by_asc(entity::interview::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Hands an open interview from `from` to `to` inside the change: `to`
+/// takes `from`'s place among its interviewers (or `from` just leaves when
+/// `to` already is one), with the same clash check as booking. Mailed to
+/// its interviewers and audited as `interview.hand_over`. `to` must be
+/// active at the interview's site (the caller checks, to name the field).
+pub async fn hand_over_in(
+    ch: &mut Change<'_>,
+    m: &entity::interview::Model,
+    from: Uuid,
+    to: Uuid,
+) -> ApiResult<()> {
+    let status = InterviewStatus::parse(&m.status)?;
+    rules::edit(status)?;
+    let mut people: Vec<Uuid> = interviewer_ids(ch.db(), m.id)
+        .await?
+        .into_iter()
+        .filter(|u| *u != from)
+        .collect();
+    if !people.contains(&to) {
+        people.push(to);
+    }
+    if status.holds_time() {
+        check_free(ch, &[to], m.scheduled_at, m.ends_at, Some(m.id)).await?;
+    }
+    set_interviewers(ch.db(), m.id, &people).await?;
+    drop_pending_reminders(ch.db(), m.id).await?;
+    let mut am: entity::interview::ActiveModel = m.clone().into();
+    am.sequence = Set(m.sequence + 1);
+    am.updated_at = Set(ch.cx().now());
+    let updated = am.update(ch.db()).await?;
+    let e =
+        entry("interview.hand_over", &updated).detail(serde_json::json!({"from": from, "to": to}));
+    announce_in(ch, &updated, Notice::Changed, None, e).await
 }
 
 /// Cancel an interview (coordinator).

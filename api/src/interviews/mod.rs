@@ -17,7 +17,6 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    access::users,
     interviews::rules::{
         schedule::{default_waves, Wave},
         InterviewStatus, BUSY,
@@ -145,7 +144,7 @@ pub async fn notify(
             recipients.push(c);
         }
     }
-    let placed = users::placed(ch.db(), &recipients).await?;
+    let placed = crate::kernel::team::placed(ch.db(), &recipients).await?;
     let users: Vec<&entity::user::Model> = recipients
         .iter()
         .filter(|u| placed.at_site(**u, i.site_id))
@@ -226,7 +225,7 @@ pub async fn enqueue_reminders(
         .await?;
     let user_ids: Vec<Uuid> = links.iter().map(|l| l.user_id).collect();
     // Reminders go only to people who still work at the interview's site.
-    let placed = users::placed(db, &user_ids).await?;
+    let placed = crate::kernel::team::placed(db, &user_ids).await?;
     let pids: Vec<Uuid> = soon.iter().map(|i| i.participant_id).collect();
     let pseudonyms: HashMap<Uuid, String> = entity::participant::Entity::find()
         .filter(entity::participant::Column::Id.is_in(pids))

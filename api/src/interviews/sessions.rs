@@ -21,6 +21,7 @@ use crate::{
     },
     participants::rules::ParticipantStatus,
     readiness::{self, Purpose},
+    sites::tz_of,
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -36,6 +37,17 @@ pub struct EndSessionIn {
     pub recording_label: Option<String>,
 }
 
+/// Starting a session; the body may be left out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartSessionIn {
+    /// Start it although today (in the site's time zone) is not the
+    /// interview's day. Without it, such a start is refused with
+    /// `session_on_other_day`, so a client can ask first.
+    #[serde(default)]
+    pub allow_other_day: bool,
+}
+
 fn no_consent(detail: &str) -> ApiError {
     ApiError::conflict("no_consent", detail.to_string())
 }
@@ -43,12 +55,32 @@ fn no_consent(detail: &str) -> ApiError {
 /// Start a session of an interview (its interviewers or a coordinator).
 /// Only when the participant has a consent in force and the readiness gate
 /// for a session says READY now; otherwise 409 `no_consent` or `not_ready`.
-pub async fn start(cx: &Ctx<'_>, id: Uuid) -> ApiResult<SessionOut> {
+pub async fn start(cx: &Ctx<'_>, id: Uuid, body: StartSessionIn) -> ApiResult<SessionOut> {
     let m = load_to_act(cx, id).await?;
     rules::start_session(
         InterviewStatus::parse(&m.status)?,
         session_running(cx.read, m.id).await?,
     )?;
+    if !body.allow_other_day {
+        let site = entity::site::Entity::find_by_id(m.site_id)
+            .one(cx.read)
+            .await?
+            .ok_or(ApiError::NotFound("site"))?;
+        let tz = tz_of(&site);
+        let planned = m.scheduled_at.with_timezone(&tz).date_naive();
+        let today = cx.now().with_timezone(&tz).date_naive();
+        if planned != today {
+            return Err(ApiError::conflict(
+                "session_on_other_day",
+                format!(
+                    "This interview is planned for {planned}, and today is {today} at {}. Start the session anyway (`allow_other_day`), or give the interview today's time first.",
+                    site.name
+                ),
+            )
+            .with("scheduled_on", serde_json::json!(planned))
+            .with("today", serde_json::json!(today)));
+        }
+    }
     let participant = entity::participant::Entity::find_by_id(m.participant_id)
         .one(cx.read)
         .await?
@@ -79,7 +111,10 @@ pub async fn start(cx: &Ctx<'_>, id: Uuid) -> ApiResult<SessionOut> {
         InterviewStatus::parse(&m.status)?,
         session_running(ch.db(), m.id).await?,
     )?;
-    let ready = match readiness::gate(&ch, &participant, Purpose::Session).await? {
+    // After a session of this interview, only a screening since counts
+    // (unless the study turned `rescreen_between_sessions` off).
+    let previous_end = readiness::previous_session_end(ch.db(), m.id).await?;
+    let ready = match readiness::gate(&ch, &participant, Purpose::Session, previous_end).await? {
         Ok(ready) => ready,
         Err(not) => {
             drop(ch);

@@ -33,6 +33,19 @@ pub struct PostponementOut {
     pub created_at: DateTime<Utc>,
 }
 
+/// A new time given with no reason to report (see `PATCH
+/// /interviews/{id}`): part of the interview's history, never counted as a
+/// postponement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RescheduleOut {
+    pub id: Uuid,
+    /// `null`: the time was to be agreed.
+    pub previous_scheduled_at: Option<DateTime<Utc>>,
+    pub new_scheduled_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionOut {
     pub n: i32,
@@ -69,7 +82,11 @@ pub struct InterviewOut {
     pub completed_at: Option<DateTime<Utc>>,
     /// Grows with every change (the calendar SEQUENCE).
     pub sequence: i32,
+    /// Times it could not happen as planned, with their reasons (counted
+    /// in the report and the methods paragraph).
     pub postponements: Vec<PostponementOut>,
+    /// New times given with no reason: agreed or changed while planning.
+    pub reschedules: Vec<RescheduleOut>,
     pub sessions: Vec<SessionOut>,
     /// Sum of the ended sessions' lengths.
     pub total_minutes: i64,
@@ -143,6 +160,25 @@ pub async fn expand(
             .or_default()
             .push(postponement_out(p)?);
     }
+    let mut reschedules: HashMap<Uuid, Vec<RescheduleOut>> = HashMap::new();
+    for r in entity::interview_reschedule::Entity::find()
+        .filter(entity::interview_reschedule::Column::InterviewId.is_in(ids.clone()))
+        .order_by_asc(entity::interview_reschedule::Column::CreatedAt)
+        .order_by_asc(entity::interview_reschedule::Column::Id)
+        .all(db)
+        .await?
+    {
+        reschedules
+            .entry(r.interview_id)
+            .or_default()
+            .push(RescheduleOut {
+                id: r.id,
+                previous_scheduled_at: r.previous_scheduled_at,
+                new_scheduled_at: r.new_scheduled_at,
+                created_by: r.created_by,
+                created_at: r.created_at,
+            });
+    }
     let mut sessions: HashMap<Uuid, Vec<entity::interview_session::Model>> = HashMap::new();
     for s in entity::interview_session::Entity::find()
         .filter(entity::interview_session::Column::InterviewId.is_in(ids))
@@ -198,6 +234,7 @@ pub async fn expand(
                 completed_at: m.completed_at,
                 sequence: m.sequence,
                 postponements: postponements.remove(&m.id).unwrap_or_default(),
+                reschedules: reschedules.remove(&m.id).unwrap_or_default(),
                 sessions: ss.into_iter().map(session_out).collect(),
                 total_minutes,
                 recorded_minutes,

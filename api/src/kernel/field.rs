@@ -214,6 +214,11 @@ pub enum FieldProblem {
     /// An emailed link (invitation, password reset) that is unknown,
     /// expired or already used.
     InvalidLink,
+    /// Only when disabling a person (handing over or keeping their open
+    /// interviews).
+    OnlyWhenDisabling,
+    /// A person's interviews cannot be handed to that same person.
+    HandOverToSelf,
 }
 
 impl FieldProblem {
@@ -294,6 +299,8 @@ impl FieldProblem {
             PastEnd { length } => format!("is past the end of the text, which is {length} characters long (counted in Unicode code points)"),
             SelfLockout => "you cannot disable yourself or remove your own admin role".into(),
             InvalidLink => "This link is invalid, expired or already used. Ask for a new one.".into(),
+            OnlyWhenDisabling => "only applies when disabling the person".into(),
+            HandOverToSelf => "must be someone else than the person being disabled".into(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod names;
 pub mod outbox;
 pub mod scoped;
 pub mod settings;
+pub mod team;
 pub mod tz;
 pub mod wire;
 pub mod writer;

@@ -138,7 +138,7 @@ pub async fn create(cx: &Ctx<'_>, participant_id: Uuid, body: ConsentIn) -> ApiR
     let ch = cx.begin().await?;
     let participant = lock_participant(ch.db(), participant.id).await?;
     require_active(&participant)?;
-    let ready = match readiness::gate(&ch, &participant, Purpose::Consent).await? {
+    let ready = match readiness::gate(&ch, &participant, Purpose::Consent, None).await? {
         Ok(ready) => ready,
         Err(not) => {
             drop(ch);

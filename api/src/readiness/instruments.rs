@@ -173,6 +173,9 @@ pub struct ReadinessPatch {
     pub validity_minutes: Option<BTreeMap<String, i64>>,
     #[schema(minimum = 0, maximum = 1440)]
     pub no_screen_shopping_minutes: Option<i64>,
+    /// Whether a new session of a split interview needs a screening taken
+    /// after its previous session ended.
+    pub rescreen_between_sessions: Option<bool>,
 }
 
 async fn check_list(
@@ -382,6 +385,9 @@ pub async fn patch_readiness(cx: &Ctx<'_>, body: ReadinessPatch) -> ApiResult<Re
             ));
         }
         s.no_screen_shopping_minutes = v;
+    }
+    if let Some(v) = body.rescreen_between_sessions {
+        s.rescreen_between_sessions = v;
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

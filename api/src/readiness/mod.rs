@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::kernel::field::not_found;
 use crate::{
     kernel::{
         audit::Entry,
@@ -52,6 +53,16 @@ pub struct ReadinessSettings {
     /// Minutes during which a postpone or stop is not erased by a new
     /// passing screening ("no screen shopping").
     pub no_screen_shopping_minutes: i64,
+    /// Whether a new session of a split interview needs a screening taken
+    /// after the interview's previous session ended (on unless a study
+    /// turns it off): interviews are split because a participant's state
+    /// changes.
+    #[serde(default = "on")]
+    pub rescreen_between_sessions: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 impl Default for ReadinessSettings {
@@ -61,6 +72,7 @@ impl Default for ReadinessSettings {
             session: vec!["poss".into()],
             validity_minutes: BTreeMap::new(),
             no_screen_shopping_minutes: 60,
+            rescreen_between_sessions: true,
         }
     }
 }
@@ -141,13 +153,31 @@ pub struct Evaluated {
     pub required: Vec<String>,
 }
 
-/// The readiness of a participant at `now`.
+/// When the last ended session of an interview ended: for a new session,
+/// only screenings since count (see `rescreen_between_sessions`).
+pub async fn previous_session_end(
+    db: &impl ConnectionTrait,
+    interview_id: Uuid,
+) -> ApiResult<Option<DateTime<Utc>>> {
+    Ok(entity::interview_session::Entity::find()
+        .filter(entity::interview_session::Column::InterviewId.eq(interview_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|s| s.ended_at)
+        .max())
+}
+
+/// The readiness of a participant at `now`. For a session after an earlier
+/// session of the same interview (`previous_session_end`), screenings from
+/// before it ended do not count, unless the study turned that off.
 pub async fn evaluate(
     db: &impl ConnectionTrait,
     participant_id: Uuid,
     purpose: Purpose,
     lang: Lang,
     now: DateTime<Utc>,
+    previous_session_end: Option<DateTime<Utc>>,
 ) -> ApiResult<Evaluated> {
     let s = settings(db).await?;
     let keys = match purpose {
@@ -159,6 +189,8 @@ pub async fn evaluate(
         required: Vec::new(),
         capacity: None,
         no_screen_shopping_minutes: s.no_screen_shopping_minutes,
+        fresh_after: previous_session_end
+            .filter(|_| purpose == Purpose::Session && s.rescreen_between_sessions),
     };
     for key in &keys {
         let Some(m) = latest.get(key) else { continue };
@@ -282,11 +314,29 @@ fn readiness_entry<'a>(
 
 /// Is the participant the caller may see ready for `purpose` now? The
 /// decision is audited (`readiness.read`, or `readiness.refused`).
-pub async fn get(cx: &Ctx<'_>, participant_id: Uuid, purpose: Purpose) -> ApiResult<ReadinessOut> {
+/// With `interview_id` (for a session), the decision is the one starting
+/// that interview's next session would meet.
+pub async fn get(
+    cx: &Ctx<'_>,
+    participant_id: Uuid,
+    purpose: Purpose,
+    interview_id: Option<Uuid>,
+) -> ApiResult<ReadinessOut> {
     let participant =
         scoped::load::<entity::participant::Entity>(cx.read, cx.p, participant_id).await?;
+    let previous_end = match interview_id {
+        Some(id) => {
+            let interview = entity::interview::Entity::find_by_id(id)
+                .filter(entity::interview::Column::ParticipantId.eq(participant.id))
+                .one(cx.read)
+                .await?
+                .ok_or_else(|| ApiError::field("/interview_id", not_found("interview")))?;
+            previous_session_end(cx.read, interview.id).await?
+        }
+        None => None,
+    };
     let now = cx.now();
-    let e = evaluate(cx.read, participant.id, purpose, cx.lang, now).await?;
+    let e = evaluate(cx.read, participant.id, purpose, cx.lang, now, previous_end).await?;
     let out = readiness_out(participant.id, purpose, e, now);
     let action = if out.outcome == Outcome::Ready {
         "readiness.read"
@@ -304,9 +354,18 @@ pub async fn gate(
     ch: &Change<'_>,
     participant: &entity::participant::Model,
     purpose: Purpose,
+    previous_session_end: Option<DateTime<Utc>>,
 ) -> ApiResult<Result<ReadinessOut, ReadinessOut>> {
     let now = ch.cx().now();
-    let e = evaluate(ch.db(), participant.id, purpose, ch.cx().lang, now).await?;
+    let e = evaluate(
+        ch.db(),
+        participant.id,
+        purpose,
+        ch.cx().lang,
+        now,
+        previous_session_end,
+    )
+    .await?;
     let out = readiness_out(participant.id, purpose, e, now);
     Ok(if out.outcome == Outcome::Ready {
         Ok(out)

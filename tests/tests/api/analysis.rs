@@ -774,6 +774,7 @@ db_test!(
             ("postponements", "postponement_id", 0),
             ("sessions", "session_id", 0),
             ("screenings", "screening_id", 1),
+            ("consents", "consent_id", 0),
         ] {
             let (status, _, bytes) = download(&app, &format!("/exports/{kind}.csv"), &co).await;
             assert_eq!(status, 200, "{kind}");

@@ -370,7 +370,9 @@ db_test!(
 
         // sessions need consent...
         let sessions_path = format!("/interviews/{id}/sessions");
-        let start = || app.post(&sessions_path, &fw_t, json!({}));
+        // The interview is planned for another day than today: each start
+        // says it knows (`allow_other_day`).
+        let start = || app.post(&sessions_path, &fw_t, json!({"allow_other_day": true}));
         let r = start().await;
         assert_eq!(
             (r.status, r.body["code"].as_str()),
@@ -378,13 +380,14 @@ db_test!(
         );
         // No clock can be moved over HTTP, so the study's validity window is
         // widened and the screenings are dated back: consent and session 1
-        // rest on screenings of 100 minutes ago, the drowsy screening before
-        // session 2 is from 70 minutes ago, the passing one after it from now
-        // (outside the 60-minute screen-shopping window).
+        // rest on screenings of 100 minutes ago. The drowsy screening before
+        // session 2 and the passing one after it are both from now, so the
+        // screen-shopping window (which the readiness tests cover) is set to
+        // zero here.
         app.patch(
             "/settings/readiness",
             &app.admin_token,
-            json!({"validity_minutes": {"poss": 120, "capacity": 120}}),
+            json!({"validity_minutes": {"poss": 120, "capacity": 120}, "no_screen_shopping_minutes": 0}),
         )
         .await;
         consent(&app, &fw_t, &p, 100).await;
@@ -397,8 +400,9 @@ db_test!(
         .post(&format!("/interviews/{id}/sessions/1/end"), &fw_t, json!({"note": "Stopped when tired", "recorded": true, "recording_label": "P07-1.wav"}))
         .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        // session 2 refused: drowsy
-        screen(&app, &fw_t, &p, "3", 70).await;
+        // session 2 refused: drowsy (screened after session 1 ended, as a
+        // new session needs)
+        screen(&app, &fw_t, &p, "3", 0).await;
         let r = start().await;
         assert_eq!(
             (r.status, r.body["code"].as_str()),
@@ -416,7 +420,7 @@ db_test!(
         assert_eq!(r.status, 201, "{}", r.body);
         let last = &r.body["postponements"][3];
         assert_eq!(last["readiness_reasons"], json!(["poss_drowsy"]));
-        // later the same day: a passing screening, outside the screen-shopping window
+        // later the same day: a passing screening
         screen(&app, &fw_t, &p, "1", 0).await;
         let r = start().await;
         assert_eq!(
@@ -431,6 +435,14 @@ db_test!(
             json!({"recorded": true}),
         )
         .await;
+        // session 3 needs a screening taken after session 2 ended
+        let r = start().await;
+        assert_eq!(
+            r.body["reasons"][0]["code"], "rescreen_between_sessions",
+            "{}",
+            r.body
+        );
+        screen(&app, &fw_t, &p, "1", 0).await;
         let r = start().await;
         assert_eq!((r.status, r.body["n"].clone()), (201, json!(3)));
         assert_eq!(
@@ -888,8 +900,9 @@ db_test!(the_fieldwork_report_adds_up, |app: TestApp| async move {
     let mut minutes: Vec<f64> = vec![45.0, 35.0];
     minutes.extend((2..10).map(|i| 30.0 + 5.0 * i as f64));
     minutes.extend([40.0, 50.0, 60.0]);
-    let mean = minutes.iter().sum::<f64>() / 13.0;
-    assert!((body["minutes_mean"].as_f64().expect("mean") - mean).abs() < 1e-9);
+    // Whole minutes, rounded once (the paragraph says the same).
+    let mean = (minutes.iter().sum::<f64>() / 13.0).round();
+    assert_eq!(body["minutes_mean"].as_f64(), Some(mean));
     minutes.sort_by(|x, y| x.total_cmp(y));
     assert_eq!(body["minutes_median"].as_f64(), Some(minutes[6]));
     // days to completion: 1..10 and 2, 2, 2 -> median of 13 values

@@ -17,6 +17,7 @@ mod nul;
 mod participants;
 mod permissions;
 mod readiness;
+mod record;
 mod scopes;
 mod scoping;
 mod security;

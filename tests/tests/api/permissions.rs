@@ -99,7 +99,7 @@ DELETE /api/v1/codings/{id}                           F notes:write
 GET    /api/v1/interviews                             F schedule:read
 POST   /api/v1/interviews                             C schedule:write
 GET    /api/v1/interviews/{id}                        F schedule:read
-PATCH  /api/v1/interviews/{id}                        C schedule:write
+PATCH  /api/v1/interviews/{id}                        F schedule:write
 GET    /api/v1/interviews/{id}/postponements          F schedule:read
 POST   /api/v1/interviews/{id}/postponements          F schedule:write
 POST   /api/v1/interviews/{id}/cancel                 C schedule:write

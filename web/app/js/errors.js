@@ -74,6 +74,8 @@ export const FIELD_WORDS = {
   past_end: () => ['fe.past_end'],
   self_lockout: () => ['fe.self_lockout'],
   invalid_link: () => ['code.invalid_token'],
+  only_when_disabling: () => ['fe.only_when_disabling'],
+  hand_over_to_self: () => ['fe.hand_over_to_self'],
 };
 
 /**

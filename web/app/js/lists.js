@@ -16,7 +16,8 @@ export const LISTS = {
     "screenings",
     "interviews",
     "postponements",
-    "sessions"
+    "sessions",
+    "consents"
   ],
   "DataDecision": [
     "keep",
@@ -83,7 +84,9 @@ export const LISTS = {
     "inside_character",
     "past_end",
     "self_lockout",
-    "invalid_link"
+    "invalid_link",
+    "only_when_disabling",
+    "hand_over_to_self"
   ],
   "InterviewStatus": [
     "scheduled",

@@ -62,12 +62,19 @@ pub async fn get_user(
     Ok(HttpResponse::Ok().json(user))
 }
 
-/// Change a user (admin). Disabling ends all their sessions.
+/// Change a user (admin). Disabling ends all their sessions. Disabling
+/// someone who is an interviewer of open interviews is refused with 409
+/// `has_open_interviews`, listing them (`interviews`), unless the body hands
+/// them to someone else (`hand_interviews_to`, in the same change) or keeps
+/// them (`keep_interviews`).
 #[utoipa::path(
     tag = "users",
     params(("id" = Uuid, Path, description = "User id")),
     request_body = UserPatch,
-    responses((status = 200, description = "The changed user", body = UserOut))
+    responses(
+        (status = 200, description = "The changed user", body = UserOut),
+        (status = 409, description = "The person has open interviews (`has_open_interviews`, with `interviews`), or the one taking over is busy then", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[patch("/users/{id}")]
 pub async fn patch_user(

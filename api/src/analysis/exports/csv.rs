@@ -101,6 +101,7 @@ where
         CsvKind::Interviews => interviews(&db, &s, &common, &mut out).await?,
         CsvKind::Postponements => postponements(&db, &s, &common, &mut out).await?,
         CsvKind::Sessions => sessions(&db, &s, &common, &mut out).await?,
+        CsvKind::Consents => consents(&db, &s, &common, &mut out).await?,
     }
     out.shutdown().await?;
     Ok(())
@@ -419,6 +420,7 @@ async fn interviews<W: tokio::io::AsyncWrite + Unpin>(
             "completed_at",
             "planned_minutes",
             "postponements",
+            "reschedules",
             "sessions",
             "session_minutes",
             "interviewers",
@@ -434,6 +436,14 @@ async fn interviews<W: tokio::io::AsyncWrite + Unpin>(
             .await?
         {
             *posts.entry(p.interview_id).or_default() += 1;
+        }
+        let mut moved: HashMap<Uuid, u64> = HashMap::new();
+        for r in entity::interview_reschedule::Entity::find()
+            .filter(entity::interview_reschedule::Column::InterviewId.is_in(ids.clone()))
+            .all(db)
+            .await?
+        {
+            *moved.entry(r.interview_id).or_default() += 1;
         }
         let mut sess: HashMap<Uuid, (u64, i64)> = HashMap::new();
         for x in entity::interview_session::Entity::find()
@@ -470,6 +480,7 @@ async fn interviews<W: tokio::io::AsyncWrite + Unpin>(
                 opt_t(i.completed_at),
                 i.duration_minutes.to_string(),
                 posts.get(&i.id).copied().unwrap_or_default().to_string(),
+                moved.get(&i.id).copied().unwrap_or_default().to_string(),
                 n.to_string(),
                 minutes.to_string(),
                 neutralise(
@@ -601,6 +612,51 @@ async fn sessions<W: tokio::io::AsyncWrite + Unpin>(
         }
         out.write_all(&rows_to_bytes(&rows)?).await?;
     }
+    Ok(())
+}
+
+async fn consents<W: tokio::io::AsyncWrite + Unpin>(
+    db: &DatabaseConnection,
+    s: &Scope,
+    c: &Common,
+    out: &mut W,
+) -> anyhow::Result<()> {
+    let h = header(
+        s,
+        &[
+            "consent_id",
+            "participant",
+            "form_version",
+            "method",
+            "given_at",
+            "given_by",
+            "withdrawn_at",
+            "data_decision",
+        ],
+    );
+    out.write_all(&rows_to_bytes(&[h])?).await?;
+    // One a participant, or a few: the whole log fits one page.
+    let list = super::consents_query(s)
+        .order_by_asc(entity::consent::Column::ObtainedAt)
+        .order_by_asc(entity::consent::Column::Id)
+        .all(db)
+        .await?;
+    let mut rows = Vec::with_capacity(list.len());
+    for x in &list {
+        let mut row = vec![
+            x.id.to_string(),
+            c.who(x.participant_id),
+            neutralise(&x.form_version),
+            x.method.clone(),
+            t(x.obtained_at),
+            neutralise(c.staff.name(x.obtained_by)),
+            opt_t(x.withdrawn_at),
+            x.data_decision.clone().unwrap_or_default(),
+        ];
+        c.site(s, x.site_id, &mut row);
+        rows.push(row);
+    }
+    out.write_all(&rows_to_bytes(&rows)?).await?;
     Ok(())
 }
 

@@ -62,6 +62,9 @@ pub enum CsvKind {
     Interviews,
     Postponements,
     Sessions,
+    /// The consent log: form version, method, given, withdrawn, and what
+    /// was decided for the data (the reasons, free text, stay out).
+    Consents,
 }
 
 impl CsvKind {
@@ -73,6 +76,7 @@ impl CsvKind {
             CsvKind::Interviews => "interviews",
             CsvKind::Postponements => "postponements",
             CsvKind::Sessions => "sessions",
+            CsvKind::Consents => "consents",
         }
     }
 }
@@ -429,6 +433,13 @@ pub fn interviews_query(s: &Scope) -> sea_orm::Select<entity::interview::Entity>
     s.period_filter(sel, Column::ScheduledAt)
 }
 
+/// The consents of the export's sites given in its period.
+pub fn consents_query(s: &Scope) -> sea_orm::Select<entity::consent::Entity> {
+    use entity::consent::{Column, Entity};
+    let sel = s.sites_filter(Entity::find(), Column::SiteId);
+    s.period_filter(sel, Column::ObtainedAt)
+}
+
 /// The transcripts of the export's interviews.
 pub fn transcripts_query(s: &Scope) -> sea_orm::Select<entity::transcript::Entity> {
     use entity::transcript::{Column, Entity};
@@ -724,6 +735,7 @@ async fn count_rows(db: &impl ConnectionTrait, s: &Scope, kind: CsvKind) -> ApiR
                 .count(db)
                 .await?
         }
+        CsvKind::Consents => consents_query(s).count(db).await?,
     })
 }
 

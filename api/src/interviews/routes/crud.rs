@@ -85,15 +85,22 @@ pub async fn get_interview(
     Ok(HttpResponse::Ok().json(out))
 }
 
-/// Change an open interview's length, interviewers, place or note
-/// (coordinator), with the same checks as booking it.
+/// Change an open interview. Its interviewers or a coordinator may give it
+/// a new time (`scheduled_at`): a *reschedule*, such as agreeing the time of
+/// an interview whose time was to be agreed. It is kept in the interview's
+/// `reschedules`, mailed like any new time, and never counted as a
+/// postponement; when the interview could not happen as planned, use
+/// `POST /interviews/{id}/postponements` with its reason instead. Only a
+/// coordinator changes the length, interviewers, place or note. The same
+/// checks as booking apply.
 #[utoipa::path(
     tag = "interviews",
     params(("id" = Uuid, Path, description = "Interview id")),
     request_body = InterviewPatch,
     responses(
         (status = 200, description = "Changed", body = InterviewOut),
-        (status = 409, description = "Interviewer busy, or the interview is closed", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An interviewer asked to change more than the time (`coordinator_required`), or the caller is not one of its interviewers", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Interviewer busy, a session is running, or the interview is closed", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/interviews/{id}")]

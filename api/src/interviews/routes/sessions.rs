@@ -4,10 +4,10 @@ use uuid::Uuid;
 
 use crate::{
     app::state::AppState,
-    http::extract::Json,
+    http::extract::{Json, OptionalJson},
     interviews::{
         lifecycle,
-        sessions::{self, EndSessionIn},
+        sessions::{self, EndSessionIn, StartSessionIn},
         view::{InterviewOut, SessionOut},
     },
     kernel::{
@@ -19,13 +19,20 @@ use crate::{
 /// Start a session of an interview. Only when the participant has a valid
 /// consent and is READY for a session right now; otherwise 409 `no_consent`
 /// or `not_ready` with the reasons (`postpone_reason` tells the client it can
-/// postpone with `participant_not_ready`).
+/// postpone with `participant_not_ready`). After a session of the same
+/// interview has ended, only a screening taken since counts (reason
+/// `rescreen_between_sessions`), unless the study's readiness settings turn
+/// `rescreen_between_sessions` off. On another day than the interview's (in
+/// the site's time zone) it answers 409 `session_on_other_day` unless the
+/// body says `allow_other_day: true`; the session's real time is kept. The
+/// body may be left out.
 #[utoipa::path(
     tag = "interviews",
     params(("id" = Uuid, Path, description = "Interview id")),
+    request_body(content = Option<StartSessionIn>, content_type = "application/json"),
     responses(
         (status = 201, description = "Started", body = SessionOut),
-        (status = 409, description = "Not ready, no consent, a session already running, or the interview is closed", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not ready, no consent, another day than the interview's, a session already running, or the interview is closed", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/interviews/{id}/sessions")]
@@ -34,8 +41,10 @@ pub async fn start_session(
     p: Principal,
     meta: RequestMeta,
     id: web::Path<Uuid>,
+    body: OptionalJson<StartSessionIn>,
 ) -> ApiResult<HttpResponse> {
-    let s: SessionOut = sessions::start(&state.cx(&p, &meta), *id).await?;
+    let body = body.0.unwrap_or_default();
+    let s: SessionOut = sessions::start(&state.cx(&p, &meta), *id, body).await?;
     Ok(HttpResponse::Created().json(s))
 }
 

@@ -3,7 +3,7 @@
 //! a withdrawal, the demo) asks these functions first.
 //!
 //! ```text
-//!  scheduled ──postpone (no time)──▶ postponed ──postpone (new time)──▶ scheduled
+//!  scheduled ──postpone (no time)──▶ postponed ──postpone or reschedule──▶ scheduled
 //!      │  ▲                              │
 //!      │  └──────── reopen ◀── cancelled ◀── cancel (any open state)
 //!      └─start session──▶ in_progress ──complete──▶ completed ──reopen──▶ in_progress
@@ -173,6 +173,27 @@ pub fn postpone(
     })
 }
 
+/// Giving an interview a new time with no reason to report: a time agreed
+/// for one whose time was to be agreed, or a plan changed. No postponement
+/// is recorded. A split interview between sessions keeps `in_progress`.
+pub fn reschedule(
+    status: InterviewStatus,
+    session_running: bool,
+) -> Result<InterviewStatus, Refused> {
+    must_be_open(
+        status,
+        format!("This interview is {status}; reopen it first."),
+    )?;
+    no_running_session(
+        session_running,
+        "End the running session before giving the interview a new time.",
+    )?;
+    Ok(match status {
+        InterviewStatus::InProgress => InterviewStatus::InProgress,
+        _ => InterviewStatus::Scheduled,
+    })
+}
+
 /// Cancelling, by a coordinator or because the participant withdrew.
 pub fn cancel(status: InterviewStatus, session_running: bool) -> Result<InterviewStatus, Refused> {
     must_be_open(status, format!("This interview is already {status}."))?;
@@ -295,6 +316,23 @@ mod tests {
             assert_eq!(postpone(s, true, false), Ok(Scheduled));
             assert_eq!(postpone(s, false, false), Ok(Postponed));
         }
+    }
+
+    #[test]
+    fn a_reschedule_agrees_a_time_and_keeps_a_split_interview_running() {
+        assert_eq!(reschedule(Scheduled, false), Ok(Scheduled));
+        assert_eq!(reschedule(Postponed, false), Ok(Scheduled));
+        assert_eq!(reschedule(InProgress, false), Ok(InProgress));
+        for s in [Completed, Cancelled] {
+            assert_eq!(
+                reschedule(s, false).map_err(|e| e.code),
+                Err("interview_closed")
+            );
+        }
+        assert_eq!(
+            reschedule(InProgress, true).map_err(|e| e.code),
+            Err("session_open")
+        );
     }
 
     #[test]

@@ -161,7 +161,7 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/interviews", Key(F, ScheduleRead)),
     ("POST", "/api/v1/interviews", Key(C, ScheduleWrite)),
     ("GET", "/api/v1/interviews/{id}", Key(F, ScheduleRead)),
-    ("PATCH", "/api/v1/interviews/{id}", Key(C, ScheduleWrite)),
+    ("PATCH", "/api/v1/interviews/{id}", Key(F, ScheduleWrite)),
     (
         "GET",
         "/api/v1/interviews/{id}/postponements",

@@ -23,6 +23,10 @@ pub struct ReadinessQuery {
     #[serde(rename = "for")]
     #[param(rename = "for")]
     pub purpose: Purpose,
+    /// For a session: the interview it is for. After a session of it has
+    /// ended, only screenings since count (the study's
+    /// `rescreen_between_sessions`), as when that session starts.
+    pub interview_id: Option<Uuid>,
 }
 
 /// Is the participant ready for consent, or for an interview session, now?
@@ -39,6 +43,7 @@ pub async fn get_readiness(
     id: web::Path<Uuid>,
     q: Query<ReadinessQuery>,
 ) -> ApiResult<HttpResponse> {
-    let out: ReadinessOut = readiness::get(&state.cx(&p, &meta), *id, q.purpose).await?;
+    let out: ReadinessOut =
+        readiness::get(&state.cx(&p, &meta), *id, q.purpose, q.interview_id).await?;
     Ok(HttpResponse::Ok().json(out))
 }

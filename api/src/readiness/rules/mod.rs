@@ -187,6 +187,9 @@ pub struct Policy {
     pub capacity: Option<Instrument>,
     /// A POSTPONE within this many minutes is not erased by a passing re-screen.
     pub no_screen_shopping_minutes: i64,
+    /// Screenings at or before this time do not count: the previous session
+    /// of the interview ended then, and a new session needs a new screening.
+    pub fresh_after: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +225,7 @@ fn check(
     instrument: &Instrument,
     history: &[Screening],
     shopping: i64,
+    fresh_after: Option<DateTime<Utc>>,
     acc: &mut Acc,
     missing_code: &str,
 ) {
@@ -267,6 +271,23 @@ fn check(
         ));
         return;
     };
+    if fresh_after.is_some_and(|t| latest.performed_at <= t) {
+        reasons.push(Reason::new(
+            Outcome::Postpone,
+            "rescreen_between_sessions",
+            instrument.lang.pick(
+                format!(
+                    "The last {} screening was before the previous session of this interview ended. The study asks for a new screening before every session: screen again.",
+                    instrument.name
+                ),
+                format!(
+                    "Siste {}-screening var før forrige økt av dette intervjuet sluttet. Studien krever ny screening før hver økt: screen på nytt.",
+                    instrument.name
+                ),
+            ),
+        ));
+        return;
+    }
     let expires = latest.performed_at + Duration::minutes(instrument.validity_minutes);
     if expires <= now {
         reasons.push(Reason::new(
@@ -342,6 +363,7 @@ pub fn decide(now: DateTime<Utc>, policy: &Policy, history: &[Screening]) -> Dec
             instrument,
             history,
             policy.no_screen_shopping_minutes,
+            policy.fresh_after,
             &mut acc,
             "screening_missing",
         );
@@ -367,6 +389,7 @@ pub fn decide(now: DateTime<Utc>, policy: &Policy, history: &[Screening]) -> Dec
                 capacity,
                 &after,
                 policy.no_screen_shopping_minutes,
+                policy.fresh_after,
                 &mut acc,
                 "capacity_not_assessed",
             );
@@ -479,11 +502,50 @@ mod tests {
             required: vec![poss()],
             capacity: None,
             no_screen_shopping_minutes: 60,
+            fresh_after: None,
         }
     }
 
     fn codes(d: &Decision) -> Vec<&str> {
         d.reasons.iter().map(|r| r.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_new_session_needs_a_screening_taken_after_the_previous_one_ended() {
+        let now = Utc::now();
+        let screened = now - Duration::minutes(20);
+        let ended = now - Duration::minutes(5);
+        let between = Policy {
+            fresh_after: Some(ended),
+            ..policy()
+        };
+        let d = decide(now, &between, &[screen(screened, "1")]);
+        assert_eq!(
+            (d.outcome, codes(&d)),
+            (Outcome::Postpone, vec!["rescreen_between_sessions"])
+        );
+        assert!(
+            d.reasons[0].message.contains("before every session"),
+            "{:?}",
+            d.reasons
+        );
+        // Valid by its own window, but from before the session ended.
+        assert_eq!(
+            decide(now, &policy(), &[screen(screened, "1")]).outcome,
+            Outcome::Ready
+        );
+        // A screening since counts; one at the very moment it ended does not.
+        let d = decide(
+            now,
+            &between,
+            &[
+                screen(screened, "1"),
+                screen(now - Duration::minutes(1), "1"),
+            ],
+        );
+        assert_eq!(d.outcome, Outcome::Ready);
+        let d = decide(now, &between, &[screen(ended, "1")]);
+        assert_eq!(codes(&d), vec!["rescreen_between_sessions"]);
     }
 
     #[test]

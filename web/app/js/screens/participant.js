@@ -2,7 +2,7 @@
 import { get, post, api, ApiError } from '../api.js';
 import { t, text, words } from '../i18n.js';
 import { h, clear, field, choices, status, busy, uid } from '../ui.js';
-import { fmtTime, fmtDateTime, dateToZoned, zonedToDate, nextOpening } from '../time.js';
+import { fmtTime, fmtDay, fmtDateTime, dateToZoned, zonedToDate, nextOpening } from '../time.js';
 import { load, pref, setPref } from '../store.js';
 import { problem, problemAt } from '../errors.js';
 import { statusBadge } from './today.js';
@@ -29,6 +29,8 @@ words({
     'next.stop_for_today': 'Stop for today and tell the clinic staff.',
     'verdict.no_interview': 'Open the interview from Today or the schedule to start a session.',
     'session.start': 'Start session',
+    'session.other_day': 'This interview is planned for {day}, not today. Start the session today anyway? Its real time is kept.',
+    'session.start_anyway': 'Start today anyway',
     'postpone.open': 'Postpone',
     'postpone.title': 'Postpone the interview',
     'postpone.reason': 'Reason',
@@ -39,6 +41,11 @@ words({
     'postpone.note': 'Note (optional)',
     'postpone.confirm': 'Confirm postponement',
     'postpone.done': 'Postponed. Everyone affected gets an email.',
+    'reschedule.title': 'A new time',
+    'reschedule.agree_title': 'Agree a time',
+    'reschedule.hint': 'A new time with no reason to report. If the interview could not happen as planned, postpone it instead: postponements and their reasons are counted in the report.',
+    'reschedule.save': 'Save the new time',
+    'reschedule.agree': 'Agree this time',
     'postpone.no_screening': 'Participant absent, or not willing today? Postpone without screening.',
     'postpone.note_other': 'Say why (needed for “Other”)',
     'screen.kept': 'The answers you gave a moment ago are filled in again.',
@@ -65,6 +72,8 @@ words({
     'next.stop_for_today': 'Avslutt for i dag og si fra til klinikkpersonalet.',
     'verdict.no_interview': 'Åpne intervjuet fra I dag eller timeplanen for å starte en økt.',
     'session.start': 'Start økten',
+    'session.other_day': 'Dette intervjuet er planlagt {day}, ikke i dag. Vil du likevel starte økten i dag? Det virkelige tidspunktet lagres.',
+    'session.start_anyway': 'Start likevel i dag',
     'postpone.open': 'Utsett',
     'postpone.title': 'Utsett intervjuet',
     'postpone.reason': 'Grunn',
@@ -75,6 +84,11 @@ words({
     'postpone.note': 'Merknad (valgfritt)',
     'postpone.confirm': 'Bekreft utsettelsen',
     'postpone.done': 'Utsatt. Alle som berøres får e-post.',
+    'reschedule.title': 'Nytt tidspunkt',
+    'reschedule.agree_title': 'Avtal tidspunkt',
+    'reschedule.hint': 'Et nytt tidspunkt uten noen grunn å rapportere. Kunne intervjuet ikke skje som planlagt, utsett det i stedet: utsettelser og grunnene til dem telles i rapporten.',
+    'reschedule.save': 'Lagre det nye tidspunktet',
+    'reschedule.agree': 'Avtal dette tidspunktet',
     'postpone.no_screening': 'Kom ikke deltakeren, eller vil ikke i dag? Utsett uten screening.',
     'postpone.note_other': 'Skriv hvorfor (må fylles ut ved «Annet»)',
     'screen.kept': 'Svarene du ga for litt siden, er fylt inn igjen.',
@@ -145,7 +159,10 @@ export async function render(main, { params, query, app, go, signal, live, onLea
   main.append(h('h1', {}, participant.pseudonym), head, consentLine, nowLine, quickSec, screenSec, verdictSec, actionSec);
 
   const instrumentsFor = (purpose) => settings[purpose].map((k) => byKey[k]).filter(Boolean);
-  const readiness = (purpose) => get(`/participants/${participant.id}/readiness?for=${purpose}`, { signal });
+  // For a session, the verdict its start would meet: after an earlier
+  // session of the interview, only a screening since counts.
+  const readiness = (purpose) => get(`/participants/${participant.id}/readiness?for=${purpose}${
+    purpose === 'session' && interview ? `&interview_id=${interview.id}` : ''}`, { signal });
 
   /**
    * Until when a passing screening cannot count (no screen shopping), as the
@@ -324,18 +341,27 @@ export async function render(main, { params, query, app, go, signal, live, onLea
   function startButton() {
     const out = h('div');
     const b = h('button', { type: 'button', class: 'primary big' }, t('session.start'));
-    b.addEventListener('click', () => busy(b, async () => {
+    const start = async (anyway) => {
       try {
-        await api('POST', `/interviews/${interview.id}/sessions`);
+        await api('POST', `/interviews/${interview.id}/sessions`, anyway ? { allow_other_day: true } : undefined);
         go(`#/session/${interview.id}`);
       } catch (e) {
+        if (!anyway && e instanceof ApiError && e.problem.code === 'session_on_other_day') {
+          // Asked first: another day than the interview's.
+          const yes = h('button', { type: 'button', class: 'warn big' }, t('session.start_anyway'));
+          yes.addEventListener('click', () => busy(yes, () => start(true)));
+          clear(out, status('warn', h('p', {}, t('session.other_day', { day: fmtDay(interview.scheduled_at, tz) }))), yes);
+          yes.focus();
+          return;
+        }
         clear(out, problem(e));
         if (e instanceof ApiError && e.problem.postpone_reason && !actionSec.querySelector('.postpone form')) {
           actionSec.querySelector('.postpone')?.remove();
           out.append(postponePanel(true));
         }
       }
-    }));
+    };
+    b.addEventListener('click', () => busy(b, () => start(false)));
     return h('div', {}, b, out);
   }
 
@@ -392,6 +418,50 @@ export const UNSCREENED = REASONS.filter((r) => r !== 'participant_not_ready');
  * picked time starting at the site's next opening. Refusals are said in
  * plain words at the field they concern.
  */
+/**
+ * A new time with no reason (`PATCH /interviews/{id}`): agreeing the time of
+ * an interview whose time is to be agreed, or changing a plan. Never a
+ * postponement, so never counted as one.
+ */
+export function rescheduleForm(interview, site, done) {
+  const tz = site?.timezone || 'UTC';
+  const agree = interview.status === 'postponed';
+  const from = new Date(Math.max(Date.now(), Date.parse(interview.scheduled_at)));
+  const slot = nextOpening(site, from, interview.duration_minutes) || new Date(from.getTime() + 24 * 3600e3);
+  const when = h('input', { type: 'datetime-local', name: 'scheduled_at', value: dateToZoned(slot, tz) });
+  const outside = h('input', { type: 'checkbox', name: 'outside', id: uid() });
+  const out = h('div');
+  const submit = h('button', { type: 'submit', class: 'primary big' }, t(agree ? 'reschedule.agree' : 'reschedule.save'));
+  const hours = (site?.opening_hours || []).map((w) => `${w.start}–${w.end}`).join(', ');
+  const form = h('form', { class: 'card reschedule', novalidate: true },
+    h('h2', {}, t(agree ? 'reschedule.agree_title' : 'reschedule.title')),
+    h('p', { class: 'hint' }, t('reschedule.hint')),
+    field(t('postpone.time', { tz }), when, hours ? t('book.hours', { hours }) : null),
+    h('div', { class: 'check' }, outside, h('label', { for: outside.id }, t('postpone.outside'))),
+    submit, out);
+  const controls = { scheduled_at: when, allow_outside_opening_hours: outside };
+  const explain = (p) => (p.code === 'interviewer_busy' ? { at: 'scheduled_at', text: t('code.interviewer_busy_time') } : null);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!when.value) {
+      return problemAt(new ApiError(422, { code: 'validation_failed', errors: [{ pointer: '/scheduled_at', text: t('form.required') }] }), controls, out);
+    }
+    await busy(submit, async () => {
+      try {
+        const updated = await api('PATCH', `/interviews/${interview.id}`, {
+          scheduled_at: zonedToDate(when.value, tz).toISOString(),
+          allow_outside_opening_hours: outside.checked,
+        });
+        problemAt(null, controls, out);
+        done(updated);
+      } catch (e) {
+        problemAt(e, controls, out, explain);
+      }
+    });
+  });
+  return form;
+}
+
 export function postponeForm(interview, site, done, reason = 'participant_not_ready', reasons = REASONS) {
   const tz = site?.timezone || 'UTC';
   const sel = h('select', { name: 'reason' }, reasons.map((r) => h('option', { value: r, selected: r === reason }, t(`reason.${r}`))));

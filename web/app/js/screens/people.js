@@ -7,11 +7,12 @@
 // 1024 px (CSS only); on a phone the list, or the participant.
 import { get, qs } from '../api.js';
 import { t, text, words } from '../i18n.js';
-import { h, clear, field, busy } from '../ui.js';
+import { h, clear, field, busy, status } from '../ui.js';
 import { fmtDateTime, dateToZoned } from '../time.js';
 import { load } from '../store.js';
 import { problem } from '../errors.js';
 import { statusBadge } from './today.js';
+import { interviewActions, participantActions } from './corrections.js';
 import { deskTitle, reasonWords, addDays, dayWords } from '../desk.js';
 import '../vocab.js';
 import { LISTS } from '../lists.js';
@@ -56,6 +57,9 @@ words({
     'people.ev.booked_for': 'For {when}.',
     'people.ev.now': 'Now:',
     'people.ev.postponed': 'Interview postponed (wave {n})',
+    'people.ev.rescheduled': 'Interview rescheduled (wave {n})',
+    'people.ev.agreed': 'Interview time agreed (wave {n})',
+    'people.ev.set_for': 'For {when}.',
     'people.ev.moved': 'From {from} to {to}.',
     'people.ev.session': 'Session {s} (wave {n})',
     'people.ev.running': 'Still running.',
@@ -108,6 +112,9 @@ words({
     'people.ev.booked_for': 'Til {when}.',
     'people.ev.now': 'Nå:',
     'people.ev.postponed': 'Intervju utsatt (bølge {n})',
+    'people.ev.rescheduled': 'Intervju flyttet (bølge {n})',
+    'people.ev.agreed': 'Intervjutidspunkt avtalt (bølge {n})',
+    'people.ev.set_for': 'Til {when}.',
     'people.ev.moved': 'Fra {from} til {to}.',
     'people.ev.session': 'Økt {s} (bølge {n})',
     'people.ev.running': 'Pågår fortsatt.',
@@ -274,9 +281,10 @@ async function all(path, signal, max = 400) {
   return { items, more: !!cursor };
 }
 
-async function showParticipant(sec, id, { app, signal, live, here, waves, dueLine }) {
+async function showParticipant(sec, id, ctx) {
+  const { app, signal, live, here, waves, dueLine, note } = ctx;
   const p = await get(`/participants/${id}`, { signal });
-  const [dues, screenings, consents, interviews, notes, instruments, codes] = await Promise.all([
+  const [dues, screenings, consents, interviews, notes, instruments, codes, team] = await Promise.all([
     // What they are due for, whatever the list's filters.
     p.status !== 'active' ? [] : Promise.all(waves.map((w) => get(`/participants/due${qs({ wave: w.wave, site_id: p.site_id })}`, { signal })))
       .then((lists) => lists.flatMap((l) => l.items).filter((d) => d.participant_id === id)),
@@ -286,6 +294,7 @@ async function showParticipant(sec, id, { app, signal, live, here, waves, dueLin
     all(`/notes${qs({ participant_id: id })}`, signal, 200),
     load('instruments', '/instruments', signal).catch(() => ({ items: [] })),
     load('codes', '/codes', signal).catch(() => ({ items: [] })),
+    load('users', '/users', signal).then((u) => (Array.isArray(u) ? u : u.items)).catch(() => []),
   ]);
   if (!live()) return;
   document.title = `${p.pseudonym} · Fieldnotes`;
@@ -319,18 +328,29 @@ async function showParticipant(sec, id, { app, signal, live, here, waves, dueLin
       c.data_decision ? para(t(`people.ev.data.${c.data_decision}`)) : null,
     ]);
   }
+  // A correction reloads the participant, saying what was done.
+  const done = (said) => live() && showParticipant(sec, id, { ...ctx, note: said }).catch((e) => sec.prepend(problem(e)));
   for (const i of interviews.items) {
     const n = i.wave;
     const link = { href: `#/participant/${p.id}?interview=${i.id}`, label: t('people.ev.open_interview') };
     add(i.created_at, 'booked', t('people.ev.booked', { n }), [
       para(t('people.ev.booked_for', { when: when(i.first_scheduled_at) })),
       para(t('people.ev.now'), ' ', statusBadge(i.status), ' ', i.status === 'postponed' ? t('tba') : when(i.scheduled_at)),
+      interviewActions(i, { site, team, done }),
     ], link);
     for (const x of i.postponements) {
       add(x.created_at, 'postponed', t('people.ev.postponed', { n }), [
         para(h('strong', { class: 'reason' }, reasonWords(x.reason))),
         para(t('people.ev.moved', { from: when(x.previous_scheduled_at), to: x.new_scheduled_at ? when(x.new_scheduled_at) : t('tba') })),
         x.note ? h('p', { class: 'body' }, x.note) : null,
+      ]);
+    }
+    // A new time with no reason: history, never a postponement.
+    for (const x of i.reschedules || []) {
+      add(x.created_at, 'rescheduled', t(x.previous_scheduled_at ? 'people.ev.rescheduled' : 'people.ev.agreed', { n }), [
+        para(x.previous_scheduled_at
+          ? t('people.ev.moved', { from: when(x.previous_scheduled_at), to: when(x.new_scheduled_at) })
+          : t('people.ev.set_for', { when: when(x.new_scheduled_at) })),
       ]);
     }
     for (const s of i.sessions) {
@@ -359,10 +379,12 @@ async function showParticipant(sec, id, { app, signal, live, here, waves, dueLin
     h('p', { class: 'desk-back' }, h('a', { class: 'tap', href: `#/more/people${here}` }, `← ${t('people.back')}`)),
     h('h2', { id: headId, tabindex: -1 }, p.pseudonym),
     h('p', { class: 'sub' }, [site?.name, t(`pstatus.${p.status}`)].filter(Boolean).join(' · ')),
+    note ? status('ok', h('p', {}, note)) : null,
     h('p', {}, t('people.started', { date: dayWords(p.treatment_started_on, true) }),
       p.age_band ? ` · ${t('people.age_band', { band: p.age_band })}` : ''),
     p.status === 'active' ? h('p', {}, dueLine(p, dues)) : null,
     h('p', {}, h('a', { class: 'button primary big', href: `#/participant/${p.id}` }, t('people.actions'))),
+    participantActions(p, consents.items.find((c) => !c.withdrawn_at), { done }),
     bookable.map((d) => h('p', {}, h('a', {
       class: 'button secondary big', href: `#/schedule/book${qs({ site: p.site_id, participant: p.id, wave: d.wave })}`,
     }, t('people.book', { n: d.wave })))),

@@ -9,7 +9,7 @@ import { fmtTime, fmtDay, fmtDateTime, weekStart, dayStart, fmt } from '../time.
 import { load, pref, setPref } from '../store.js';
 import { problem } from '../errors.js';
 import { statusBadge } from './today.js';
-import { postponeForm } from './participant.js';
+import { postponeForm, rescheduleForm } from './participant.js';
 import '../vocab.js';
 
 words({
@@ -24,9 +24,13 @@ words({
     'schedule.next': 'Next',
     'schedule.week_of': 'Week of {date}',
     'schedule.none': 'No interviews this week.',
-    'schedule.move': 'Reschedule or postpone',
+    'schedule.reschedule': 'Reschedule',
+    'schedule.agree': 'Agree a time',
+    'schedule.postpone': 'Postpone',
     'schedule.history': 'History ({n})',
-    'schedule.no_history': 'Never postponed.',
+    'schedule.no_history': 'Never postponed or rescheduled.',
+    'schedule.rescheduled': 'Rescheduled',
+    'schedule.agreed': 'Time agreed',
     'schedule.by': 'by {who}, {when}',
     'schedule.all_sites': 'All my sites',
     'schedule.tba': 'To be agreed ({n})',
@@ -49,9 +53,13 @@ words({
     'schedule.next': 'Neste',
     'schedule.week_of': 'Uken fra {date}',
     'schedule.none': 'Ingen intervjuer denne uken.',
-    'schedule.move': 'Flytt eller utsett',
+    'schedule.reschedule': 'Flytt',
+    'schedule.agree': 'Avtal tidspunkt',
+    'schedule.postpone': 'Utsett',
     'schedule.history': 'Historikk ({n})',
-    'schedule.no_history': 'Aldri utsatt.',
+    'schedule.no_history': 'Aldri utsatt eller flyttet.',
+    'schedule.rescheduled': 'Flyttet',
+    'schedule.agreed': 'Tidspunkt avtalt',
     'schedule.by': 'av {who}, {when}',
     'schedule.all_sites': 'Alle stedene mine',
     'schedule.tba': 'Avtales senere ({n})',
@@ -154,27 +162,29 @@ export async function render(main, { app, query, go, route, signal, live }) {
         fn();
       }
     };
-    const move = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', disabled: !open }, t('schedule.move'));
-    move.addEventListener('click', () => toggle(move, () => {
-      const form = postponeForm(i, app.site(i.site_id) || site || app.sites[0], () => route(), 'clinic_circumstances');
-      const timeRadio = form.querySelector('input[name=when][value=time]');
-      timeRadio.checked = true;
-      timeRadio.dispatchEvent(new Event('change', { bubbles: true }));
-      panel.append(form);
-    }));
-    const hist = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false' }, t('schedule.history', { n: i.postponements.length }));
-    hist.addEventListener('click', () => toggle(hist, async () => {
-      try {
-        const { items } = await get(`/interviews/${i.id}/postponements`);
-        panel.append(items.length ? h('ol', { class: 'history' }, items.map((p) => h('li', {},
-          h('strong', {}, t(`reason.${p.reason}`)), h('br'),
-          `${fmtDateTime(p.previous_scheduled_at, tzOf(i))} → ${p.new_scheduled_at ? fmtDateTime(p.new_scheduled_at, tzOf(i)) : t('tba')}`,
-          p.readiness_reasons.length ? h('ul', { class: 'hint reasons' }, p.readiness_reasons.map((c) => h('li', {}, said(c)))) : null,
-          p.note ? h('div', {}, p.note) : null,
-          h('div', { class: 'hint' }, t('schedule.by', { who: name(p.created_by), when: fmtDateTime(p.created_at, tzOf(i)) }))))) : h('p', { class: 'empty' }, t('schedule.no_history')));
-      } catch (e) {
-        panel.append(problem(e));
-      }
+    const where = app.site(i.site_id) || site || app.sites[0];
+    // A new time with no reason (agreeing one, or a changed plan) is a
+    // reschedule; "it could not happen as planned, because…" a postponement.
+    const move = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', disabled: !open },
+      t(i.status === 'postponed' ? 'schedule.agree' : 'schedule.reschedule'));
+    move.addEventListener('click', () => toggle(move, () => panel.append(rescheduleForm(i, where, () => route()))));
+    const postpone = i.status === 'scheduled'
+      ? h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false' }, t('schedule.postpone'))
+      : null;
+    postpone?.addEventListener('click', () => toggle(postpone, () => panel.append(postponeForm(i, where, () => route(), 'clinic_circumstances'))));
+    const history = [
+      ...i.postponements.map((p) => ({ ...p, kind: 'postponement' })),
+      ...(i.reschedules || []).map((r) => ({ ...r, kind: 'reschedule' })),
+    ].sort((a, b) => a.created_at.localeCompare(b.created_at));
+    const hist = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false' }, t('schedule.history', { n: history.length }));
+    hist.addEventListener('click', () => toggle(hist, () => {
+      const time = (x) => (x ? fmtDateTime(x, tzOf(i)) : t('tba'));
+      panel.append(history.length ? h('ol', { class: 'history' }, history.map((p) => h('li', {},
+        h('strong', {}, p.kind === 'postponement' ? t(`reason.${p.reason}`) : t(p.previous_scheduled_at ? 'schedule.rescheduled' : 'schedule.agreed')), h('br'),
+        p.kind === 'reschedule' && !p.previous_scheduled_at ? time(p.new_scheduled_at) : `${time(p.previous_scheduled_at)} → ${time(p.new_scheduled_at)}`,
+        p.readiness_reasons?.length ? h('ul', { class: 'hint reasons' }, p.readiness_reasons.map((c) => h('li', {}, said(c)))) : null,
+        p.note ? h('div', {}, p.note) : null,
+        h('div', { class: 'hint' }, t('schedule.by', { who: name(p.created_by), when: fmtDateTime(p.created_at, tzOf(i)) }))))) : h('p', { class: 'empty' }, t('schedule.no_history')));
     }));
     return h('li', { class: 'card' },
       h('span', { class: 'when' }, i.status === 'postponed' ? t('tba') : `${fmtTime(i.scheduled_at, tzOf(i))}–${fmtTime(i.ends_at, tzOf(i))}`),
@@ -182,7 +192,7 @@ export async function render(main, { app, query, go, route, signal, live }) {
       h('span', { class: 'where' }, [t('schedule.wave', { n: i.wave }), mine || !site || site.id !== i.site_id ? app.site(i.site_id)?.name : null, i.location, i.interviewer_ids.map(name).filter(Boolean).join(', ')].filter(Boolean).join(' · ')),
       statusBadge(i.status),
       i.window !== 'open' ? h('span', { class: 'state due-overdue' }, t(`window.${i.window}`)) : null,
-      h('div', { class: 'row' }, move, hist), panel);
+      h('div', { class: 'row' }, move, postpone, hist), panel);
   }
 }
 

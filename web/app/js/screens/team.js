@@ -5,7 +5,8 @@
 // calendar feeds) after asking. A list beside the selected person from about
 // 1024 px wide (CSS only), the list then the person on a phone. Loaded only
 // when opened (see router.js).
-import { get, post, api } from '../api.js';
+import { get, post, api, ApiError } from '../api.js';
+import { fmtDateTime } from '../time.js';
 import { t, words } from '../i18n.js';
 import { h, clear, field, choices, checkboxes, status, busy, uid } from '../ui.js';
 import { problem, problemAt } from '../errors.js';
@@ -31,6 +32,12 @@ words({
     'team.enable': 'Enable',
     'team.disabled_now': 'Disabled: they are signed out everywhere and cannot sign in.',
     'team.enabled_now': 'Enabled: they can sign in again.',
+    'team.open_interviews': '{name} is an interviewer of {n} open interviews. Hand them to someone else before disabling {name}, or keep them with {name} to hand over one by one.',
+    'team.hand_to': 'Hand them to',
+    'team.hand_over': 'Hand over and disable',
+    'team.keep': 'Disable and keep them',
+    'team.not_now': 'Not now',
+    'team.handed_now': 'Disabled. Their open interviews are with {name} now; everyone affected gets an email.',
     'team.resend': 'Send the invitation again',
     'team.end_all': 'End all sign-ins, keys and feeds',
     'team.end_all_warn': 'For a lost phone or someone leaving: {name} is signed out on every device, and their API keys and calendar feeds stop working for good. They are told by email and can sign in again with their password.',
@@ -64,6 +71,12 @@ words({
     'team.enable': 'Aktiver',
     'team.disabled_now': 'Deaktivert: vedkommende er logget ut overalt og kan ikke logge inn.',
     'team.enabled_now': 'Aktivert: vedkommende kan logge inn igjen.',
+    'team.open_interviews': '{name} er intervjuer i {n} åpne intervjuer. Gi dem til en annen før du deaktiverer {name}, eller la dem bli hos {name} og gi dem videre ett og ett.',
+    'team.hand_to': 'Gi dem til',
+    'team.hand_over': 'Gi videre og deaktiver',
+    'team.keep': 'Deaktiver og la dem bli',
+    'team.not_now': 'Ikke nå',
+    'team.handed_now': 'Deaktivert. De åpne intervjuene er nå hos {name}; alle som berøres får e-post.',
     'team.resend': 'Send invitasjonen på nytt',
     'team.end_all': 'Avslutt alle innlogginger, nøkler og abonnementer',
     'team.end_all_warn': 'Ved en mistet telefon eller når noen slutter: {name} logges ut på alle enheter, og API-nøklene og kalenderabonnementene deres slutter å virke for godt. Vedkommende får beskjed på e-post og kan logge inn igjen med passordet.',
@@ -186,7 +199,9 @@ export async function render(main, { app, signal, live }) {
       try {
         await change(u, { active: !u.active }, u.active ? t('team.disabled_now') : t('team.enabled_now'));
       } catch (e) {
-        if (live()) stateOut.replaceChildren(problem(e));
+        if (!live()) return;
+        if (e instanceof ApiError && e.problem.code === 'has_open_interviews') askHandOver(u, e.problem.interviews || [], stateOut, toggle);
+        else stateOut.replaceChildren(problem(e));
       }
     }));
     const resend = u.has_password || !u.active ? null
@@ -233,6 +248,44 @@ export async function render(main, { app, signal, live }) {
       u.has_password ? null : h('p', { class: 'hint' }, t('team.pending_hint')),
       resend, toggle, endAll, stateOut,
       form);
+  }
+
+  /** Disabling someone with open interviews: asked first, the interviews
+   * listed, and handed to someone else (or kept) in the same step. */
+  function askHandOver(u, open, out, back) {
+    const tzOf = (id) => sites.find((s) => s.id === id)?.timezone || app.tz;
+    const to = h('select', { name: 'hand_interviews_to' },
+      users.filter((x) => x.active && x.id !== u.id).map((x) => h('option', { value: x.id }, x.display_name)));
+    const msg = h('div');
+    const hand = h('button', { type: 'button', class: 'warn big' }, t('team.hand_over'));
+    const keep = h('button', { type: 'button', class: 'secondary big' }, t('team.keep'));
+    const no = h('button', { type: 'button', class: 'secondary big' }, t('team.not_now'));
+    hand.addEventListener('click', () => busy(hand, async () => {
+      try {
+        const name = users.find((x) => x.id === to.value)?.display_name || '';
+        await change(u, { active: false, hand_interviews_to: to.value }, t('team.handed_now', { name }));
+      } catch (e) {
+        if (live()) problemAt(e, { hand_interviews_to: to }, msg);
+      }
+    }));
+    keep.addEventListener('click', () => busy(keep, async () => {
+      try {
+        await change(u, { active: false, keep_interviews: true }, t('team.disabled_now'));
+      } catch (e) {
+        if (live()) msg.replaceChildren(problem(e));
+      }
+    }));
+    no.addEventListener('click', () => {
+      out.replaceChildren();
+      back.focus();
+    });
+    out.replaceChildren(status('warn',
+      h('p', {}, t('team.open_interviews', { name: u.display_name, n: open.length })),
+      h('ul', { class: 'stranded' }, open.map((i) => h('li', {},
+        h('strong', {}, i.pseudonym), ' · ',
+        i.status === 'postponed' ? t('tba') : fmtDateTime(i.scheduled_at, tzOf(i.site_id)))))),
+    field(t('team.hand_to'), to), hand, ' ', keep, ' ', no, msg);
+    to.focus();
   }
 
   /** PATCH a person, then the list and the person again, with `note`. */
