@@ -251,7 +251,7 @@ test('a calendar subscription: made with a QR code and an address to copy, serve
   const url = await page.getByRole('textbox', { name: 'Calendar address' }).inputValue();
   assert.match(url, new RegExp(`^${BASE.replace(/[.]/g, '\\.')}/api/v1/calendar/[A-Za-z0-9_-]+\\.ics$`));
   await page.getByText('It is shown only now.').waitFor();
-  await page.getByText(/^Made .+ \(the one above\)$/).waitFor();
+  await page.getByText(/^My interviews · Made .+ \(the one above\)$/).waitFor();
   await page.getByRole('button', { name: 'Copy the address' }).click();
   await page.getByText('Copied.').waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), url);
@@ -282,6 +282,25 @@ test('a calendar subscription: made with a QR code and an address to copy, serve
   await page.getByRole('heading', { level: 1, name: 'Kalenderabonnement' }).waitFor();
   await page.getByRole('button', { name: 'Lag en kalenderadresse' }).click();
   await page.getByRole('img', { name: 'QR-kode for kalenderadressen din' }).waitFor();
-  await page.getByText(/^Laget .+ \(den ovenfor\)$/).waitFor();
+  await page.getByText(/^Mine intervjuer · Laget .+ \(den ovenfor\)$/).waitFor();
   await everywhere(page, 'calendar-nb');
+});
+
+test('a coordinator subscribes to every interview at their sites', async (t) => {
+  const s = await seed('cal-sites');
+  const a = await admin();
+  const email = `${unique('cal-coord')}@example.org`;
+  await a.post('/users', { email, display_name: 'Calendar Coordinator', role: 'coordinator', password: PASSWORD, site_ids: [s.site.id], language: 'en' });
+  const { page } = await openPhone(t);
+  await signIn(page, email, PASSWORD);
+  await page.goto(`${BASE}/#/more/calendar`);
+  await page.getByRole('heading', { level: 1, name: 'Calendar subscription' }).waitFor();
+  await page.getByLabel('Every interview at my sites').check();
+  await everywhere(page, 'calendar-sites');
+  await page.getByRole('button', { name: 'Make a calendar address' }).click();
+  await page.getByText(/^Every interview at my sites · Made .+ \(the one above\)$/).waitFor();
+  const url = await page.getByRole('textbox', { name: 'Calendar address' }).inputValue();
+  // Not their interview, but at their site: in the feed.
+  const ics = await (await fetch(url)).text();
+  assert.ok(ics.includes(s.participant.pseudonym), 'the fieldworker’s interview at the coordinator’s site');
 });

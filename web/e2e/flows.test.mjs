@@ -255,8 +255,8 @@ test('an edit that lost the race shows both versions and can be merged', async (
   await signIn(page, s.email, PASSWORD);
   await page.goto(`${BASE}/#/notes/${id}`);
   await page.getByRole('heading', { level: 1, name: 'Edit note' }).waitFor();
-  await page.getByLabel('What did you observe?').fill('Mine: two patients talked about the rules.');
-  await s.api.call('PATCH', `/notes/${id}`, { body: 'Theirs: a nurse explained the new rules.' }, { 'if-match': '"1"' });
+  await page.getByLabel('What did you observe?').fill('Waiting room, ten o’clock.\nMine: two patients talked about the rules.');
+  await s.api.call('PATCH', `/notes/${id}`, { body: 'Waiting room, ten o’clock.\nTheirs: a nurse explained the new rules.' }, { 'if-match': '"1"' });
   await page.getByRole('button', { name: 'Save changes' }).click();
   await page.getByRole('heading', { level: 1, name: 'Someone else changed this note' }).waitFor();
   await page.getByText('Mine: two patients talked about the rules.').waitFor();
@@ -265,6 +265,7 @@ test('an edit that lost the race shows both versions and can be merged', async (
   await page.getByRole('button', { name: 'Merge' }).click();
   const merged = page.getByLabel('Merged text');
   assert.match(await merged.inputValue(), /Theirs[\s\S]*Mine/);
+  assert.equal((await merged.inputValue()).split('Waiting room, ten o’clock.').length, 2, 'the line both share, once');
   await merged.fill('Theirs: a nurse explained the new rules. Mine: two patients talked about the rules.');
   await page.getByRole('button', { name: 'Save merged note' }).click();
   await page.getByText('Note saved.').waitFor();
@@ -568,4 +569,28 @@ test('a coordinator exports the notes of a period as CSV and the project for ana
   await fw.page.goto(`${BASE}/#/more/export`);
   await fw.page.getByText('Only coordinators and admins can export.').waitFor();
   assert.equal(await fw.page.getByRole('button', { name: 'Download' }).count(), 0);
+});
+
+test('Today shows an interview booked while it is open, on focus and on the tab, without leaving it', async (t) => {
+  const s = await seed('today-fresh', { interview: false });
+  const a = await admin();
+  const { page } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  await page.getByRole('heading', { level: 1, name: /Today/ }).waitFor();
+  await page.getByText('No interviews for you today.').waitFor();
+  const book = (at) => a.post('/interviews', {
+    participant_id: s.participant.id, wave: 1, scheduled_at: at, duration_minutes: 15,
+    interviewer_ids: [s.user.id], allow_outside_opening_hours: true,
+  });
+  // Booked by the coordinator meanwhile; the phone comes back to the page.
+  const first = await book(new Date(Math.floor(Date.now() / 60000) * 60000).toISOString());
+  await page.waitForTimeout(2100);
+  await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await page.locator('li', { hasText: s.participant.pseudonym }).waitFor();
+  // Cancelled meanwhile; the Today tab tapped again.
+  await a.post(`/interviews/${first.id}/cancel`, { reason: 'Booked by mistake.' });
+  await page.waitForTimeout(2100);
+  await page.getByRole('navigation').getByRole('link', { name: 'Today' }).click();
+  await page.locator('li', { hasText: s.participant.pseudonym }).getByText('Cancelled').waitFor();
+  await screen(page, 'today-refreshed');
 });

@@ -155,10 +155,14 @@ export async function check(page, name) {
       .filter(({ r }) => r.width < 44 || r.height < 44)
       .map(({ el, r }) => `${el.tagName.toLowerCase()} "${(el.textContent || el.getAttribute('aria-label') || '').trim().slice(0, 30)}" ${Math.round(r.width)}x${Math.round(r.height)}`);
   });
+  // A value the code forgot to word: "undefined", "null" or "NaN" shown as
+  // text anywhere on the page (form values are not text).
+  const stray = await page.evaluate(() => (document.body.innerText.match(/\b(undefined|null|NaN)\b/g) || []));
   const file = `${String(++shot).padStart(2, '0')}-${name}.png`;
   await page.screenshot({ path: join(ARTIFACTS, file), fullPage: false });
-  axeResults.push({ screen: name, violations, small });
+  axeResults.push({ screen: name, violations, small, stray });
   writeFileSync(join(ARTIFACTS, 'axe.json'), JSON.stringify(axeResults, null, 2));
+  assert.deepEqual(stray, [], `"undefined", "null" or "NaN" shown as text on ${name}`);
   return { serious: violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), small };
 }
 

@@ -203,7 +203,7 @@ test('disabling someone with open interviews asks first, lists them, and hands t
   const person = page.locator('.team-person');
   await person.getByRole('button', { name: 'Disable' }).click();
   // Asked first, the interview listed; nothing changed yet.
-  await person.getByText('is an interviewer of 1 open interviews', { exact: false }).waitFor();
+  await person.getByText('is an interviewer of 1 open interview.', { exact: false }).waitFor();
   assert.ok((await person.locator('ul.stranded').innerText()).includes(s.participant.pseudonym));
   assert.equal((await a.get(`/users/${s.user.id}`)).active, true, 'not disabled before the answer');
   await everywhere(page, 'team-hand-over-asked');

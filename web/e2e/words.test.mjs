@@ -21,6 +21,7 @@ const LIST_WORDS = {
   Scope: ['scope.', '/js/screens/keys.js'],
   CsvKind: ['export.kind.', '/js/screens/export.js'],
   ConsentMethod: ['consent.', '/js/vocab.js'],
+  FeedScope: ['cal.scope.', '/js/screens/calendar.js'],
 };
 
 test('every list value and every field error code has words in English and bokmål', async () => {

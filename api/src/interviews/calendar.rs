@@ -14,7 +14,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -32,9 +32,45 @@ use crate::{
     },
 };
 
+/// What a feed serves.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum FeedScope {
+    /// The person's own interviews.
+    #[default]
+    Mine,
+    /// Every interview at the person's sites (coordinators and admins).
+    Sites,
+}
+
+crate::kernel::names::stored_names!(FeedScope, "calendar feed scope");
+
+/// A new feed; the body may be left out (`mine`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedIn {
+    #[serde(default)]
+    pub scope: FeedScope,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeedOut {
     pub id: Uuid,
+    pub scope: FeedScope,
     pub created_at: chrono::DateTime<Utc>,
     pub revoked_at: Option<chrono::DateTime<Utc>>,
 }
@@ -42,6 +78,7 @@ pub struct FeedOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NewFeedOut {
     pub id: Uuid,
+    pub scope: FeedScope,
     /// The secret feed address: anyone with it can read your schedule
     /// (pseudonyms, times, places). Shown once; revoke it if it leaks.
     pub url: String,
@@ -66,16 +103,27 @@ pub async fn mine(db: &impl ConnectionTrait, p: &Principal) -> ApiResult<FeedLis
         .all(db)
         .await?
         .into_iter()
-        .map(|m| FeedOut {
-            id: m.id,
-            created_at: m.created_at,
-            revoked_at: m.revoked_at,
+        .map(|m| {
+            Ok(FeedOut {
+                id: m.id,
+                scope: FeedScope::parse(&m.scope)?,
+                created_at: m.created_at,
+                revoked_at: m.revoked_at,
+            })
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     Ok(FeedList { items })
 }
 
-pub async fn create(cx: &Ctx<'_>) -> ApiResult<NewFeedOut> {
+/// A feed of the caller's own interviews, or (a coordinator or admin) of
+/// every interview at their sites.
+pub async fn create(cx: &Ctx<'_>, body: FeedIn) -> ApiResult<NewFeedOut> {
+    if body.scope == FeedScope::Sites && cx.p.require_coordinator().is_err() {
+        return Err(ApiError::forbidden(
+            "coordinator_required",
+            "A feed of every interview at your sites is for coordinators; subscribe to your own interviews instead.",
+        ));
+    }
     let token = random_token();
     let ch = cx.begin().await?;
     let m = entity::calendar_feed::ActiveModel {
@@ -84,11 +132,15 @@ pub async fn create(cx: &Ctx<'_>) -> ApiResult<NewFeedOut> {
         token_hash: Set(sha256_hex(&token)),
         created_at: Set(Utc::now()),
         revoked_at: Set(None),
+        scope: Set(body.scope.as_str().into()),
     }
     .insert(ch.db())
     .await?;
-    ch.audit(Entry::new("calendar_feed.create", "calendar_feed", m.id))
-        .await?;
+    ch.audit(
+        Entry::new("calendar_feed.create", "calendar_feed", m.id)
+            .detail(serde_json::json!({"scope": body.scope})),
+    )
+    .await?;
     ch.commit().await?;
     let url = format!(
         "{}/api/v1/calendar/{token}.ics",
@@ -101,6 +153,7 @@ pub async fn create(cx: &Ctx<'_>) -> ApiResult<NewFeedOut> {
         .build();
     Ok(NewFeedOut {
         id: m.id,
+        scope: body.scope,
         url,
         qr_svg,
         created_at: m.created_at,
@@ -158,13 +211,13 @@ pub async fn feed(db: &DatabaseConnection, public_url: &str, token: &str) -> Api
     if crate::kernel::access::rules::factor_missing(db, user.id, role).await? {
         return Err(crate::access::mfa::enrolment_required());
     }
-    let mine: Vec<Uuid> = entity::interview_interviewer::Entity::find()
-        .filter(entity::interview_interviewer::Column::UserId.eq(user.id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| l.interview_id)
-        .collect();
+    // A site feed serves every interview at the person's sites while they
+    // are a coordinator or admin; otherwise (a role taken away) their own.
+    let whole_sites = FeedScope::parse(&feed.scope)? == FeedScope::Sites
+        && matches!(
+            role,
+            crate::kernel::access::Role::Coordinator | crate::kernel::access::Role::Admin
+        );
     let sites: Vec<Uuid> = entity::user_site::Entity::find()
         .filter(entity::user_site::Column::UserId.eq(user.id))
         .all(db)
@@ -173,9 +226,18 @@ pub async fn feed(db: &DatabaseConnection, public_url: &str, token: &str) -> Api
         .map(|l| l.site_id)
         .collect();
     let mut q = entity::interview::Entity::find()
-        .filter(entity::interview::Column::Id.is_in(mine))
         .filter(entity::interview::Column::ScheduledAt.gte(Utc::now() - Duration::days(90)))
         .order_by_asc(entity::interview::Column::ScheduledAt);
+    if !whole_sites {
+        let mine: Vec<Uuid> = entity::interview_interviewer::Entity::find()
+            .filter(entity::interview_interviewer::Column::UserId.eq(user.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| l.interview_id)
+            .collect();
+        q = q.filter(entity::interview::Column::Id.is_in(mine));
+    }
     if user.role != "admin" {
         q = q.filter(entity::interview::Column::SiteId.is_in(sites));
     }

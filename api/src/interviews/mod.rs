@@ -249,6 +249,18 @@ pub async fn enqueue_reminders(
         } else {
             "24h"
         };
+        // Booked, or changed, after this reminder was due: the mail of that
+        // change already named the time, so a reminder now would be a second
+        // mail at once (the one an hour before still comes).
+        let due = i.scheduled_at
+            - if kind == "1h" {
+                Duration::hours(1)
+            } else {
+                Duration::hours(24)
+            };
+        if i.updated_at >= due {
+            continue;
+        }
         let (Some(site), Some(pseudonym)) =
             (sites.get(&i.site_id), pseudonyms.get(&i.participant_id))
         else {

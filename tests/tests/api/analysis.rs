@@ -11,12 +11,12 @@ use crate::helpers::{read_with, TestApp};
 use crate::interviews::{book, iso, oslo, participant, s};
 
 /// Python's csv module reads a CSV.
-fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn read_csv(bytes: &[u8]) -> Vec<Vec<String>> {
     assert!(bytes.starts_with(&[0xef, 0xbb, 0xbf]), "no BOM");
     serde_json::from_value(read_with("read_csv.py", bytes, ".csv")).expect("rows")
 }
 
-async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+pub(crate) async fn download(app: &TestApp, path: &str, token: &str) -> (u16, String, Vec<u8>) {
     let r = app
         .client
         .get(app.url(path))
@@ -791,6 +791,14 @@ db_test!(
             .unwrap_or_else(|| panic!("{:?}", rows[0]));
         assert_eq!(rows[1][item], "2");
         assert_eq!(rows[1][1], "Ola");
+        // Reasons as codes, and in the instrument's own words.
+        let col = |name: &str| rows[0].iter().position(|c| c == name).expect(name);
+        assert!(!rows[1][col("reasons")].is_empty(), "{:?}", rows[1]);
+        assert!(
+            rows[1][col("reason_words")].len() > rows[1][col("reasons")].len(),
+            "{:?}",
+            rows[1]
+        );
         let r = app.get("/exports/everything.csv", &co).await;
         assert!(matches!(r.status, 404 | 422), "{}", r.body);
     }

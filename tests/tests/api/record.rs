@@ -7,8 +7,9 @@ use chrono_tz::Europe::Oslo;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 
+use crate::analysis::{download, read_csv};
 use crate::db_test;
-use crate::helpers::{read_with, TestApp};
+use crate::helpers::TestApp;
 use crate::interviews::{book, consent, iso, oslo, outbox, participant, s, screen};
 
 fn at(v: &Value) -> DateTime<Utc> {
@@ -141,18 +142,8 @@ db_test!(
             "{text}"
         );
         // The interviews CSV says both.
-        let bytes = app
-            .client
-            .get(app.url("/exports/interviews.csv"))
-            .bearer_auth(&co)
-            .send()
-            .await
-            .expect("csv")
-            .bytes()
-            .await
-            .expect("bytes");
-        let rows: Vec<Vec<String>> =
-            serde_json::from_value(read_with("read_csv.py", &bytes, ".csv")).expect("rows");
+        let (_, _, bytes) = download(&app, "/exports/interviews.csv", &co).await;
+        let rows = read_csv(&bytes);
         let col = |name: &str| rows[0].iter().position(|h| h == name).expect(name);
         assert_eq!(
             (
@@ -293,18 +284,8 @@ db_test!(
         assert_eq!(r.errors_pointer(), "/allow_other_day");
 
         // The consent log, read back by an independent reader.
-        let bytes = app
-            .client
-            .get(app.url("/exports/consents.csv"))
-            .bearer_auth(&co)
-            .send()
-            .await
-            .expect("csv")
-            .bytes()
-            .await
-            .expect("bytes");
-        let rows: Vec<Vec<String>> =
-            serde_json::from_value(read_with("read_csv.py", &bytes, ".csv")).expect("rows");
+        let (_, _, bytes) = download(&app, "/exports/consents.csv", &co).await;
+        let rows = read_csv(&bytes);
         assert_eq!(
             rows[0][..8],
             [
@@ -527,5 +508,136 @@ db_test!(
         assert_eq!(r.status, 200, "{}", r.body);
         let r = app.get(&format!("/interviews/{kept}"), &co).await;
         assert_eq!(r.body["interviewer_ids"], json!([keeper]));
+    }
+);
+
+db_test!(
+    a_booking_less_than_a_day_ahead_sends_one_mail_not_two,
+    env = [("FIELDNOTES_RUN_WORKERS", "false".to_string())],
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (fw, _) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let p = participant(&app, &co, a, "R08", 30).await;
+        let at = Utc::now() + Duration::hours(3);
+        let r = app
+            .post(
+                "/interviews",
+                &co,
+                json!({"participant_id": p, "wave": 1, "scheduled_at": iso(at), "duration_minutes": 30,
+                       "interviewer_ids": [fw], "allow_outside_opening_hours": true}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = s(&r.body["id"]);
+        let run = |now: DateTime<Utc>| {
+            fieldnotes::interviews::enqueue_reminders(&app.state.db, now, "http://fieldnotes.test")
+        };
+        // The booking's own mail names the time: no 24-hour reminder beside it.
+        assert_eq!(outbox(&app, &format!("interview:{id}:")).await.len(), 1);
+        assert_eq!(run(Utc::now()).await.expect("run"), 0);
+        // The one an hour before still comes.
+        assert_eq!(run(at - Duration::minutes(50)).await.expect("run"), 1);
+        let reminders = outbox(&app, &format!("reminder:{id}:")).await;
+        assert_eq!(reminders.len(), 1);
+        assert!(reminders[0]
+            .dedupe_key
+            .as_deref()
+            .unwrap_or_default()
+            .contains(":1h:"));
+    }
+);
+
+db_test!(
+    a_coordinator_subscribes_to_every_interview_at_their_sites,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (fw, fw_t) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let (fb, _) = app.user("fb@example.org", "fieldworker", &[b]).await;
+        let p = participant(&app, &co, a, "R09", 30).await;
+        let q = participant(&app, &app.admin_token, b, "R10", 30).await;
+        assert_eq!(book(&app, &co, &p, oslo(2, 9, 0), &[fw]).await.status, 201);
+        assert_eq!(
+            book(&app, &app.admin_token, &q, oslo(2, 9, 0), &[fb])
+                .await
+                .status,
+            201
+        );
+        let events = |path: String| {
+            let app = &app;
+            async move {
+                let res = app.client.get(app.url(&path)).send().await.expect("feed");
+                assert_eq!(res.status(), 200);
+                res.text()
+                    .await
+                    .expect("text")
+                    .matches("BEGIN:VEVENT")
+                    .count()
+            }
+        };
+        // The coordinator is no interviewer: their own feed is empty, the
+        // feed of their sites has clinic A's interview and not clinic B's.
+        let own = app.new_feed(&co).await;
+        assert_eq!(events(own).await, 0);
+        let r = app
+            .post("/calendar-feeds", &co, json!({"scope": "sites"}))
+            .await;
+        assert_eq!(
+            (r.status, r.body["scope"].as_str()),
+            (201, Some("sites")),
+            "{}",
+            r.body
+        );
+        let sites = s(&r.body["url"])
+            .trim_start_matches("http://fieldnotes.test")
+            .to_string();
+        let body = app.client.get(app.url(&sites)).send().await.expect("feed");
+        let text = body.text().await.expect("text");
+        assert!(text.contains("R09") && !text.contains("R10"), "{text}");
+        let listed = app.get("/calendar-feeds", &co).await;
+        let scopes: Vec<&str> = listed.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|f| f["scope"].as_str())
+            .collect();
+        assert_eq!(scopes, ["mine", "sites"]);
+        // A fieldworker subscribes to their own only.
+        let r = app
+            .post("/calendar-feeds", &fw_t, json!({"scope": "sites"}))
+            .await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (403, Some("coordinator_required"))
+        );
+        let r = app
+            .post("/calendar-feeds", &fw_t, json!({"scope": "everyone"}))
+            .await;
+        assert_eq!(r.errors_pointer(), "/scope");
+        // No body at all is a feed of one's own.
+        let r = app
+            .send(
+                app.client
+                    .post(app.url("/calendar-feeds"))
+                    .bearer_auth(&fw_t),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body["scope"].as_str()),
+            (201, Some("mine")),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            events(
+                s(&r.body["url"])
+                    .trim_start_matches("http://fieldnotes.test")
+                    .to_string()
+            )
+            .await,
+            1
+        );
     }
 );

@@ -41,8 +41,15 @@ export const hasIn = (language, key) => key in dict[language];
 
 export const text = (v) => (v ? (current === 'nb' && v.nb) || v.en : '');
 
+const rules = {};
+/** The plural form of `n` in the language shown (`one` or `other`). */
+const form = (n) => (rules[current] ||= new Intl.PluralRules(current)).select(Number(n) || 0);
+
+/** The words of `key` with `vars` filled in. Words that count are
+ * `{ one, other }`, chosen by `vars.n`. */
 export function t(key, vars = {}) {
-  const s = dict[current][key] ?? dict.en[key] ?? key;
+  let s = dict[current][key] ?? dict.en[key] ?? key;
+  if (typeof s === 'object') s = s[form(vars.n)] ?? s.other;
   return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
 }
 
@@ -78,8 +85,8 @@ const en = {
   'due.open': 'Window open',
   'due.closing_soon': 'Closing soon',
   'due.overdue': 'Overdue',
-  'due.closes': 'closes {date} (in {n} days)',
-  'due.closed': 'closed {date} ({n} days ago)',
+  'due.closes': { one: 'closes {date} (in {n} day)', other: 'closes {date} (in {n} days)' },
+  'due.closed': { one: 'closed {date} ({n} day ago)', other: 'closed {date} ({n} days ago)' },
   'due.booked': 'Booked',
   'notes.write': 'Write a note',
   'sync.waiting': '{n} waiting to sync',
@@ -249,8 +256,8 @@ const nb = {
   'due.open': 'Vinduet er åpent',
   'due.closing_soon': 'Stenger snart',
   'due.overdue': 'Over fristen',
-  'due.closes': 'stenger {date} (om {n} dager)',
-  'due.closed': 'stengte {date} (for {n} dager siden)',
+  'due.closes': { one: 'stenger {date} (om {n} dag)', other: 'stenger {date} (om {n} dager)' },
+  'due.closed': { one: 'stengte {date} (for {n} dag siden)', other: 'stengte {date} (for {n} dager siden)' },
   'due.booked': 'Avtalt',
   'notes.write': 'Skriv et notat',
   'sync.waiting': '{n} venter på synkronisering',

@@ -28,6 +28,10 @@ export const LISTS = {
     "closing_soon",
     "overdue"
   ],
+  "FeedScope": [
+    "mine",
+    "sites"
+  ],
   "FieldCode": [
     "required",
     "invalid",

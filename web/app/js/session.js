@@ -4,7 +4,7 @@
 // (app.js) routes; screens import this module, never app.js.
 import { api, get, signOut as endSignIn, whenSignedOut, signedIn, NetworkError } from './api.js';
 import { lang, setLang, langUnsent, langSent } from './i18n.js';
-import { load, cache, cached, own, clearCache, queued } from './store.js';
+import { load, cache, cached, own, clearCache, queued, onQueueChange } from './store.js';
 
 /** Shared state of the signed-in app (also `ctx.app` of every screen). */
 export const app = {
@@ -71,9 +71,12 @@ export async function loadMe({ fresh = false } = {}) {
   prefetch();
 }
 
-/** Keeps what the note form needs on the phone, for writing offline. */
-function prefetch() {
+let fetchedAt = 0;
+/** Keeps what the note form needs on the phone, for writing offline: at
+ * sign-in, after a participant is registered, and after a sync. */
+export function prefetch() {
   if (navigator.onLine === false) return;
+  fetchedAt = Date.now();
   load('codes', '/codes').catch(() => {});
   for (const s of app.sites.slice(0, 10)) {
     load(`participants.${s.id}`, `/participants?site_id=${s.id}&status=active&limit=200`).catch(() => {});
@@ -140,4 +143,12 @@ whenSignedOut(async (why) => {
   // Ended from another device (a lost phone): say so, and how many notes wait.
   const waiting = me ? (await queued(me.id)).length : 0;
   go(`#/signin?why=revoked&waiting=${waiting}`);
+});
+
+// After a sync that sent notes, the lists are fetched again (at most every
+// two minutes): the participants the notes name may be new to this phone.
+let queueLength = 0;
+onQueueChange((q) => {
+  if (q.length < queueLength && app.me && Date.now() - fetchedAt > 120e3) prefetch();
+  queueLength = q.length;
 });

@@ -272,9 +272,11 @@ async fn screenings<W: tokio::io::AsyncWrite + Unpin>(
     instruments.sort_by(|a, b| a.key.cmp(&b.key).then(a.version.cmp(&b.version)));
     let mut columns: Vec<(Uuid, String, String)> = Vec::new();
     let mut version_of: HashMap<Uuid, i32> = HashMap::new();
+    let mut defs: HashMap<Uuid, InstrumentDef> = HashMap::new();
     for i in &instruments {
         version_of.insert(i.id, i.version);
         if let Ok(def) = serde_json::from_value::<InstrumentDef>(i.definition.clone()) {
+            defs.insert(i.id, def.clone());
             for item in def.items {
                 columns.push((
                     i.id,
@@ -293,6 +295,7 @@ async fn screenings<W: tokio::io::AsyncWrite + Unpin>(
         "total",
         "outcome",
         "reasons",
+        "reason_words",
         "performed_by",
         "note",
     ]
@@ -327,19 +330,32 @@ async fn screenings<W: tokio::io::AsyncWrite + Unpin>(
         for sc in &page {
             let responses: HashMap<String, String> =
                 serde_json::from_value(sc.responses.clone()).unwrap_or_default();
-            let reasons: Vec<String> =
-                serde_json::from_value::<Vec<serde_json::Value>>(sc.reasons.clone())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|r| match r {
-                        serde_json::Value::String(s) => s,
-                        other => other
-                            .get("code")
-                            .and_then(|c| c.as_str())
-                            .map(str::to_string)
-                            .unwrap_or_else(|| other.to_string()),
-                    })
-                    .collect();
+            let stored: Vec<serde_json::Value> =
+                serde_json::from_value(sc.reasons.clone()).unwrap_or_default();
+            let reasons: Vec<String> = stored
+                .iter()
+                .map(|r| match r {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other
+                        .get("code")
+                        .and_then(|c| c.as_str())
+                        .map(str::to_string)
+                        .unwrap_or_else(|| other.to_string()),
+                })
+                .collect();
+            // The reasons in the instrument's own words (its rules' messages,
+            // in the exporter's language), scored again from the answers.
+            let said: Vec<String> = defs
+                .get(&sc.instrument_id)
+                .map(|def| {
+                    crate::readiness::rescore(def, s.lang, &sc.responses)
+                        .reasons
+                        .into_iter()
+                        .filter(|r| reasons.contains(&r.code))
+                        .map(|r| r.message)
+                        .collect()
+                })
+                .unwrap_or_default();
             let mut row = vec![
                 sc.id.to_string(),
                 c.who(sc.participant_id),
@@ -352,6 +368,7 @@ async fn screenings<W: tokio::io::AsyncWrite + Unpin>(
                 sc.total.map(|v| v.to_string()).unwrap_or_default(),
                 sc.outcome.clone(),
                 neutralise(&reasons.join("; ")),
+                neutralise(&said.join(" ")),
                 neutralise(c.staff.name(sc.performed_by)),
                 neutralise(sc.note.as_deref().unwrap_or("")),
             ];

@@ -101,6 +101,9 @@ pub struct Scope {
     pub at: DateTime<Utc>,
     /// How the export shares the CPU with the requests.
     pub pace: std::sync::Arc<Pace>,
+    /// The exporter's language, for words in the files (a screening's
+    /// reasons).
+    pub lang: crate::kernel::lang::Lang,
 }
 
 /// An export gives way to requests. After each page of notes, when requests
@@ -264,6 +267,7 @@ pub fn scope(cx: &Ctx<'_>, q: &ExportQuery) -> ApiResult<Scope> {
         exporter: cx.p.user_id,
         at: cx.now(),
         pace: Default::default(),
+        lang: cx.lang,
     })
 }
 

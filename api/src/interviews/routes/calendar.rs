@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use crate::{
     app::state::AppState,
+    http::extract::OptionalJson,
     interviews::calendar,
     kernel::{
         access::{Principal, RequestMeta},
@@ -13,20 +14,27 @@ use crate::{
     },
 };
 
-pub use crate::interviews::calendar::{FeedList, FeedOut, NewFeedOut};
+pub use crate::interviews::calendar::{FeedIn, FeedList, FeedOut, NewFeedOut};
 
-/// Create a calendar feed of my interviews.
+/// Create a calendar feed: of my interviews (`scope: mine`, also when the
+/// body is left out), or, for a coordinator or admin, of every interview at
+/// my sites (`scope: sites`; 403 `coordinator_required` otherwise).
 #[utoipa::path(
     tag = "calendar",
-    responses((status = 201, description = "Created; the URL is shown once", body = NewFeedOut))
+    request_body(content = Option<FeedIn>, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; the URL is shown once", body = NewFeedOut),
+        (status = 403, description = "A site feed asked for by someone who is no coordinator (`coordinator_required`)", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/calendar-feeds")]
 pub async fn create_feed(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
+    body: OptionalJson<FeedIn>,
 ) -> ApiResult<HttpResponse> {
-    let out = calendar::create(&state.cx(&p, &meta)).await?;
+    let out = calendar::create(&state.cx(&p, &meta), body.0.unwrap_or_default()).await?;
     Ok(HttpResponse::Created().json(out))
 }
 

@@ -4,7 +4,8 @@
 // opened (see router.js).
 import { get, post, del } from '../api.js';
 import { t, words } from '../i18n.js';
-import { h, clear, status, busy, uid } from '../ui.js';
+import { h, clear, status, busy, uid, choices } from '../ui.js';
+import { LISTS } from '../lists.js';
 import { fmtDateTime } from '../time.js';
 import { problem } from '../errors.js';
 
@@ -27,6 +28,9 @@ words({
     'cal.made': 'Made {when}',
     'cal.this_one': '(the one above)',
     'cal.revoke': 'Revoke',
+    'cal.what': 'What the calendar shows',
+    'cal.scope.mine': 'My interviews',
+    'cal.scope.sites': 'Every interview at my sites',
     'cal.revoked': 'Revoked: that address no longer works, and calendars subscribed to it stop updating.',
   },
   nb: {
@@ -47,6 +51,9 @@ words({
     'cal.made': 'Laget {when}',
     'cal.this_one': '(den ovenfor)',
     'cal.revoke': 'Trekk tilbake',
+    'cal.what': 'Hva kalenderen viser',
+    'cal.scope.mine': 'Mine intervjuer',
+    'cal.scope.sites': 'Alle intervjuer på stedene mine',
     'cal.revoked': 'Trukket tilbake: adressen virker ikke lenger, og kalendere som abonnerer på den, slutter å oppdateres.',
   },
 });
@@ -88,6 +95,10 @@ export async function render(main, { app, signal, live }) {
   document.title = `${t('cal.title')} · Fieldnotes`;
   const created = h('div');
   const create = h('button', { type: 'button', class: 'primary big' }, t('cal.create'));
+  // A coordinator may follow every interview at their sites, not only their own.
+  const scope = app.coordinator
+    ? choices(t('cal.what'), 'scope', LISTS.FeedScope.map((s) => ({ value: s, label: t(`cal.scope.${s}`) })), 'mine')
+    : null;
   const createOut = h('div');
   const listSec = h('section', { class: 'card', 'aria-labelledby': 'feeds-h' });
   main.append(
@@ -95,14 +106,14 @@ export async function render(main, { app, signal, live }) {
     h('p', {}, t('cal.intro')),
     h('div', { class: 'msg warn' }, h('p', {}, t('cal.warn'))),
     created,
-    create, createOut,
+    scope, create, createOut,
     listSec);
 
   let fresh = null;
   create.addEventListener('click', () => busy(create, async () => {
     createOut.replaceChildren();
     try {
-      const feed = await post('/calendar-feeds');
+      const feed = await post('/calendar-feeds', { scope: scope?.querySelector('input:checked')?.value || 'mine' });
       if (!live()) return;
       fresh = feed.id;
       showNew(feed);
@@ -165,7 +176,7 @@ export async function render(main, { app, signal, live }) {
           }
         }));
         return h('li', { class: 'card device' },
-          h('p', { id }, t('cal.made', { when: fmtDateTime(f.created_at, app.tz) }),
+          h('p', { id }, h('strong', {}, t(`cal.scope.${f.scope}`)), ' · ', t('cal.made', { when: fmtDateTime(f.created_at, app.tz) }),
             f.id === fresh ? ` ${t('cal.this_one')}` : ''),
           revoke);
       })) : h('p', { class: 'empty' }, t('cal.none')));

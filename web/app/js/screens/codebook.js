@@ -18,7 +18,7 @@ words({
     'codebook.title': 'Codebook',
     'codebook.intro': 'The study’s codes as a tree. Choose a code to add codes under it or to change it.',
     'codebook.codes': 'Codes',
-    'codebook.count': '{n} codes',
+    'codebook.count': { one: '{n} code', other: '{n} codes' },
     'codebook.top': 'Top level',
     'codebook.empty': 'No codes yet.',
     'codebook.under': 'Under {path}',
@@ -74,7 +74,7 @@ words({
     'codebook.title': 'Kodebok',
     'codebook.intro': 'Studiens koder som et tre. Velg en kode for å legge til koder under den eller endre den.',
     'codebook.codes': 'Koder',
-    'codebook.count': '{n} koder',
+    'codebook.count': { one: '{n} kode', other: '{n} koder' },
     'codebook.top': 'Øverste nivå',
     'codebook.empty': 'Ingen koder ennå.',
     'codebook.under': 'Under {path}',
@@ -385,7 +385,9 @@ export async function render(main, { app, signal, live }) {
 
     // Move under another code, or to the top level.
     const moveTo = h('select', { name: 'parent_id' });
-    targets(moveTo, [c.id], t('codebook.top'));
+    // Never under itself or its own children (a circle the server refuses).
+    const below = (id) => kids(id).flatMap((k) => [k.id, ...below(k.id)]);
+    targets(moveTo, [c.id, ...below(c.id)], t('codebook.top'));
     moveTo.value = c.parent_id || '';
     const moveBtn = h('button', { type: 'submit', class: 'secondary' }, t('codebook.move'));
     const moveOut = h('div');

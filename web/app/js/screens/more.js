@@ -14,16 +14,18 @@ words({
     'more.language': 'Language',
     'more.signout_title': 'Sign out',
     'more.signout': 'Sign out on this phone',
+    'more.signout_desk': 'Sign out',
     'more.signout_all': 'Sign out everywhere',
-    'more.waiting': '{n} notes are not synced yet. They stay on this phone and are sent when you sign in again.',
+    'more.waiting': { one: '{n} note is not synced yet. It stays on this phone and is sent when you sign in again.', other: '{n} notes are not synced yet. They stay on this phone and are sent when you sign in again.' },
   },
   nb: {
     'more.title': 'Mer',
     'more.language': 'Språk',
     'more.signout_title': 'Logg ut',
     'more.signout': 'Logg ut på denne telefonen',
+    'more.signout_desk': 'Logg ut',
     'more.signout_all': 'Logg ut overalt',
-    'more.waiting': '{n} notater er ikke synkronisert ennå. De blir liggende på telefonen og sendes når du logger inn igjen.',
+    'more.waiting': { one: '{n} notat er ikke synkronisert ennå. Det blir liggende på telefonen og sendes når du logger inn igjen.', other: '{n} notater er ikke synkronisert ennå. De blir liggende på telefonen og sendes når du logger inn igjen.' },
   },
 });
 
@@ -64,12 +66,14 @@ export async function render(main, { app, go, route }) {
       h('p', {}, t(`role.${me.role}`), me.peer_researcher ? ` · ${t('role.peer')}` : ''),
       h('p', {}, t('more.sites'), ' ', app.sites.map((s) => s.name).join(', ') || '—')),
     langChoice,
-    ...listed('more', me.role).map((r) => link(r, app)),
+    ...listed('more', me.role).map((r) => link(r, app)).filter(Boolean),
     ...SECTIONS.map((s) => section(s, app)).filter(Boolean),
     h('section', { class: 'card', 'aria-labelledby': 'out-h' },
       h('h2', { id: 'out-h' }, t('more.signout_title')),
       waiting ? status('error', t('more.waiting', { n: waiting })) : null,
-      h('button', { type: 'button', class: 'secondary big', onclick: leave(false) }, t('more.signout')),
+      h('button', { type: 'button', class: 'secondary big', onclick: leave(false) },
+        // At a desk it is no phone.
+        t(matchMedia('(min-width: 1024px)').matches ? 'more.signout_desk' : 'more.signout')),
       h('button', { type: 'button', class: 'warn big', onclick: leave(true) }, t('more.signout_all')),
       out));
 }

@@ -263,7 +263,7 @@ export async function render(main, { params, query, app, go, signal, live }) {
   function conflict(mine, current) {
     const tz = tzOf(current.site_id);
     const currentTag = `"${current.version}"`;
-    const merged = h('textarea', { name: 'merged', rows: 8, value: `${current.body}\n\n${mine.body}` });
+    const merged = h('textarea', { name: 'merged', rows: 8, value: mergeTexts(current.body, mine.body) });
     const mergeBox = h('div', { hidden: true },
       field(t('conflict.merged'), merged),
       h('button', { type: 'button', class: 'primary', onclick: (ev) => busy(ev.target, () => saveEdit(currentTag, { ...mine, body: merged.value })) }, t('conflict.save_merged')));
@@ -281,4 +281,22 @@ export async function render(main, { params, query, app, go, signal, live }) {
       mergeBox, out);
     stored = current;
   }
+}
+
+/**
+ * Their text and mine as one, for the person to finish: the lines both
+ * begin and end with once, and between them their lines, then mine. (Not a
+ * merge that decides anything: where both changed, both stay.)
+ */
+export function mergeTexts(theirs, mine) {
+  if (theirs === mine) return mine;
+  const a = theirs.split('\n');
+  const b = mine.split('\n');
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head += 1;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail += 1;
+  const middle = (x) => x.slice(head, x.length - tail);
+  const parts = [middle(a), middle(b)].filter((m) => m.length).map((m) => m.join('\n'));
+  return [...a.slice(0, head), ...(parts.length ? [parts.join('\n\n')] : []), ...a.slice(a.length - tail)].join('\n');
 }

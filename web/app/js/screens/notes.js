@@ -216,7 +216,7 @@ export async function render(main, { app, query, go, signal, live, onLeave }) {
   });
   const heading = () => (q ? t('notes.results', { q }) : team ? t(filtered ? 'notes.team_filtered' : 'notes.team') : t('notes.mine'));
   const listSec = h('section', { 'aria-labelledby': 'l-h' }, h('h2', { id: 'l-h' }, heading()));
-  main.append(form, filters?.box, listSec);
+  main.append(...[form, filters?.box, listSec].filter(Boolean));
   const members = (u) => (Array.isArray(u) ? u : u?.items || []);
   const author = (id) => members(cached('users')).find((u) => u.id === id)?.display_name;
 
@@ -292,6 +292,17 @@ function filterForm(app, filter, signal) {
     from: h('input', { type: 'date', name: 'from', value: filter.from }),
     to: h('input', { type: 'date', name: 'to', value: filter.to }),
   };
+  // The participants as the server knows them now (one registered since
+  // sign-in is in the list too).
+  Promise.all(app.sites.slice(0, 10).map((s) => load(`participants.${s.id}`, `/participants?site_id=${s.id}&status=active&limit=200`, signal)))
+    .then((pages) => {
+      const fresh = pages.flatMap((p) => p.items)
+        .map((p) => ({ value: p.id, label: app.sites.length > 1 ? `${p.pseudonym} (${app.site(p.site_id)?.name || ''})` : p.pseudonym }))
+        .sort((a, b) => a.label.localeCompare(b.label));
+      const chosen = c.participant.value;
+      clear(c.participant, h('option', { value: '' }, t('notes.f.anybody')),
+        fresh.map((o) => h('option', { value: o.value, selected: o.value === chosen }, o.label)));
+    }).catch(() => {});
   // The team as the server knows it now.
   load('users', '/users', signal).then((u) => {
     const list = (Array.isArray(u) ? u : u.items).filter((x) => x.id !== app.me.id);

@@ -426,19 +426,13 @@ export const UNSCREENED = REASONS.filter((r) => r !== 'participant_not_ready');
 export function rescheduleForm(interview, site, done) {
   const tz = site?.timezone || 'UTC';
   const agree = interview.status === 'postponed';
-  const from = new Date(Math.max(Date.now(), Date.parse(interview.scheduled_at)));
-  const slot = nextOpening(site, from, interview.duration_minutes) || new Date(from.getTime() + 24 * 3600e3);
-  const when = h('input', { type: 'datetime-local', name: 'scheduled_at', value: dateToZoned(slot, tz) });
-  const outside = h('input', { type: 'checkbox', name: 'outside', id: uid() });
+  const { when, outside, fields } = newTime(interview, site, 'scheduled_at');
   const out = h('div');
   const submit = h('button', { type: 'submit', class: 'primary big' }, t(agree ? 'reschedule.agree' : 'reschedule.save'));
-  const hours = (site?.opening_hours || []).map((w) => `${w.start}–${w.end}`).join(', ');
   const form = h('form', { class: 'card reschedule', novalidate: true },
     h('h2', {}, t(agree ? 'reschedule.agree_title' : 'reschedule.title')),
     h('p', { class: 'hint' }, t('reschedule.hint')),
-    field(t('postpone.time', { tz }), when, hours ? t('book.hours', { hours }) : null),
-    h('div', { class: 'check' }, outside, h('label', { for: outside.id }, t('postpone.outside'))),
-    submit, out);
+    fields, submit, out);
   const controls = { scheduled_at: when, allow_outside_opening_hours: outside };
   const explain = (p) => (p.code === 'interviewer_busy' ? { at: 'scheduled_at', text: t('code.interviewer_busy_time') } : null);
   form.addEventListener('submit', async (ev) => {
@@ -462,13 +456,30 @@ export function rescheduleForm(interview, site, done) {
   return form;
 }
 
+/** A new time for `interview` at `site`: the site's next opening, and
+ * "allow a time outside opening hours". */
+function newTime(interview, site, name) {
+  const tz = site?.timezone || 'UTC';
+  const from = new Date(Math.max(Date.now(), Date.parse(interview.scheduled_at)));
+  const slot = nextOpening(site, from, interview.duration_minutes) || new Date(from.getTime() + 24 * 3600e3);
+  const when = h('input', { type: 'datetime-local', name, value: dateToZoned(slot, tz) });
+  const outside = h('input', { type: 'checkbox', name: 'outside', id: uid() });
+  const hours = (site?.opening_hours || []).map((w) => `${w.start}–${w.end}`).join(', ');
+  return {
+    when,
+    outside,
+    fields: [
+      field(t('postpone.time', { tz }), when, hours ? t('book.hours', { hours }) : null),
+      h('div', { class: 'check' }, outside, h('label', { for: outside.id }, t('postpone.outside'))),
+    ],
+  };
+}
+
 export function postponeForm(interview, site, done, reason = 'participant_not_ready', reasons = REASONS) {
   const tz = site?.timezone || 'UTC';
   const sel = h('select', { name: 'reason' }, reasons.map((r) => h('option', { value: r, selected: r === reason }, t(`reason.${r}`))));
-  const from = new Date(Math.max(Date.now(), Date.parse(interview.scheduled_at)));
-  const slot = nextOpening(site, from, interview.duration_minutes) || new Date(from.getTime() + 24 * 3600e3);
-  const when = h('input', { type: 'datetime-local', name: 'new_time', disabled: true, value: dateToZoned(slot, tz) });
-  const outside = h('input', { type: 'checkbox', name: 'outside', id: uid() });
+  const { when, outside, fields } = newTime(interview, site, 'new_time');
+  when.disabled = true;
   const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000 });
   const out = h('div');
   const submit = h('button', { type: 'submit', class: 'warn big' }, t('postpone.confirm'));
@@ -479,10 +490,7 @@ export function postponeForm(interview, site, done, reason = 'participant_not_re
     when.disabled = ev.target.value !== 'time';
     timed.hidden = when.disabled;
   });
-  const hours = (site?.opening_hours || []).map((w) => `${w.start}–${w.end}`).join(', ');
-  const timed = h('div', { hidden: true },
-    field(t('postpone.time', { tz }), when, hours ? t('book.hours', { hours }) : null),
-    h('div', { class: 'check' }, outside, h('label', { for: outside.id }, t('postpone.outside'))));
+  const timed = h('div', { hidden: true }, fields);
   const noteField = field(t('postpone.note'), note);
   const form = h('form', { class: 'card', novalidate: true },
     h('h2', {}, t('postpone.title')),

@@ -4,6 +4,7 @@ import { get, post, ApiError, qs } from '../api.js';
 import { t, words } from '../i18n.js';
 import { h, clear, field, status, busy } from '../ui.js';
 import { pref } from '../store.js';
+import { prefetch } from '../session.js';
 import { problemAt } from '../errors.js';
 import '../vocab.js';
 
@@ -87,6 +88,7 @@ export async function render(main, { app, route }) {
           age_band: c.age_band.value.trim() || null,
         });
         problemAt(null, c, out);
+        prefetch(); // the notes' "About" lists know them now
         const site = sites.find((s) => s.id === p.site_id);
         clear(form,
           status('ok', h('p', {}, t('reg.done', { pseudonym: p.pseudonym, site: site?.name || '' }))),

@@ -40,7 +40,7 @@ words({
     'report.reason': 'Reason',
     'report.sessions': 'Sessions per interview',
     'report.n_sessions': 'Sessions',
-    'report.sessions_n': '{n} sessions',
+    'report.sessions_n': { one: '{n} session', other: '{n} sessions' },
     'report.sessions_1': '1 session',
     'report.days': 'Days from first booking to completion',
     'report.days_col': 'Days',

@@ -82,7 +82,8 @@ export async function render(main, { app, query, go, route, signal, live }) {
     main.append(status('error', t('note.no_sites')));
     return;
   }
-  const want = query.get('site') || pref('schedule_site') || pref('site');
+  // A coordinator with several sites starts on all of them, like Participants.
+  const want = query.get('site') || pref('schedule_site') || 'all';
   // "All my sites": every interview of the coordinator's sites at once.
   const all = !mine && want === 'all' && app.sites.length > 1;
   const site = all ? null : app.site(want) || app.sites[0];

@@ -10,7 +10,7 @@ words({
   en: {
     'security.title': 'Security',
     'security.required': 'Your study requires two-factor sign-in for your role. Set it up to go on.',
-    'security.on': 'Two-factor sign-in is on. {n} recovery codes left.',
+    'security.on': { one: 'Two-factor sign-in is on. {n} recovery code left.', other: 'Two-factor sign-in is on. {n} recovery codes left.' },
     'security.off': 'Two-factor sign-in is off. With it on, signing in needs your password and a code from an app on your phone.',
     'security.setup': 'Set up an authenticator app',
     'security.scan': 'Scan this code with an authenticator app (for example Aegis, Google Authenticator or Microsoft Authenticator), or type this key into it:',
@@ -32,7 +32,7 @@ words({
   nb: {
     'security.title': 'Sikkerhet',
     'security.required': 'Studien krever totrinnsinnlogging for rollen din. Slå den på for å gå videre.',
-    'security.on': 'Totrinnsinnlogging er på. {n} gjenopprettingskoder igjen.',
+    'security.on': { one: 'Totrinnsinnlogging er på. {n} gjenopprettingskode igjen.', other: 'Totrinnsinnlogging er på. {n} gjenopprettingskoder igjen.' },
     'security.off': 'Totrinnsinnlogging er av. Når den er på, trenger du passordet og en kode fra en app på telefonen for å logge inn.',
     'security.setup': 'Sett opp en autentiseringsapp',
     'security.scan': 'Skann denne koden med en autentiseringsapp (for eksempel Aegis, Google Authenticator eller Microsoft Authenticator), eller skriv inn denne nøkkelen:',

@@ -12,7 +12,7 @@ words({
   en: {
     'sites.title': 'Sites',
     'sites.list': 'All sites',
-    'sites.count': '{n} sites',
+    'sites.count': { one: '{n} site', other: '{n} sites' },
     'sites.none': 'No sites yet.',
     'sites.no_hours': 'No opening hours set',
     'sites.new': 'Add a site',
@@ -37,7 +37,7 @@ words({
   nb: {
     'sites.title': 'Steder',
     'sites.list': 'Alle steder',
-    'sites.count': '{n} steder',
+    'sites.count': { one: '{n} sted', other: '{n} steder' },
     'sites.none': 'Ingen steder ennå.',
     'sites.no_hours': 'Ingen åpningstider satt',
     'sites.new': 'Legg til et sted',

@@ -1,13 +1,17 @@
 import { get, qs } from '../api.js';
 import { t } from '../i18n.js';
-import { h } from '../ui.js';
+import { h, clear } from '../ui.js';
 import { fmtTime, fmtDay, dayStart, fmt } from '../time.js';
-import { load } from '../store.js';
+import { load, onQueueChange } from '../store.js';
 import { problem } from '../errors.js';
 
 export function statusBadge(s) {
   return h('span', { class: `state st-${s}` }, t(`status.${s}`));
 }
+
+// While Today is shown, its list is fetched again this often, and whenever
+// the phone comes back to it (focus, the tab tapped, a sync).
+const REFRESH_MS = 3 * 60e3;
 
 export async function render(main, { app, signal }) {
   document.title = `${t('today.title')} · Fieldnotes`;
@@ -16,15 +20,46 @@ export async function render(main, { app, signal }) {
   main.append(h('h1', {}, t('today.title'), h('small', {}, fmtDay(now.toISOString(), tz))));
 
   const mine = h('section', { 'aria-labelledby': 'mine-h' }, h('h2', { id: 'mine-h' }, t('today.mine')));
+  const list = h('div');
+  mine.append(list);
   main.append(mine, h('a', { class: 'button primary big', href: '#/notes/new' }, t('notes.write')));
-  try {
-    const q = qs({ from: dayStart(now, tz).toISOString(), to: dayStart(now, tz, 1).toISOString() });
-    const { items } = await load(`today.${app.me.id}`, `/me/interviews${q}`, signal);
-    if (!items.length) mine.append(h('p', { class: 'empty' }, t('today.none')));
-    else mine.append(h('ul', { class: 'cards' }, items.map((i) => interviewCard(i, app))));
-  } catch (e) {
-    mine.append(problem(e));
-  }
+  let busy = null;
+  let last = 0;
+  // A burst of triggers (focus and visibility together, the queue's first
+  // notice) makes one request.
+  const refresh = () => {
+    if (signal.aborted || document.visibilityState === 'hidden' || Date.now() - last < 2e3) return busy;
+    last = Date.now();
+    busy ||= (async () => {
+      const day = new Date();
+      try {
+        const q = qs({ from: dayStart(day, tz).toISOString(), to: dayStart(day, tz, 1).toISOString() });
+        const { items } = await load(`today.${app.me.id}`, `/me/interviews${q}`, signal);
+        if (signal.aborted) return;
+        clear(list, items.length
+          ? h('ul', { class: 'cards' }, items.map((i) => interviewCard(i, app)))
+          : h('p', { class: 'empty' }, t('today.none')));
+      } catch (e) {
+        if (!signal.aborted && e?.name !== 'AbortError') clear(list, problem(e));
+      } finally {
+        busy = null;
+      }
+    })();
+    return busy;
+  };
+  await refresh();
+  const opts = { signal };
+  document.addEventListener('visibilitychange', refresh, opts);
+  window.addEventListener('focus', refresh, opts);
+  window.addEventListener('online', refresh, opts);
+  // Tapping the Today tab while on Today changes no address: refresh then.
+  document.querySelector('nav a[href="#/today"]')?.addEventListener('click', refresh, opts);
+  const stop = onQueueChange(() => refresh());
+  const every = setInterval(refresh, REFRESH_MS);
+  signal.addEventListener('abort', () => {
+    stop();
+    clearInterval(every);
+  }, { once: true });
 
   if (app.coordinator) {
     const due = h('section', { 'aria-labelledby': 'due-h' }, h('h2', { id: 'due-h' }, t('today.due')));
