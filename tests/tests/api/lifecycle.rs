@@ -21,13 +21,17 @@ async fn audit_of(app: &TestApp, action: &str, object: &str) -> Vec<entity::audi
 }
 
 /// The reminders for `interview` queued since `since`, after a pass of the
-/// reminder job (the server's own job may have queued, and sent, earlier ones).
+/// reminder job as if it were `at` (the server's own job may have queued,
+/// and sent, earlier ones). A reminder already due when the interview was
+/// booked or moved is never queued (its mail named the time): a pass within
+/// the hour before the interview queues the one-hour reminder.
 async fn reminders_since(
     app: &TestApp,
     interview: &str,
     since: DateTime<Utc>,
+    at: DateTime<Utc>,
 ) -> Vec<entity::outbox::Model> {
-    fieldnotes::interviews::enqueue_reminders(&app.state.db, Utc::now(), "http://fieldnotes.test")
+    fieldnotes::interviews::enqueue_reminders(&app.state.db, at, "http://fieldnotes.test")
         .await
         .expect("reminders");
     outbox(app, &format!("reminder:{interview}:"))
@@ -143,7 +147,15 @@ db_test!(
         assert!(mails[0].subject.contains("cancelled"));
         assert_eq!(audit_of(&app, "interview.cancel", &iid).await.len(), 1);
         // No reminder is queued for it any more.
-        assert!(reminders_since(&app, &iid, withdrawn_at).await.is_empty());
+        let hour_before = |t: DateTime<Utc>| t - Duration::minutes(50);
+        assert!(reminders_since(
+            &app,
+            &iid,
+            withdrawn_at,
+            hour_before(soon + Duration::hours(1))
+        )
+        .await
+        .is_empty());
         // The check can see reminders: the other interview's are queued anew
         // once its unsent ones are gone.
         let moved = app
@@ -154,7 +166,14 @@ db_test!(
             )
             .await;
         assert_eq!(moved.status, 201, "{}", moved.body);
-        assert!(!reminders_since(&app, &i1, withdrawn_at).await.is_empty());
+        assert!(!reminders_since(
+            &app,
+            &i1,
+            withdrawn_at,
+            hour_before(soon + Duration::hours(2))
+        )
+        .await
+        .is_empty());
     }
 );
 
@@ -204,16 +223,21 @@ db_test!(
         // Reminders for the new time only (the server's own job may have
         // queued and sent some for the old one before fw1 moved).
         let new_time = format!(":{}:", later.timestamp());
-        let to: Vec<String> = reminders_since(&app, &iid, soon - Duration::hours(4))
-            .await
-            .into_iter()
-            .filter(|m| {
-                m.dedupe_key
-                    .as_deref()
-                    .is_some_and(|k| k.contains(&new_time))
-            })
-            .map(|m| m.to_addr)
-            .collect();
+        let to: Vec<String> = reminders_since(
+            &app,
+            &iid,
+            soon - Duration::hours(4),
+            later - Duration::minutes(50),
+        )
+        .await
+        .into_iter()
+        .filter(|m| {
+            m.dedupe_key
+                .as_deref()
+                .is_some_and(|k| k.contains(&new_time))
+        })
+        .map(|m| m.to_addr)
+        .collect();
         assert_eq!(to, vec!["fw2@example.org".to_string()]);
     }
 );
