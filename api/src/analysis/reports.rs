@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -359,7 +359,18 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         .filter(entity::interview_reschedule::Column::InterviewId.is_in(ids.clone()))
         .all(cx.read)
         .await?;
-    let mut screenings = entity::screening::Entity::find();
+    // Counted by the database: the screenings themselves (with their
+    // answers) are never loaded for a count.
+    let mut screenings = {
+        use entity::screening::{Column, Entity};
+        Entity::find()
+            .select_only()
+            .column(Column::InstrumentKey)
+            .column(Column::Outcome)
+            .column_as(Column::Id.count(), "n")
+            .group_by(Column::InstrumentKey)
+            .group_by(Column::Outcome)
+    };
     if let Some(ids) = &visible {
         screenings = screenings.filter(entity::screening::Column::SiteId.is_in(ids.clone()));
     }
@@ -369,7 +380,7 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
     if let Some(t) = q.to {
         screenings = screenings.filter(entity::screening::Column::PerformedAt.lt(t));
     }
-    let screenings = screenings.all(cx.read).await?;
+    let screenings: Vec<(String, String, i64)> = screenings.into_tuple().all(cx.read).await?;
     let sessions = entity::interview_session::Entity::find()
         .filter(entity::interview_session::Column::InterviewId.is_in(ids))
         .all(cx.read)
@@ -487,12 +498,11 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
     interviewed.dedup();
     let kinds = interviewer_kinds(cx.read, &completed).await?;
     let mut by_instrument: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for s in &screenings {
-        *by_instrument
-            .entry(s.instrument_key.clone())
+    for (key, outcome, n) in screenings {
+        by_instrument
+            .entry(key)
             .or_default()
-            .entry(s.outcome.clone())
-            .or_default() += 1;
+            .insert(outcome, n.max(0) as u64);
     }
     let screenings_by_instrument = by_instrument
         .into_iter()

@@ -159,7 +159,7 @@ fn busy_error(p: &Principal, other: &entity::interview::Model, user: Uuid) -> Ap
     .with("interviewer_id", serde_json::json!(user))
 }
 
-async fn site_of(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<entity::site::Model> {
+pub(super) async fn site_of(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<entity::site::Model> {
     entity::site::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -715,6 +715,8 @@ pub async fn hand_over_in(
     from: Uuid,
     to: Uuid,
 ) -> ApiResult<()> {
+    // Read before the change: re-read and locked, refused if changed since.
+    let m = &lock_unchanged(ch.db(), m).await?;
     let status = InterviewStatus::parse(&m.status)?;
     rules::edit(status)?;
     let mut people: Vec<Uuid> = interviewer_ids(ch.db(), m.id)

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    lifecycle::{load_to_act, lock_unchanged, session_running},
+    lifecycle::{load_to_act, lock_unchanged, session_running, site_of},
     view::{session_out, SessionOut},
 };
 use crate::{
@@ -62,10 +62,7 @@ pub async fn start(cx: &Ctx<'_>, id: Uuid, body: StartSessionIn) -> ApiResult<Se
         session_running(cx.read, m.id).await?,
     )?;
     if !body.allow_other_day {
-        let site = entity::site::Entity::find_by_id(m.site_id)
-            .one(cx.read)
-            .await?
-            .ok_or(ApiError::NotFound("site"))?;
+        let site = site_of(cx.read, m.site_id).await?;
         let tz = tz_of(&site);
         let planned = m.scheduled_at.with_timezone(&tz).date_naive();
         let today = cx.now().with_timezone(&tz).date_naive();

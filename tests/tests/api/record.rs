@@ -211,6 +211,16 @@ db_test!(
             .get(&format!("/participants/{p}/readiness?for=session"), &fw_t)
             .await;
         assert_eq!(r.body["outcome"], "ready", "{}", r.body);
+        // An interview of someone else is no interview of theirs.
+        let other = participant(&app, &co, a, "R02b", 30).await;
+        let r = app
+            .get(
+                &format!("/participants/{other}/readiness?for=session&interview_id={id}"),
+                &fw_t,
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.errors_pointer(), "/interview_id");
         let r = app
             .post(&sessions, &fw_t, json!({"allow_other_day": true}))
             .await;
@@ -616,6 +626,14 @@ db_test!(
             .post("/calendar-feeds", &fw_t, json!({"scope": "everyone"}))
             .await;
         assert_eq!(r.errors_pointer(), "/scope");
+        // A body of null is no body: a feed of one's own.
+        let r = app.post("/calendar-feeds", &fw_t, json!(null)).await;
+        assert_eq!(
+            (r.status, r.body["scope"].as_str()),
+            (201, Some("mine")),
+            "{}",
+            r.body
+        );
         // No body at all is a feed of one's own.
         let r = app
             .send(
