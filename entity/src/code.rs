@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub description: Option<String>,
     pub dimension: Option<String>,
+    /// Its place among its siblings, from 0: the order the team gives.
+    pub position: i32,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

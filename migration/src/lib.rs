@@ -17,6 +17,7 @@ mod m20261130_000011_create_transcripts_and_codings;
 mod m20261130_000012_user_language;
 mod m20261207_000013_interview_reschedules;
 mod m20261207_000014_calendar_feed_scope;
+mod m20261207_000015_code_positions;
 pub mod pseudonym;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_user_language::Migration),
             Box::new(m20261207_000013_interview_reschedules::Migration),
             Box::new(m20261207_000014_calendar_feed_scope::Migration),
+            Box::new(m20261207_000015_code_positions::Migration),
         ]
     }
 }

@@ -46,10 +46,12 @@ with tempfile.TemporaryDirectory() as tmp:
 
     def code(c, parent):
         out["codes"][c.guid] = {"name": c.name, "parent": parent, "description": c.description}
+        out["code_order"].append(c.name)
         for k in c.code:
             code(k, c.guid)
 
     out["codes"] = {}
+    out["code_order"] = []  # names, depth first, as the file lists them
     if project.code_book:
         for c in project.code_book.codes.code:
             code(c, None)

@@ -44,6 +44,12 @@ pub struct CodePatch {
     #[serde(default, deserialize_with = "crate::kernel::wire::present")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
+    /// Its place among its siblings (under its new parent, when
+    /// `parent_id` is given too), from 0; the siblings from there move one
+    /// down. Past the last, it goes last. Without it, a code that moves
+    /// goes last under its new parent.
+    #[schema(minimum = 0, maximum = 100000)]
+    pub position: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -53,6 +59,9 @@ pub struct CodeOut {
     pub name: String,
     pub description: Option<String>,
     pub dimension: Option<String>,
+    /// Its place among its siblings, from 0: the order the team gives the
+    /// codebook (lists, the tree and the exports keep it).
+    pub position: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Present with `tree=true`.
@@ -69,6 +78,7 @@ impl From<entity::code::Model> for CodeOut {
             name: m.name,
             description: m.description,
             dimension: m.dimension,
+            position: m.position,
             created_at: m.created_at,
             updated_at: m.updated_at,
             children: None,
@@ -98,10 +108,61 @@ fn check(
     crate::kernel::error::check_line(errors, "/dimension", dimension, 0, 60);
 }
 
+/// Every code in the codebook's reading order: each code followed by the
+/// codes under it, siblings in the team's order (Table 1's order).
 pub async fn all_codes(db: &impl ConnectionTrait) -> ApiResult<Vec<entity::code::Model>> {
-    Ok(entity::code::Entity::find()
+    let rows = entity::code::Entity::find()
+        .order_by_asc(entity::code::Column::Position)
         .order_by_asc(entity::code::Column::Name)
         .order_by_asc(entity::code::Column::Id)
+        .all(db)
+        .await?;
+    Ok(reading_order(rows))
+}
+
+/// `codes` (siblings already in order) as a depth-first walk of the tree.
+fn reading_order(codes: Vec<entity::code::Model>) -> Vec<entity::code::Model> {
+    let ids: std::collections::HashSet<Uuid> = codes.iter().map(|c| c.id).collect();
+    let mut by_parent: HashMap<Option<Uuid>, Vec<entity::code::Model>> = HashMap::new();
+    for c in codes {
+        // A parent that is not there (it cannot be: the database refuses
+        // it) would hide its children; they are put at the top instead.
+        let parent = c.parent_id.filter(|p| ids.contains(p));
+        by_parent.entry(parent).or_default().push(c);
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    let mut stack: Vec<entity::code::Model> = by_parent.remove(&None).unwrap_or_default();
+    stack.reverse();
+    while let Some(c) = stack.pop() {
+        if let Some(mut kids) = by_parent.remove(&Some(c.id)) {
+            kids.reverse();
+            stack.extend(kids);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The codes under `parent` (the top level for `None`) in the team's
+/// order, but `except`.
+async fn siblings(
+    db: &impl ConnectionTrait,
+    parent: Option<Uuid>,
+    except: Option<Uuid>,
+) -> ApiResult<Vec<entity::code::Model>> {
+    use entity::code::{Column, Entity};
+    let mut sel = Entity::find();
+    sel = match parent {
+        Some(p) => sel.filter(Column::ParentId.eq(p)),
+        None => sel.filter(Column::ParentId.is_null()),
+    };
+    if let Some(x) = except {
+        sel = sel.filter(Column::Id.ne(x));
+    }
+    Ok(sel
+        .order_by_asc(Column::Position)
+        .order_by_asc(Column::Name)
+        .order_by_asc(Column::Id)
         .all(db)
         .await?)
 }
@@ -240,12 +301,18 @@ pub async fn create(cx: &Ctx<'_>, body: CodeIn) -> ApiResult<CodeOut> {
     }
     let now = cx.now();
     let ch = cx.begin().await?;
+    // A new code goes last among its siblings.
+    let last = siblings(ch.db(), body.parent_id, None)
+        .await?
+        .last()
+        .map_or(-1, |c| c.position);
     let m = entity::code::ActiveModel {
         id: Set(Uuid::now_v7()),
         parent_id: Set(body.parent_id),
         name: Set(body.name.trim().to_string()),
         description: Set(crate::kernel::error::clean(body.description)),
         dimension: Set(crate::kernel::error::clean(body.dimension)),
+        position: Set(last.saturating_add(1)),
         created_by: Set(Some(cx.p.user_id)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -267,6 +334,15 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut
         body.description.as_deref(),
         body.dimension.as_deref(),
     );
+    if body.position.is_some_and(|p| !(0..=100_000).contains(&p)) {
+        errors.push(FieldError::new(
+            "/position",
+            FieldProblem::Range {
+                min: 0,
+                max: 100_000,
+            },
+        ));
+    }
     let codes = all_codes(cx.read).await?;
     let parent = body.parent_id.unwrap_or(m.parent_id);
     if let Some(new_parent) = parent {
@@ -300,6 +376,12 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut
     if name_taken(&codes, parent, &name, Some(m.id)) {
         return Err(taken_error());
     }
+    // Only the order changes nothing of what a coding means: anyone who
+    // keeps the codebook may do that.
+    let order_only = body.name.is_none()
+        && body.description.is_none()
+        && body.dimension.is_none()
+        && parent == m.parent_id;
     let mut am: entity::code::ActiveModel = m.clone().into();
     am.name = Set(name);
     am.parent_id = Set(parent);
@@ -311,9 +393,30 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: CodePatch) -> ApiResult<CodeOut
     }
     am.updated_at = Set(cx.now());
     let ch = cx.begin().await?;
-    let (used, visible) = use_counts(ch.db(), cx.p, m.id).await?;
-    if visible < used {
-        return Err(used_elsewhere());
+    if !order_only {
+        let (used, visible) = use_counts(ch.db(), cx.p, m.id).await?;
+        if visible < used {
+            return Err(used_elsewhere());
+        }
+    }
+    let moved = parent != m.parent_id;
+    if moved || body.position.is_some() {
+        let others = siblings(ch.db(), parent, Some(m.id)).await?;
+        let at = body.position.map_or(others.len(), |p| {
+            usize::try_from(p).unwrap_or(0).min(others.len())
+        });
+        am.position = Set(i32::try_from(at).unwrap_or(i32::MAX));
+        // The siblings from `at` on move one down; all are renumbered from 0.
+        for (i, o) in others.iter().enumerate() {
+            let want = i32::try_from(if i < at { i } else { i + 1 }).unwrap_or(i32::MAX);
+            if o.position != want {
+                entity::code::Entity::update_many()
+                    .col_expr(entity::code::Column::Position, Expr::value(want))
+                    .filter(entity::code::Column::Id.eq(o.id))
+                    .exec(ch.db())
+                    .await?;
+            }
+        }
     }
     let m = am.update(ch.db()).await?;
     ch.audit(Entry::new("code.update", "code", m.id)).await?;

@@ -3,5 +3,6 @@
 pub mod codes;
 pub mod codings;
 pub mod passages;
+pub mod retrieval;
 pub mod routes;
 pub mod rules;

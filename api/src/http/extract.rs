@@ -71,21 +71,94 @@ fn parse_json_checking<T: DeserializeOwned>(body: &[u8], dates: bool) -> Result<
     serde_path_to_error::deserialize(de).map_err(json_error)
 }
 
+/// The largest body this server reads, and the length the request declares.
+fn body_size(req: &HttpRequest) -> (usize, Option<usize>) {
+    let limit = req
+        .app_data::<BodyLimit>()
+        .map(|l| l.0)
+        .unwrap_or(4 * 1024 * 1024);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    (limit, declared)
+}
+
+/// The whole body, refused with 413 past `limit` bytes.
+async fn read_body(
+    payload: &mut Payload,
+    declared: Option<usize>,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError> {
+    let too_large = || {
+        ApiError::status(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The request body is larger than {limit} bytes."),
+        )
+    };
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest {
+            code: "bad_payload",
+            detail: format!("The request body could not be read: {e}"),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The media type of a Word document (`.docx`).
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// A Word document (`.docx`) sent as the whole body, with its media type
+/// (or `application/octet-stream`), up to the server's body limit.
+#[derive(Debug)]
+pub struct DocxBody(pub web::Bytes);
+
+impl FromRequest for DocxBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (limit, declared) = body_size(req);
+        let ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == DOCX || v == "application/octet-stream");
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !ok {
+                return Err(ApiError::status(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    format!("Send the Word document as the body, with `Content-Type: {DOCX}`."),
+                ));
+            }
+            Ok(DocxBody(
+                read_body(&mut payload, declared, limit).await?.freeze(),
+            ))
+        })
+    }
+}
+
 impl<T: DeserializeOwned + 'static, const DATES: bool> FromRequest for Json<T, DATES> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map(|l| l.0)
-            .unwrap_or(4 * 1024 * 1024);
+        let (limit, declared) = body_size(req);
         let json = is_json(req);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
             if !json {
@@ -95,27 +168,7 @@ impl<T: DeserializeOwned + 'static, const DATES: bool> FromRequest for Json<T, D
                     "Send the body as JSON with `Content-Type: application/json`.",
                 ));
             }
-            let too_large = || {
-                ApiError::status(
-                    actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("The request body is larger than {limit} bytes."),
-                )
-            };
-            if declared.is_some_and(|n| n > limit) {
-                return Err(too_large());
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest {
-                    code: "bad_payload",
-                    detail: format!("The request body could not be read: {e}"),
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(&mut payload, declared, limit).await?;
             parse_json_checking(&body, DATES).map(Json)
         })
     }

@@ -86,6 +86,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(codings::list_codings)
         .service(codings::place_coding)
         .service(codings::delete_coding)
+        .service(codings::list_passages)
+        .service(transcripts::docx_text)
         .service(transcripts::create_transcript)
         .service(transcripts::list_transcripts)
         .service(transcripts::get_transcript)

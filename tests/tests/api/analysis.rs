@@ -858,3 +858,352 @@ db_test!(
         assert_eq!(status, 200, "the slots came back");
     }
 );
+
+db_test!(
+    the_codebook_keeps_the_teams_order,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        // Table 1's order, which is not the alphabet's.
+        let medical = code(&app, &co, "Medical", None, None).await;
+        let relational = code(&app, &co, "Relational", None, None).await;
+        let config = code(&app, &co, "Configurational", None, None).await;
+        let dose = code(&app, &co, "Dose", Some(&medical), None).await;
+        let craving = code(&app, &co, "Craving", Some(&medical), None).await;
+        let staff = code(&app, &co, "Staff", Some(&relational), None).await;
+        let names = |body: &Value| -> Vec<String> {
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|c| s(&c["name"]))
+                .collect()
+        };
+        let r = app.get("/codes", &co).await;
+        assert_eq!(
+            names(&r.body),
+            [
+                "Medical",
+                "Dose",
+                "Craving",
+                "Relational",
+                "Staff",
+                "Configurational"
+            ]
+        );
+        assert_eq!(r.body["items"][2]["position"], 1);
+        // Craving before Dose; Configurational first.
+        let r = app
+            .patch(&format!("/codes/{craving}"), &co, json!({"position": 0}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["position"], 0);
+        let r = app
+            .patch(&format!("/codes/{config}"), &co, json!({"position": 0}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Staff moves under Medical, second; past the end goes last.
+        let r = app
+            .patch(
+                &format!("/codes/{staff}"),
+                &co,
+                json!({"parent_id": medical, "position": 1}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .patch(
+                &format!("/codes/{relational}"),
+                &co,
+                json!({"position": 99}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app.get("/codes", &co).await;
+        assert_eq!(
+            names(&r.body),
+            [
+                "Configurational",
+                "Medical",
+                "Craving",
+                "Staff",
+                "Dose",
+                "Relational"
+            ]
+        );
+        let r = app.get("/codes?tree=true", &co).await;
+        let kids: Vec<String> = r.body["items"][1]["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .map(|c| s(&c["name"]))
+            .collect();
+        assert_eq!(kids, ["Craving", "Staff", "Dose"]);
+        let r = app
+            .patch(&format!("/codes/{dose}"), &co, json!({"position": -1}))
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["pointer"], "/position");
+        // The exported project lists the codes in the same order.
+        let (status, _, bytes) = download(&app, "/exports/project.qdpx", &co).await;
+        assert_eq!(status, 200);
+        let read = read_with("qdpx.py", &bytes, ".qdpx");
+        assert_eq!(
+            read["code_order"],
+            json!([
+                "Configurational",
+                "Medical",
+                "Craving",
+                "Staff",
+                "Dose",
+                "Relational"
+            ])
+        );
+    }
+);
+
+db_test!(
+    passages_are_retrieved_by_code_with_their_source,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (_, co_b) = app.user("cob@example.org", "coordinator", &[b]).await;
+        let (fw, fw_token) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let (_, fw_b) = app.user("fwb@example.org", "fieldworker", &[b]).await;
+        let waiting = code(&app, &co, "Waiting", None, None).await;
+        let queue = code(&app, &co, "Queue", Some(&waiting), None).await;
+        let other = code(&app, &co, "Staff", None, None).await;
+        let ola = participant(&app, &co, a, "Ola", 60).await;
+        // A passage of a note, and a note coded whole with the child code.
+        let n1 = note(
+            &app,
+            &fw_token,
+            a,
+            "Ola venter i kø ved luka.",
+            &[&ola],
+            &[],
+        )
+        .await;
+        let r = app
+            .post(
+                &format!("/notes/{n1}/codings"),
+                &fw_token,
+                json!({"code_id": waiting, "start": 4, "end": 15}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let n2 = note(&app, &fw_token, a, "Lang kø i dag.", &[], &[&queue]).await;
+        note(&app, &fw_token, a, "Not coded with it.", &[], &[&other]).await;
+        // Another site's note with the same code is not theirs to see.
+        let nb = note(&app, &fw_b, b, "Kø i Bergen.", &[], &[&waiting]).await;
+        // A transcript passage coded with the child code.
+        let r = book(&app, &co, &ola, oslo(2, 9, 0), &[fw]).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let iv = s(&r.body["id"]);
+        let r = app
+            .post(
+                &format!("/interviews/{iv}/transcripts"),
+                &co,
+                json!({"language": "nb", "body": "I: Hvordan var køen?\nP: Køen var verst."}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let t = s(&r.body["id"]);
+        let r = app
+            .post(
+                &format!("/transcripts/{t}/codings"),
+                &co,
+                json!({"code_id": queue, "start": 24, "end": 38}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["quote"], "Køen var verst");
+
+        let r = app.get(&format!("/passages?code_id={waiting}"), &co).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["total"], 3, "{}", r.body);
+        let items = r.body["items"].as_array().expect("items").clone();
+        let by_source = |kind: &str| -> Vec<Value> {
+            items
+                .iter()
+                .filter(|p| p["source"] == kind)
+                .cloned()
+                .collect()
+        };
+        let notes = by_source("note");
+        let passage = notes
+            .iter()
+            .find(|p| p["note_id"] == json!(n1))
+            .expect("note passage");
+        assert_eq!(passage["quote"], "venter i kø");
+        assert_eq!(passage["participants"][0]["pseudonym"], "Ola");
+        assert_eq!(passage["wave"], Value::Null);
+        let whole = notes
+            .iter()
+            .find(|p| p["note_id"] == json!(n2))
+            .expect("whole note");
+        assert_eq!(whole["coding_id"], Value::Null);
+        assert_eq!(whole["start"], Value::Null);
+        assert_eq!(whole["quote"], "Lang kø i dag.");
+        assert_eq!(whole["code_id"], json!(queue));
+        let tr = by_source("transcript");
+        assert_eq!(tr.len(), 1);
+        assert_eq!(tr[0]["transcript_id"], json!(t));
+        assert_eq!(tr[0]["interview_id"], json!(iv));
+        assert_eq!(tr[0]["wave"], 1);
+        assert_eq!(tr[0]["participants"][0]["id"], json!(ola));
+        assert!(!items.iter().any(|p| p["note_id"] == json!(nb)));
+        // In date order: the notes an hour ago, the interview in two days.
+        assert_eq!(items.last().expect("last")["source"], "transcript");
+
+        // Without the codes under it, and by source, site and period.
+        let r = app
+            .get(&format!("/passages?code_id={waiting}&children=false"), &co)
+            .await;
+        assert_eq!(r.body["total"], 1, "{}", r.body);
+        let r = app
+            .get(
+                &format!("/passages?code_id={waiting}&source=transcript"),
+                &co,
+            )
+            .await;
+        assert_eq!(r.body["total"], 1, "{}", r.body);
+        let to = iso(Utc::now());
+        let r = app
+            .send(
+                app.client
+                    .get(app.url("/passages"))
+                    .bearer_auth(&co)
+                    .query(&[("code_id", waiting.as_str()), ("to", to.as_str())]),
+            )
+            .await;
+        assert_eq!(r.body["total"], 2, "{}", r.body);
+        let r = app
+            .get(&format!("/passages?code_id={waiting}&site_id={b}"), &co)
+            .await;
+        assert_eq!(
+            r.body["total"], 0,
+            "another site's passages are not counted: {}",
+            r.body
+        );
+        let r = app
+            .get(&format!("/passages?code_id={waiting}"), &co_b)
+            .await;
+        assert_eq!(r.body["total"], 1, "{}", r.body);
+        assert_eq!(r.body["items"][0]["note_id"], json!(nb));
+
+        // Paged one at a time, every passage once.
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/passages?code_id={waiting}&limit=1&cursor={c}"),
+                None => format!("/passages?code_id={waiting}&limit=1"),
+            };
+            let r = app.get(&path, &co).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            seen.extend(r.body["items"].as_array().expect("items").clone());
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(seen, items);
+
+        // Refusals.
+        let r = app
+            .get(&format!("/passages?code_id={waiting}&cursor=nonsense"), &co)
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["pointer"], "/cursor");
+        let r = app
+            .get(&format!("/passages?code_id={}", Uuid::now_v7()), &co)
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["pointer"], "/code_id");
+        let r = app.get("/passages", &co).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let r = app
+            .get(&format!("/passages?code_id={waiting}"), &fw_token)
+            .await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        // Every retrieval is in the audit log.
+        let r = app
+            .get("/audit?action=passage.list", &app.admin_token)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body["items"].as_array().expect("items").len() >= 5,
+            "{}",
+            r.body
+        );
+    }
+);
+
+/// A Word document written by python-docx, not by Fieldnotes.
+fn word_document(spec: Value) -> Vec<u8> {
+    use base64::Engine;
+    let out = read_with("make_docx.py", spec.to_string().as_bytes(), ".json");
+    base64::engine::general_purpose::STANDARD
+        .decode(out["base64"].as_str().expect("base64"))
+        .expect("bytes")
+}
+
+db_test!(
+    a_word_document_becomes_a_transcripts_text,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (fw, fw_token) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        const DOCX: &str =
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+        let bytes = word_document(json!({
+            "paragraphs": ["I: Hvordan har uka vært?", "P:\tBedre, takk. Blåbær 😀.", ""],
+            "table": [["Tid", "Hvem"], ["09:00", "P"]],
+        }));
+        let send = |token: &str, ct: &str, body: Vec<u8>| {
+            app.client
+                .post(app.url("/transcripts/docx-text"))
+                .bearer_auth(token)
+                .header("content-type", ct)
+                .body(body)
+        };
+        let r = app.send(send(&co, DOCX, bytes.clone())).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let text = "I: Hvordan har uka vært?\nP:\tBedre, takk. Blåbær 😀.\n\nTid\tHvem\n09:00\tP";
+        assert_eq!(r.body["body"], text);
+        assert_eq!(r.body["characters"], text.chars().count());
+        // The text is saved as a transcript like any other.
+        let pid = participant(&app, &co, a, "Ola", 60).await;
+        let iv = s(&book(&app, &co, &pid, oslo(2, 9, 0), &[fw]).await.body["id"]);
+        let r = app
+            .post(
+                &format!("/interviews/{iv}/transcripts"),
+                &co,
+                json!({"language": "nb", "body": r.body["body"]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["body"], text);
+        // What is not a Word document, or has no words, is refused plainly.
+        let r = app
+            .send(send(&co, DOCX, b"PK\x03\x04 not really".to_vec()))
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.body["code"], "docx_unreadable");
+        let r = app
+            .send(send(
+                &co,
+                DOCX,
+                word_document(json!({"paragraphs": ["", "  "]})),
+            ))
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.body["code"], "docx_empty");
+        let r = app.send(send(&co, "text/plain", bytes.clone())).await;
+        assert_eq!(r.status, 415, "{}", r.body);
+        let r = app.send(send(&fw_token, DOCX, bytes)).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+    }
+);

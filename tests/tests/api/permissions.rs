@@ -96,6 +96,7 @@ DELETE /api/v1/codes/{id}                             C notes:write
 GET    /api/v1/codings                                C notes:read
 PATCH  /api/v1/codings/{id}                           F notes:write
 DELETE /api/v1/codings/{id}                           F notes:write
+GET    /api/v1/passages                               C notes:read
 GET    /api/v1/interviews                             F schedule:read
 POST   /api/v1/interviews                             C schedule:write
 GET    /api/v1/interviews/{id}                        F schedule:read
@@ -109,6 +110,7 @@ POST   /api/v1/interviews/{id}/sessions/{n}/end       F schedule:write
 POST   /api/v1/interviews/{id}/complete               F schedule:write
 GET    /api/v1/interviews/{id}/transcripts            F notes:read
 POST   /api/v1/interviews/{id}/transcripts            C transcripts:write
+POST   /api/v1/transcripts/docx-text                  C transcripts:write
 GET    /api/v1/transcripts/{id}                       F notes:read
 PUT    /api/v1/transcripts/{id}                       C transcripts:write
 GET    /api/v1/transcripts/{id}/codings               F notes:read

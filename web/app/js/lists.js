@@ -157,6 +157,10 @@ export const LISTS = {
     "exports:read",
     "admin"
   ],
+  "SourceKind": [
+    "note",
+    "transcript"
+  ],
   "SyncStatus": [
     "created",
     "unchanged",

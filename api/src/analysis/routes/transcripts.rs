@@ -8,9 +8,13 @@ pub use crate::analysis::transcripts::{
     TranscriptIn, TranscriptList, TranscriptOut, TranscriptSummary,
 };
 use crate::{
+    analysis::docx::{self, DocxText, DocxUpload},
     analysis::transcripts,
     app::state::AppState,
-    http::{caller::if_match, extract::Json},
+    http::{
+        caller::if_match,
+        extract::{DocxBody, Json, DOCX},
+    },
     kernel::{
         access::{Principal, RequestMeta},
         error::{ApiResult, Problem},
@@ -20,6 +24,22 @@ use crate::{
 fn with_etag(mut res: actix_web::HttpResponseBuilder, t: &TranscriptOut) -> HttpResponse {
     res.insert_header((actix_web::http::header::ETAG, t.etag()))
         .json(t)
+}
+
+/// The text of a Word document (`.docx`), to check before it is saved as
+/// a transcript with `POST /interviews/{id}/transcripts` (coordinator, or
+/// a key with `transcripts:write`). Nothing is stored.
+#[utoipa::path(
+    tag = "transcripts",
+    request_body(content = DocxUpload, content_type = DOCX),
+    responses(
+        (status = 200, description = "The document's text", body = DocxText),
+        (status = 422, description = "Not a Word document, or no text in it (`docx_unreadable`, `docx_empty`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/transcripts/docx-text")]
+pub async fn docx_text(_caller: Principal, body: DocxBody) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(docx::text_of(body.0.to_vec()).await?))
 }
 
 /// Add a transcript to an interview (coordinator, or a key with

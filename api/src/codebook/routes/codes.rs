@@ -32,7 +32,8 @@ pub async fn create_code(
     Ok(HttpResponse::Created().json(out))
 }
 
-/// The codebook, by name; with `tree=true` as a tree.
+/// The codebook, siblings in the order the team gave them (`position`);
+/// with `tree=true` as a tree.
 #[utoipa::path(
     tag = "codebook",
     params(CodeQuery),

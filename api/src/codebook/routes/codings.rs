@@ -5,9 +5,13 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 pub use crate::codebook::codings::{CodingIn, CodingList, CodingOut, CodingPatch, CodingQuery};
+pub use crate::codebook::retrieval::{PassageList, PassageQuery};
 use crate::{
     app::state::AppState,
-    codebook::codings::{self, Target},
+    codebook::{
+        codings::{self, Target},
+        retrieval,
+    },
     http::extract::{Json, Query},
     kernel::{
         access::{Principal, RequestMeta},
@@ -140,4 +144,24 @@ pub async fn delete_coding(
 ) -> ApiResult<HttpResponse> {
     codings::delete(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Retrieval by code (coordinator): every passage coded with a code, and by
+/// default with the codes under it, across notes and transcripts at the
+/// caller's sites, each with its source, participants, wave and date. A
+/// code on a whole note is a passage of the whole note.
+#[utoipa::path(
+    tag = "codebook",
+    params(PassageQuery),
+    responses((status = 200, description = "Passages, by date", body = PassageList))
+)]
+#[get("/passages")]
+pub async fn list_passages(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    q: Query<PassageQuery>,
+) -> ApiResult<HttpResponse> {
+    let out = retrieval::list(&state.cx(&p, &meta), &q).await?;
+    Ok(HttpResponse::Ok().json(out))
 }

@@ -155,6 +155,7 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     ("PATCH", "/api/v1/codes/{id}", Key(C, NotesWrite)),
     ("DELETE", "/api/v1/codes/{id}", Key(C, NotesWrite)),
     ("GET", "/api/v1/codings", Key(C, NotesRead)),
+    ("GET", "/api/v1/passages", Key(C, NotesRead)),
     ("PATCH", "/api/v1/codings/{id}", Key(F, NotesWrite)),
     ("DELETE", "/api/v1/codings/{id}", Key(F, NotesWrite)),
     // Interviews, their sessions and transcripts.
@@ -205,6 +206,11 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     (
         "POST",
         "/api/v1/interviews/{id}/transcripts",
+        Key(C, TranscriptsWrite),
+    ),
+    (
+        "POST",
+        "/api/v1/transcripts/docx-text",
         Key(C, TranscriptsWrite),
     ),
     ("GET", "/api/v1/transcripts/{id}", Key(F, NotesRead)),
