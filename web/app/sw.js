@@ -3,7 +3,7 @@
 // VERSION (a digest of every other file in web/app) and SHELL (their paths)
 // are written by web/tools/stamp-sw.py; the e2e tests fail when they are
 // stale. Neither is edited by hand.
-const VERSION = '727cf8306e78';
+const VERSION = '2762bfc71553';
 const CACHE = `fieldnotes-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -14,6 +14,7 @@ const SHELL = [
   '/js/admin.js',
   '/js/api.js',
   '/js/app.js',
+  '/js/coding.js',
   '/js/desk.js',
   '/js/errors.js',
   '/js/i18n.js',
@@ -29,8 +30,10 @@ const SHELL = [
   '/js/screens/keys.js',
   '/js/screens/more.js',
   '/js/screens/note.js',
+  '/js/screens/notecoding.js',
   '/js/screens/notes.js',
   '/js/screens/participant.js',
+  '/js/screens/passages.js',
   '/js/screens/password.js',
   '/js/screens/people.js',
   '/js/screens/register.js',
@@ -43,6 +46,7 @@ const SHELL = [
   '/js/screens/study.js',
   '/js/screens/team.js',
   '/js/screens/today.js',
+  '/js/screens/transcripts.js',
   '/js/session.js',
   '/js/store.js',
   '/js/time.js',

@@ -149,6 +149,10 @@ const W = {
     outside: 'This is outside the clinic’s opening hours (08:00–12:00, 14:00–17:00, Europe/Oslo time). Choose another time, or tick “Book outside opening hours”.',
     booked: (p) => `Booked: ${p}, wave 1, `, inWindow: 'The time is within the wave’s due window.',
     people: 'Participants', bookedWord: 'booked ',
+    transcripts: 'Transcripts and coding', addTranscript: 'Add a transcript', text: 'Text', saveTranscript: 'Save the transcript',
+    transcript: 'I: What has helped you here?\nP: Being met with respect by the nurses, every day.', coded: 'Being met with respect',
+    codeWords: 'Code the selected words', codeThem: 'Code them', codedOne: 'Coded with 1 code.',
+    passages: 'Coded passages', code: 'Code', showPassages: 'Show passages', wave1: 'Transcript, wave 1',
     report: 'Fieldwork report', bySite: 'Interviews by site and status', scheduled: 'Scheduled', total: 'Total',
     calendar: 'Calendar subscription', makeFeed: 'Make a calendar address', feedAddress: 'Calendar address',
     forgot: 'Forgot your password?', sendLink: 'Send me a link',
@@ -197,6 +201,10 @@ const W = {
     outside: 'Dette er utenfor klinikkens åpningstid (08:00–12:00, 14:00–17:00, Europe/Oslo-tid). Velg et annet tidspunkt, eller kryss av for «Avtal utenfor åpningstiden».',
     booked: (p) => `Avtalt: ${p}, bølge 1, `, inWindow: 'Tidspunktet er innenfor bølgens tidsvindu.',
     people: 'Deltakere', bookedWord: 'avtalt ',
+    transcripts: 'Transkripsjoner og koding', addTranscript: 'Legg til en transkripsjon', text: 'Tekst', saveTranscript: 'Lagre transkripsjonen',
+    transcript: 'I: Hva har hjulpet deg her?\nP: Å bli møtt med respekt av sykepleierne, hver dag.', coded: 'bli møtt med respekt',
+    codeWords: 'Kod de merkede ordene', codeThem: 'Kod dem', codedOne: 'Kodet med 1 kode.',
+    passages: 'Kodede utdrag', code: 'Kode', showPassages: 'Vis utdrag', wave1: 'Transkripsjon, bølge 1',
     report: 'Feltarbeidsrapport', bySite: 'Intervjuer per sted og status', scheduled: 'Planlagt', total: 'Totalt',
     calendar: 'Kalenderabonnement', makeFeed: 'Lag en kalenderadresse', feedAddress: 'Kalenderadresse',
     forgot: 'Glemt passordet?', sendLink: 'Send meg en lenke',
@@ -489,9 +497,9 @@ for (const run of RUNS) {
     await tree.locator('button.code', { hasText: last }).waitFor();
     const walk = (list) => list.map((c) => [c.name, walk(c.children || [])]);
     const want = w.codes.map(([theme, cats]) => [theme, cats.map(([c, subs]) => [c, subs.map((s) => [s, []])])]);
-    const sorted = (x) => x.map(([n, k]) => [n, sorted(k)]).sort(([p], [q]) => p.localeCompare(q));
-    await poll(async () => JSON.stringify(sorted(walk((await a.get('/codes?tree=true')).items))) === JSON.stringify(sorted(want)))
-      .catch(async () => assert.deepEqual(sorted(walk((await a.get('/codes?tree=true')).items)), sorted(want), 'the three levels as typed'));
+    // In the order typed (Table 1's), not the alphabet's.
+    await poll(async () => JSON.stringify(walk((await a.get('/codes?tree=true')).items)) === JSON.stringify(want))
+      .catch(async () => assert.deepEqual(walk((await a.get('/codes?tree=true')).items), want, 'the three levels as typed, in that order'));
     // A theme typed twice at the top: refused at the field, the name back in it.
     const theme = w.codes[0][0];
     await top.fill(theme);
@@ -597,6 +605,40 @@ for (const run of RUNS) {
     assert.ok(ics.includes(`SUMMARY:Interview ${pseudonym} (wave 1)`), 'the interview booked');
     assert.ok(ics.includes(`DTSTART;TZID=Europe/Oslo:${day.replace(/-/g, '')}T100000`), 'at its local time');
     await look(cp, 'calendar-new');
+
+    // ---- a transcript: pasted, a passage coded by keyboard, found by its theme
+    await via(cp, w.people, w.people);
+    await cp.locator(`a[data-participant="${participant.id}"]`).click();
+    await cp.getByRole('link', { name: w.transcripts }).first().click();
+    await cp.getByRole('heading', { level: 3, name: w.addTranscript }).waitFor();
+    await cp.getByLabel(w.text, { exact: true }).fill(w.transcript);
+    await look(cp, 'transcript-new');
+    await cp.getByRole('button', { name: w.saveTranscript }).click();
+    const pane = cp.locator('textarea.passage-text');
+    await pane.waitFor();
+    await pane.focus();
+    await cp.keyboard.press('Control+Home');
+    for (let i = 0; i < w.transcript.indexOf(w.coded); i += 1) await cp.keyboard.press('ArrowRight');
+    for (let i = 0; i < w.coded.length; i += 1) await cp.keyboard.press('Shift+ArrowRight');
+    await cp.getByRole('button', { name: w.codeWords }).press('Enter');
+    // A code of the third level: Respectful engagements.
+    const leaf = w.codes[0][1][1][1][0];
+    await cp.getByLabel(leaf, { exact: true }).press('Space');
+    await cp.getByRole('button', { name: w.codeThem }).press('Enter');
+    await cp.getByText(w.codedOne).waitFor();
+    await look(cp, 'transcript-coded');
+    const [tr] = (await a.get(`/interviews/${iv.id}/transcripts`)).items;
+    assert.deepEqual((await a.get(`/transcripts/${tr.id}/codings`)).items.map((c) => c.quote), [w.coded]);
+    // Retrieved by its theme (two levels up), with where it comes from.
+    await via(cp, w.passages, w.passages);
+    const themeCode = (await a.get('/codes')).items.find((c) => c.name === w.codes[0][0]);
+    await cp.getByLabel(w.code, { exact: true }).selectOption(themeCode.id);
+    await cp.getByRole('button', { name: w.showPassages }).click();
+    const hit = cp.locator('.passages-found li').first();
+    await hit.waitFor();
+    assert.equal(await hit.locator('blockquote').textContent(), w.coded);
+    assert.ok((await hit.locator('.meta').first().textContent()).startsWith(`${w.wave1} · ${pseudonym} · `));
+    await look(cp, 'passages');
 
     // ---- the peer researcher resets a forgotten password ---------------------
     const rp = (await open()).page;

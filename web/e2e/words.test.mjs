@@ -22,6 +22,7 @@ const LIST_WORDS = {
   CsvKind: ['export.kind.', '/js/screens/export.js'],
   ConsentMethod: ['consent.', '/js/vocab.js'],
   FeedScope: ['cal.scope.', '/js/screens/calendar.js'],
+  SourceKind: ['source.', '/js/screens/passages.js'],
 };
 
 test('every list value and every field error code has words in English and bokmål', async () => {

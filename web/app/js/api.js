@@ -38,9 +38,11 @@ async function send(method, path, body, headers = {}, signal = undefined) {
   const t = tokens();
   const h = { Accept: 'application/json', 'Accept-Language': lang() === 'nb' ? 'nb' : 'en', ...headers };
   if (t?.access) h.Authorization = `Bearer ${t.access}`;
-  if (body !== undefined) h['Content-Type'] = 'application/json';
+  // A file (a Blob) goes as it is, with the type the caller gives; anything else as JSON.
+  const raw = body instanceof Blob;
+  if (body !== undefined && !raw) h['Content-Type'] = 'application/json';
   try {
-    return await fetch(BASE + path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    return await fetch(BASE + path, { method, headers: h, body: body === undefined || raw ? body : JSON.stringify(body), signal });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new NetworkError(e.message);

@@ -44,6 +44,8 @@ export const ROUTES = [
   { name: 'notes', module: './screens/notes.js', hash: '#/notes', tab: 'notes', nav: 'tabs', ...titled('nav.notes', 'Notes', 'Notater') },
   // `new`, a note waiting to sync, or a stored one.
   { name: 'note', module: './screens/note.js', hash: '#/notes/:id', tab: 'notes' },
+  // ?place= (a coding to place again)
+  { name: 'notecoding', module: './screens/notecoding.js', hash: '#/notes/:id/passages', tab: 'notes' },
   {
     name: 'schedule', module: './screens/schedule.js', hash: '#/schedule', tab: 'schedule', nav: 'tabs',
     // A coordinator's site week; a fieldworker's own.
@@ -58,7 +60,11 @@ export const ROUTES = [
   { name: 'calendar', module: './screens/calendar.js', hash: '#/more/calendar/:id', tab: 'more', nav: 'more', ...titled('cal.link', 'Calendar subscription', 'Kalenderabonnement') },
   // From an emailed link, signed in or not: #/accept?token=, #/reset?token=, #/reset.
   { name: 'password', module: './screens/password.js', hash: '#/:kind(accept|reset)', public: true },
-  // The coordinator's desk (issue 15).
+  // The coordinator's desk (issue 15); the analysis first: what a researcher opens first.
+  // ?children=0&site=&source=&from=&to=
+  { name: 'passages', module: './screens/passages.js', hash: '#/more/passages/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('passages.link', 'Coded passages', 'Kodede utdrag') },
+  // ?interview= (its transcripts); :id one transcript, ?place= (a coding to place again)
+  { name: 'transcripts', module: './screens/transcripts.js', hash: '#/more/transcripts/:id', tab: 'more', roles: COORD },
   { name: 'people', module: './screens/people.js', hash: '#/more/people/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('people.link', 'Participants', 'Deltakere') },
   { name: 'codebook', module: './screens/codebook.js', hash: '#/more/codebook/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('codebook.link', 'Codebook', 'Kodebok') },
   { name: 'report', module: './screens/report.js', hash: '#/more/report/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('report.link', 'Fieldwork report', 'Feltarbeidsrapport') },

@@ -39,6 +39,10 @@ words({
     'codebook.save': 'Save',
     'codebook.saved': 'Saved.',
     'codebook.move_title': 'Move',
+    'codebook.order_at': 'Place {n} of {of} at this level.',
+    'codebook.earlier': 'Move earlier',
+    'codebook.later': 'Move later',
+    'codebook.ordered': 'Now place {n} of {of}.',
     'codebook.move_to': 'Move “{name}” under',
     'codebook.move': 'Move',
     'codebook.moved': 'Moved under “{parent}”.',
@@ -95,6 +99,10 @@ words({
     'codebook.save': 'Lagre',
     'codebook.saved': 'Lagret.',
     'codebook.move_title': 'Flytt',
+    'codebook.order_at': 'Plass {n} av {of} på dette nivået.',
+    'codebook.earlier': 'Flytt tidligere',
+    'codebook.later': 'Flytt senere',
+    'codebook.ordered': 'Nå plass {n} av {of}.',
     'codebook.move_to': 'Flytt «{name}» under',
     'codebook.move': 'Flytt',
     'codebook.moved': 'Flyttet under «{parent}».',
@@ -156,7 +164,9 @@ export async function render(main, { app, signal, live }) {
   /** The chosen place: a code's id, or null for the top level. */
   let place = null;
   const collator = new Intl.Collator(lang() === 'nb' ? 'nb' : 'en');
-  const kids = (pid) => [...codes.values()].filter((c) => (c.parent_id || null) === pid).sort((a, b) => collator.compare(a.name, b.name));
+  // Siblings in the team's order (Table 1's, not the alphabet's).
+  const kids = (pid) => [...codes.values()].filter((c) => (c.parent_id || null) === pid)
+    .sort((a, b) => (a.position ?? 0) - (b.position ?? 0) || collator.compare(a.name, b.name));
   const path = (id) => {
     const names = [];
     for (let c = codes.get(id); c; c = codes.get(c.parent_id)) names.unshift(c.name);
@@ -165,7 +175,7 @@ export async function render(main, { app, signal, live }) {
   /** The codes in tree order, for the choices of where to move or merge. */
   const ordered = (pid = null) => kids(pid).flatMap((c) => [c, ...ordered(c.id)]);
   // The note form on the phones reads the codebook kept at sign-in: keep it current.
-  const keep = () => cache('codes', { items: [...codes.values()].sort((a, b) => collator.compare(a.name, b.name)) });
+  const keep = () => cache('codes', { items: ordered() });
 
   function put(c) {
     const { children, ...code } = c;
@@ -391,8 +401,46 @@ export async function render(main, { app, signal, live }) {
     moveTo.value = c.parent_id || '';
     const moveBtn = h('button', { type: 'submit', class: 'secondary' }, t('codebook.move'));
     const moveOut = h('div');
+    // Its place among its siblings: earlier or later, as Table 1 lists them.
+    const orderOut = h('div', { 'aria-live': 'polite' });
+    const step = (by) => async (ev) => {
+      const btn = ev.currentTarget;
+      const me = codes.get(c.id);
+      const row = kids(me.parent_id || null);
+      const at = row.findIndex((x) => x.id === c.id) + by;
+      if (at < 0 || at >= row.length) return;
+      await busy(btn, async () => {
+        try {
+          await api('PATCH', `/codes/${c.id}`, { position: at });
+          // The siblings moved too: read the order back.
+          const { items } = await api('GET', '/codes', undefined, { signal });
+          if (!live()) return;
+          for (const x of items) codes.set(x.id, { ...x, parent_id: x.parent_id || null });
+          keep();
+          showTree();
+          showOrder();
+          clear(orderOut, status('ok', h('p', {}, t('codebook.ordered', { n: at + 1, of: row.length }))));
+          btn.focus();
+        } catch (e) {
+          if (live()) clear(orderOut, problem(e));
+        }
+      });
+    };
+    const earlier = h('button', { type: 'button', class: 'secondary', onclick: step(-1) }, t('codebook.earlier'));
+    const later = h('button', { type: 'button', class: 'secondary', onclick: step(1) }, t('codebook.later'));
+    const orderAt = h('p', { class: 'hint' });
+    const showOrder = () => {
+      const me = codes.get(c.id);
+      const row = kids(me.parent_id || null);
+      const i = row.findIndex((x) => x.id === c.id);
+      orderAt.textContent = t('codebook.order_at', { n: i + 1, of: row.length });
+      earlier.disabled = i <= 0;
+      later.disabled = i >= row.length - 1;
+    };
+    showOrder();
     const move = h('form', { novalidate: true },
       h('h3', {}, t('codebook.move_title')),
+      orderAt, h('div', { class: 'row' }, earlier, later), orderOut,
       field(t('codebook.move_to', { name: c.name }), moveTo), moveBtn, moveOut);
     move.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -401,6 +449,7 @@ export async function render(main, { app, signal, live }) {
           const code = await api('PATCH', `/codes/${c.id}`, { parent_id: moveTo.value || null });
           if (!live()) return;
           changed(code);
+          showOrder();
           problemAt(null, { parent_id: moveTo }, moveOut);
           const parent = codes.get(code.parent_id);
           moveOut.append(status('ok', h('p', {}, parent ? t('codebook.moved', { parent: parent.name }) : t('codebook.moved_top'))));

@@ -21,6 +21,7 @@ words({
     'note.codes': 'Codes',
     'note.save': 'Save note',
     'note.save_edit': 'Save changes',
+    'note.code_passages': 'Code passages of this note',
     'conflict.title': 'Someone else changed this note',
     'conflict.intro': 'The note is now at version {v}. Keep your text, keep theirs, or merge the two.',
     'conflict.mine': 'Your version',
@@ -42,6 +43,7 @@ words({
     'note.codes': 'Koder',
     'note.save': 'Lagre notatet',
     'note.save_edit': 'Lagre endringene',
+    'note.code_passages': 'Kod utdrag av dette notatet',
     'conflict.title': 'Noen andre har endret notatet',
     'conflict.intro': 'Notatet er nå i versjon {v}. Behold din tekst, behold deres, eller slå dem sammen.',
     'conflict.mine': 'Din versjon',
@@ -195,6 +197,8 @@ export async function render(main, { params, query, app, go, signal, live }) {
     whenField,
     people, codesBox, submit, out);
   main.append(form);
+  // Words of a stored note are coded on their own screen.
+  if (stored) main.append(h('p', {}, h('a', { class: 'button secondary big', href: `#/notes/${stored.id}/passages` }, t('note.code_passages'))));
   if (!stored) body.focus();
   fillPeople();
   fillCodes();

@@ -71,6 +71,7 @@ words({
     'people.ev.cancelled': 'Interview cancelled (wave {n})',
     'people.ev.note': 'Note ({where})',
     'people.ev.open_interview': 'Open the interview',
+    'people.ev.transcripts': 'Transcripts and coding',
     'people.ev.open_note': 'Open the note',
   },
   nb: {
@@ -126,6 +127,7 @@ words({
     'people.ev.cancelled': 'Intervju avlyst (bølge {n})',
     'people.ev.note': 'Notat ({where})',
     'people.ev.open_interview': 'Åpne intervjuet',
+    'people.ev.transcripts': 'Transkripsjoner og koding',
     'people.ev.open_note': 'Åpne notatet',
   },
 });
@@ -336,6 +338,7 @@ async function showParticipant(sec, id, ctx) {
     add(i.created_at, 'booked', t('people.ev.booked', { n }), [
       para(t('people.ev.booked_for', { when: when(i.first_scheduled_at) })),
       para(t('people.ev.now'), ' ', statusBadge(i.status), ' ', i.status === 'postponed' ? t('tba') : when(i.scheduled_at)),
+      i.status === 'cancelled' ? null : para(h('a', { class: 'tap', href: `#/more/transcripts?interview=${i.id}` }, t('people.ev.transcripts'))),
       interviewActions(i, { site, team, done }),
     ], link);
     for (const x of i.postponements) {
