@@ -152,6 +152,21 @@ db_test!(
             ),
             ("1", "2")
         );
+        // Times as the clinic's clock showed them, with the offset: the same instant.
+        let r = app.get("/interviews", &co).await;
+        let api_at = chrono::DateTime::parse_from_rfc3339(
+            r.body["items"][0]["scheduled_at"].as_str().expect("time"),
+        )
+        .expect("rfc3339");
+        let csv_at = rows[1][col("scheduled_at")].as_str();
+        assert!(
+            csv_at.ends_with("+01:00") || csv_at.ends_with("+02:00"),
+            "Oslo's offset: {csv_at}"
+        );
+        assert_eq!(
+            chrono::DateTime::parse_from_rfc3339(csv_at).expect("rfc3339"),
+            api_at
+        );
     }
 );
 

@@ -46,12 +46,12 @@ fn rows_to_bytes(rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn t(ts: chrono::DateTime<chrono::Utc>) -> String {
-    ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn opt_t(ts: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    ts.map(t).unwrap_or_default()
+/// A time as the site's clock showed it, with its offset from UTC
+/// (`2026-03-02T10:00:00+01:00`): what a team reads, and the same instant
+/// for a program (RFC 3339).
+fn local(ts: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    ts.with_timezone(&tz)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 struct Common {
@@ -61,6 +61,18 @@ struct Common {
 }
 
 impl Common {
+    /// `ts` in the time zone of site `id` (UTC for a site not known).
+    fn at(&self, id: Uuid, ts: chrono::DateTime<chrono::Utc>) -> String {
+        let tz = self
+            .sites
+            .get(&id)
+            .and_then(|m| m.timezone.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
+        local(ts, tz)
+    }
+    fn at_opt(&self, id: Uuid, ts: Option<chrono::DateTime<chrono::Utc>>) -> String {
+        ts.map(|ts| self.at(id, ts)).unwrap_or_default()
+    }
     fn site(&self, s: &Scope, id: Uuid, row: &mut Vec<String>) {
         if s.include.site {
             row.push(neutralise(
@@ -151,7 +163,7 @@ async fn notes<W: tokio::io::AsyncWrite + Unpin>(
             s.pace.step().await;
             let mut row = vec![
                 n.id.to_string(),
-                t(n.observed_at),
+                c.at(n.site_id, n.observed_at),
                 n.location.clone(),
                 neutralise(c.staff.name(Some(n.author_id))),
                 neutralise(
@@ -359,7 +371,7 @@ async fn screenings<W: tokio::io::AsyncWrite + Unpin>(
             let mut row = vec![
                 sc.id.to_string(),
                 c.who(sc.participant_id),
-                t(sc.performed_at),
+                c.at(sc.site_id, sc.performed_at),
                 sc.instrument_key.clone(),
                 version_of
                     .get(&sc.instrument_id)
@@ -492,9 +504,9 @@ async fn interviews<W: tokio::io::AsyncWrite + Unpin>(
                 c.who(i.participant_id),
                 i.wave.to_string(),
                 i.status.clone(),
-                t(i.first_scheduled_at),
-                t(i.scheduled_at),
-                opt_t(i.completed_at),
+                c.at(i.site_id, i.first_scheduled_at),
+                c.at(i.site_id, i.scheduled_at),
+                c.at_opt(i.site_id, i.completed_at),
                 i.duration_minutes.to_string(),
                 posts.get(&i.id).copied().unwrap_or_default().to_string(),
                 moved.get(&i.id).copied().unwrap_or_default().to_string(),
@@ -561,9 +573,9 @@ async fn postponements<W: tokio::io::AsyncWrite + Unpin>(
                 i.wave.to_string(),
                 p.reason.clone(),
                 neutralise(&reasons.join("; ")),
-                t(p.previous_scheduled_at),
-                opt_t(p.new_scheduled_at),
-                t(p.created_at),
+                c.at(i.site_id, p.previous_scheduled_at),
+                c.at_opt(i.site_id, p.new_scheduled_at),
+                c.at(i.site_id, p.created_at),
                 neutralise(c.staff.name(p.created_by)),
                 neutralise(p.note.as_deref().unwrap_or("")),
             ];
@@ -617,8 +629,8 @@ async fn sessions<W: tokio::io::AsyncWrite + Unpin>(
                 c.who(i.participant_id),
                 i.wave.to_string(),
                 x.n.to_string(),
-                t(x.started_at),
-                opt_t(x.ended_at),
+                c.at(i.site_id, x.started_at),
+                c.at_opt(i.site_id, x.ended_at),
                 x.ended_at
                     .map(|e| (e - x.started_at).num_minutes().to_string())
                     .unwrap_or_default(),
@@ -665,9 +677,9 @@ async fn consents<W: tokio::io::AsyncWrite + Unpin>(
             c.who(x.participant_id),
             neutralise(&x.form_version),
             x.method.clone(),
-            t(x.obtained_at),
+            c.at(x.site_id, x.obtained_at),
             neutralise(c.staff.name(x.obtained_by)),
-            opt_t(x.withdrawn_at),
+            c.at_opt(x.site_id, x.withdrawn_at),
             x.data_decision.clone().unwrap_or_default(),
         ];
         c.site(s, x.site_id, &mut row);
