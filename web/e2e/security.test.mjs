@@ -159,3 +159,25 @@ test('a phone whose sign-in is ended elsewhere forgets what it kept and keeps th
   assert.deepEqual(stored.map((n) => n.body), [body]);
   await poll(async () => (await queuedCount()) === 0);
 });
+
+test('signed-in devices are named from their user agent (“Chrome on Android”), and one can be signed out', async (t) => {
+  const s = await seed('dev', { interview: false });
+  // The phone in a pocket: signed in with Chrome on Android.
+  const android = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
+  const res = await fetch(`${BASE}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': android },
+    body: JSON.stringify({ email: s.email, password: PASSWORD }),
+  });
+  assert.equal(res.status, 200);
+  const { page } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  await page.goto(`${BASE}/#/more/security`);
+  const phone = page.locator('li.device', { hasText: 'Chrome on Android' });
+  await phone.waitFor();
+  assert.equal(await page.getByText(android).count(), 0, 'the raw user agent is not shown when it can be named');
+  await screen(page, 'security-devices');
+  await phone.getByRole('button', { name: 'Sign out that device' }).click();
+  await page.getByText('That device is signed out.').waitFor();
+  assert.equal(await page.locator('li.device', { hasText: 'Chrome on Android' }).count(), 0);
+  assert.equal((await s.api.get('/me/sessions')).filter((x) => x.browser === 'Chrome' && x.os === 'Android').length, 0);
+});

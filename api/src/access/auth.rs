@@ -658,10 +658,27 @@ pub struct SessionOut {
     pub last_used_at: Option<DateTime<Utc>>,
     /// The browser or app, as it named itself.
     pub user_agent: Option<String>,
+    /// The browser, named from `user_agent` ("Chrome", "Safari"); null when
+    /// it cannot be told.
+    pub browser: Option<String>,
+    /// The operating system, named from `user_agent` ("Android", "iPhone",
+    /// "Windows 10"); null when it cannot be told.
+    pub os: Option<String>,
     /// Signed in with a second factor.
     pub mfa: bool,
     /// The sign-in this request was made with.
     pub current: bool,
+}
+
+/// The browser and the operating system a user agent names, as the
+/// `woothee` parser tells them; `None` for what it cannot tell.
+fn device(user_agent: Option<&str>) -> (Option<String>, Option<String>) {
+    let Some(got) = user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua)) else {
+        return (None, None);
+    };
+    let known =
+        |s: &str| (!s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN).then(|| s.to_string());
+    (known(got.name), known(got.os))
 }
 
 /// The caller's sign-ins that still work, newest use first.
@@ -678,13 +695,18 @@ pub async fn list_sessions(cx: &Ctx<'_>) -> ApiResult<Vec<SessionOut>> {
         .await?;
     Ok(rows
         .into_iter()
-        .map(|s| SessionOut {
-            current: Some(s.id) == cx.p.session_id,
-            id: s.id,
-            created_at: s.created_at,
-            last_used_at: s.last_used_at,
-            user_agent: s.user_agent,
-            mfa: s.mfa,
+        .map(|s| {
+            let (browser, os) = device(s.user_agent.as_deref());
+            SessionOut {
+                current: Some(s.id) == cx.p.session_id,
+                id: s.id,
+                created_at: s.created_at,
+                last_used_at: s.last_used_at,
+                user_agent: s.user_agent,
+                browser,
+                os,
+                mfa: s.mfa,
+            }
         })
         .collect())
 }
@@ -820,4 +842,25 @@ pub async fn admin_reset(cx: &Ctx<'_>, user_id: Uuid) -> ApiResult<()> {
     ch.audit(Entry::new("user.mfa_reset", "user", user_id))
         .await?;
     ch.commit().await
+}
+
+#[cfg(test)]
+mod device_tests {
+    use super::device;
+
+    #[test]
+    fn names_the_browser_and_the_system() {
+        let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36";
+        assert_eq!(
+            device(Some(android)),
+            (Some("Chrome".into()), Some("Android".into()))
+        );
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(
+            device(Some(iphone)),
+            (Some("Safari".into()), Some("iPhone".into()))
+        );
+        assert_eq!(device(Some("curl/8.5.0")).1, None);
+        assert_eq!(device(None), (None, None));
+    }
 }

@@ -27,6 +27,7 @@ words({
     'security.last_used': 'Last used {when}',
     'security.end': 'Sign out that device',
     'security.unknown_device': 'Unknown browser',
+    'security.device': '{browser} on {os}',
     'security.ended': 'That device is signed out.',
   },
   nb: {
@@ -49,6 +50,7 @@ words({
     'security.last_used': 'Sist brukt {when}',
     'security.end': 'Logg ut den enheten',
     'security.unknown_device': 'Ukjent nettleser',
+    'security.device': '{browser} på {os}',
     'security.ended': 'Den enheten er logget ut.',
   },
 });
@@ -156,9 +158,12 @@ export async function render(main, { app, query, go }) {
             devSec.append(problem(e));
           }
         }));
+        // Named from its user agent by the server ("Chrome on Android"); the raw string only when it could not be.
+        const named = s.browser && s.os ? t('security.device', { browser: s.browser, os: s.os })
+          : s.browser || s.os || s.user_agent || t('security.unknown_device');
         return h('li', { class: 'card device' },
-          h('strong', {}, s.current ? t('security.this_device') : (s.user_agent || t('security.unknown_device'))),
-          s.current && s.user_agent ? h('p', { class: 'hint' }, s.user_agent) : null,
+          h('strong', {}, s.current ? t('security.this_device') : named),
+          s.current ? h('p', { class: 'hint' }, named) : null,
           h('p', {}, t('security.signed_in', { when: fmtDateTime(s.created_at, app.tz) })),
           s.last_used_at ? h('p', {}, t('security.last_used', { when: fmtDateTime(s.last_used_at, app.tz) })) : null,
           end);
