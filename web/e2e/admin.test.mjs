@@ -433,16 +433,19 @@ test('an admin filters the audit log by person and action and pages to older ent
   await everywhere(page, 'audit');
 
   await filters.getByLabel('Person').selectOption(user.id);
-  await filters.getByLabel('Action').fill('site.update');
+  // The actions are a pick list, in words.
+  await filters.getByLabel('Action').selectOption({ label: 'Site changed' });
   await filters.getByRole('button', { name: 'Show entries' }).click();
   await log.getByText('50 shown').waitFor();
   const entries = log.locator('li.entry');
   assert.equal(await entries.count(), 50);
   assert.deepEqual([...new Set(await entries.evaluateAll((els) => els.map((e) => e.dataset.action)))], ['site.update']);
   const firstText = await entries.first().innerText();
-  for (const x of [name, 'site.update', `site ${s.site.id}`, s.site.name]) assert.ok(firstText.includes(x), `${x} in ${firstText}`);
+  for (const x of [name, 'Site changed', `site ${s.site.id}`, s.site.name]) assert.ok(firstText.includes(x), `${x} in ${firstText}`);
   await entries.first().locator('summary').click();
   await entries.first().getByText('IP address').waitFor();
+  // The code as logged, beside its words, for whoever reads the raw log.
+  await entries.first().locator('dd code', { hasText: 'site.update' }).waitFor();
   await everywhere(page, 'audit-filtered');
 
   const all = (await (await admin()).get(`/audit?actor_user_id=${user.id}&action=site.update&limit=200`)).items;
@@ -506,6 +509,14 @@ test('in bokmål: a site refused and added, and the other desk screens in Norweg
   await open(page, 'Revisjonslogg', 'Revisjonslogg');
   await page.getByRole('button', { name: 'Vis oppføringer' }).waitFor();
   await page.locator('.audit-log li.entry').first().waitFor();
+  // Actions in Norwegian words, in the pick list and in the entries.
+  await page.getByLabel('Handling').selectOption({ label: 'Sted lagt til' });
+  await page.getByRole('button', { name: 'Vis oppføringer' }).click();
+  await poll(async () => {
+    const acts = await page.locator('.audit-log li.entry .act').allTextContents();
+    return acts.length > 0 && acts.every((a) => a === 'Sted lagt til');
+  });
+  assert.ok((await page.getByLabel('Handling').locator('option').allTextContents()).includes('Logget inn'));
   await everywhere(page, 'audit-nb');
 });
 

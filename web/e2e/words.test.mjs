@@ -23,6 +23,7 @@ const LIST_WORDS = {
   ConsentMethod: ['consent.', '/js/vocab.js'],
   FeedScope: ['cal.scope.', '/js/screens/calendar.js'],
   SourceKind: ['source.', '/js/screens/passages.js'],
+  AuditAction: ['act.', '/js/screens/audit.js'],
 };
 
 test('every list value and every field error code has words in English and bokmål', async () => {

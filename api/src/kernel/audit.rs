@@ -13,6 +13,117 @@ use crate::kernel::{
     error::ApiResult,
 };
 
+/// Every action the audit log records: the one list. The OpenAPI document
+/// gives it as the schema `AuditAction` (so the client's pick list and its
+/// words come from here), `GET /audit` refuses an action not in it, and a
+/// test reads the source for every action written and checks this list
+/// against it both ways.
+pub const ACTIONS: &[&str] = &[
+    "api_key.create",
+    "api_key.revoke",
+    "auth.invitation_accepted",
+    "auth.login",
+    "auth.login_failed",
+    "auth.logout",
+    "auth.mfa_challenge",
+    "auth.mfa_failed",
+    "auth.password_reset",
+    "auth.password_reset_requested",
+    "auth.refresh_reuse_detected",
+    "auth.session_ended",
+    "calendar_feed.create",
+    "calendar_feed.read",
+    "calendar_feed.revoke",
+    "code.create",
+    "code.delete",
+    "code.update",
+    "coding.create",
+    "coding.delete",
+    "coding.list",
+    "coding.place",
+    "consent.create",
+    "consent.list",
+    "consent.refused",
+    "consent.withdraw",
+    "demo.load",
+    "export.download",
+    "instrument.create",
+    "instrument.replace",
+    "interview.cancel",
+    "interview.complete",
+    "interview.create",
+    "interview.hand_over",
+    "interview.list",
+    "interview.postpone",
+    "interview.postponements",
+    "interview.read",
+    "interview.reopen",
+    "interview.reschedule",
+    "interview.update",
+    "mfa.disabled",
+    "mfa.enabled",
+    "mfa.enrol_started",
+    "note.create",
+    "note.delete",
+    "note.history",
+    "note.list",
+    "note.read",
+    "note.redact",
+    "note.restore",
+    "note.update",
+    "participant.create",
+    "participant.due",
+    "participant.list",
+    "participant.read",
+    "participant.update",
+    "passage.list",
+    "readiness.read",
+    "readiness.refused",
+    "report.fieldwork",
+    "screening.create",
+    "screening.list",
+    "session.end",
+    "session.refused",
+    "session.start",
+    "settings.security_update",
+    "settings.update",
+    "site.create",
+    "site.update",
+    "transcript.create",
+    "transcript.list",
+    "transcript.read",
+    "transcript.update",
+    "user.create",
+    "user.create_admin",
+    "user.credentials_ended",
+    "user.invitation_resent",
+    "user.mfa_reset",
+    "user.sessions_ended",
+    "user.update",
+    "user.update_self",
+];
+
+/// One action of the audit log, one of [`ACTIONS`].
+pub struct AuditAction;
+
+impl utoipa::PartialSchema for AuditAction {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(ACTIONS.iter().copied()))
+            .description(Some(
+                "What was done: `<object>.<verb>`, e.g. `participant.read`, `note.update`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for AuditAction {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AuditAction".into()
+    }
+}
+
 /// Who did something: a principal (user or API key) or nobody yet (a login).
 #[derive(Debug, Clone, Default)]
 pub struct Actor {
@@ -108,6 +219,7 @@ pub struct AuditQuery {
     /// Only entries by this user.
     pub actor_user_id: Option<Uuid>,
     /// e.g. `auth.login_failed`, `note.update`.
+    #[param(value_type = Option<AuditAction>)]
     pub action: Option<String>,
     pub object_type: Option<String>,
     pub object_id: Option<String>,
@@ -127,6 +239,7 @@ pub struct AuditEntryOut {
     pub at: DateTime<Utc>,
     pub actor_user_id: Option<Uuid>,
     pub actor_api_key_id: Option<Uuid>,
+    #[schema(value_type = AuditAction)]
     pub action: String,
     pub object_type: String,
     pub object_id: Option<String>,
@@ -154,6 +267,14 @@ pub async fn list(db: &impl ConnectionTrait, q: &AuditQuery) -> ApiResult<AuditP
         sel = sel.filter(Column::ActorUserId.eq(v));
     }
     if let Some(v) = &q.action {
+        if !ACTIONS.contains(&v.as_str()) {
+            return Err(crate::kernel::error::ApiError::field(
+                "/action",
+                crate::kernel::field::FieldProblem::NotOneOf {
+                    allowed: ACTIONS.iter().map(|a| a.to_string()).collect(),
+                },
+            ));
+        }
         sel = sel.filter(Column::Action.eq(v.clone()));
     }
     if let Some(v) = &q.object_type {
@@ -192,4 +313,64 @@ pub async fn list(db: &impl ConnectionTrait, q: &AuditQuery) -> ApiResult<AuditP
         })
         .collect();
     Ok(AuditPage { items, next_cursor })
+}
+
+#[cfg(test)]
+mod actions_tests {
+    use super::ACTIONS;
+    use std::collections::BTreeSet;
+
+    /// Every `"<word>.<word>"` string of the service's source outside this
+    /// file, but file names.
+    fn written() -> BTreeSet<String> {
+        const FILES: &[&str] = &[
+            "db", "html", "js", "json", "qde", "qdpx", "csv", "ics", "txt", "xml",
+        ];
+        let mut found = BTreeSet::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("source dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("kernel/audit.rs")
+                {
+                    let text = std::fs::read_to_string(&path).expect("source");
+                    for (i, lit) in text.split('"').enumerate() {
+                        let Some((object, verb)) = lit.split_once('.') else {
+                            continue;
+                        };
+                        let word = |s: &str| {
+                            !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        };
+                        if i % 2 == 1 && word(object) && word(verb) && !FILES.contains(&verb) {
+                            found.insert(lit.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_list_of_actions_is_the_actions_written() {
+        let listed: BTreeSet<String> = ACTIONS.iter().map(|a| a.to_string()).collect();
+        assert_eq!(listed.len(), ACTIONS.len(), "an action listed twice");
+        let written = written();
+        let missing: Vec<_> = written.difference(&listed).collect();
+        let unused: Vec<_> = listed.difference(&written).collect();
+        assert!(
+            missing.is_empty(),
+            "written but not in kernel::audit::ACTIONS: {missing:?}"
+        );
+        assert!(
+            unused.is_empty(),
+            "in kernel::audit::ACTIONS but never written: {unused:?}"
+        );
+    }
 }

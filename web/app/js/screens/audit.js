@@ -3,7 +3,8 @@
 // person, action, object, site and period; newest first, older pages on
 // request. The filters, then the entries on a phone; side by side on a desk.
 import { get, qs, ApiError } from '../api.js';
-import { t, words } from '../i18n.js';
+import { t, words, has } from '../i18n.js';
+import { LISTS } from '../lists.js';
 import { h, clear, field, busy, uid } from '../ui.js';
 import { fmt, zonedToDate } from '../time.js';
 import { desk, loading, refuse } from '../admin.js';
@@ -16,7 +17,89 @@ words({
     'audit.person': 'Person',
     'audit.anyone': 'Anyone',
     'audit.action': 'Action',
-    'audit.action_hint': 'Exactly as logged, e.g. participant.read or site.update.',
+    'audit.any_action': 'Any action',
+    'act.api_key.create': 'API key created',
+    'act.api_key.revoke': 'API key revoked',
+    'act.auth.invitation_accepted': 'Invitation accepted',
+    'act.auth.login': 'Signed in',
+    'act.auth.login_failed': 'Sign-in failed',
+    'act.auth.logout': 'Signed out',
+    'act.auth.mfa_challenge': 'Asked for a second factor',
+    'act.auth.mfa_failed': 'Wrong second-factor code',
+    'act.auth.password_reset': 'Password reset',
+    'act.auth.password_reset_requested': 'Password reset asked for',
+    'act.auth.refresh_reuse_detected': 'A used sign-in token came back (sign-in ended)',
+    'act.auth.session_ended': 'A device signed out',
+    'act.calendar_feed.create': 'Calendar address made',
+    'act.calendar_feed.read': 'Calendar read by a calendar app',
+    'act.calendar_feed.revoke': 'Calendar address stopped',
+    'act.code.create': 'Code added',
+    'act.code.delete': 'Code deleted or merged',
+    'act.code.update': 'Code changed',
+    'act.coding.create': 'Passage coded',
+    'act.coding.delete': 'Passage coding removed',
+    'act.coding.list': 'Passage codings read',
+    'act.coding.place': 'Passage coding placed again',
+    'act.consent.create': 'Consent recorded',
+    'act.consent.list': 'Consents read',
+    'act.consent.refused': 'Consent refused: not ready',
+    'act.consent.withdraw': 'Consent withdrawn',
+    'act.demo.load': 'Demo data loaded',
+    'act.export.download': 'Export downloaded',
+    'act.instrument.create': 'Screening form added',
+    'act.instrument.replace': 'Screening form changed',
+    'act.interview.cancel': 'Interview cancelled',
+    'act.interview.complete': 'Interview completed',
+    'act.interview.create': 'Interview booked',
+    'act.interview.hand_over': 'Interviews handed over',
+    'act.interview.list': 'Interviews read',
+    'act.interview.postpone': 'Interview postponed',
+    'act.interview.postponements': 'Postponements read',
+    'act.interview.read': 'Interview read',
+    'act.interview.reopen': 'Interview reopened',
+    'act.interview.reschedule': 'Interview time agreed or changed',
+    'act.interview.update': 'Interview changed',
+    'act.mfa.disabled': 'Two-factor sign-in turned off',
+    'act.mfa.enabled': 'Two-factor sign-in turned on',
+    'act.mfa.enrol_started': 'Two-factor set-up begun',
+    'act.note.create': 'Note written',
+    'act.note.delete': 'Note deleted',
+    'act.note.history': 'Note history read',
+    'act.note.list': 'Notes read',
+    'act.note.read': 'Note read',
+    'act.note.redact': 'Note redacted',
+    'act.note.restore': 'Note restored',
+    'act.note.update': 'Note changed',
+    'act.participant.create': 'Participant registered',
+    'act.participant.due': 'Due list read',
+    'act.participant.list': 'Participants read',
+    'act.participant.read': 'Participant read',
+    'act.participant.update': 'Participant changed',
+    'act.passage.list': 'Coded passages read',
+    'act.readiness.read': 'Readiness checked',
+    'act.readiness.refused': 'Not ready: refused',
+    'act.report.fieldwork': 'Fieldwork report read',
+    'act.screening.create': 'Screening recorded',
+    'act.screening.list': 'Screenings read',
+    'act.session.end': 'Session ended',
+    'act.session.refused': 'Session refused: not ready',
+    'act.session.start': 'Session started',
+    'act.settings.security_update': 'Security settings changed',
+    'act.settings.update': 'Study settings changed',
+    'act.site.create': 'Site added',
+    'act.site.update': 'Site changed',
+    'act.transcript.create': 'Transcript added',
+    'act.transcript.list': 'Transcripts listed',
+    'act.transcript.read': 'Transcript read',
+    'act.transcript.update': 'Transcript changed',
+    'act.user.create': 'Team member invited',
+    'act.user.create_admin': 'First admin made',
+    'act.user.credentials_ended': 'Password and keys ended by an admin',
+    'act.user.invitation_resent': 'Invitation sent again',
+    'act.user.mfa_reset': 'Two-factor reset by an admin',
+    'act.user.sessions_ended': 'All devices signed out by an admin',
+    'act.user.update': 'Team member changed',
+    'act.user.update_self': 'Own settings changed',
     'audit.object_type': 'Object type',
     'audit.object_id': 'Object id',
     'audit.site': 'Site',
@@ -54,7 +137,89 @@ words({
     'audit.person': 'Person',
     'audit.anyone': 'Hvem som helst',
     'audit.action': 'Handling',
-    'audit.action_hint': 'Nøyaktig slik den er logget, f.eks. participant.read eller site.update.',
+    'audit.any_action': 'Alle handlinger',
+    'act.api_key.create': 'API-nøkkel laget',
+    'act.api_key.revoke': 'API-nøkkel trukket tilbake',
+    'act.auth.invitation_accepted': 'Invitasjon godtatt',
+    'act.auth.login': 'Logget inn',
+    'act.auth.login_failed': 'Mislykket innlogging',
+    'act.auth.logout': 'Logget ut',
+    'act.auth.mfa_challenge': 'Bedt om andre faktor',
+    'act.auth.mfa_failed': 'Feil kode for andre faktor',
+    'act.auth.password_reset': 'Passord tilbakestilt',
+    'act.auth.password_reset_requested': 'Tilbakestilling av passord bedt om',
+    'act.auth.refresh_reuse_detected': 'Et brukt innloggingstoken kom tilbake (innlogging avsluttet)',
+    'act.auth.session_ended': 'En enhet logget ut',
+    'act.calendar_feed.create': 'Kalenderadresse laget',
+    'act.calendar_feed.read': 'Kalender lest av en kalenderapp',
+    'act.calendar_feed.revoke': 'Kalenderadresse stoppet',
+    'act.code.create': 'Kode lagt til',
+    'act.code.delete': 'Kode slettet eller slått sammen',
+    'act.code.update': 'Kode endret',
+    'act.coding.create': 'Utdrag kodet',
+    'act.coding.delete': 'Koding av utdrag fjernet',
+    'act.coding.list': 'Kodinger av utdrag lest',
+    'act.coding.place': 'Koding av utdrag plassert på nytt',
+    'act.consent.create': 'Samtykke registrert',
+    'act.consent.list': 'Samtykker lest',
+    'act.consent.refused': 'Samtykke avvist: ikke klar',
+    'act.consent.withdraw': 'Samtykke trukket',
+    'act.demo.load': 'Demodata lastet inn',
+    'act.export.download': 'Eksport lastet ned',
+    'act.instrument.create': 'Screeningskjema lagt til',
+    'act.instrument.replace': 'Screeningskjema endret',
+    'act.interview.cancel': 'Intervju avlyst',
+    'act.interview.complete': 'Intervju fullført',
+    'act.interview.create': 'Intervju avtalt',
+    'act.interview.hand_over': 'Intervjuer overført',
+    'act.interview.list': 'Intervjuer lest',
+    'act.interview.postpone': 'Intervju utsatt',
+    'act.interview.postponements': 'Utsettelser lest',
+    'act.interview.read': 'Intervju lest',
+    'act.interview.reopen': 'Intervju gjenåpnet',
+    'act.interview.reschedule': 'Intervjutid avtalt eller endret',
+    'act.interview.update': 'Intervju endret',
+    'act.mfa.disabled': 'Totrinnsinnlogging slått av',
+    'act.mfa.enabled': 'Totrinnsinnlogging slått på',
+    'act.mfa.enrol_started': 'Oppsett av totrinn påbegynt',
+    'act.note.create': 'Notat skrevet',
+    'act.note.delete': 'Notat slettet',
+    'act.note.history': 'Notathistorikk lest',
+    'act.note.list': 'Notater lest',
+    'act.note.read': 'Notat lest',
+    'act.note.redact': 'Notat sladdet',
+    'act.note.restore': 'Notat gjenopprettet',
+    'act.note.update': 'Notat endret',
+    'act.participant.create': 'Deltaker registrert',
+    'act.participant.due': 'Forfallsliste lest',
+    'act.participant.list': 'Deltakere lest',
+    'act.participant.read': 'Deltaker lest',
+    'act.participant.update': 'Deltaker endret',
+    'act.passage.list': 'Kodede utdrag lest',
+    'act.readiness.read': 'Klarhet sjekket',
+    'act.readiness.refused': 'Ikke klar: avvist',
+    'act.report.fieldwork': 'Feltarbeidsrapport lest',
+    'act.screening.create': 'Screening registrert',
+    'act.screening.list': 'Screeninger lest',
+    'act.session.end': 'Økt avsluttet',
+    'act.session.refused': 'Økt avvist: ikke klar',
+    'act.session.start': 'Økt startet',
+    'act.settings.security_update': 'Sikkerhetsinnstillinger endret',
+    'act.settings.update': 'Studieinnstillinger endret',
+    'act.site.create': 'Sted lagt til',
+    'act.site.update': 'Sted endret',
+    'act.transcript.create': 'Transkripsjon lagt til',
+    'act.transcript.list': 'Transkripsjoner listet',
+    'act.transcript.read': 'Transkripsjon lest',
+    'act.transcript.update': 'Transkripsjon endret',
+    'act.user.create': 'Teammedlem invitert',
+    'act.user.create_admin': 'Første administrator laget',
+    'act.user.credentials_ended': 'Passord og nøkler avsluttet av en administrator',
+    'act.user.invitation_resent': 'Invitasjon sendt på nytt',
+    'act.user.mfa_reset': 'Totrinn tilbakestilt av en administrator',
+    'act.user.sessions_ended': 'Alle enheter logget ut av en administrator',
+    'act.user.update': 'Teammedlem endret',
+    'act.user.update_self': 'Egne innstillinger endret',
     'audit.object_type': 'Objekttype',
     'audit.object_id': 'Objekt-id',
     'audit.site': 'Sted',
@@ -87,21 +252,6 @@ words({
   },
 });
 
-// What the service logs (suggestions only: any text may be typed).
-const ACTIONS = `
-  api_key.create api_key.revoke auth.invitation_accepted auth.login auth.login_failed auth.logout
-  auth.mfa_challenge auth.mfa_failed auth.password_reset auth.password_reset_requested
-  auth.refresh_reuse_detected auth.session_ended calendar_feed.create calendar_feed.read calendar_feed.revoke
-  code.create code.delete code.update coding.create coding.delete coding.list coding.place consent.create
-  consent.list consent.refused consent.withdraw export.download instrument.create instrument.replace
-  interview.cancel interview.complete interview.create interview.list interview.postpone
-  interview.postponements interview.read interview.reopen interview.update mfa.disabled mfa.enabled
-  mfa.enrol_started note.create note.delete note.history note.list note.read note.redact note.restore
-  note.update participant.create participant.due participant.list participant.read participant.update
-  readiness.read readiness.refused report.fieldwork screening.create screening.list session.end
-  session.refused session.start settings.security_update settings.update site.create site.update
-  transcript.create transcript.list transcript.read transcript.update user.create user.invitation_resent
-  user.credentials_ended user.mfa_reset user.sessions_ended user.update user.update_self`.trim().split(/\s+/);
 const TYPES = `
   api_key calendar_feed code coding consent export instrument interview note participant report screening
   session settings site study transcript user`.trim().split(/\s+/);
@@ -144,10 +294,13 @@ export async function render(main, { app, signal, live }) {
   const listOf = (id, values) => h('datalist', { id }, values.map((v) => h('option', { value: v })));
   const person = h('select', { name: 'actor_user_id' }, h('option', { value: '' }, t('audit.anyone')),
     users.map((u) => h('option', { value: u.id }, `${u.display_name} (${u.email})`)));
-  const actionsId = uid('actions');
   const typesId = uid('types');
   const text = (name, list) => h('input', { type: 'text', name, list, autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false', maxlength: 200 });
-  const action = text('action', actionsId);
+  // Every action the service logs (the server's one list), in words, in the order of those words.
+  const actionWords = (a) => (has(`act.${a}`) ? t(`act.${a}`) : a);
+  const action = h('select', { name: 'action' }, h('option', { value: '' }, t('audit.any_action')),
+    [...LISTS.AuditAction].sort((x, y) => actionWords(x).localeCompare(actionWords(y)))
+      .map((a) => h('option', { value: a }, actionWords(a))));
   const objectType = text('object_type', typesId);
   const objectId = text('object_id');
   const site = h('select', { name: 'site_id' }, h('option', { value: '' }, t('audit.any_site')),
@@ -160,8 +313,7 @@ export async function render(main, { app, signal, live }) {
   const controls = { actor_user_id: person, action, object_type: objectType, object_id: objectId, site_id: site, from, to };
   const form = h('form', { novalidate: true, class: 'filters' },
     field(t('audit.person'), person),
-    field(t('audit.action'), action, t('audit.action_hint')),
-    listOf(actionsId, ACTIONS),
+    field(t('audit.action'), action),
     h('div', { class: 'row' }, field(t('audit.object_type'), objectType), field(t('audit.object_id'), objectId)),
     listOf(typesId, TYPES),
     field(t('audit.site'), site),
@@ -185,11 +337,11 @@ export async function render(main, { app, signal, live }) {
       h('summary', {}, h('span', {},
         h('strong', { class: 'when' }, when(e.at)),
         h('span', { class: 'who' }, who(e)),
-        h('code', {}, e.action),
+        h('span', { class: 'act' }, actionWords(e.action)),
         h('span', { class: 'obj' }, object(e)),
         e.site_id ? h('span', { class: 'sub' }, siteName(e.site_id) || e.site_id) : null)),
       h('dl', {},
-        [[t('audit.when'), when(e.at)], [t('audit.who'), who(e)], [t('audit.action'), e.action],
+        [[t('audit.when'), when(e.at)], [t('audit.who'), who(e)], [t('audit.action'), [actionWords(e.action), ' ', h('code', {}, e.action)]],
           [t('audit.object'), `${e.object_type} ${e.object_id || ''}`], [t('audit.site'), e.site_id ? siteName(e.site_id) || e.site_id : '—'],
           [t('audit.ip'), e.ip || '—'], [t('audit.request'), e.request_id || '—']]
           .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
@@ -227,7 +379,7 @@ export async function render(main, { app, signal, live }) {
         }
         query = {
           actor_user_id: person.value,
-          action: action.value.trim(),
+          action: action.value,
           object_type: objectType.value.trim(),
           object_id: objectId.value.trim(),
           site_id: site.value,
