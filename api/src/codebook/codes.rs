@@ -267,6 +267,35 @@ async fn use_counts(
     Ok((used + passages.len() as u64, count))
 }
 
+/// What deleting a code would touch, as far as the caller may know.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeUsage {
+    /// Codings with the code (whole notes and passages) at the caller's
+    /// sites.
+    pub codings: u64,
+    /// Codes under it.
+    pub children: u64,
+    /// Notes or transcripts at sites the caller does not work at use it
+    /// too: only an admin, or a coordinator of every site that uses it, may
+    /// change or delete it (how many is not told).
+    pub used_elsewhere: bool,
+}
+
+/// How much a code is used, to ask once before deleting it (coordinator).
+pub async fn usage(cx: &Ctx<'_>, id: Uuid) -> ApiResult<CodeUsage> {
+    let m = find(cx.read, id).await?;
+    let (used, visible) = use_counts(cx.read, cx.p, m.id).await?;
+    let children = entity::code::Entity::find()
+        .filter(entity::code::Column::ParentId.eq(m.id))
+        .count(cx.read)
+        .await?;
+    Ok(CodeUsage {
+        codings: visible,
+        children,
+        used_elsewhere: visible < used,
+    })
+}
+
 /// The codebook is the study's, shared by every site. Changing, merging or
 /// deleting a code changes the analysis of every note coded with it: only
 /// someone who may see all of them (an admin, or a coordinator of every site

@@ -80,6 +80,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(codes::create_code)
         .service(codes::list_codes)
         .service(codes::patch_code)
+        .service(codes::code_usage)
         .service(codes::delete_code)
         .service(codings::code_note)
         .service(codings::note_codings)

@@ -1207,3 +1207,54 @@ db_test!(
         assert_eq!(r.status, 403, "{}", r.body);
     }
 );
+
+db_test!(
+    a_codes_usage_is_told_before_it_is_deleted,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (_, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let (_, fw_b) = app.user("fwb@example.org", "fieldworker", &[b]).await;
+        let used = code(&app, &co, "Waiting", None, None).await;
+        let child = code(&app, &co, "Queue", Some(&used), None).await;
+        let unused = code(&app, &co, "Staff", None, None).await;
+        let n = note(&app, &fw, a, "Ola venter.", &[], &[&used]).await;
+        let r = app
+            .post(
+                &format!("/notes/{n}/codings"),
+                &fw,
+                json!({"code_id": used, "start": 0, "end": 3}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app.get(&format!("/codes/{used}/usage"), &co).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            r.body,
+            json!({"codings": 2, "children": 1, "used_elsewhere": false})
+        );
+        let r = app.get(&format!("/codes/{unused}/usage"), &co).await;
+        assert_eq!(
+            r.body,
+            json!({"codings": 0, "children": 0, "used_elsewhere": false})
+        );
+        // Another site's use is said, never counted.
+        note(&app, &fw_b, b, "Kø.", &[], &[&child]).await;
+        let r = app.get(&format!("/codes/{child}/usage"), &co).await;
+        assert_eq!(
+            r.body,
+            json!({"codings": 0, "children": 0, "used_elsewhere": true})
+        );
+        assert_eq!(
+            app.get(&format!("/codes/{used}/usage"), &fw).await.status,
+            403
+        );
+        assert_eq!(
+            app.get(&format!("/codes/{}/usage", Uuid::now_v7()), &co)
+                .await
+                .status,
+            404
+        );
+    }
+);

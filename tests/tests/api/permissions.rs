@@ -93,6 +93,7 @@ GET    /api/v1/codes                                  F notes:read
 POST   /api/v1/codes                                  C notes:write
 PATCH  /api/v1/codes/{id}                             C notes:write
 DELETE /api/v1/codes/{id}                             C notes:write
+GET    /api/v1/codes/{id}/usage                       C notes:read
 GET    /api/v1/codings                                C notes:read
 PATCH  /api/v1/codings/{id}                           F notes:write
 DELETE /api/v1/codings/{id}                           F notes:write

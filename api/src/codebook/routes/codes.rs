@@ -3,7 +3,7 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 pub use crate::codebook::codes::{
-    CodeDeleteQuery, CodeIn, CodeList, CodeOut, CodePatch, CodeQuery,
+    CodeDeleteQuery, CodeIn, CodeList, CodeOut, CodePatch, CodeQuery, CodeUsage,
 };
 use crate::{
     app::state::AppState,
@@ -70,6 +70,25 @@ pub async fn patch_code(
     body: Json<CodePatch>,
 ) -> ApiResult<HttpResponse> {
     let out = codes::patch(&state.cx(&p, &meta), *id, body.0).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// How much a code is used: its codings at the caller's sites, its child
+/// codes, and whether other sites use it; asked before deleting it, so that
+/// the client asks its question once (coordinator).
+#[utoipa::path(
+    tag = "codebook",
+    params(("id" = Uuid, Path, description = "Code id")),
+    responses((status = 200, description = "Its use", body = CodeUsage))
+)]
+#[get("/codes/{id}/usage")]
+pub async fn code_usage(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let out = codes::usage(&state.cx(&p, &meta), *id).await?;
     Ok(HttpResponse::Ok().json(out))
 }
 

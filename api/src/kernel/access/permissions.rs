@@ -154,6 +154,7 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/codes", Key(C, NotesWrite)),
     ("PATCH", "/api/v1/codes/{id}", Key(C, NotesWrite)),
     ("DELETE", "/api/v1/codes/{id}", Key(C, NotesWrite)),
+    ("GET", "/api/v1/codes/{id}/usage", Key(C, NotesRead)),
     ("GET", "/api/v1/codings", Key(C, NotesRead)),
     ("GET", "/api/v1/passages", Key(C, NotesRead)),
     ("PATCH", "/api/v1/codings/{id}", Key(F, NotesWrite)),

@@ -69,6 +69,7 @@ words({
     'code.code_name_taken': 'There is already a code with this name at this place in the tree.',
     'code.code_in_use': 'Notes or transcripts are coded with this code. Move its codings to another code first.',
     'code.code_has_children': 'This code has codes under it. Move or delete them first.',
+    'code.code_used_elsewhere': 'Notes at sites you do not work at use this code. An admin, or a coordinator of every site that uses it, can change, merge or delete it.',
     'codebook.err.children': 'Codes under it: {n}. Move or delete them first.',
     'codebook.err.under_itself': 'A code cannot go under itself or under a code below it. Choose another place.',
     'codebook.err.merge_self': 'Choose another code: a code cannot be merged into itself, and the chosen code may have been deleted.',
@@ -129,6 +130,7 @@ words({
     'code.code_name_taken': 'Det finnes allerede en kode med dette navnet på dette stedet i treet.',
     'code.code_in_use': 'Notater eller transkripsjoner er kodet med denne koden. Flytt kodingene til en annen kode først.',
     'code.code_has_children': 'Denne koden har koder under seg. Flytt eller slett dem først.',
+    'code.code_used_elsewhere': 'Notater ved steder du ikke arbeider ved, bruker denne koden. En administrator, eller en koordinator ved alle stedene som bruker den, kan endre, slå sammen eller slette den.',
     'codebook.err.children': 'Koder under den: {n}. Flytt eller slett dem først.',
     'codebook.err.under_itself': 'En kode kan ikke ligge under seg selv eller under en kode som ligger under den. Velg et annet sted.',
     'codebook.err.merge_self': 'Velg en annen kode: en kode kan ikke slås sammen med seg selv, og koden du valgte kan være slettet.',
@@ -480,10 +482,23 @@ export async function render(main, { app, signal, live }) {
     const delOut = h('div');
     const delBtn = h('button', { type: 'button', class: 'warn' }, t('codebook.delete', { name: c.name }));
     const delSec = h('div', {}, h('h3', {}, t('codebook.delete_title')), delBtn, delOut);
-    delBtn.addEventListener('click', () => {
+    // One question: the server says first how much the code is used.
+    delBtn.addEventListener('click', () => busy(delBtn, async () => {
+      let use;
+      try {
+        use = await api('GET', `/codes/${c.id}/usage`);
+      } catch (e) {
+        if (live()) clear(delOut, problem(e));
+        return;
+      }
+      if (!live()) return;
+      const name = codes.get(c.id).name;
+      if (use.children) return clear(delOut, status('error', h('p', {}, t('codebook.err.children', { n: use.children }))));
+      if (use.used_elsewhere) return clear(delOut, status('error', h('p', {}, t('code.code_used_elsewhere'))));
+      if (use.codings) return askWhere(use.codings);
       const yes = h('button', { type: 'button', class: 'warn' }, t('codebook.delete_yes'));
       const no = h('button', { type: 'button', class: 'secondary' }, t('codebook.keep'));
-      clear(delOut, h('p', { id: uid('sure') }, t('codebook.delete_sure', { name: codes.get(c.id).name })), h('div', { class: 'row' }, yes, no));
+      clear(delOut, h('p', { id: uid('sure') }, t('codebook.delete_sure', { name })), h('div', { class: 'row' }, yes, no));
       delBtn.hidden = true;
       yes.focus();
       no.addEventListener('click', () => {
@@ -492,7 +507,7 @@ export async function render(main, { app, signal, live }) {
         delBtn.focus();
       });
       yes.addEventListener('click', () => busy(yes, () => remove(null, {}, delOut)));
-    });
+    }));
 
     /**
      * Deletes this code, its codings moved to `into` first (null: none).
@@ -520,9 +535,11 @@ export async function render(main, { app, signal, live }) {
       targets(to, [c.id], t('codebook.pick'));
       const go = h('button', { type: 'submit', class: 'warn' }, t('codebook.move_and_delete'));
       const out = h('div');
+      const keepIt = h('button', { type: 'button', class: 'secondary', onclick: () => { clear(delOut); delBtn.hidden = false; delBtn.focus(); } }, t('codebook.keep'));
       const form = h('form', { novalidate: true },
         status('info', h('p', {}, t('codebook.in_use', { name: codes.get(c.id).name, n: n ?? '' }))),
-        field(t('codebook.move_codings'), to), go, out);
+        field(t('codebook.move_codings'), to), h('div', { class: 'row' }, go, keepIt), out);
+      delBtn.hidden = true;
       form.addEventListener('submit', (ev) => {
         ev.preventDefault();
         if (!to.value) {
