@@ -378,6 +378,34 @@ pub async fn create_user_token(
     Ok(token)
 }
 
+/// Whether an emailed link still works, without using it up: known, not
+/// expired, not used, and its person still active. Checked when the page
+/// of the link opens, so nobody types a new password for a dead link.
+pub async fn check_user_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purpose: &str,
+) -> Result<(), ApiError> {
+    use entity::user_token::{Column, Entity};
+    let row = Entity::find()
+        .filter(Column::TokenHash.eq(sha256_hex(token)))
+        .filter(Column::Purpose.eq(purpose))
+        .one(db)
+        .await?
+        .ok_or_else(invalid_link)?;
+    if row.expires_at <= Utc::now() || row.used_at.is_some() {
+        return Err(invalid_link());
+    }
+    let active = entity::user::Entity::find_by_id(row.user_id)
+        .one(db)
+        .await?
+        .is_some_and(|u| u.active);
+    if !active {
+        return Err(invalid_link());
+    }
+    Ok(())
+}
+
 /// Uses up a token: returns its user, or an error if unknown, expired or used.
 pub async fn consume_user_token(
     db: &impl ConnectionTrait,

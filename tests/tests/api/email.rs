@@ -72,6 +72,30 @@ async fn invitation_flow(app: TestApp, inbox: Inbox) {
     assert!(mails[0].contains("new@example.org"));
     assert!(mails[0].contains("http://fieldnotes.test/#/accept?token="));
     let token = token_from(&mails[0]);
+    // The page of the link asks first whether it works; asking uses nothing up.
+    let check = |path: &'static str, token: String| {
+        let app = &app;
+        async move {
+            app.send(
+                app.client
+                    .post(app.url(path))
+                    .json(&json!({"token": token})),
+            )
+            .await
+        }
+    };
+    for _ in 0..2 {
+        let r = check("/auth/invitations/check", token.clone()).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+    // An invitation's token is no reset link, and a made-up one is nothing.
+    let r = check("/auth/password-reset/check", token.clone()).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = check("/auth/invitations/check", "made-up".into()).await;
+    assert_eq!(
+        (r.status, &r.body["errors"][0]["pointer"]),
+        (422, &json!("/token"))
+    );
     let weak = app
         .send(
             app.client
@@ -97,6 +121,11 @@ async fn invitation_flow(app: TestApp, inbox: Inbox) {
         )
         .await;
     assert_eq!(again.status, 422, "links are single-use");
+    let r = check("/auth/invitations/check", token.clone()).await;
+    assert_eq!(
+        r.status, 422,
+        "a used link is said to be dead when its page opens"
+    );
     assert_eq!(again.body["code"], "invalid_token");
     // naming the field with a code like every other field error
     assert_eq!(
@@ -128,6 +157,8 @@ async fn invitation_flow(app: TestApp, inbox: Inbox) {
     let mails = wait_for_mail(&inbox, 2).await;
     assert_eq!(mails.len(), 2, "no mail for an unknown address");
     let token = token_from(&mails[1]);
+    let r = check("/auth/password-reset/check", token.clone()).await;
+    assert_eq!(r.status, 204, "{}", r.body);
     let ok = app
         .send(
             app.client
@@ -137,6 +168,8 @@ async fn invitation_flow(app: TestApp, inbox: Inbox) {
         .await;
     assert_eq!(ok.status, 204);
     app.login("new@example.org", "reset long password").await;
+    let r = check("/auth/password-reset/check", token).await;
+    assert_eq!(r.status, 422, "{}", r.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

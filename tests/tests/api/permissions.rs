@@ -24,8 +24,10 @@ POST   /api/v1/auth/login                             public
 POST   /api/v1/auth/login/mfa                         public
 POST   /api/v1/auth/refresh                           public
 POST   /api/v1/auth/logout                            person F
+POST   /api/v1/auth/invitations/check                 public
 POST   /api/v1/auth/invitations/accept                public
 POST   /api/v1/auth/password-reset                    public
+POST   /api/v1/auth/password-reset/check              public
 POST   /api/v1/auth/password-reset/confirm            public
 GET    /api/v1/me                                     any
 PATCH  /api/v1/me                                     person F

@@ -230,6 +230,64 @@ pub struct TokenPasswordIn {
     pub password: String,
 }
 
+/// An emailed link's token, to check.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenIn {
+    /// The token from the emailed link.
+    #[schema(min_length = 1, max_length = 256)]
+    pub token: String,
+}
+
+/// Whether an invitation link still works, without using it: 204, or 422
+/// `invalid_token` at `/token` (unknown, expired, used, or its person
+/// disabled). The page of the link asks before a password is typed.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenIn,
+    responses(
+        (status = 204, description = "The link works"),
+        (status = 422, description = "Invalid, expired or used token", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/invitations/check")]
+pub async fn check_invitation(
+    state: web::Data<AppState>,
+    body: Json<TokenIn>,
+) -> ApiResult<HttpResponse> {
+    crate::access::auth::check_user_token(
+        &state.read,
+        &body.token,
+        crate::access::auth::PURPOSE_INVITATION,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Whether a password-reset link still works, without using it: 204, or
+/// 422 `invalid_token` at `/token`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenIn,
+    responses(
+        (status = 204, description = "The link works"),
+        (status = 422, description = "Invalid, expired or used token", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset/check")]
+pub async fn check_password_reset(
+    state: web::Data<AppState>,
+    body: Json<TokenIn>,
+) -> ApiResult<HttpResponse> {
+    crate::access::auth::check_user_token(
+        &state.read,
+        &body.token,
+        crate::access::auth::PURPOSE_PASSWORD_RESET,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 async fn set_password_with_token(
     state: &AppState,
     meta: &RequestMeta,

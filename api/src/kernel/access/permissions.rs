@@ -48,8 +48,10 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/auth/login/mfa", Public),
     ("POST", "/api/v1/auth/refresh", Public),
     ("POST", "/api/v1/auth/logout", Person(F)),
+    ("POST", "/api/v1/auth/invitations/check", Public),
     ("POST", "/api/v1/auth/invitations/accept", Public),
     ("POST", "/api/v1/auth/password-reset", Public),
+    ("POST", "/api/v1/auth/password-reset/check", Public),
     ("POST", "/api/v1/auth/password-reset/confirm", Public),
     // The caller themself.
     ("GET", "/api/v1/me", AnyCaller),

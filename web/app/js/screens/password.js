@@ -62,6 +62,8 @@ words({
 });
 
 const PATHS = { accept: '/auth/invitations/accept', reset: '/auth/password-reset/confirm' };
+/** Whether a link works, asked when its page opens (nothing is used up). */
+const CHECKS = { accept: '/auth/invitations/check', reset: '/auth/password-reset/check' };
 
 /** A refusal of the client's own, shown at the field like the server's. */
 const refused = (pointer, text) => new ApiError(422, { code: 'validation_failed', errors: [{ pointer, text }] });
@@ -80,6 +82,17 @@ export async function render(main, { params, query, live }) {
     else badLink(false);
     return;
   }
+
+  // A dead link is said before anyone types a password for it. Offline,
+  // the form shows anyway: saving says whether the link works.
+  clear(body, h('p', { class: 'loading', role: 'status' }, t('loading')));
+  try {
+    await post(CHECKS[kind], { token });
+  } catch (e) {
+    if (!live()) return;
+    if (e instanceof ApiError && e.code === 'invalid_token') return badLink(false);
+  }
+  if (!live()) return;
 
   const password = h('input', {
     type: 'password', name: 'password', autocomplete: 'new-password', maxlength: 256,
