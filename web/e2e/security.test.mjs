@@ -25,7 +25,8 @@ const code = (secret, steps = 0) =>
 test('a fieldworker whose role requires it sets up two-factor sign-in on the phone, then signs in with a code', async (t) => {
   const s = await seed('mfa', { interview: false });
   const a = await admin();
-  const { page } = await openPhone(t);
+  const { page, context } = await openPhone(t);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
   await signIn(page, s.email, PASSWORD);
 
   await a.call('PATCH', '/settings/security', { require_mfa_for: ['fieldworker'] });
@@ -53,7 +54,22 @@ test('a fieldworker whose role requires it sets up two-factor sign-in on the pho
   assert.equal(recovery.length, 10);
   assert.equal(new Set(recovery).size, 10);
   await screen(page, 'mfa-recovery-codes');
-  await page.getByRole('button', { name: 'I have written them down' }).click();
+  // Copied, or downloaded as a text file: every code either way.
+  await page.getByRole('button', { name: 'Copy the codes' }).click();
+  await page.getByText('Copied.').waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  for (const c of recovery) assert.ok(copied.includes(c), `${c} copied`);
+  const file = page.getByRole('link', { name: 'Download as a text file' });
+  assert.equal(await file.getAttribute('download'), 'fieldnotes-recovery-codes.txt');
+  const saved = decodeURIComponent((await file.getAttribute('href')).replace(/^data:text\/plain;charset=utf-8,/, ''));
+  for (const c of recovery) assert.ok(saved.includes(c), `${c} in the file`);
+  // "Written down?" first; then back to the security screen, with the app usable.
+  const done = page.getByRole('button', { name: 'Done' });
+  assert.equal(await done.isDisabled(), true, 'not before they are written down');
+  await page.getByLabel('I have written them down or stored them safely').check();
+  await done.click();
+  await page.getByText('Two-factor sign-in is on. 10 recovery codes left.').waitFor();
+  await page.goto(`${BASE}/#/today`);
   await page.getByRole('heading', { level: 1, name: /^Today/ }).waitFor();
 
   // Signing in again takes the password, then the app's code.
@@ -77,6 +93,11 @@ test('a fieldworker whose role requires it sets up two-factor sign-in on the pho
   await page.goto(`${BASE}/#/more/security`);
   await page.getByText('Two-factor sign-in is on. 10 recovery codes left.').waitFor();
   await page.getByText('This device').waitFor();
+  // New recovery codes need a code from the app: a wrong one is refused at its field.
+  const renew = page.locator('form', { has: page.getByRole('heading', { name: 'New recovery codes' }) });
+  await renew.getByLabel('Code the app shows now').fill('000000');
+  await renew.getByRole('button', { name: 'Make new recovery codes' }).click();
+  await renew.locator('.field-error', { hasText: 'is not the code the authenticator app shows now' }).waitFor();
   await screen(page, 'security');
 });
 

@@ -476,6 +476,40 @@ pub async fn disable(cx: &Ctx<'_>, code: &str) -> ApiResult<()> {
     .ok_or_else(wrong_code)
 }
 
+/// Makes new recovery codes (the old ones stop working); needs a current
+/// code from the app, so a lost list is replaced by the person holding the
+/// phone.
+pub async fn renew_recovery_codes(cx: &Ctx<'_>, code: &str) -> ApiResult<RecoveryCodesOut> {
+    let codes = guarded(
+        &cx.writer.db,
+        &cx.actor,
+        cx.p.user_id,
+        &cx.p.email,
+        cx.now(),
+        async || {
+            let ch = cx.begin().await?;
+            match use_code(ch.db(), cx.p.user_id, &cx.p.email, code, cx.now()).await? {
+                Some(Factor::Totp) => {}
+                _ => return Ok(None),
+            }
+            let codes = new_recovery_codes(ch.db(), cx.p.user_id, cx.now()).await?;
+            ch.audit(Entry::new(
+                "mfa.recovery_codes_renewed",
+                "user",
+                cx.p.user_id,
+            ))
+            .await?;
+            ch.commit().await?;
+            Ok(Some((codes, Settled::Passed)))
+        },
+    )
+    .await?
+    .ok_or_else(wrong_code)?;
+    Ok(RecoveryCodesOut {
+        recovery_codes: codes,
+    })
+}
+
 pub(crate) async fn remove(db: &impl ConnectionTrait, user_id: Uuid) -> ApiResult<()> {
     entity::mfa_totp::Entity::delete_by_id(user_id)
         .exec(db)

@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(security::get_mfa)
         .service(security::enrol_totp)
         .service(security::confirm_totp)
+        .service(security::renew_recovery_codes)
         .service(security::disable_mfa)
         .service(security::list_my_sessions)
         .service(security::end_my_session)

@@ -63,6 +63,7 @@ pub const ACTIONS: &[&str] = &[
     "mfa.disabled",
     "mfa.enabled",
     "mfa.enrol_started",
+    "mfa.recovery_codes_renewed",
     "note.create",
     "note.delete",
     "note.history",

@@ -36,6 +36,7 @@ GET    /api/v1/me/mfa                                 person F
 DELETE /api/v1/me/mfa                                 person F
 POST   /api/v1/me/mfa/totp                            person F
 POST   /api/v1/me/mfa/totp/confirm                    person F
+POST   /api/v1/me/mfa/recovery-codes                  person F
 GET    /api/v1/me/sessions                            person F
 DELETE /api/v1/me/sessions/{id}                       person F
 GET    /api/v1/api-keys                               person F

@@ -431,3 +431,54 @@ db_test!(
         assert_eq!(app.get("/me", &desk).await.status, 401);
     }
 );
+
+db_test!(
+    new_recovery_codes_replace_the_old,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, token) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let (uri, recovery) = enrol(&app, &token).await;
+        // New recovery codes, with a code from the app (a recovery code will not do): the old ones stop working.
+        let r = app
+            .post(
+                "/me/mfa/recovery-codes",
+                &token,
+                json!({"code": recovery[2]}),
+            )
+            .await;
+        assert_eq!(r.errors_pointer(), "/code", "{}", r.body);
+        let r = app
+            .post(
+                "/me/mfa/recovery-codes",
+                &token,
+                json!({"code": code(&uri, 1)}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let renewed: Vec<String> = r.body["recovery_codes"]
+            .as_array()
+            .expect("codes")
+            .iter()
+            .map(s)
+            .collect();
+        assert_eq!(renewed.len(), 10);
+        assert!(renewed.iter().all(|c| !recovery.contains(c)));
+        assert_eq!(
+            app.get("/me/mfa", &token).await.body["recovery_codes_left"],
+            10
+        );
+        let fourth = login(&app, "fw@example.org", "Phone A").await;
+        let r = second_step(&app, &fourth["challenge"], &recovery[2]).await;
+        assert_eq!(
+            s(&r.body["code"]),
+            "invalid_mfa_code",
+            "an old recovery code no longer signs in"
+        );
+        let r = second_step(&app, &fourth["challenge"], &renewed[0]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let audit = app
+            .get("/audit?action=mfa.recovery_codes_renewed", &app.admin_token)
+            .await;
+        assert_eq!(audit.body["items"].as_array().expect("items").len(), 1);
+    }
+);

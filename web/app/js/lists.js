@@ -47,6 +47,7 @@ export const LISTS = {
     "mfa.disabled",
     "mfa.enabled",
     "mfa.enrol_started",
+    "mfa.recovery_codes_renewed",
     "note.create",
     "note.delete",
     "note.history",

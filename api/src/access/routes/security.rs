@@ -76,6 +76,27 @@ pub async fn confirm_totp(
     Ok(HttpResponse::Ok().json(out))
 }
 
+/// Make new recovery codes, when the list is lost or used up: the old ones
+/// stop working. Needs a current code from the app (not a recovery code).
+#[utoipa::path(
+    tag = "security",
+    request_body = SecondFactorCodeIn,
+    responses(
+        (status = 200, description = "New codes; write them down", body = RecoveryCodesOut),
+        (status = 422, description = "Wrong code, or two-factor sign-in is off", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/me/mfa/recovery-codes")]
+pub async fn renew_recovery_codes(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    body: Json<SecondFactorCodeIn>,
+) -> ApiResult<HttpResponse> {
+    let out = mfa::renew_recovery_codes(&state.cx(&p, &meta), &body.code).await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
 /// Turn two-factor sign-in off; needs a current code from the app.
 #[utoipa::path(
     tag = "security",

@@ -61,6 +61,7 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v1/me/mfa", Person(F)),
     ("POST", "/api/v1/me/mfa/totp", Person(F)),
     ("POST", "/api/v1/me/mfa/totp/confirm", Person(F)),
+    ("POST", "/api/v1/me/mfa/recovery-codes", Person(F)),
     ("GET", "/api/v1/me/sessions", Person(F)),
     ("DELETE", "/api/v1/me/sessions/{id}", Person(F)),
     ("GET", "/api/v1/api-keys", Person(F)),

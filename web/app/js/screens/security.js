@@ -19,7 +19,16 @@ words({
     'security.confirm': 'Turn on two-factor sign-in',
     'security.codes_title': 'Your recovery codes',
     'security.codes_intro': 'Write these down and keep them away from your phone. Each signs you in once if the phone is lost. They are shown only now.',
-    'security.codes_done': 'I have written them down',
+    'security.codes_done': 'Done',
+    'security.codes_written': 'I have written them down or stored them safely',
+    'security.codes_copy': 'Copy the codes',
+    'security.codes_copied': 'Copied.',
+    'security.codes_download': 'Download as a text file',
+    'security.codes_file': 'Fieldnotes recovery codes for {email}. Each signs in once in place of the app’s code.',
+    'security.codes_check': 'Tick the box once they are written down: they are not shown again.',
+    'security.renew_title': 'New recovery codes',
+    'security.renew_intro': 'Lost the list, or used most of it? New codes replace all the old ones.',
+    'security.renew': 'Make new recovery codes',
     'security.turn_off': 'Turn off two-factor sign-in',
     'security.devices': 'Where you are signed in',
     'security.this_device': 'This device',
@@ -42,7 +51,16 @@ words({
     'security.confirm': 'Slå på totrinnsinnlogging',
     'security.codes_title': 'Gjenopprettingskodene dine',
     'security.codes_intro': 'Skriv dem ned og oppbevar dem unna telefonen. Hver av dem logger deg inn én gang hvis telefonen blir borte. De vises bare nå.',
-    'security.codes_done': 'Jeg har skrevet dem ned',
+    'security.codes_done': 'Ferdig',
+    'security.codes_written': 'Jeg har skrevet dem ned eller lagret dem trygt',
+    'security.codes_copy': 'Kopier kodene',
+    'security.codes_copied': 'Kopiert.',
+    'security.codes_download': 'Last ned som tekstfil',
+    'security.codes_file': 'Gjenopprettingskoder for Fieldnotes for {email}. Hver av dem logger inn én gang i stedet for appens kode.',
+    'security.codes_check': 'Kryss av når de er skrevet ned: de vises ikke igjen.',
+    'security.renew_title': 'Nye gjenopprettingskoder',
+    'security.renew_intro': 'Mistet listen, eller brukt opp det meste? Nye koder erstatter alle de gamle.',
+    'security.renew': 'Lag nye gjenopprettingskoder',
     'security.turn_off': 'Slå av totrinnsinnlogging',
     'security.devices': 'Der du er logget inn',
     'security.this_device': 'Denne enheten',
@@ -55,7 +73,7 @@ words({
   },
 });
 
-export async function render(main, { app, query, go }) {
+export async function render(main, { app, query, go, route }) {
   document.title = `${t('security.title')} · Fieldnotes`;
   const mfaSec = h('section', { class: 'card', 'aria-labelledby': 'mfa-h' });
   const devSec = h('section', { class: 'card', 'aria-labelledby': 'dev-h' });
@@ -87,7 +105,25 @@ export async function render(main, { app, query, go }) {
           }
         });
       });
-      clear(mfaSec, title, status('ok', t('security.on', { n: st.recovery_codes_left })), form);
+      // New recovery codes, with a code from the app.
+      const renewCode = codeInput();
+      const renewOut = h('div');
+      const renew = h('button', { type: 'submit', class: 'secondary' }, t('security.renew'));
+      const renewForm = h('form', { 'aria-labelledby': 'renew-h' },
+        h('h3', { id: 'renew-h' }, t('security.renew_title')), h('p', { class: 'hint' }, t('security.renew_intro')),
+        field(t('security.code'), renewCode), renew, renewOut);
+      renewForm.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        busy(renew, async () => {
+          try {
+            const r = await post('/me/mfa/recovery-codes', { code: renewCode.value.trim() });
+            showCodes(r.recovery_codes);
+          } catch (e) {
+            problemAt(e, { code: renewCode }, renewOut);
+          }
+        });
+      });
+      clear(mfaSec, title, status('ok', t('security.on', { n: st.recovery_codes_left })), form, renewForm);
       return;
     }
     const start = h('button', { type: 'button', class: 'primary big' }, t('security.setup'));
@@ -128,17 +164,44 @@ export async function render(main, { app, query, go }) {
     code.focus();
   }
 
+  /** The recovery codes, shown once: copy, download, and "written down?" before going back. */
   function showCodes(codes) {
-    const done = h('button', { type: 'button', class: 'primary big' }, t('security.codes_done'));
-    done.addEventListener('click', async () => {
-      // Enrolled: a required role may now use the whole app.
-      app.me = null;
-      go('#/today');
+    const text = `${t('security.codes_file', { email: app.me?.email || '' })}\n\n${codes.join('\n')}\n`;
+    const said = h('div', { 'aria-live': 'polite' });
+    const copy = h('button', { type: 'button', class: 'secondary' }, t('security.codes_copy'));
+    copy.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(text);
+        clear(said, status('ok', h('p', {}, t('security.codes_copied'))));
+      } catch (e) {
+        // No clipboard (an old browser, or none allowed): the list is selected to copy by hand.
+        const range = document.createRange();
+        range.selectNodeContents(list);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+      }
     });
+    const download = h('a', {
+      class: 'button secondary', download: 'fieldnotes-recovery-codes.txt',
+      href: `data:text/plain;charset=utf-8,${encodeURIComponent(text)}`,
+    }, t('security.codes_download'));
+    const written = h('input', { type: 'checkbox', id: 'codes-written' });
+    const done = h('button', { type: 'button', class: 'primary big', disabled: true }, t('security.codes_done'));
+    written.addEventListener('change', () => { done.disabled = !written.checked; });
+    done.addEventListener('click', () => {
+      // Enrolled: a required role may now use the whole app; back to this screen, its state fresh.
+      app.me = null;
+      if (location.hash.startsWith('#/more/security') && !location.hash.includes('?')) route();
+      else go('#/more/security');
+    });
+    const list = h('ol', { class: 'recovery' }, codes.map((c) => h('li', {}, h('code', {}, c))));
     clear(mfaSec,
       h('h2', { id: 'mfa-h', tabindex: -1 }, t('security.codes_title')),
       h('p', {}, t('security.codes_intro')),
-      h('ol', { class: 'recovery' }, codes.map((c) => h('li', {}, h('code', {}, c)))),
+      list,
+      h('div', { class: 'row' }, copy, download), said,
+      h('p', { class: 'hint' }, t('security.codes_check')),
+      h('div', { class: 'check' }, written, h('label', { for: written.id }, t('security.codes_written'))),
       done);
     mfaSec.querySelector('h2').focus();
   }
