@@ -18,8 +18,10 @@ before(async () => {
 after(async () => {
   if (restore) {
     const a = await admin();
-    const { consent, session, validity_minutes, no_screen_shopping_minutes } = restore.readiness;
-    await a.call('PATCH', '/settings/readiness', { consent, session, validity_minutes, no_screen_shopping_minutes });
+    const { consent, session, validity_minutes, no_screen_shopping_minutes, rescreen_between_sessions, consent_form_versions } = restore.readiness;
+    await a.call('PATCH', '/settings/readiness', {
+      consent, session, validity_minutes, no_screen_shopping_minutes, rescreen_between_sessions, consent_form_versions,
+    });
     await a.call('PATCH', '/settings/waves', restore.waves);
   }
   const all = lib.axeSummary('admin');
@@ -301,15 +303,23 @@ test('an admin requires the clinic’s form before consent, edits the waves, and
   const validity = ready.getByLabel(form.name.en, { exact: true });
   await validity.fill('2000');
   await ready.getByLabel('No screen shopping (minutes)').fill('45');
+  // The consent form versions in use: one twice is refused at the field.
+  const versions = ready.getByLabel('Consent form versions in use');
+  await versions.fill('1.0\n1.0');
   await ready.getByRole('button', { name: 'Save readiness' }).click();
   await errorAt(validity, 'Type 1 to 1440 minutes.');
+  assert.equal(await versions.getAttribute('aria-invalid'), 'true');
   assert.equal(await ready.getByLabel('No screen shopping (minutes)').inputValue(), '45');
   assert.ok((await consent.locator('li').first().innerText()).includes(form.name.en), 'the order stays');
   await everywhere(page, 'study-refused');
   await validity.fill('20');
+  await versions.fill('1.0\n2026-11 v2');
+  await ready.getByLabel('Each new session of a split interview needs a new screening').uncheck();
   await ready.getByRole('button', { name: 'Save readiness' }).click();
   await ready.getByText('Saved.').waitFor();
   const settings = await a.get('/settings/readiness');
+  assert.deepEqual(settings.consent_form_versions, ['1.0', '2026-11 v2']);
+  assert.equal(settings.rescreen_between_sessions, false);
   assert.equal(settings.consent[0], form.key, 'the clinic’s form comes first before consent');
   assert.deepEqual(settings.consent.slice(1), restore.readiness.consent.filter((k) => k !== form.key));
   assert.equal(settings.validity_minutes[form.key], 20);

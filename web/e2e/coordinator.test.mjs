@@ -86,7 +86,7 @@ test('the participant list shows status, wave and due window, and a participantâ
   await s.api.post(`/participants/${gone.id}/screenings`, {
     instrument_id: capacity.id, responses: Object.fromEntries(capacity.items.map((i) => [i.key, '2'])),
   });
-  const consent = await s.api.post(`/participants/${gone.id}/consents`, { form_version: '2.1', method: 'oral_recorded' });
+  const consent = await s.api.post(`/participants/${gone.id}/consents`, { form_version: '1.0', method: 'oral_recorded' });
   await a.post(`/consents/${consent.id}/withdraw`, { reason: 'Moved to another town.', data_decision: 'keep' });
 
   const { page } = await openPhone(t);

@@ -137,6 +137,10 @@ test('a participant screened as ready gives consent, and a session is started an
   await verdict.getByText('READY', { exact: true }).waitFor();
   assert.match(await verdict.innerText(), /for consent[\s\S]*Valid until \d\d:\d\d/);
   await screen(page, 'verdict-ready-consent');
+  // The form's version is picked from the study's list, not typed.
+  const version = page.getByRole('combobox', { name: 'Consent form version' });
+  assert.ok((await version.locator('option').allTextContents()).includes('1.0'));
+  await version.selectOption('1.0');
   await page.getByRole('button', { name: 'Record consent' }).click();
   await page.getByText('Consent recorded (Written, form 1.0).').first().waitFor();
   await verdict.getByText('for an interview session').waitFor();

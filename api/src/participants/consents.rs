@@ -12,7 +12,8 @@ use crate::{
     kernel::{
         audit::Entry,
         ctx::Ctx,
-        error::{check_len, clean, ApiError, ApiResult},
+        error::{check_len, clean, ApiError, ApiResult, FieldError},
+        field::FieldProblem,
         scoped,
     },
     participants::{self, lock_participant, require_active, withdraw_in},
@@ -132,6 +133,14 @@ pub async fn create(cx: &Ctx<'_>, participant_id: Uuid, body: ConsentIn) -> ApiR
         40,
     );
     check_len(&mut errors, "/note", body.note.as_deref(), 0, 2000);
+    // A version of the form the study uses, as its settings list them.
+    let versions = readiness::settings(cx.read).await?.consent_form_versions;
+    if errors.is_empty() && !versions.iter().any(|v| v == body.form_version.trim()) {
+        errors.push(FieldError::new(
+            "/form_version",
+            FieldProblem::NotOneOf { allowed: versions },
+        ));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

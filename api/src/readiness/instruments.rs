@@ -176,6 +176,11 @@ pub struct ReadinessPatch {
     /// Whether a new session of a split interview needs a screening taken
     /// after its previous session ended.
     pub rescreen_between_sessions: Option<bool>,
+    /// Replaces the consent form versions in use (1 to 10, each 1 to 40
+    /// characters, no two alike), newest last. Consents already given keep
+    /// the version they name.
+    #[schema(min_items = 1, max_items = 10)]
+    pub consent_form_versions: Option<Vec<String>>,
 }
 
 async fn check_list(
@@ -388,6 +393,23 @@ pub async fn patch_readiness(cx: &Ctx<'_>, body: ReadinessPatch) -> ApiResult<Re
     }
     if let Some(v) = body.rescreen_between_sessions {
         s.rescreen_between_sessions = v;
+    }
+    if let Some(v) = body.consent_form_versions {
+        if v.is_empty() || v.len() > 10 {
+            errors.push(FieldError::new(
+                "/consent_form_versions",
+                FieldProblem::Count { min: 1, max: 10 },
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, version) in v.iter().enumerate() {
+            let ptr = format!("/consent_form_versions/{i}");
+            crate::kernel::error::check_line(&mut errors, &ptr, Some(version), 1, 40);
+            if !seen.insert(version.trim().to_lowercase()) {
+                errors.push(FieldError::new(ptr, FieldProblem::Duplicate));
+            }
+        }
+        s.consent_form_versions = v.iter().map(|x| x.trim().to_string()).collect();
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

@@ -59,10 +59,20 @@ pub struct ReadinessSettings {
     /// changes.
     #[serde(default = "on")]
     pub rescreen_between_sessions: bool,
+    /// The versions of the consent form the ethics committee approved and
+    /// the study uses: a consent names one of them (picked from this list,
+    /// never typed), newest last.
+    #[serde(default = "first_form")]
+    #[schema(min_items = 1, max_items = 10)]
+    pub consent_form_versions: Vec<String>,
 }
 
 fn on() -> bool {
     true
+}
+
+fn first_form() -> Vec<String> {
+    vec!["1.0".into()]
 }
 
 impl Default for ReadinessSettings {
@@ -73,6 +83,7 @@ impl Default for ReadinessSettings {
             validity_minutes: BTreeMap::new(),
             no_screen_shopping_minutes: 60,
             rescreen_between_sessions: true,
+            consent_form_versions: first_form(),
         }
     }
 }

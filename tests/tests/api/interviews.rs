@@ -103,7 +103,7 @@ pub(crate) async fn consent(app: &TestApp, token: &str, pid: &str, minutes_ago: 
         .post(
             &format!("/participants/{pid}/consents"),
             token,
-            json!({"form_version": "v2", "method": "oral_recorded"}),
+            json!({"form_version": "1.0", "method": "oral_recorded"}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);

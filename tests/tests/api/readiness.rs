@@ -78,7 +78,7 @@ fn codes(v: &Value) -> Vec<String> {
 }
 
 fn consent_body() -> Value {
-    json!({"form_version": "2026-09 v2", "method": "written"})
+    json!({"form_version": "1.0", "method": "written"})
 }
 
 db_test!(the_table_of_reasons, |app: TestApp| async move {

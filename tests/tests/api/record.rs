@@ -331,7 +331,7 @@ db_test!(
                 rows[1][2].as_str(),
                 rows[1][3].as_str()
             ),
-            ("R02", "v2", "oral_recorded")
+            ("R02", "1.0", "oral_recorded")
         );
         assert_eq!(rows[1][6], "");
     }
@@ -672,5 +672,77 @@ db_test!(
             .await,
             1
         );
+    }
+);
+
+db_test!(
+    consent_names_a_form_version_the_study_uses,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (_, fw) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let admin = app.admin_token.clone();
+        // The default: one version, 1.0.
+        let r = app.get("/settings/readiness", &fw).await;
+        assert_eq!(
+            r.body["consent_form_versions"],
+            json!(["1.0"]),
+            "{}",
+            r.body
+        );
+        // The admin lists the versions the committee approved; refusals name the item.
+        for (bad, pointer) in [
+            (json!([]), "/consent_form_versions"),
+            (
+                json!(["2026-09 v1", " 2026-09 V1 "]),
+                "/consent_form_versions/1",
+            ),
+            (json!(["x".repeat(41)]), "/consent_form_versions/0"),
+            (json!(["ok", ""]), "/consent_form_versions/1"),
+        ] {
+            let r = app
+                .patch(
+                    "/settings/readiness",
+                    &admin,
+                    json!({"consent_form_versions": bad}),
+                )
+                .await;
+            assert_eq!(r.status, 422, "{}", r.body);
+            assert_eq!(r.errors_pointer(), pointer, "{}", r.body);
+        }
+        let r = app
+            .patch(
+                "/settings/readiness",
+                &admin,
+                json!({"consent_form_versions": [" 2026-09 v1", "2026-11 v2"], "consent": ["poss"]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            r.body["consent_form_versions"],
+            json!(["2026-09 v1", "2026-11 v2"])
+        );
+        let pid = participant(&app, &co, a, "Ola", 60).await;
+        screen(&app, &fw, &pid, "1", 1).await;
+        // A version not in the list is refused at its field, with the list.
+        let r = app
+            .post(
+                &format!("/participants/{pid}/consents"),
+                &fw,
+                json!({"form_version": "1.0", "method": "written"}),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["pointer"], "/form_version");
+        assert_eq!(r.body["errors"][0]["code"], "not_one_of");
+        let r = app
+            .post(
+                &format!("/participants/{pid}/consents"),
+                &fw,
+                json!({"form_version": "2026-11 v2", "method": "written"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["form_version"], "2026-11 v2");
     }
 );

@@ -298,7 +298,12 @@ export async function render(main, { params, query, app, go, signal, live, onLea
   }
 
   function consentForm() {
-    const version = h('input', { type: 'text', name: 'form_version', required: true, maxlength: 40, value: pref('form_version', '1.0') });
+    // The versions the study uses (its settings), picked, never typed: the last one used here, else the newest.
+    const inUse = settings.consent_form_versions?.length ? settings.consent_form_versions : ['1.0'];
+    const last = pref('form_version', '');
+    const chosen = inUse.includes(last) ? last : inUse[inUse.length - 1];
+    const version = h('select', { name: 'form_version', required: true },
+      inUse.map((v) => h('option', { value: v, selected: v === chosen }, v)));
     const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000 });
     const out = h('div');
     const submit = h('button', { type: 'submit', class: 'primary' }, t('consent.record'));

@@ -24,6 +24,11 @@ words({
     'study.shopping': 'No screen shopping (minutes)',
     'study.shopping_hint': 'A POSTPONE or STOP holds this long, even if a new screening passes. 0 to 1440.',
     'study.save_readiness': 'Save readiness',
+    'study.rescreen': 'Each new session of a split interview needs a new screening',
+    'study.rescreen_hint': 'Taken after the previous session ended: interviews are split because a participant’s state changes.',
+    'study.versions': 'Consent form versions in use',
+    'study.versions_hint': 'One a line, newest last, as the ethics committee approved them. Whoever records consent picks one.',
+    'field.consent_form_versions': 'Consent form versions',
     'study.waves': 'Interview waves',
     'study.waves_intro': 'Each wave’s due window, in days after the participant’s treatment start. In the study, wave 1 was 4 to 8 weeks in: day 28 to day 56.',
     'study.wave': 'Wave {n}',
@@ -55,6 +60,11 @@ words({
     'study.shopping': 'Ingen «screening-shopping» (minutter)',
     'study.shopping_hint': 'En UTSETT eller STOPP gjelder så lenge, selv om en ny screening blir godkjent. 0 til 1440.',
     'study.save_readiness': 'Lagre klarhet',
+    'study.rescreen': 'Hver nye økt i et oppdelt intervju krever en ny screening',
+    'study.rescreen_hint': 'Tatt etter at forrige økt ble avsluttet: intervjuer deles fordi deltakerens tilstand endrer seg.',
+    'study.versions': 'Versjoner av samtykkeskjemaet i bruk',
+    'study.versions_hint': 'Én per linje, nyeste sist, slik etisk komité godkjente dem. Den som registrerer samtykke, velger én.',
+    'field.consent_form_versions': 'Versjoner av samtykkeskjemaet',
     'study.waves': 'Intervjubølger',
     'study.waves_intro': 'Hver bølges tidsvindu, i dager etter at deltakeren startet behandlingen. I studien var bølge 1 etter 4 til 8 uker: dag 28 til dag 56.',
     'study.wave': 'Bølge {n}',
@@ -167,11 +177,17 @@ export async function render(main, { app, signal, live }) {
     const session = orderList('session');
     showValidity();
     const shopping = number('no_screen_shopping_minutes', settings.no_screen_shopping_minutes, { min: 0, max: 1440 });
+    const rescreen = h('input', { type: 'checkbox', id: uid('rs'), name: 'rescreen_between_sessions', checked: settings.rescreen_between_sessions !== false });
+    // The consent form versions the committee approved: one a line, newest last; fieldworkers pick from them.
+    const versions = h('textarea', { name: 'consent_form_versions', rows: 3, value: (settings.consent_form_versions || []).join('\n') });
     const save = h('button', { type: 'submit', class: 'primary big' }, t('study.save_readiness'));
     const out = h('div');
     const form = h('form', { novalidate: true },
       consent, session, validityFs,
       field(t('study.shopping'), shopping, t('study.shopping_hint')),
+      h('div', { class: 'check' }, rescreen, h('label', { for: rescreen.id }, t('study.rescreen'))),
+      h('p', { class: 'hint' }, t('study.rescreen_hint')),
+      field(t('study.versions'), versions, t('study.versions_hint')),
       save, out);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -182,12 +198,15 @@ export async function render(main, { app, signal, live }) {
       }
       const controls = {
         consent, session, validity_minutes: validityFs, no_screen_shopping_minutes: shopping,
+        consent_form_versions: versions, rescreen_between_sessions: rescreen,
         ...Object.fromEntries(Object.entries(inputs).map(([k, input]) => [`validity_minutes/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, input])),
       };
       busy(save, async () => {
         try {
           settings = await api('PATCH', '/settings/readiness', {
             consent: lists.consent, session: lists.session, validity_minutes: validity, no_screen_shopping_minutes: whole(shopping),
+            rescreen_between_sessions: rescreen.checked,
+            consent_form_versions: versions.value.split('\n').map((v) => v.trim()).filter(Boolean),
           });
           if (live()) showReadiness(t('adm.saved'));
         } catch (e) {
