@@ -131,7 +131,7 @@ test('the participant list shows status, wave and due window, and a participantâ
   await card(gone).click();
   const withdrawn = page.locator('.desk-item li.ev-withdrawn');
   assert.match(await withdrawn.innerText(), /Consent withdrawn[\s\S]*Moved to another town\.[\s\S]*Their data is kept\./);
-  assert.match(await page.locator('.desk-item li.ev-consent').innerText(), /Oral, recorded, form version 2\.1\./);
+  assert.match(await page.locator('.desk-item li.ev-consent').innerText(), /Oral, recorded, form version 1\.0\./);
   const order = await page.locator('.desk-item ol.timeline > li').evaluateAll((lis) => lis.map((li) => li.className));
   assert.ok(order.indexOf('ev ev-withdrawn') < order.indexOf('ev ev-consent'), `the withdrawal above the consent: ${order}`);
   await page.getByRole('link', { name: 'â† All participants' }).click();
@@ -576,6 +576,11 @@ test('a coordinator corrects at the desk: interviewers, a cancellation with its 
   const item = page.locator('.desk-item');
   await item.getByRole('heading', { level: 2, name: s.participant.pseudonym }).waitFor();
   const booked = (n) => item.locator('li.ev-booked', { has: page.getByRole('heading', { level: 4, name: `Interview booked (wave ${n})` }) });
+  // The list names the booking, though wave 2's window has not opened.
+  const card = page.locator(`a[data-participant="${pid}"]`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  assert.match(await card.innerText(), /Wave 2: booked /);
+  await page.setViewportSize({ width: 390, height: 844 });
 
   // Other interviewers for wave 2.
   await booked(2).getByRole('button', { name: 'Change interviewers' }).click();

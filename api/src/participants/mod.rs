@@ -81,8 +81,57 @@ pub struct ParticipantOut {
     pub status: ParticipantStatus,
     pub gender: Option<String>,
     pub age_band: Option<String>,
+    /// Their next open interview (scheduled, in progress, or postponed with
+    /// its time to be agreed), earliest first; null when none is open.
+    pub next_interview: Option<Booking>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// An open interview of a participant, as lists show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Booking {
+    pub id: Uuid,
+    pub wave: i32,
+    /// `scheduled`, `in_progress` or `postponed` (time to be agreed).
+    pub status: InterviewStatus,
+    /// Its time; for a postponed interview, the time it had.
+    pub scheduled_at: DateTime<Utc>,
+}
+
+/// The next open interview of each of `people`.
+async fn bookings(
+    db: &impl sea_orm::ConnectionTrait,
+    people: &mut [ParticipantOut],
+) -> ApiResult<()> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    use entity::interview::{Column, Entity};
+    let rows = Entity::find()
+        .filter(Column::ParticipantId.is_in(people.iter().map(|p| p.id).collect::<Vec<_>>()))
+        .filter(Column::Status.is_in(OPEN.iter().map(|s| s.as_str())))
+        .order_by_asc(Column::ScheduledAt)
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?;
+    for p in people.iter_mut() {
+        // Scheduled or running before one waiting for a time.
+        let mine = || rows.iter().filter(|r| r.participant_id == p.id);
+        p.next_interview = mine()
+            .find(|r| r.status != InterviewStatus::Postponed.as_str())
+            .or_else(|| mine().next())
+            .map(|r| {
+                Ok::<_, ApiError>(Booking {
+                    id: r.id,
+                    wave: r.wave,
+                    status: InterviewStatus::parse(&r.status)?,
+                    scheduled_at: r.scheduled_at,
+                })
+            })
+            .transpose()?;
+    }
+    Ok(())
 }
 
 impl TryFrom<entity::participant::Model> for ParticipantOut {
@@ -96,6 +145,7 @@ impl TryFrom<entity::participant::Model> for ParticipantOut {
             status: ParticipantStatus::parse(&m.status)?,
             gender: m.gender,
             age_band: m.age_band,
+            next_interview: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -280,13 +330,12 @@ pub async fn list(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<ParticipantPa
         })),
     })
     .await?;
-    Ok(ParticipantPage {
-        items: rows
-            .into_iter()
-            .map(ParticipantOut::try_from)
-            .collect::<ApiResult<_>>()?,
-        next_cursor,
-    })
+    let mut items = rows
+        .into_iter()
+        .map(ParticipantOut::try_from)
+        .collect::<ApiResult<Vec<_>>>()?;
+    bookings(cx.read, &mut items).await?;
+    Ok(ParticipantPage { items, next_cursor })
 }
 
 /// One participant; the read is audited.
@@ -294,7 +343,10 @@ pub async fn get(cx: &Ctx<'_>, id: Uuid) -> ApiResult<ParticipantOut> {
     let m = load(cx, id).await?;
     cx.log(Entry::new("participant.read", "participant", m.id).site(Some(m.site_id)))
         .await?;
-    ParticipantOut::try_from(m)
+    let mut out = [ParticipantOut::try_from(m)?];
+    bookings(cx.read, &mut out).await?;
+    let [out] = out;
+    Ok(out)
 }
 
 /// Change a participant (coordinator). Setting `status: withdrawn` is a
@@ -378,7 +430,10 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
         .await?
         .ok_or(ApiError::NotFound("participant"))?;
     ch.commit().await?;
-    ParticipantOut::try_from(m)
+    let mut out = [ParticipantOut::try_from(m)?];
+    bookings(cx.read, &mut out).await?;
+    let [out] = out;
+    Ok(out)
 }
 
 /// A participant's withdrawal, inside a change (the participant's row

@@ -746,3 +746,57 @@ db_test!(
         assert_eq!(r.body["form_version"], "2026-11 v2");
     }
 );
+
+db_test!(
+    a_participant_carries_their_next_open_interview,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (fw, _) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let pid = participant(&app, &co, a, "Ola", 60).await;
+        let other = participant(&app, &co, a, "Kari", 60).await;
+        let r = book(&app, &co, &pid, oslo(3, 9, 0), &[fw]).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let iv = s(&r.body["id"]);
+        let r = app.get("/participants", &co).await;
+        let by = |id: &str| -> Value {
+            r.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|p| p["id"] == json!(id))
+                .expect("listed")["next_interview"]
+                .clone()
+        };
+        assert_eq!(by(&pid)["id"], json!(iv));
+        assert_eq!(by(&pid)["status"], "scheduled");
+        assert_eq!(by(&pid)["wave"], 1);
+        assert_eq!(by(&other), Value::Null);
+        // Postponed with its time to be agreed: still their next, said so.
+        let r = app
+            .post(
+                &format!("/interviews/{iv}/postponements"),
+                &co,
+                json!({"reason": "participant_absent"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app.get(&format!("/participants/{pid}"), &co).await;
+        assert_eq!(
+            r.body["next_interview"]["status"], "postponed",
+            "{}",
+            r.body
+        );
+        // Cancelled: none open.
+        let r = app
+            .post(
+                &format!("/interviews/{iv}/cancel"),
+                &co,
+                json!({"reason": "Moved away."}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app.get(&format!("/participants/{pid}"), &co).await;
+        assert_eq!(r.body["next_interview"], Value::Null, "{}", r.body);
+    }
+);

@@ -33,6 +33,8 @@ words({
     'people.opens': 'Wave {n} opens {date}',
     'people.not_booked': 'not booked',
     'people.booked': 'booked {when}',
+    'people.next_booked': 'Wave {n}: booked {when}',
+    'people.next_tba': 'Wave {n}: postponed, time to be agreed',
     'people.tba': 'postponed, time to be agreed',
     'people.pick': 'Choose a participant to see their timeline.',
     'people.back': 'All participants',
@@ -89,6 +91,8 @@ words({
     'people.opens': 'Bølge {n} åpner {date}',
     'people.not_booked': 'ikke avtalt',
     'people.booked': 'avtalt {when}',
+    'people.next_booked': 'Bølge {n}: avtalt {when}',
+    'people.next_tba': 'Bølge {n}: utsatt, tid ikke avtalt',
     'people.tba': 'utsatt, tid avtales senere',
     'people.pick': 'Velg en deltaker for å se tidslinjen.',
     'people.back': 'Alle deltakere',
@@ -202,7 +206,17 @@ export async function render(main, { app, params, query, signal, live }) {
     },
     h('strong', { class: 'who' }, p.pseudonym),
     h('span', { class: 'where' }, [s?.name, t(`pstatus.${p.status}`)].filter(Boolean).join(' · ')),
-    dueLine(p, dues[p.id] || [])));
+    dueLine(p, dues[p.id] || []),
+    bookingLine(p, dues[p.id] || [])));
+  }
+
+  /** Their next open interview, unless the due line already names it (a booking outside a due window). */
+  function bookingLine(p, due) {
+    const b = p.next_interview;
+    if (!b || due.some((d) => d.interview?.id === b.id)) return null;
+    return h('span', { class: 'due booked' }, b.status === 'postponed'
+      ? t('people.next_tba', { n: b.wave })
+      : t('people.next_booked', { n: b.wave, when: fmtDateTime(b.scheduled_at, tzOf(p.site_id)) }));
   }
 
   function showList() {
