@@ -467,3 +467,26 @@ test('a coordinator on the phone: due cards name the site and book, all sites at
   await filtered.getByText(`About ${s.participant.pseudonym} in the waiting room`).waitFor();
   assert.equal(await filtered.getByText('Smokers outside').count(), 0);
 });
+
+test('this week’s participants open offline with the time their page was kept; one never kept has a way back', async (t) => {
+  const s = await seed('offline-page');
+  await consentByApi(s);
+  const { page, context } = await openPhone(t);
+  await signIn(page, s.email, PASSWORD);
+  const keys = () => page.evaluate(() => Object.keys(localStorage));
+  // Kept ahead at sign-in: the people of this week's interviews, their consent.
+  await poll(async () => (await keys()).some((k) => k.endsWith(`.consents.${s.participant.id}`)));
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await context.setOffline(true);
+  await page.getByText('Offline', { exact: true }).waitFor();
+  await page.getByRole('link', { name: new RegExp(s.participant.pseudonym) }).click();
+  await page.getByRole('heading', { level: 1, name: s.participant.pseudonym }).waitFor();
+  await page.getByText(/^Offline: as kept on this phone at /).waitFor();
+  await page.getByText('Consent recorded.').waitFor();
+  await screen(page, 'participant-offline');
+  // Someone never opened nor booked this week: said plainly, with the way back.
+  await page.goto(`${BASE}/#/participant/${crypto.randomUUID()}`);
+  await page.getByRole('link', { name: 'Back to Today' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Today/ }).waitFor();
+  await context.setOffline(false);
+});

@@ -126,7 +126,11 @@ async function route() {
   try {
     await mod.render(view, ctx);
   } catch (e) {
-    if (live() && e?.name !== 'AbortError') view.append(problem(e));
+    if (live() && e?.name !== 'AbortError') {
+      view.append(problem(e));
+      // Offline, a screen not kept on the phone still has a way back.
+      if (e instanceof NetworkError && row.name !== HOME) view.append(h('p', {}, h('a', { class: 'button secondary big', href: '#/today' }, t('back_today'))));
+    }
   }
 }
 onRoute(route);

@@ -56,6 +56,7 @@ export function t(key, vars = {}) {
 const en = {
   offline: 'Offline',
   retry: 'Try again',
+  back_today: 'Back to Today',
   skip: 'Skip to content',
   tba: 'To be agreed',
   'err.offline': 'No network. This needs the server; notes can still be written and are kept on the phone.',
@@ -227,6 +228,7 @@ const en = {
 const nb = {
   offline: 'Frakoblet',
   retry: 'Prøv igjen',
+  back_today: 'Tilbake til I dag',
   skip: 'Hopp til innholdet',
   tba: 'Avtales senere',
   'err.offline': 'Ikke nett. Dette trenger serveren; notater kan fortsatt skrives og lagres på telefonen.',

@@ -5,6 +5,7 @@
 import { api, get, signOut as endSignIn, whenSignedOut, signedIn, NetworkError } from './api.js';
 import { lang, setLang, langUnsent, langSent } from './i18n.js';
 import { load, cache, cached, own, clearCache, queued, onQueueChange } from './store.js';
+import { dayStart } from './time.js';
 
 /** Shared state of the signed-in app (also `ctx.app` of every screen). */
 export const app = {
@@ -78,9 +79,23 @@ export function prefetch() {
   if (navigator.onLine === false) return;
   fetchedAt = Date.now();
   load('codes', '/codes').catch(() => {});
+  // What a participant's page needs besides the person (participant.js).
+  load('readiness', '/settings/readiness').catch(() => {});
+  load('instruments', '/instruments').catch(() => {});
   for (const s of app.sites.slice(0, 10)) {
     load(`participants.${s.id}`, `/participants?site_id=${s.id}&status=active&limit=200`).catch(() => {});
   }
+  // The people of this week's interviews: their pages open offline (participant.js).
+  if (!app.me) return;
+  const from = dayStart(new Date(), app.tz).toISOString();
+  const to = dayStart(new Date(), app.tz, 7).toISOString();
+  load(`week.${app.me.id}`, `/me/interviews?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`).then((week) => {
+    const people = [...new Set(week.items.filter((i) => i.status !== 'cancelled').map((i) => i.participant_id))].slice(0, 30);
+    for (const pid of people) {
+      load(`participant.${pid}`, `/participants/${pid}`).catch(() => {});
+      load(`consents.${pid}`, `/participants/${pid}/consents`).catch(() => {});
+    }
+  }).catch(() => {});
 }
 
 /**

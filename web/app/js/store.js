@@ -20,9 +20,14 @@ export function cached(key) {
   }
 }
 export function cache(key, value) {
-  if (owner()) localStorage.setItem(at(key), JSON.stringify(value));
+  if (owner()) {
+    localStorage.setItem(at(key), JSON.stringify(value));
+    localStorage.setItem(`${at(key)}@`, new Date().toISOString());
+  }
   return value;
 }
+/** When `key` was last kept on the phone (an ISO time), or null. */
+export const savedAt = (key) => (owner() ? localStorage.getItem(`${at(key)}@`) : null);
 /**
  * Forgets what the phone kept for the person signed in (at sign-out): every
  * cached key, whose it was, and screening answers kept in this tab. The
@@ -65,6 +70,25 @@ export async function load(key, path, signal) {
   } catch (e) {
     const c = cached(key);
     if (e instanceof NetworkError && c) return c;
+    throw e;
+  }
+}
+
+/**
+ * GET, kept on the phone; offline, the last answer kept under `key`, else
+ * what `fallback()` finds among other things kept (`{ data, savedAt }`).
+ * Answers `{ data, savedAt }`: `savedAt` is null for a fresh answer, else
+ * when what is shown was kept.
+ */
+export async function loadKept(key, path, signal, fallback = () => null) {
+  try {
+    return { data: cache(key, await get(path, { signal })), savedAt: null };
+  } catch (e) {
+    if (!(e instanceof NetworkError)) throw e;
+    const c = cached(key);
+    if (c) return { data: c, savedAt: savedAt(key) };
+    const other = fallback();
+    if (other?.data) return other;
     throw e;
   }
 }

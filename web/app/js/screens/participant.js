@@ -3,7 +3,7 @@ import { get, post, api, ApiError } from '../api.js';
 import { t, text, words } from '../i18n.js';
 import { h, clear, field, choices, status, busy, uid } from '../ui.js';
 import { fmtTime, fmtDay, fmtDateTime, dateToZoned, zonedToDate, nextOpening } from '../time.js';
-import { load, pref, setPref } from '../store.js';
+import { load, loadKept, cached, savedAt, pref, setPref } from '../store.js';
 import { problem, problemAt } from '../errors.js';
 import { statusBadge } from './today.js';
 import '../vocab.js';
@@ -11,6 +11,8 @@ import { LISTS } from '../lists.js';
 
 words({
   en: {
+    'offline.saved_at': 'Offline: as kept on this phone at {when}.',
+    'offline.needs_network': 'Screening, consent and sessions need the network; postponing too.',
     'back.today': 'Back to today',
     'screen.title': 'Screening',
     'screen.for': 'Screen for',
@@ -54,6 +56,8 @@ words({
     'screen.now': 'Now: {outcome} {what}.',
   },
   nb: {
+    'offline.saved_at': 'Frakoblet: slik den ble lagret på denne telefonen {when}.',
+    'offline.needs_network': 'Screening, samtykke og økter trenger nettet; utsettelse også.',
     'back.today': 'Tilbake til i dag',
     'screen.title': 'Screening',
     'screen.for': 'Screening før',
@@ -124,14 +128,36 @@ const forget = (pid) => sessionStorage.removeItem(keptKey(pid));
 
 export async function render(main, { params, query, app, go, signal, live, onLeave }) {
   const iid = query.get('interview');
-  const [participant, first, consents, settings, instruments] = await Promise.all([
-    get(`/participants/${params.id}`, { signal }),
-    iid ? get(`/interviews/${iid}`, { signal }) : null,
-    get(`/participants/${params.id}/consents`, { signal }),
+  // Kept on the phone as they load (and ahead, for this week's interviews:
+  // session.js), so that the page opens offline too, saying when it was kept.
+  const inLists = (find) => {
+    for (const s of app.sites) {
+      const key = `participants.${s.id}`;
+      const hit = cached(key)?.items?.find(find);
+      if (hit) return { data: hit, savedAt: savedAt(key) };
+    }
+    return null;
+  };
+  const inWeek = () => {
+    for (const key of [`week.${app.me.id}`, `today.${app.me.id}`]) {
+      const hit = cached(key)?.items?.find((i) => i.id === iid);
+      if (hit) return { data: hit, savedAt: savedAt(key) };
+    }
+    return null;
+  };
+  const [keptPerson, keptInterview, keptConsents, settings, instruments] = await Promise.all([
+    loadKept(`participant.${params.id}`, `/participants/${params.id}`, signal, () => inLists((p) => p.id === params.id)),
+    iid ? loadKept(`interview.${iid}`, `/interviews/${iid}`, signal, inWeek) : { data: null, savedAt: null },
+    loadKept(`consents.${params.id}`, `/participants/${params.id}/consents`, signal),
     load('readiness', '/settings/readiness', signal),
     load('instruments', '/instruments', signal),
   ]);
   if (!live()) return;
+  const participant = keptPerson.data;
+  const first = keptInterview.data;
+  const consents = keptConsents.data;
+  // The oldest of what came from the phone instead of the server.
+  const offlineSince = [keptPerson.savedAt, keptInterview.savedAt, keptConsents.savedAt].filter(Boolean).sort()[0] || null;
   let interview = first;
   const site = app.site(participant.site_id);
   const tz = site?.timezone || app.tz;
@@ -156,7 +182,10 @@ export async function render(main, { params, query, app, go, signal, live, onLea
     clear(consentLine, consented ? t('consent.has') : t('consent.none'));
   }
   renderHead();
-  main.append(h('h1', {}, participant.pseudonym), head, consentLine, nowLine, quickSec, screenSec, verdictSec, actionSec);
+  const offlineNote = offlineSince
+    ? status('info', h('p', {}, t('offline.saved_at', { when: fmtDateTime(offlineSince, tz) })), h('p', {}, t('offline.needs_network')))
+    : null;
+  main.append(...[h('h1', {}, participant.pseudonym), offlineNote, head, consentLine, nowLine, quickSec, screenSec, verdictSec, actionSec].filter(Boolean));
 
   const instrumentsFor = (purpose) => settings[purpose].map((k) => byKey[k]).filter(Boolean);
   // For a session, the verdict its start would meet: after an earlier
