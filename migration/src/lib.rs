@@ -18,6 +18,7 @@ mod m20261130_000012_user_language;
 mod m20261207_000013_interview_reschedules;
 mod m20261207_000014_calendar_feed_scope;
 mod m20261207_000015_code_positions;
+mod m20261207_000016_site_closed_days;
 pub mod pseudonym;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_interview_reschedules::Migration),
             Box::new(m20261207_000014_calendar_feed_scope::Migration),
             Box::new(m20261207_000015_code_positions::Migration),
+            Box::new(m20261207_000016_site_closed_days::Migration),
         ]
     }
 }

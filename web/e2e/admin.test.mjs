@@ -101,7 +101,7 @@ test('an admin adds a site with two opening windows, refused at the fields first
   assert.deepEqual(site.opening_hours, [{ start: '08:00', end: '12:00' }, { start: '13:00', end: '17:00' }]);
   const row = page.locator(`button.pick[data-site="${site.id}"]`);
   assert.equal(await row.getAttribute('aria-current'), 'true');
-  assert.match(await row.innerText(), /08:00–12:00, 13:00–17:00/);
+  assert.match(await row.innerText(), /08:00–12:00; 13:00–17:00/);
   assert.match(page.url(), new RegExp(`#/more/sites/${site.id}$`), 'the address names the site');
   await everywhere(page, 'sites-added');
 
@@ -126,12 +126,24 @@ test('an admin adds a site with two opening windows, refused at the fields first
   await edit.getByRole('button', { name: 'Add an opening window' }).click();
   await editWindows.nth(1).getByLabel('Opens').fill('14:00');
   await editWindows.nth(1).getByLabel('Closes').fill('16:00');
+  // The afternoon only on weekdays; Christmas Eve closed.
+  await editWindows.nth(1).getByLabel('Sat').uncheck();
+  await editWindows.nth(1).getByLabel('Sun').uncheck();
+  await edit.getByLabel('Day', { exact: true }).fill('2026-12-24');
+  await edit.getByRole('button', { name: 'Add the closed day' }).click();
+  await edit.locator('ul.closed-days li', { hasText: '2026' }).waitFor();
+  await everywhere(page, 'sites-weekdays-closed');
   await edit.getByRole('button', { name: 'Save the changes' }).click();
   await one.getByRole('heading', { level: 2, name: `${name} North` }).waitFor();
   await one.getByText('Saved.').waitFor();
   site = await a.get(`/sites/${site.id}`);
   assert.equal(site.name, `${name} North`);
-  assert.deepEqual(site.opening_hours, [{ start: '08:00', end: '11:30' }, { start: '14:00', end: '16:00' }]);
+  assert.deepEqual(site.opening_hours, [
+    { start: '08:00', end: '11:30' },
+    { start: '14:00', end: '16:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+  ]);
+  assert.deepEqual(site.closed_days, ['2026-12-24']);
+  assert.match(await one.locator('p.sub').first().innerText(), /Mon–Fri 14:00–16:00 · 1 closed day/);
 
   // Opened from its address, the site is chosen.
   await page.goto(`${BASE}/#/more/sites/${site.id}`);

@@ -234,8 +234,10 @@ pub async fn load(
                     .map(|(s, e)| Window {
                         start: (*s).into(),
                         end: (*e).into(),
+                        days: None,
                     })
                     .collect(),
+                closed_days: Vec::new(),
             },
         )
         .await

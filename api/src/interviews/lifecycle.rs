@@ -132,6 +132,7 @@ fn within_hours(site: &entity::site::Model, start: DateTime<Utc>, minutes: i32) 
     within_opening_hours(
         sites::tz_of(site),
         &sites::hours_of(site),
+        &sites::closed_days_of(site),
         start,
         minutes.into(),
     )

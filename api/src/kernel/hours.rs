@@ -1,11 +1,41 @@
-//! Clinic opening hours: a list of daily windows in the site's local time.
-use chrono::NaiveTime;
+//! Clinic opening hours: opening windows in the site's local time, every
+//! day or on the weekdays they name, and the days the clinic is closed.
+use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::field::{FieldError, FieldProblem};
 
-/// One daily opening window, local time of the site, `HH:MM` 24-hour clock.
+/// A day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Day {
+    pub const ALL: [Day; 7] = [
+        Day::Mon,
+        Day::Tue,
+        Day::Wed,
+        Day::Thu,
+        Day::Fri,
+        Day::Sat,
+        Day::Sun,
+    ];
+    pub fn of(date: NaiveDate) -> Day {
+        Day::ALL[date.weekday().num_days_from_monday() as usize]
+    }
+}
+
+/// One opening window, local time of the site, `HH:MM` 24-hour clock: every
+/// day, or only on the weekdays it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
@@ -13,6 +43,37 @@ pub struct Window {
     pub start: String,
     #[schema(example = "12:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub end: String,
+    /// The weekdays it is open; absent: every day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1, max_items = 7)]
+    pub days: Option<Vec<Day>>,
+}
+
+impl Window {
+    /// Whether the window is open on `day`.
+    pub fn on(&self, day: Day) -> bool {
+        self.days.as_ref().is_none_or(|d| d.contains(&day))
+    }
+}
+
+/// Closed days must be distinct, and at most [`MAX_CLOSED_DAYS`].
+pub const MAX_CLOSED_DAYS: usize = 366;
+
+pub fn validate_closed_days(pointer: &str, days: &[NaiveDate]) -> Vec<FieldError> {
+    if days.len() > MAX_CLOSED_DAYS {
+        return vec![FieldError::new(
+            pointer,
+            FieldProblem::TooMany {
+                max: MAX_CLOSED_DAYS as u64,
+            },
+        )];
+    }
+    let mut seen = std::collections::HashSet::new();
+    days.iter()
+        .enumerate()
+        .filter(|(_, d)| !seen.insert(**d))
+        .map(|(i, _)| FieldError::new(format!("{pointer}/{i}"), FieldProblem::Duplicate))
+        .collect()
 }
 
 pub fn parse_time(s: &str) -> Option<NaiveTime> {
@@ -57,14 +118,37 @@ pub fn validate(pointer: &str, windows: &[Window]) -> Vec<FieldError> {
             }
         }
     }
-    parsed.sort_by_key(|p| p.1);
-    for pair in parsed.windows(2) {
-        if pair[1].1 < pair[0].2 {
-            errors.push(FieldError::new(
-                format!("{pointer}/{}", pair[1].0),
-                FieldProblem::Overlaps,
-            ));
+    for (i, w) in windows.iter().enumerate() {
+        if let Some(days) = &w.days {
+            let distinct: std::collections::HashSet<_> = days.iter().collect();
+            if days.is_empty() || distinct.len() != days.len() {
+                errors.push(FieldError::new(
+                    format!("{pointer}/{i}/days"),
+                    if days.is_empty() {
+                        FieldProblem::Count { min: 1, max: 7 }
+                    } else {
+                        FieldProblem::Duplicate
+                    },
+                ));
+            }
         }
+    }
+    // Windows open on the same day may not overlap.
+    parsed.sort_by_key(|p| p.1);
+    let mut overlapping = std::collections::BTreeSet::new();
+    for day in Day::ALL {
+        let on: Vec<_> = parsed.iter().filter(|p| windows[p.0].on(day)).collect();
+        for pair in on.windows(2) {
+            if pair[1].1 < pair[0].2 {
+                overlapping.insert(pair[1].0);
+            }
+        }
+    }
+    for i in overlapping {
+        errors.push(FieldError::new(
+            format!("{pointer}/{i}"),
+            FieldProblem::Overlaps,
+        ));
     }
     errors
 }
@@ -122,7 +206,53 @@ mod tests {
         Window {
             start: s.into(),
             end: e.into(),
+            days: None,
         }
+    }
+
+    fn on(s: &str, e: &str, days: &[Day]) -> Window {
+        Window {
+            days: Some(days.to_vec()),
+            ..w(s, e)
+        }
+    }
+
+    #[test]
+    fn windows_overlap_only_on_a_day_they_share() {
+        // Weekday mornings and a Saturday window at the same hours: fine.
+        assert!(validate(
+            "/h",
+            &[
+                on("08:00", "12:00", &[Day::Mon, Day::Fri]),
+                on("09:00", "13:00", &[Day::Sat])
+            ]
+        )
+        .is_empty());
+        // An every-day window meets Saturday's.
+        let errs = validate(
+            "/h",
+            &[w("08:00", "12:00"), on("09:00", "13:00", &[Day::Sat])],
+        );
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].pointer, "/h/1");
+        // No days, or a day twice, is named at the window's days.
+        let errs = validate(
+            "/h",
+            &[
+                on("08:00", "12:00", &[]),
+                on("13:00", "14:00", &[Day::Mon, Day::Mon]),
+            ],
+        );
+        let pointers: Vec<_> = errs.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/h/0/days", "/h/1/days"]);
+    }
+
+    #[test]
+    fn closed_days_are_distinct() {
+        let d = |s: &str| s.parse::<NaiveDate>().expect("date");
+        assert!(validate_closed_days("/c", &[d("2026-12-24"), d("2026-12-25")]).is_empty());
+        let errs = validate_closed_days("/c", &[d("2026-12-24"), d("2026-12-24")]);
+        assert_eq!(errs[0].pointer, "/c/1");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 pub mod routes;
 
 use crate::kernel::field::{not_found, FieldProblem};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
@@ -27,10 +27,15 @@ pub struct SiteIn {
     /// IANA time zone, e.g. `Europe/Oslo`.
     #[schema(example = "Europe/Oslo")]
     pub timezone: String,
-    /// Daily opening windows in local time, e.g. 08:00-12:00 and 14:00-17:00.
+    /// Opening windows in local time, e.g. 08:00-12:00 and 14:00-17:00;
+    /// every day unless a window names its `days`.
     #[serde(default)]
     #[schema(max_items = 12)]
     pub opening_hours: Vec<Window>,
+    /// Days the clinic is closed (holidays), in its own calendar.
+    #[serde(default)]
+    #[schema(max_items = 366)]
+    pub closed_days: Vec<NaiveDate>,
 }
 
 /// Changes to a site; absent fields stay as they are.
@@ -42,6 +47,9 @@ pub struct SitePatch {
     pub timezone: Option<String>,
     #[schema(max_items = 12)]
     pub opening_hours: Option<Vec<Window>>,
+    /// Replaces the closed days.
+    #[schema(max_items = 366)]
+    pub closed_days: Option<Vec<NaiveDate>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -50,17 +58,22 @@ pub struct SiteOut {
     pub name: String,
     pub timezone: String,
     pub opening_hours: Vec<Window>,
+    /// Days the clinic is closed, in date order.
+    pub closed_days: Vec<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl From<entity::site::Model> for SiteOut {
     fn from(m: entity::site::Model) -> Self {
+        let mut closed_days = closed_days_of(&m);
+        closed_days.sort();
         SiteOut {
             id: m.id,
             name: m.name,
             timezone: m.timezone,
             opening_hours: serde_json::from_value(m.opening_hours).unwrap_or_default(),
+            closed_days,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -89,6 +102,10 @@ pub async fn create(cx: &Ctx<'_>, body: SiteIn) -> ApiResult<SiteOut> {
     check_name(&mut errors, &body.name);
     errors.extend(hours::validate_timezone("/timezone", &body.timezone));
     errors.extend(hours::validate("/opening_hours", &body.opening_hours));
+    errors.extend(hours::validate_closed_days(
+        "/closed_days",
+        &body.closed_days,
+    ));
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -106,6 +123,7 @@ pub async fn create(cx: &Ctx<'_>, body: SiteIn) -> ApiResult<SiteOut> {
         name: Set(name),
         timezone: Set(body.timezone),
         opening_hours: Set(serde_json::to_value(&body.opening_hours).map_err(anyhow::Error::from)?),
+        closed_days: Set(serde_json::to_string(&body.closed_days).map_err(anyhow::Error::from)?),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -130,6 +148,9 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: SitePatch) -> ApiResult<SiteOut
     if let Some(h) = &body.opening_hours {
         errors.extend(hours::validate("/opening_hours", h));
     }
+    if let Some(d) = &body.closed_days {
+        errors.extend(hours::validate_closed_days("/closed_days", d));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -150,6 +171,9 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: SitePatch) -> ApiResult<SiteOut
     }
     if let Some(h) = body.opening_hours {
         am.opening_hours = Set(serde_json::to_value(h).map_err(anyhow::Error::from)?);
+    }
+    if let Some(d) = body.closed_days {
+        am.closed_days = Set(serde_json::to_string(&d).map_err(anyhow::Error::from)?);
     }
     am.updated_at = Set(cx.now());
     let ch = cx.begin().await?;
@@ -242,4 +266,9 @@ pub fn tz_of(site: &entity::site::Model) -> chrono_tz::Tz {
 /// A site's opening-hour windows.
 pub fn hours_of(site: &entity::site::Model) -> Vec<crate::kernel::hours::Window> {
     serde_json::from_value(site.opening_hours.clone()).unwrap_or_default()
+}
+
+/// The days a site is closed.
+pub fn closed_days_of(site: &entity::site::Model) -> Vec<NaiveDate> {
+    serde_json::from_str(&site.closed_days).unwrap_or_default()
 }

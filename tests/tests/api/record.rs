@@ -800,3 +800,78 @@ db_test!(
         assert_eq!(r.body["next_interview"], Value::Null, "{}", r.body);
     }
 );
+
+db_test!(
+    opening_hours_by_weekday_and_closed_days,
+    |app: TestApp| async move {
+        use chrono::{Datelike, NaiveDate, TimeZone, Weekday};
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (fw, _) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let admin = app.admin_token.clone();
+        // The next Tuesday and Saturday at least two days ahead, in Oslo.
+        let today = Utc::now().with_timezone(&Oslo).date_naive();
+        let next = |wd: Weekday| -> NaiveDate {
+            (2..10)
+                .map(|d| today + Duration::days(d))
+                .find(|d| d.weekday() == wd)
+                .expect("a day")
+        };
+        let (tuesday, saturday) = (next(Weekday::Tue), next(Weekday::Sat));
+        let at = |d: NaiveDate, h: u32| -> DateTime<Utc> {
+            Oslo.from_local_datetime(&d.and_hms_opt(h, 0, 0).expect("time"))
+                .single()
+                .expect("local")
+                .with_timezone(&Utc)
+        };
+        // Refusals name the field: a window with no days, a day twice, a closed day twice.
+        let r = app
+            .patch(
+                &format!("/sites/{a}"),
+                &admin,
+                json!({"opening_hours": [{"start": "08:00", "end": "12:00", "days": []}], "closed_days": [tuesday, tuesday]}),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        let pointers: Vec<String> = r.body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| s(&e["pointer"]))
+            .collect();
+        assert_eq!(pointers, ["/opening_hours/0/days", "/closed_days/1"]);
+        let r = app
+            .patch(
+                &format!("/sites/{a}"),
+                &admin,
+                json!({
+                    "opening_hours": [
+                        {"start": "08:00", "end": "12:00", "days": ["mon", "tue", "wed", "thu", "fri"]},
+                        {"start": "10:00", "end": "14:00", "days": ["sat"]}
+                    ],
+                    "closed_days": [tuesday],
+                }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["opening_hours"][1]["days"], json!(["sat"]));
+        assert_eq!(r.body["closed_days"], json!([tuesday]));
+        let pid = participant(&app, &co, a, "Ola", 60).await;
+        // The holiday: refused as outside the opening hours; Saturday 09:00 too; Saturday 11:00 is open.
+        for (when, status) in [
+            (at(tuesday, 9), 422),
+            (at(saturday, 9), 422),
+            (at(saturday, 11), 201),
+        ] {
+            let r = book(&app, &co, &pid, when, &[fw]).await;
+            assert_eq!(r.status, status, "{when}: {}", r.body);
+            if status == 422 {
+                assert_eq!(
+                    r.body["errors"][0]["code"], "outside_opening_hours",
+                    "{}",
+                    r.body
+                );
+            }
+        }
+    }
+);

@@ -108,6 +108,15 @@ export const LISTS = {
     "keep",
     "delete"
   ],
+  "Day": [
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun"
+  ],
   "DueState": [
     "open",
     "closing_soon",

@@ -67,16 +67,23 @@ export function duration(ms) {
   return hh ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
 /**
  * The start of the next opening window of `site` after `after` in which
- * `minutes` fit (opening hours are daily windows in the site's zone), or
- * null when the site has none.
+ * `minutes` fit (windows in the site's zone, every day or on the weekdays
+ * they name; none on its closed days), or null when none opens within a
+ * few weeks.
  */
 export function nextOpening(site, after, minutes = 0) {
   const tz = site?.timezone || 'UTC';
-  const windows = [...(site?.opening_hours || [])].sort((a, b) => a.start.localeCompare(b.start));
-  for (let d = 0; d < 8 && windows.length; d += 1) {
+  const all = [...(site?.opening_hours || [])].sort((a, b) => a.start.localeCompare(b.start));
+  const closed = site?.closed_days || [];
+  for (let d = 0; d < 40 && all.length; d += 1) {
     const day = dateToZoned(dayStart(after, tz, d), tz).slice(0, 10);
+    if (closed.includes(day)) continue;
+    const weekday = WEEKDAYS[new Date(`${day}T12:00:00Z`).getUTCDay()];
+    const windows = all.filter((w) => !w.days || w.days.includes(weekday));
     for (const w of windows) {
       const start = zonedToDate(`${day}T${w.start}`, tz);
       const end = zonedToDate(`${day}T${w.end}`, tz);

@@ -4,7 +4,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::kernel::hours::{parse_time, Window};
+use crate::kernel::hours::{parse_time, Day, Window};
 
 /// A wave's due window, in days after the participant's treatment start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -86,10 +86,12 @@ pub fn due_state(wave: &Wave, start: NaiveDate, today: NaiveDate) -> Option<DueS
 }
 
 /// Whether `start .. start + minutes` lies inside one opening window of the
-/// site, in the site's own time zone.
+/// site open that weekday, on a day it is not closed, in the site's own
+/// time zone.
 pub fn within_opening_hours(
     tz: Tz,
     windows: &[Window],
+    closed: &[NaiveDate],
     start: DateTime<Utc>,
     minutes: i64,
 ) -> bool {
@@ -98,11 +100,13 @@ pub fn within_opening_hours(
         .with_timezone(&tz)
         .naive_local();
     // Daily windows never cross midnight.
-    if from.date() != to.date() {
+    if from.date() != to.date() || closed.contains(&from.date()) {
         return false;
     }
+    let day = Day::of(from.date());
     windows
         .iter()
+        .filter(|w| w.on(day))
         .any(|w| match (parse_time(&w.start), parse_time(&w.end)) {
             (Some(s), Some(e)) => s <= from.time() && to.time() <= e,
             _ => false,
@@ -143,10 +147,12 @@ mod tests {
             Window {
                 start: "08:00".into(),
                 end: "12:00".into(),
+                days: None,
             },
             Window {
                 start: "14:00".into(),
                 end: "17:00".into(),
+                days: None,
             },
         ];
         let tz: Tz = "Europe/Oslo".parse().expect("tz");
@@ -155,6 +161,7 @@ mod tests {
         assert!(within_opening_hours(
             tz,
             &windows,
+            &[],
             at("2026-11-24T09:00:00Z"),
             60
         ));
@@ -162,6 +169,7 @@ mod tests {
         assert!(!within_opening_hours(
             tz,
             &windows,
+            &[],
             at("2026-11-24T10:30:00Z"),
             60
         ));
@@ -169,6 +177,7 @@ mod tests {
         assert!(!within_opening_hours(
             tz,
             &windows,
+            &[],
             at("2026-11-24T12:00:00Z"),
             30
         ));
@@ -176,13 +185,73 @@ mod tests {
         assert!(within_opening_hours(
             tz,
             &windows,
+            &[],
             at("2026-06-10T06:00:00Z"),
             60
         ));
         assert!(!within_opening_hours(
             tz,
             &windows,
+            &[],
             at("2026-06-10T05:30:00Z"),
+            60
+        ));
+    }
+
+    #[test]
+    fn weekdays_and_closed_days() {
+        let windows = vec![
+            Window {
+                start: "08:00".into(),
+                end: "12:00".into(),
+                days: Some(vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri]),
+            },
+            Window {
+                start: "10:00".into(),
+                end: "14:00".into(),
+                days: Some(vec![Day::Sat]),
+            },
+        ];
+        let tz: Tz = "Europe/Oslo".parse().expect("tz");
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        // Tuesday 24 November 2026, 09:00 Oslo: open on weekdays.
+        assert!(within_opening_hours(
+            tz,
+            &windows,
+            &[],
+            at("2026-11-24T08:00:00Z"),
+            60
+        ));
+        // Saturday 28 November, 09:00: the Saturday window opens at 10.
+        assert!(!within_opening_hours(
+            tz,
+            &windows,
+            &[],
+            at("2026-11-28T08:00:00Z"),
+            60
+        ));
+        assert!(within_opening_hours(
+            tz,
+            &windows,
+            &[],
+            at("2026-11-28T10:00:00Z"),
+            60
+        ));
+        // Sunday: closed.
+        assert!(!within_opening_hours(
+            tz,
+            &windows,
+            &[],
+            at("2026-11-29T10:00:00Z"),
+            60
+        ));
+        // A holiday on a Tuesday: closed.
+        let closed = ["2026-11-24".parse().expect("date")];
+        assert!(!within_opening_hours(
+            tz,
+            &windows,
+            &closed,
+            at("2026-11-24T08:00:00Z"),
             60
         ));
     }

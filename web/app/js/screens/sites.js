@@ -4,7 +4,8 @@
 // opened (see router.js).
 import { get, post, api } from '../api.js';
 import { t, words } from '../i18n.js';
-import { h, clear, field, busy, uid } from '../ui.js';
+import { h, clear, field, busy, uid, checkboxes } from '../ui.js';
+import { fmt } from '../time.js';
 import { cache } from '../store.js';
 import { desk, loading, refuse, address, savedUntilEdited } from '../admin.js';
 
@@ -22,7 +23,16 @@ words({
     'sites.tz': 'Time zone',
     'sites.tz_hint': 'The clinic’s local time. Type to search, e.g. Europe/Oslo.',
     'sites.hours': 'Opening hours',
-    'sites.hours_hint': 'Each day’s opening windows in the clinic’s local time, e.g. 08:00–12:00 and 14:00–17:00.',
+    'sites.hours_hint': 'Opening windows in the clinic’s local time, e.g. 08:00–12:00 and 14:00–17:00, on the weekdays ticked.',
+    'sites.days': 'Open on',
+    'sites.closed': 'Closed days',
+    'sites.closed_hint': 'Holidays and other days the clinic is closed: nothing is booked on them.',
+    'sites.closed_add_day': 'Day',
+    'sites.closed_add': 'Add the closed day',
+    'sites.closed_remove': 'Remove the closed day {day}',
+    'sites.closed_none': 'No closed days.',
+    'sites.closed_n': { one: '{n} closed day', other: '{n} closed days' },
+    'day.mon': 'Mon', 'day.tue': 'Tue', 'day.wed': 'Wed', 'day.thu': 'Thu', 'day.fri': 'Fri', 'day.sat': 'Sat', 'day.sun': 'Sun',
     'sites.window': 'Window {n}',
     'sites.opens': 'Opens',
     'sites.closes': 'Closes',
@@ -47,7 +57,16 @@ words({
     'sites.tz': 'Tidssone',
     'sites.tz_hint': 'Stedets lokale tid. Skriv for å søke, f.eks. Europe/Oslo.',
     'sites.hours': 'Åpningstider',
-    'sites.hours_hint': 'Åpningstidene hver dag i stedets lokale tid, f.eks. 08:00–12:00 og 14:00–17:00.',
+    'sites.hours_hint': 'Åpningstider i stedets lokale tid, f.eks. 08:00–12:00 og 14:00–17:00, på ukedagene som er krysset av.',
+    'sites.days': 'Åpent',
+    'sites.closed': 'Stengte dager',
+    'sites.closed_hint': 'Helligdager og andre dager klinikken er stengt: ingenting avtales da.',
+    'sites.closed_add_day': 'Dag',
+    'sites.closed_add': 'Legg til den stengte dagen',
+    'sites.closed_remove': 'Fjern den stengte dagen {day}',
+    'sites.closed_none': 'Ingen stengte dager.',
+    'sites.closed_n': { one: '{n} stengt dag', other: '{n} stengte dager' },
+    'day.mon': 'man', 'day.tue': 'tir', 'day.wed': 'ons', 'day.thu': 'tor', 'day.fri': 'fre', 'day.sat': 'lør', 'day.sun': 'søn',
     'sites.window': 'Åpningstid {n}',
     'sites.opens': 'Åpner',
     'sites.closes': 'Stenger',
@@ -76,7 +95,16 @@ function zoneList() {
   return 'tz-list';
 }
 
-export const hours = (s) => s.opening_hours.map((w) => `${w.start}–${w.end}`).join(', ');
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+/** A window's days in words: nothing for every day, else "Mon–Fri" or "Sat, Sun". */
+const daysWords = (days) => {
+  if (!days || days.length === 7) return '';
+  const idx = days.map((d) => DAYS.indexOf(d)).sort((a, b) => a - b);
+  const run = idx.length > 2 && idx.every((d, i) => i === 0 || d === idx[i - 1] + 1);
+  return run ? `${t(`day.${DAYS[idx[0]]}`)}–${t(`day.${DAYS[idx.at(-1)]}`)} ` : `${idx.map((d) => t(`day.${DAYS[d]}`)).join(', ')} `;
+};
+export const hours = (s) => s.opening_hours.map((w) => `${daysWords(w.days)}${w.start}–${w.end}`).join('; ')
+  + (s.closed_days?.length ? ` · ${t('sites.closed_n', { n: s.closed_days.length })}` : '');
 
 export async function render(main, { app, params, signal, live, onLeave }) {
   const d = desk(main, app, t('sites.title'), 'sites');
@@ -137,7 +165,11 @@ export async function render(main, { app, params, signal, live, onLeave }) {
       const start = h('input', { type: 'time', name: 'start', value: w?.start || '' });
       const end = h('input', { type: 'time', name: 'end', value: w?.end || '' });
       const legend = h('legend', { id: uid('win') });
+      // Its weekdays: all ticked is every day.
+      const days = checkboxes(t('sites.days'), 'days', DAYS.map((d) => ({ value: d, label: t(`day.${d}`) })), w?.days || DAYS);
+      days.classList.add('inline', 'days');
       const fs = h('fieldset', { class: 'group' }, legend,
+        days,
         h('div', { class: 'row' }, field(t('sites.opens'), start), field(t('sites.closes'), end),
           h('button', { type: 'button', class: 'secondary', 'aria-describedby': legend.id, onclick: () => {
             rows.splice(rows.indexOf(row), 1);
@@ -145,7 +177,7 @@ export async function render(main, { app, params, signal, live, onLeave }) {
             renumber();
             add.focus();
           } }, t('adm.remove'))));
-      const row = { fs, legend, start, end };
+      const row = { fs, legend, start, end, days };
       rows.push(row);
       rowBox.append(fs);
       renumber();
@@ -155,22 +187,56 @@ export async function render(main, { app, params, signal, live, onLeave }) {
     windows.append(add);
     (site ? site.opening_hours : [{ start: '08:00', end: '12:00' }, { start: '14:00', end: '17:00' }]).forEach(addRow);
 
+    // Closed days (holidays): a date to add, and the list with a way to remove each.
+    const closed = [...(site?.closed_days || [])];
+    const closedList = h('ul', { class: 'cards closed-days' });
+    const newDay = h('input', { type: 'date', name: 'closed_day' });
+    const closedBox = h('fieldset', { class: 'closed' },
+      h('legend', {}, t('sites.closed')),
+      h('p', { class: 'hint' }, t('sites.closed_hint')),
+      closedList,
+      h('div', { class: 'row' }, field(t('sites.closed_add_day'), newDay),
+        h('button', { type: 'button', class: 'secondary', onclick: () => {
+          if (!newDay.value) return newDay.focus();
+          if (!closed.includes(newDay.value)) closed.push(newDay.value);
+          closed.sort();
+          newDay.value = '';
+          showClosed();
+          newDay.focus();
+        } }, t('sites.closed_add'))));
+    function showClosed() {
+      clear(closedList, closed.length ? closed.map((d) => h('li', { class: 'row' },
+        h('span', {}, fmt(`${d}T12:00:00Z`, 'UTC', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' })),
+        h('button', { type: 'button', class: 'secondary', 'aria-label': t('sites.closed_remove', { day: d }), onclick: () => {
+          closed.splice(closed.indexOf(d), 1);
+          showClosed();
+          newDay.focus();
+        } }, t('adm.remove')))) : h('li', { class: 'empty' }, t('sites.closed_none')));
+    }
+    showClosed();
+
     const save = h('button', { type: 'submit', class: 'primary big' }, site ? t('sites.save') : t('sites.create'));
     const out = h('div');
     const form = h('form', { novalidate: true },
       field(t('sites.name'), name),
       field(t('sites.tz'), tz, t('sites.tz_hint')),
-      windows, save, out);
+      windows, closedBox, save, out);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      const controls = { name, timezone: tz, opening_hours: windows };
+      const controls = { name, timezone: tz, opening_hours: windows, closed_days: closedBox };
       rows.forEach((r, i) => Object.assign(controls, {
         [`opening_hours/${i}`]: r.fs, [`opening_hours/${i}/start`]: r.start, [`opening_hours/${i}/end`]: r.end,
+        [`opening_hours/${i}/days`]: r.days,
       }));
+      const daysOf = (r) => {
+        const ticked = [...r.days.querySelectorAll('input:checked')].map((i) => i.value);
+        return ticked.length === 7 ? undefined : ticked;
+      };
       const body = {
         name: name.value.trim(),
         timezone: tz.value.trim(),
-        opening_hours: rows.map((r) => ({ start: r.start.value, end: r.end.value })),
+        opening_hours: rows.map((r) => ({ start: r.start.value, end: r.end.value, days: daysOf(r) })),
+        closed_days: closed,
       };
       busy(save, async () => {
         try {
