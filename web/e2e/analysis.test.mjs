@@ -237,3 +237,48 @@ test('in bokmål: a fieldworker codes a passage of their own note by touch, and 
   await desk.getByRole('heading', { level: 1, name: /^Kod utdrag av et notat/ }).waitFor();
   await poll(async () => (await desk.locator('.passage-marks mark').allTextContents()).join() === 'Køen er lang');
 });
+
+for (const [language, locale, words] of [
+  ['en', 'en-GB', { participants: 'Participants', passages: 'Coded passages', grid: 'The week by hour', book: 'Book an interview', schedule: 'Schedule', closed: 'Closed' }],
+  ['nb', 'nb-NO', { participants: 'Deltakere', passages: 'Kodede utdrag', grid: 'Uken time for time', book: 'Avtal et intervju', schedule: 'Timeplan', closed: 'Stengt' }],
+]) {
+  test(`at a desk (${language}): a side navigation lists the desk's screens, and the week grid shades opening hours and books a free hour`, async (t) => {
+    const { s, a, coordinator } = await study(`desk-${language}`, { language });
+    // Tomorrow closed (a holiday): shown so on the grid.
+    const tomorrow = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(new Date(Date.now() + 864e5));
+    await a.call('PATCH', `/sites/${s.site.id}`, { closed_days: [tomorrow] });
+    const { page } = await openPhone(t, { locale, desk: true });
+    await signIn(page, coordinator, PASSWORD);
+    const side = page.locator('body > nav .side');
+    await side.waitFor();
+    await side.getByRole('link', { name: words.participants, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: words.participants }).waitFor();
+    assert.equal(await side.getByRole('link', { name: words.participants, exact: true }).getAttribute('aria-current'), 'page');
+    assert.ok(await side.getByRole('link', { name: words.passages, exact: true }).isVisible());
+    // The tab bar's items are in it too, one above the other.
+    const tabs = page.locator('body > nav ul.tabs a');
+    const [first, second] = [await tabs.nth(0).boundingBox(), await tabs.nth(1).boundingBox()];
+    assert.ok(second.y > first.y, 'vertical at a desk');
+    await lib.check(page, `desk-nav-${language}`);
+    assert.deepEqual(lib.axeResults.at(-1).violations, []);
+
+    await page.goto(`${BASE}/#/schedule?site=${s.site.id}`);
+    const grid = page.locator('section.week-grid');
+    await grid.getByRole('heading', { level: 2, name: words.grid }).waitFor();
+    const booking = grid.locator('a.booking', { hasText: s.participant.pseudonym });
+    await booking.waitFor();
+    assert.ok((await booking.innerText()).includes(s.user.display_name), 'the interviewer beside the booking');
+    assert.ok((await grid.locator('td.open').count()) > 0, 'opening hours shaded');
+    assert.ok((await grid.locator('thead th', { hasText: words.closed }).count()) === 1, 'the closed day named');
+    await lib.check(page, `week-grid-${language}`);
+    assert.deepEqual(lib.axeResults.at(-1).violations, []);
+    // A free hour books that day and time.
+    const free = grid.locator('a.free').last();
+    const href = await free.getAttribute('href');
+    const want = new URLSearchParams(href.split('?')[1]);
+    await free.click();
+    await page.getByRole('heading', { level: 1, name: words.book }).waitFor();
+    assert.equal(await page.locator('input[name=date]').inputValue(), want.get('date'));
+    assert.equal(await page.locator('input[name=time]').inputValue(), want.get('time'));
+  });
+}

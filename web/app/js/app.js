@@ -5,7 +5,7 @@ import { signedIn, ApiError, NetworkError } from './api.js';
 import { t, lang, words } from './i18n.js';
 import { h, clear } from './ui.js';
 import { sync, onQueueChange, notifyQueue } from './store.js';
-import { ROUTES, SIGNED_OUT, HOME, screen, match, load, listed, titleKey, titleWords, href } from './router.js';
+import { ROUTES, SECTIONS, SIGNED_OUT, HOME, screen, match, load, listed, titleKey, titleWords, href } from './router.js';
 import { app, go, onRoute, loadMe, mfaOnly, chooseLang, sendLang } from './session.js';
 import { problem } from './errors.js';
 import * as signin from './screens/signin.js';
@@ -54,15 +54,27 @@ function renderHeader() {
   if (app.me) notifyQueue(app.me.id);
 }
 
-/** The tab bar: the rows listed in it, `active` marked current. */
-function renderNav(active) {
+/**
+ * The tab bar on a phone; from 1024 px (CSS) a side navigation that also
+ * lists the desk's screens by section, so a desk reaches each in one
+ * click. `row` is the screen shown: its tab, or itself, is marked current.
+ */
+function renderNav(row) {
   if (!signedIn() || !app.me) {
     nav.hidden = true;
     return;
   }
   nav.hidden = false;
-  clear(nav, h('ul', {}, listed('tabs', app.me.role).map((r) => h('li', {},
-    h('a', { href: href(r), 'aria-current': active === r.name ? 'page' : false }, t(titleKey(r, app)))))));
+  const desk = SECTIONS.map((s) => [s, listed(s.name, app.me.role)]).filter(([, rows]) => rows.length);
+  const deskRow = desk.some(([, rows]) => rows.includes(row));
+  const tabs = listed('tabs', app.me.role).map((r) => h('li', {},
+    h('a', { href: href(r), 'aria-current': !deskRow && row?.tab === r.name ? 'page' : false }, t(titleKey(r, app)))));
+  clear(nav, h('ul', { class: 'tabs' }, tabs),
+    desk.length ? h('div', { class: 'side' }, desk.map(([s, rows]) => [
+      h('h2', { id: `side-${s.id}` }, t(titleKey(s, app))),
+      h('ul', { 'aria-labelledby': `side-${s.id}` }, rows.map((r) => h('li', {},
+        h('a', { href: href(r), 'aria-current': r === row ? 'page' : false }, t(titleKey(r, app)))))),
+    ])) : null);
   nav.setAttribute('aria-label', t('nav.label'));
 }
 
@@ -111,7 +123,7 @@ async function route() {
   if (n !== current) return;
   if (mod.failed) return fatal(new NetworkError(mod.failed.message));
   renderHeader();
-  renderNav(row.tab);
+  renderNav(row);
   const view = h('div', { class: 'view' });
   main.replaceChildren(view);
   main.focus({ preventScroll: true });
@@ -137,7 +149,7 @@ onRoute(route);
 
 function fatal(e) {
   renderHeader();
-  renderNav('');
+  renderNav(null);
   clear(main, h('h1', {}, 'Fieldnotes'), problem(e), h('button', { type: 'button', onclick: () => route() }, t('retry')));
 }
 

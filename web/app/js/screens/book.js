@@ -91,12 +91,15 @@ export async function render(main, { app, query, route }) {
     note: h('textarea', { name: 'note', rows: 2, maxlength: 2000 }),
     allow_outside_opening_hours: outside,
   };
+  // A free slot picked on the week grid (schedule.js): its day and time.
+  if (/^\d{4}-\d{2}-\d{2}$/.test(query.get('date') || '')) c.date.value = query.get('date');
+  if (/^\d{2}:\d{2}$/.test(query.get('time') || '')) c.scheduled_at.value = query.get('time');
   const windowHint = h('p', { class: 'hint', id: uid('w'), 'aria-live': 'polite' });
   c.wave.setAttribute('aria-describedby', windowHint.id);
   const dateField = field('', c.date);
   const timeField = field('', c.scheduled_at);
   const team = h('div');
-  let dateTouched = false;
+  let dateTouched = !!c.date.value;
   c.date.addEventListener('change', () => { dateTouched = true; });
 
   const site = () => app.site(c.site.value);

@@ -35,7 +35,8 @@ const link = (row, app) => h('p', {}, h('a', { class: 'button secondary big', hr
 /** A section of More with the screens it lists for `role`: a titled list of links, or nothing. */
 function section(s, app) {
   const rows = listed(s.name, app.me.role);
-  return rows.length ? h('nav', { class: 'card', 'aria-labelledby': s.id },
+  // From 1024 px the side navigation lists these (app.css hides them here).
+  return rows.length ? h('nav', { class: 'card desk-links', 'aria-labelledby': s.id },
     h('h2', { id: s.id }, t(titleKey(s, app))),
     ...rows.map((r) => link(r, app))) : null;
 }

@@ -5,7 +5,7 @@
 import { get, qs } from '../api.js';
 import { t, text, has, words } from '../i18n.js';
 import { h, clear, field, status } from '../ui.js';
-import { fmtTime, fmtDay, fmtDateTime, weekStart, dayStart, fmt } from '../time.js';
+import { fmtTime, fmtDay, fmtDateTime, weekStart, dayStart, fmt, dateToZoned } from '../time.js';
 import { load, pref, setPref } from '../store.js';
 import { problem } from '../errors.js';
 import { statusBadge } from './today.js';
@@ -33,6 +33,11 @@ words({
     'schedule.agreed': 'Time agreed',
     'schedule.by': 'by {who}, {when}',
     'schedule.all_sites': 'All my sites',
+    'schedule.grid': 'The week by hour',
+    'schedule.grid_hint': 'Shaded: the clinic is open. Choose a free hour to book it.',
+    'schedule.free': 'Book {day} {time}',
+    'schedule.closed': 'Closed',
+    'schedule.time': 'Time',
     'schedule.tba': 'To be agreed ({n})',
     'schedule.tba_none': 'No postponed interview is waiting for a new time.',
     'rr.screening_missing': 'Not screened',
@@ -62,6 +67,11 @@ words({
     'schedule.agreed': 'Tidspunkt avtalt',
     'schedule.by': 'av {who}, {when}',
     'schedule.all_sites': 'Alle stedene mine',
+    'schedule.grid': 'Uken time for time',
+    'schedule.grid_hint': 'Skyggelagt: klinikken er åpen. Velg en ledig time for å avtale den.',
+    'schedule.free': 'Avtal {day} {time}',
+    'schedule.closed': 'Stengt',
+    'schedule.time': 'Tid',
     'schedule.tba': 'Avtales senere ({n})',
     'schedule.tba_none': 'Ingen utsatte intervjuer venter på nytt tidspunkt.',
     'rr.screening_missing': 'Ikke screenet',
@@ -137,6 +147,10 @@ export async function render(main, { app, query, go, route, signal, live }) {
   }
   // Shown once: in the list to be agreed, not at their old time.
   if (!mine) list.items = list.items.filter((i) => i.status !== 'postponed');
+  // A desk (CSS shows it from 1024 px): one site's week by hour, opening
+  // hours shaded, each booking with its interviewers, a free hour a link
+  // to book it.
+  if (site && app.coordinator) main.append(weekGrid(site, from, list.items.filter((i) => i.status !== 'cancelled'), name));
   if (!list.items.length) {
     main.append(h('p', { class: 'empty' }, t('schedule.none')));
     return;
@@ -210,4 +224,52 @@ export function readinessWords(instruments) {
     }
   }
   return (code) => (has(`rr.${code}`) ? t(`rr.${code}`) : words.get(code) || t('rr.other'));
+}
+
+const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** Whether `site` is open on local day `day` ('YYYY-MM-DD') at minute `m` of it. */
+function openAt(site, day, m) {
+  if ((site.closed_days || []).includes(day)) return false;
+  const weekday = WEEKDAYS[new Date(`${day}T12:00:00Z`).getUTCDay()];
+  const min = (s) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
+  return (site.opening_hours || []).some((w) => (!w.days || w.days.includes(weekday)) && min(w.start) <= m && m < min(w.end));
+}
+
+/** One site's week as a table: hours down, days across. */
+function weekGrid(site, from, items, name) {
+  const tz = site.timezone;
+  const days = [...Array(7)].map((_, d) => dateToZoned(dayStart(from, tz, d), tz).slice(0, 10));
+  const hourOf = (iso) => Number(dateToZoned(new Date(iso), tz).slice(11, 13));
+  const dayOf = (iso) => dateToZoned(new Date(iso), tz).slice(0, 10);
+  const starts = (site.opening_hours || []).map((w) => Number(w.start.slice(0, 2)));
+  const ends = (site.opening_hours || []).map((w) => Math.ceil(Number(w.end.slice(0, 2)) + Number(w.end.slice(3, 5)) / 60));
+  const booked = items.map((i) => hourOf(i.scheduled_at));
+  const first = Math.min(8, ...starts, ...booked);
+  const last = Math.max(17, ...ends, ...booked.map((x) => x + 1));
+  const hours = [...Array(last - first)].map((_, k) => first + k);
+  const dayName = (d) => fmt(`${d}T12:00:00Z`, 'UTC', { weekday: 'short', day: 'numeric', month: 'short' });
+  const now = Date.now();
+  const cell = (d, hr) => {
+    const here = items.filter((i) => dayOf(i.scheduled_at) === d && hourOf(i.scheduled_at) === hr);
+    const open = openAt(site, d, hr * 60);
+    const time = `${String(hr).padStart(2, '0')}:00`;
+    const future = new Date(`${d}T${time}:00Z`).getTime() > now - 864e5;
+    return h('td', { class: open ? 'open' : (site.closed_days || []).includes(d) ? 'shut' : false },
+      here.map((i) => h('a', { class: `booking st-${i.status}`, href: `#/participant/${i.participant_id}?interview=${i.id}` },
+        h('strong', {}, `${fmtTime(i.scheduled_at, tz)} ${i.pseudonym}`),
+        h('span', {}, i.interviewer_ids.map(name).filter(Boolean).join(', ')))),
+      !here.length && open && future
+        ? h('a', { class: 'free', href: `#/schedule/book${qs({ site: site.id, date: d, time })}`, 'aria-label': t('schedule.free', { day: dayName(d), time }) }, '+')
+        : null);
+  };
+  return h('section', { class: 'week-grid', 'aria-labelledby': 'grid-h' },
+    h('h2', { id: 'grid-h' }, t('schedule.grid')),
+    h('p', { class: 'hint' }, t('schedule.grid_hint')),
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('schedule.time')),
+        days.map((d) => h('th', { scope: 'col' }, dayName(d), (site.closed_days || []).includes(d) ? [h('br'), h('small', {}, t('schedule.closed'))] : null)))),
+      h('tbody', {}, hours.map((hr) => h('tr', {},
+        h('th', { scope: 'row' }, `${String(hr).padStart(2, '0')}:00`),
+        days.map((d) => cell(d, hr)))))));
 }
