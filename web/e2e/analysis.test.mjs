@@ -183,6 +183,16 @@ test('a coordinator adds a transcript from a Word document, codes passages by ke
   assert.equal(placed.anchored, true);
   assert.equal(placed.quote, 'A long wait by the window');
 
+  // A note's passages, in English, at both sizes.
+  const n = await s.api.post('/notes', {
+    id: crypto.randomUUID(), site_id: s.site.id, observed_at: new Date(Date.now() - 60e3).toISOString(),
+    location: 'waiting_room', body: 'Long queue at the hatch before the dose.', participant_ids: [s.participant.id],
+  });
+  await page.goto(`${BASE}/#/notes/${n.id}/passages`);
+  await page.getByRole('heading', { level: 1, name: /^Code passages of a note/ }).waitFor();
+  await page.getByText('Nothing in this text is coded yet.').waitFor();
+  await everywhere(page, 'note-coding-en');
+
   // The codebook in the team's order: Staff before Waiting.
   await page.goto(`${BASE}/#/more/codebook`);
   await page.getByRole('button', { name: codes.staff.name }).click();
