@@ -386,14 +386,8 @@ pub async fn check_user_token(
     token: &str,
     purpose: &str,
 ) -> Result<(), ApiError> {
-    use entity::user_token::{Column, Entity};
-    let row = Entity::find()
-        .filter(Column::TokenHash.eq(sha256_hex(token)))
-        .filter(Column::Purpose.eq(purpose))
-        .one(db)
-        .await?
-        .ok_or_else(invalid_link)?;
-    if row.expires_at <= Utc::now() || row.used_at.is_some() {
+    let row = unexpired_token(db, token, purpose).await?;
+    if row.used_at.is_some() {
         return Err(invalid_link());
     }
     let active = entity::user::Entity::find_by_id(row.user_id)
@@ -406,6 +400,25 @@ pub async fn check_user_token(
     Ok(())
 }
 
+/// The token's row, known for `purpose` and not expired (used or not).
+async fn unexpired_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+    purpose: &str,
+) -> Result<entity::user_token::Model, ApiError> {
+    use entity::user_token::{Column, Entity};
+    let row = Entity::find()
+        .filter(Column::TokenHash.eq(sha256_hex(token)))
+        .filter(Column::Purpose.eq(purpose))
+        .one(db)
+        .await?
+        .ok_or_else(invalid_link)?;
+    if row.expires_at <= Utc::now() {
+        return Err(invalid_link());
+    }
+    Ok(row)
+}
+
 /// Uses up a token: returns its user, or an error if unknown, expired or used.
 pub async fn consume_user_token(
     db: &impl ConnectionTrait,
@@ -414,15 +427,7 @@ pub async fn consume_user_token(
 ) -> Result<Uuid, ApiError> {
     use entity::user_token::{Column, Entity};
     let now = Utc::now();
-    let row = Entity::find()
-        .filter(Column::TokenHash.eq(sha256_hex(token)))
-        .filter(Column::Purpose.eq(purpose))
-        .one(db)
-        .await?
-        .ok_or_else(invalid_link)?;
-    if row.expires_at <= now {
-        return Err(invalid_link());
-    }
+    let row = unexpired_token(db, token, purpose).await?;
     let won = Entity::update_many()
         .col_expr(Column::UsedAt, sea_orm::sea_query::Expr::value(now))
         .filter(Column::Id.eq(row.id))

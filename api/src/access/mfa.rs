@@ -23,7 +23,7 @@ use crate::{
             tokens::{random_token, sha256_hex},
         },
         audit::{self, Actor, Entry},
-        ctx::Ctx,
+        ctx::{Change, Ctx},
         error::{ApiError, ApiResult},
     },
 };
@@ -453,6 +453,22 @@ pub async fn enabled(db: &impl ConnectionTrait, user_id: Uuid) -> ApiResult<bool
 
 /// Turns the second factor off; needs a current code from the app.
 pub async fn disable(cx: &Ctx<'_>, code: &str) -> ApiResult<()> {
+    with_app_code(cx, code, async |ch: &Change<'_>| {
+        remove(ch.db(), cx.p.user_id).await?;
+        ch.audit(Entry::new("mfa.disabled", "user", cx.p.user_id))
+            .await
+    })
+    .await
+}
+
+/// Runs `act` in one change once `code` is a current code from the app
+/// (a recovery code will not do), through the sign-in throttle
+/// ([`guarded`]); the change is committed after `act`.
+async fn with_app_code<T>(
+    cx: &Ctx<'_>,
+    code: &str,
+    act: impl AsyncFnOnce(&Change<'_>) -> ApiResult<T>,
+) -> ApiResult<T> {
     guarded(
         &cx.writer.db,
         &cx.actor,
@@ -465,11 +481,9 @@ pub async fn disable(cx: &Ctx<'_>, code: &str) -> ApiResult<()> {
                 Some(Factor::Totp) => {}
                 _ => return Ok(None),
             }
-            remove(ch.db(), cx.p.user_id).await?;
-            ch.audit(Entry::new("mfa.disabled", "user", cx.p.user_id))
-                .await?;
+            let out = act(&ch).await?;
             ch.commit().await?;
-            Ok(Some(((), Settled::Passed)))
+            Ok(Some((out, Settled::Passed)))
         },
     )
     .await?
@@ -480,31 +494,17 @@ pub async fn disable(cx: &Ctx<'_>, code: &str) -> ApiResult<()> {
 /// code from the app, so a lost list is replaced by the person holding the
 /// phone.
 pub async fn renew_recovery_codes(cx: &Ctx<'_>, code: &str) -> ApiResult<RecoveryCodesOut> {
-    let codes = guarded(
-        &cx.writer.db,
-        &cx.actor,
-        cx.p.user_id,
-        &cx.p.email,
-        cx.now(),
-        async || {
-            let ch = cx.begin().await?;
-            match use_code(ch.db(), cx.p.user_id, &cx.p.email, code, cx.now()).await? {
-                Some(Factor::Totp) => {}
-                _ => return Ok(None),
-            }
-            let codes = new_recovery_codes(ch.db(), cx.p.user_id, cx.now()).await?;
-            ch.audit(Entry::new(
-                "mfa.recovery_codes_renewed",
-                "user",
-                cx.p.user_id,
-            ))
-            .await?;
-            ch.commit().await?;
-            Ok(Some((codes, Settled::Passed)))
-        },
-    )
-    .await?
-    .ok_or_else(wrong_code)?;
+    let codes = with_app_code(cx, code, async |ch: &Change<'_>| {
+        let codes = new_recovery_codes(ch.db(), cx.p.user_id, cx.now()).await?;
+        ch.audit(Entry::new(
+            "mfa.recovery_codes_renewed",
+            "user",
+            cx.p.user_id,
+        ))
+        .await?;
+        Ok(codes)
+    })
+    .await?;
     Ok(RecoveryCodesOut {
         recovery_codes: codes,
     })

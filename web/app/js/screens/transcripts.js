@@ -10,7 +10,7 @@ import { h, clear, field, status, busy } from '../ui.js';
 import { fmtDateTime } from '../time.js';
 import { load } from '../store.js';
 import { problem, problemAt } from '../errors.js';
-import { deskTitle } from '../desk.js';
+import { deskTitle, countWords } from '../desk.js';
 import { codingPane } from '../coding.js';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
@@ -179,7 +179,7 @@ async function showInterview(main, id, { app, signal, live, go }) {
       list.items.length
         ? h('ul', { class: 'cards' }, list.items.map((x) => h('li', {}, h('a', { class: 'card link', href: `#/more/transcripts/${x.id}` },
           h('strong', { class: 'who' }, what(x.session_number)),
-          h('span', { class: 'where' }, t('tr.meta', { what: fmtDateTime(x.updated_at, app.tz), lang: langWords(x.language), v: x.version, n: x.characters.toLocaleString() }))))))
+          h('span', { class: 'where' }, t('tr.meta', { what: fmtDateTime(x.updated_at, app.tz), lang: langWords(x.language), v: x.version, n: countWords(x.characters) }))))))
         : h('p', { class: 'empty' }, t('tr.none'))),
     form));
 }
@@ -198,7 +198,7 @@ async function showTranscript(main, id, { app, query, signal, live, route }) {
   const note = query.get('saved');
   if (note) said.append(status('ok', h('p', {}, t('tr.saved_version', { v: tr.version })),
     tr.unanchored_codings ? h('p', {}, t('tr.lost', { n: tr.unanchored_codings })) : null));
-  const head = h('p', { class: 'sub' }, t('tr.meta', { what: what(tr.session_number), lang: langWords(tr.language), v: tr.version, n: tr.characters.toLocaleString() }));
+  const head = h('p', { class: 'sub' }, t('tr.meta', { what: what(tr.session_number), lang: langWords(tr.language), v: tr.version, n: countWords(tr.characters) }));
   const textBox = h('div');
   const edit = h('button', { type: 'button', class: 'secondary' }, t('tr.edit'));
   const showPane = () => clear(textBox, codingPane({
