@@ -215,12 +215,9 @@ impl<T> std::ops::Deref for Query<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    let parsed = serde_path_to_error::deserialize(de).map_err(|e| {
-        let pointer = segment_pointer(e.path());
-        ApiError::Validation(vec![serde_field_error(pointer, &e.inner().to_string())])
-    })?;
-    let errors: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
+    // NUL characters and impossible years first, so that they are named
+    // even in a query that is wrong otherwise (a required parameter left out).
+    let mut errors: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
         .filter_map(|(k, v)| {
             let pointer = || format!("/{}", crate::kernel::error::pointer_segment(&k));
             if k.contains('\0') || v.contains('\0') {
@@ -232,10 +229,17 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             }
         })
         .collect();
-    if errors.is_empty() {
-        Ok(parsed)
-    } else {
-        Err(ApiError::Validation(errors))
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    match serde_path_to_error::deserialize(de) {
+        Ok(parsed) if errors.is_empty() => Ok(parsed),
+        Ok(_) => Err(ApiError::Validation(errors)),
+        Err(e) => {
+            let pointer = segment_pointer(e.path());
+            if !errors.iter().any(|x| x.pointer == pointer) {
+                errors.push(serde_field_error(pointer, &e.inner().to_string()));
+            }
+            Err(ApiError::Validation(errors))
+        }
     }
 }
 

@@ -144,6 +144,16 @@ async fn wrong_code_request<'a>(
                     .json(&json!({"code": wrong}))
             })
         }
+        ("post", "/api/v1/me/mfa/recovery-codes") => {
+            let t = enrolled(app, email).await;
+            let url = app.url(path);
+            Box::new(move || {
+                app.client
+                    .post(&url)
+                    .bearer_auth(&t)
+                    .json(&json!({"code": wrong}))
+            })
+        }
         other => {
             panic!("{other:?} takes a `code`: add it here, and check its codes with mfa::guarded")
         }
@@ -193,6 +203,7 @@ db_test!(
             [
                 "delete /api/v1/me/mfa",
                 "post /api/v1/auth/login/mfa",
+                "post /api/v1/me/mfa/recovery-codes",
                 "post /api/v1/me/mfa/totp/confirm"
             ]
         );
