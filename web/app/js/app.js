@@ -2,7 +2,7 @@
 // offline badge, the sync badge, and the start. The signed-in state is
 // session.js's; refusals are said by errors.js.
 import { signedIn, ApiError, NetworkError } from './api.js';
-import { t, lang, words } from './i18n.js';
+import { t, lang, words, pageLang } from './i18n.js';
 import { h, clear } from './ui.js';
 import { sync, onQueueChange, notifyQueue } from './store.js';
 import { ROUTES, SECTIONS, SIGNED_OUT, HOME, screen, match, load, listed, titleKey, titleWords, href } from './router.js';
@@ -189,5 +189,5 @@ if ('serviceWorker' in navigator) {
   else window.addEventListener('load', register, { once: true });
 }
 
-document.documentElement.lang = lang();
+document.documentElement.lang = pageLang();
 route().then(() => app.me && sync(app.me.id));

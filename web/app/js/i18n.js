@@ -19,8 +19,10 @@ export function setLang(l, { unsent = false } = {}) {
   current = l === 'nb' ? 'nb' : 'en';
   localStorage.setItem(KEY, current);
   if (unsent) localStorage.setItem(UNSENT, '1');
-  document.documentElement.lang = current;
+  document.documentElement.lang = pageLang();
 }
+/** The page's language tag: British English for English (24-hour times, day before month), bokmål. */
+export const pageLang = () => (current === 'nb' ? 'nb' : 'en-GB');
 /** Whether the person chose a language on this phone that is not yet stored on them. */
 export const langUnsent = () => localStorage.getItem(UNSENT) === '1';
 export const langSent = () => localStorage.removeItem(UNSENT);
