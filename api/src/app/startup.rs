@@ -599,3 +599,108 @@ mod tests {
         assert!(!redacted_target("/api/v1/calendar/abc", "").contains("abc"));
     }
 }
+
+/// No two types may give the OpenAPI document the same schema name: utoipa
+/// keeps the last one registered, silently, and a client generated from
+/// the document then sends or reads the wrong shape (issue 31).
+#[cfg(test)]
+mod schema_names {
+    use std::collections::BTreeMap;
+
+    /// The schema name of every type deriving `ToSchema` in `files`
+    /// (`#[schema(as = Name)]` when it gives one), with where it is.
+    fn names(files: &[(String, String)]) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (path, text) in files {
+            let (mut pending, mut alias) = (false, None::<String>);
+            // A derive may run over several lines.
+            let mut derive: Option<String> = None;
+            for (i, line) in text.lines().enumerate() {
+                let t = line.trim();
+                if t.starts_with("#[derive(") || derive.is_some() {
+                    let d = derive.get_or_insert_with(String::new);
+                    d.push_str(t);
+                    if t.ends_with(")]") {
+                        if d.contains("ToSchema") {
+                            (pending, alias) = (true, None);
+                        }
+                        derive = None;
+                    }
+                    continue;
+                }
+                if !pending {
+                    continue;
+                }
+                if let Some(rest) = t.split("schema(as = ").nth(1) {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                        .collect();
+                    alias = name.rsplit("::").next().map(str::to_string);
+                }
+                let item = [
+                    "pub struct ",
+                    "pub enum ",
+                    "pub(crate) struct ",
+                    "pub(crate) enum ",
+                    "struct ",
+                    "enum ",
+                ]
+                .iter()
+                .find_map(|k| t.strip_prefix(k));
+                if let Some(rest) = item {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    out.entry(alias.take().unwrap_or(name))
+                        .or_default()
+                        .push(format!("{path}:{}", i + 1));
+                    pending = false;
+                }
+            }
+        }
+        out
+    }
+
+    fn sources() -> Vec<(String, String)> {
+        let mut files = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("source dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).expect("source");
+                    files.push((path.display().to_string(), text));
+                }
+            }
+        }
+        files
+    }
+
+    #[test]
+    fn no_two_types_share_a_schema_name() {
+        let all = names(&sources());
+        assert!(
+            all.len() > 100,
+            "the scan found the schemas ({})",
+            all.len()
+        );
+        let clashes: Vec<_> = all.iter().filter(|(_, at)| at.len() > 1).collect();
+        assert!(clashes.is_empty(), "schema names given twice: {clashes:?}");
+    }
+
+    #[test]
+    fn a_clash_is_found() {
+        let a = "#[derive(Debug, ToSchema)]\npub struct CodeIn {\n}\n".to_string();
+        let b = "#[derive(Deserialize, ToSchema)]\n#[schema(as = CodeIn)]\npub struct SecondFactorCodeIn {\n}\n".to_string();
+        let c = "#[derive(\n    Debug,\n    ToSchema,\n)]\npub enum CodeIn {\n}\n".to_string();
+        let found = names(&[("a.rs".into(), a), ("b.rs".into(), b), ("c.rs".into(), c)]);
+        assert_eq!(found["CodeIn"], ["a.rs:2", "b.rs:3", "c.rs:5"]);
+    }
+}
