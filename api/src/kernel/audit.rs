@@ -325,7 +325,7 @@ mod actions_tests {
     /// file, but file names.
     fn written() -> BTreeSet<String> {
         const FILES: &[&str] = &[
-            "db", "html", "js", "json", "qde", "qdpx", "csv", "ics", "txt", "xml",
+            "db", "html", "js", "json", "qde", "qdpx", "csv", "ics", "txt", "xml", "rs",
         ];
         let mut found = BTreeSet::new();
         let mut dirs = vec![std::path::PathBuf::from(concat!(
