@@ -69,6 +69,13 @@ export function duration(ms) {
 
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
+/** The opening windows of `site` on local day `day` ('YYYY-MM-DD'): none on a closed day, else those open that weekday. */
+export function windowsOn(site, day) {
+  if ((site?.closed_days || []).includes(day)) return [];
+  const weekday = WEEKDAYS[new Date(`${day}T12:00:00Z`).getUTCDay()];
+  return (site?.opening_hours || []).filter((w) => !w.days || w.days.includes(weekday));
+}
+
 /**
  * The start of the next opening window of `site` after `after` in which
  * `minutes` fit (windows in the site's zone, every day or on the weekdays
@@ -77,13 +84,10 @@ const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
  */
 export function nextOpening(site, after, minutes = 0) {
   const tz = site?.timezone || 'UTC';
-  const all = [...(site?.opening_hours || [])].sort((a, b) => a.start.localeCompare(b.start));
-  const closed = site?.closed_days || [];
-  for (let d = 0; d < 40 && all.length; d += 1) {
+  const any = (site?.opening_hours || []).length > 0;
+  for (let d = 0; d < 40 && any; d += 1) {
     const day = dateToZoned(dayStart(after, tz, d), tz).slice(0, 10);
-    if (closed.includes(day)) continue;
-    const weekday = WEEKDAYS[new Date(`${day}T12:00:00Z`).getUTCDay()];
-    const windows = all.filter((w) => !w.days || w.days.includes(weekday));
+    const windows = windowsOn(site, day).sort((a, b) => a.start.localeCompare(b.start));
     for (const w of windows) {
       const start = zonedToDate(`${day}T${w.start}`, tz);
       const end = zonedToDate(`${day}T${w.end}`, tz);

@@ -5,7 +5,7 @@
 import { get, qs } from '../api.js';
 import { t, text, has, words } from '../i18n.js';
 import { h, clear, field, status } from '../ui.js';
-import { fmtTime, fmtDay, fmtDateTime, weekStart, dayStart, fmt, dateToZoned } from '../time.js';
+import { fmtTime, fmtDay, fmtDateTime, weekStart, dayStart, fmt, dateToZoned, windowsOn } from '../time.js';
 import { load, pref, setPref } from '../store.js';
 import { problem } from '../errors.js';
 import { statusBadge } from './today.js';
@@ -226,14 +226,10 @@ export function readinessWords(instruments) {
   return (code) => (has(`rr.${code}`) ? t(`rr.${code}`) : words.get(code) || t('rr.other'));
 }
 
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
 /** Whether `site` is open on local day `day` ('YYYY-MM-DD') at minute `m` of it. */
 function openAt(site, day, m) {
-  if ((site.closed_days || []).includes(day)) return false;
-  const weekday = WEEKDAYS[new Date(`${day}T12:00:00Z`).getUTCDay()];
   const min = (s) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
-  return (site.opening_hours || []).some((w) => (!w.days || w.days.includes(weekday)) && min(w.start) <= m && m < min(w.end));
+  return windowsOn(site, day).some((w) => min(w.start) <= m && m < min(w.end));
 }
 
 /** One site's week as a table: hours down, days across. */
