@@ -171,8 +171,12 @@ function warmUp() {
   idle(() => {
     // A fieldworker's phone never parses the coordinators' and admins' desk
     // (the rows limited to roles).
+    // Fetched, not imported: a fetch that fails while the service worker
+    // installs leaves nothing behind, where a failed import() would stay
+    // failed for the page's life, for that module and every screen that
+    // imports it.
     for (const r of ROUTES) {
-      if (!r.shell && (app.coordinator || !r.roles)) load(r).catch(() => {});
+      if (!r.shell && (app.coordinator || !r.roles)) fetch(new URL(r.module, import.meta.url)).catch(() => {});
     }
   });
 }
