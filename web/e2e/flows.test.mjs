@@ -327,6 +327,26 @@ test('a coordinator sees the week, an interview\'s postponement history, and res
   assert.equal(after.postponements.length, 2, 'a reschedule is no postponement');
   assert.equal(after.reschedules.length, 1);
 
+  // Another coordinator changes the interview while this form is open: the
+  // save is refused with both versions in words, and nothing is overwritten.
+  const fresh = page.waitForResponse((r) => r.url().endsWith(`/interviews/${iv.id}`) && r.request().method() === 'GET');
+  await page.locator('li.card', { hasText: s.participant.pseudonym }).getByRole('button', { name: 'Reschedule', exact: true }).click();
+  await fresh;
+  await a.call('PATCH', `/interviews/${iv.id}`, { location: 'Room 9' });
+  await card.getByLabel(/Date and time/).fill(`${day}T00:45`);
+  await card.getByLabel('Allow a time outside opening hours').check();
+  await card.getByRole('button', { name: 'Save the new time' }).click();
+  const clash = card.getByRole('alert').filter({ hasText: 'Someone else changed this interview' });
+  await clash.waitFor();
+  assert.match(await clash.innerText(), /It is now scheduled: .*00:40\. You chose .*00:45\./);
+  await screen(page, 'schedule-conflict');
+  await clash.getByRole('button', { name: /Keep theirs/ }).click();
+  await clash.waitFor({ state: 'detached' });
+  after = await a.get(`/interviews/${iv.id}`);
+  assert.equal(after.scheduled_at, local('40'), 'their version stands');
+  assert.equal(after.location, 'Room 9');
+  assert.equal(after.reschedules.length, 1);
+
   // It could not happen: postponed, the time to be agreed, and then agreed.
   await page.locator('li.card', { hasText: s.participant.pseudonym }).getByRole('button', { name: 'Postpone', exact: true }).click();
   await page.getByRole('button', { name: 'Confirm postponement' }).click();

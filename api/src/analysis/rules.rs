@@ -2,6 +2,9 @@
 //! bokmål, from the fieldwork numbers. With small-cell suppression, every
 //! count from 1 to 4 reads "fewer than 5": there are few clinics, and a
 //! clinic, a period and a small count can identify someone.
+use fixed_decimal::Decimal;
+use icu_locale_core::locale;
+use icu_plurals::{PluralCategory, PluralOperands, PluralRules};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -88,6 +91,26 @@ fn reason_words(reason: PostponeReason, lang: Lang) -> &'static str {
     }
 }
 
+/// `one` or `other`, by the language's plural rules (CLDR, through ICU4X)
+/// for a number as the text shows it; words ("fewer than 5") take `other`.
+fn form<'a>(lang: Lang, shown: &str, one: &'a str, other: &'a str) -> &'a str {
+    // The rules are compiled in: making them reads static data.
+    let rules = PluralRules::try_new_cardinal(match lang {
+        Lang::En => locale!("en").into(),
+        Lang::Nb => locale!("nb").into(),
+    });
+    let category = shown
+        .parse::<Decimal>()
+        .ok()
+        .zip(rules.ok())
+        .map(|(n, r)| r.category_for(PluralOperands::from(&n)));
+    if category == Some(PluralCategory::One) {
+        one
+    } else {
+        other
+    }
+}
+
 /// The paragraph.
 pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
     let c = |v: u64| -> String {
@@ -115,46 +138,42 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
             }
         }
     };
+    // The word form that goes with a count as shown ("1 interview", "2
+    // interviews"; "fewer than 5" takes the plural).
+    let w = |shown: &str, one: &'static str, other: &'static str| form(lang, shown, one, other);
     let mut out = Vec::new();
+    let (t, p) = (c(total), c(n.participants_interviewed));
+    let s = sites.to_string();
     out.push(match lang {
         Lang::En => format!(
-            "We conducted {} interviews with {} participants at {} {}{}.",
-            c(total),
-            c(n.participants_interviewed),
+            "We conducted {t} {} with {p} {} at {} {}{}.",
+            w(&t, "interview", "interviews"),
+            w(&p, "participant", "participants"),
             small(sites, lang),
-            if sites == 1 { "site" } else { "sites" },
+            w(&s, "site", "sites"),
             per_site
         ),
         Lang::Nb => format!(
-            "Vi gjennomførte {} intervjuer med {} deltakere ved {} {}{}.",
-            c(total),
-            c(n.participants_interviewed),
+            "Vi gjennomførte {t} {} med {p} {} ved {} {}{}.",
+            w(&t, "intervju", "intervjuer"),
+            w(&p, "deltaker", "deltakere"),
             small(sites, lang),
-            if sites == 1 { "klinikk" } else { "klinikker" },
+            w(&s, "klinikk", "klinikker"),
             per_site
         ),
     });
     if n.postponements > 0 {
-        let one = n.interviews_postponed == 1;
-        let once = n.postponements == 1;
+        let (k, times) = (c(n.interviews_postponed), c(n.postponements));
         let mut s = match lang {
             Lang::En => format!(
-                "{} {} postponed {} {}",
-                c(n.interviews_postponed),
-                if one {
-                    "interview was"
-                } else {
-                    "interviews were"
-                },
-                c(n.postponements),
-                if once { "time" } else { "times" },
+                "{k} {} postponed {times} {}",
+                w(&k, "interview was", "interviews were"),
+                w(&times, "time", "times"),
             ),
             Lang::Nb => format!(
-                "{} {} ble utsatt {} {}",
-                c(n.interviews_postponed),
-                if one { "intervju" } else { "intervjuer" },
-                c(n.postponements),
-                if once { "gang" } else { "ganger" },
+                "{k} {} ble utsatt {times} {}",
+                w(&k, "intervju", "intervjuer"),
+                w(&times, "gang", "ganger"),
             ),
         };
         if let Some((code, k)) = &n.top_reason {
@@ -176,63 +195,57 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
         });
     }
     if n.reschedules > 0 {
+        let (k, times) = (c(n.interviews_rescheduled), c(n.reschedules));
         out.push(match lang {
             Lang::En => format!(
-                "Besides, {} {} agreed or changed while planning ({} {}); these are not counted as postponements.",
-                c(n.interviews_rescheduled),
-                if n.interviews_rescheduled == 1 {
-                    "interview had its time"
-                } else {
-                    "interviews had their time"
-                },
-                c(n.reschedules),
-                if n.reschedules == 1 { "time" } else { "times" },
+                "Besides, {k} {} agreed or changed while planning ({times} {}); these are not counted as postponements.",
+                w(&k, "interview had its time", "interviews had their time"),
+                w(&times, "time", "times"),
             ),
             Lang::Nb => format!(
-                "I tillegg fikk {} {} tidspunktet avtalt eller endret under planleggingen ({} {}); dette regnes ikke som utsettelser.",
-                c(n.interviews_rescheduled),
-                if n.interviews_rescheduled == 1 { "intervju" } else { "intervjuer" },
-                c(n.reschedules),
-                if n.reschedules == 1 { "gang" } else { "ganger" },
+                "I tillegg fikk {k} {} tidspunktet avtalt eller endret under planleggingen ({times} {}); dette regnes ikke som utsettelser.",
+                w(&k, "intervju", "intervjuer"),
+                w(&times, "gang", "ganger"),
             ),
         });
     }
     if n.interviews_with_peers > 0 {
+        let k = c(n.interviews_with_peers);
         out.push(capitalise(match lang {
             Lang::En => format!(
-                "{} of the completed interviews {} conducted by peer researchers, alone or with a researcher.",
-                c(n.interviews_with_peers),
-                if n.interviews_with_peers == 1 { "was" } else { "were" },
+                "{k} of the completed interviews {} conducted by peer researchers, alone or with a researcher.",
+                w(&k, "was", "were"),
             ),
             Lang::Nb => format!(
-                "{} av de gjennomførte intervjuene ble gjort av likepersonsforskere, alene eller sammen med en forsker.",
-                c(n.interviews_with_peers)
+                "{k} av de gjennomførte intervjuene ble gjort av likepersonsforskere, alene eller sammen med en forsker."
             ),
         }));
     }
     if n.interviews_split > 0 {
+        let (k, sessions) = (c(n.interviews_split), c(n.sessions_of_split));
         out.push(capitalise(match lang {
             Lang::En => format!(
-                "{} interviews were split into {} sessions.",
-                c(n.interviews_split),
-                c(n.sessions_of_split)
+                "{k} {} split into {sessions} {}.",
+                w(&k, "interview was", "interviews were"),
+                w(&sessions, "session", "sessions"),
             ),
             Lang::Nb => format!(
-                "{} intervjuer ble delt over {} økter.",
-                c(n.interviews_split),
-                c(n.sessions_of_split)
+                "{k} {} ble delt over {sessions} {}.",
+                w(&k, "intervju", "intervjuer"),
+                w(&sessions, "økt", "økter"),
             ),
         }));
     }
     if let (Some(mean), Some(median)) = (n.minutes_mean, n.minutes_median) {
+        let m = mean.to_string();
         out.push(match lang {
             Lang::En => format!(
-                "Interviews lasted {mean} {} on average (median {median}).",
-                if mean == 1.0 { "minute" } else { "minutes" },
+                "Interviews lasted {m} {} on average (median {median}).",
+                w(&m, "minute", "minutes"),
             ),
             Lang::Nb => format!(
-                "Intervjuene varte i gjennomsnitt {mean} {} (median {median}).",
-                if mean == 1.0 { "minutt" } else { "minutter" },
+                "Intervjuene varte i gjennomsnitt {m} {} (median {median}).",
+                w(&m, "minutt", "minutter"),
             ),
         });
     }
@@ -299,6 +312,44 @@ mod tests {
             nb.contains("varte i gjennomsnitt 1 minutt (median 1)"),
             "{nb}"
         );
+    }
+
+    #[test]
+    fn one_takes_the_singular_in_both_languages() {
+        let n = Numbers {
+            completed_by_site: vec![1],
+            participants_interviewed: 1,
+            interviews_postponed: 1,
+            postponements: 1,
+            interviews_split: 1,
+            sessions_of_split: 2,
+            ..Numbers::default()
+        };
+        let en = text(&n, Lang::En, false);
+        assert!(
+            en.starts_with("We conducted 1 interview with 1 participant at one site."),
+            "{en}"
+        );
+        assert!(en.contains("1 interview was postponed 1 time."), "{en}");
+        assert!(
+            en.contains("1 interview was split into 2 sessions."),
+            "{en}"
+        );
+        let nb = text(&n, Lang::Nb, false);
+        assert!(
+            nb.starts_with("Vi gjennomførte 1 intervju med 1 deltaker ved én klinikk."),
+            "{nb}"
+        );
+        assert!(nb.contains("1 intervju ble utsatt 1 gang."), "{nb}");
+        assert!(nb.contains("1 intervju ble delt over 2 økter."), "{nb}");
+        // Suppressed, the count takes the plural.
+        let t = text(&n, Lang::En, true);
+        assert!(
+            t.starts_with("We conducted fewer than 5 interviews with fewer than 5 participants"),
+            "{t}"
+        );
+        assert_eq!(form(Lang::En, "1.5", "minute", "minutes"), "minutes");
+        assert_eq!(form(Lang::Nb, "0", "gang", "ganger"), "ganger");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::{
         audit::Entry,
         ctx::Ctx,
         error::{ApiError, ApiResult, FieldError},
+        precondition::{of_version, IfMatch},
         scoped,
     },
 };
@@ -178,7 +179,7 @@ async fn out(db: &impl ConnectionTrait, t: entity::transcript::Model) -> ApiResu
 
 impl TranscriptOut {
     pub fn etag(&self) -> String {
-        format!("\"{}\"", self.version)
+        of_version(self.version)
     }
 }
 
@@ -283,12 +284,13 @@ pub async fn get(cx: &Ctx<'_>, id: Uuid) -> ApiResult<TranscriptOut> {
     out(cx.read, t).await
 }
 
-/// Replace a transcript's text (coordinator, or `transcripts:write`).
-/// `expected` is the version of an `If-Match`, when one was sent.
+/// Replace a transcript's text (coordinator, or `transcripts:write`), based
+/// on the caller's `If-Match` when one was sent. The same text, language and
+/// session again gives the transcript as it is, with no new version.
 pub async fn replace(
     cx: &Ctx<'_>,
     id: Uuid,
-    expected: Option<i32>,
+    if_match: IfMatch,
     body: TranscriptIn,
 ) -> ApiResult<TranscriptOut> {
     let t = scoped::load::<entity::transcript::Entity>(cx.read, cx.p, id).await?;
@@ -298,14 +300,25 @@ pub async fn replace(
         return Err(ApiError::Validation(errors));
     }
     check_session(cx.read, t.interview_id, body.session_number).await?;
-    let stale = |version: i32| {
-        ApiError::stale(
+    let stale = |current: TranscriptOut| {
+        ApiError::stale_current(
             "version_mismatch",
-            format!("Someone replaced this transcript since you loaded it; it is now at version {version}."),
+            format!(
+                "Someone replaced this transcript since you loaded it; it is now at version {}.",
+                current.version
+            ),
+            serde_json::json!(current),
+            current.etag(),
         )
     };
-    if expected.is_some_and(|e| e != t.version) {
-        return Err(stale(t.version));
+    if !if_match.allows(&of_version(t.version)) {
+        return Err(stale(out(cx.read, t).await?));
+    }
+    if body.body == t.body
+        && body.language.trim() == t.language
+        && body.session_number == t.session_number
+    {
+        return out(cx.read, t).await;
     }
     use entity::transcript::{Column, Entity};
     let now = cx.now().trunc_subsecs(6);
@@ -325,7 +338,7 @@ pub async fn replace(
     if !bumped {
         drop(ch);
         let now_at = scoped::load::<Entity>(cx.read, cx.p, id).await?;
-        return Err(stale(now_at.version));
+        return Err(stale(out(cx.read, now_at).await?));
     }
     entity::transcript_version::ActiveModel {
         id: Set(Uuid::now_v7()),

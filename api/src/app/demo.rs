@@ -497,6 +497,7 @@ pub async fn load(
             lifecycle::patch(
                 &team.as_(siv, s1 + Duration::minutes(40)),
                 linden,
+                crate::kernel::precondition::IfMatch::Absent,
                 lifecycle::InterviewPatch {
                     scheduled_at: Some(start - Duration::minutes(10)),
                     duration_minutes: None,

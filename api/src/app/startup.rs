@@ -36,8 +36,10 @@ use crate::{
     info(
         title = "Fieldnotes API",
         description = "Field notes, interviews, screening-gated consent and postponements for qualitative fieldwork with vulnerable participants.\n\nAuthenticate with `POST /api/v1/auth/login`, then send `Authorization: Bearer <access_token>` (or an API key `fnk_…`). Every error is `application/problem+json` (RFC 9457) with a stable `code`.",
-        license(name = "AGPL-3.0-or-later")
+        contact(name = "The team that runs this Fieldnotes server"),
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
+    servers((url = "/", description = "The server that serves this document")),
     modifiers(&SecurityAddon),
     components(schemas(
         crate::kernel::error::Problem,
@@ -140,21 +142,70 @@ fn build_app_parts() -> (
         .split_for_parts();
     add_default_problem(&mut doc);
     apply_permissions(&mut doc);
+    plain_types(&mut doc);
     (app, doc)
 }
 
-/// Each operation's security requirement, from the permission table (the
-/// one place it is declared). An operation missing from the table gets a requirement no caller meets, so
+/// Each operation's security requirement and the sentence of its
+/// description that says who may call it, from the permission table (the
+/// one place it is declared), and the scopes in the security scheme. An
+/// operation missing from the table gets a requirement no caller meets, so
 /// the drift test and every call of it fail until it has a row.
 fn apply_permissions(doc: &mut OpenApiDoc) {
     use crate::kernel::access::permissions;
     for (path, item) in doc.paths.paths.iter_mut() {
         for (method, op) in operations_mut(item) {
             let security = match permissions::access(method, path) {
-                Some(access) => permissions::security(access),
-                None => Some(serde_json::json!([{ "bearer": ["not-in-the-permission-table"] }])),
+                Some(access) => {
+                    let who = permissions::who(access);
+                    op.description = Some(match op.description.take() {
+                        Some(d) if !d.is_empty() => format!("{d}\n\n{who}"),
+                        _ => who,
+                    });
+                    permissions::security(access)
+                }
+                None => serde_json::json!([{ "bearer": ["not-in-the-permission-table"] }]),
             };
-            op.security = security.and_then(|s| serde_json::from_value(s).ok());
+            op.security = serde_json::from_value(security).ok();
+        }
+    }
+    if let Some(components) = doc.components.as_mut() {
+        if let Some(SecurityScheme::Http(http)) = components.security_schemes.get_mut("bearer") {
+            http.description = Some(permissions::scopes_described());
+        }
+    }
+}
+
+/// What generators read plainly: a file download (a `.qdpx`, a CSV, an
+/// iCalendar feed) is a string of bytes with its media type, not a list of
+/// numbers; a header is an optional string, never a `null`.
+fn plain_types(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::{
+        path::ParameterIn,
+        schema::{ObjectBuilder, SchemaFormat, Type},
+    };
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    for item in doc.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            for p in op.parameters.iter_mut().flatten() {
+                if p.parameter_in == ParameterIn::Header {
+                    p.schema = Some(string().build().into());
+                }
+            }
+            for r in op.responses.responses.values_mut() {
+                let RefOr::T(r) = r else { continue };
+                for (media, c) in r.content.iter_mut() {
+                    if !media.contains("json") {
+                        c.schema = Some(
+                            string()
+                                .format(Some(SchemaFormat::Custom("binary".into())))
+                                .content_media_type(media.clone())
+                                .build()
+                                .into(),
+                        );
+                    }
+                }
+            }
         }
     }
 }
@@ -203,6 +254,30 @@ fn private_headers(path: &str, headers: &mut actix_web::http::header::HeaderMap)
     if path.starts_with("/docs") && !headers.contains_key(CONTENT_SECURITY_POLICY) {
         headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
     }
+}
+
+/// Cross-origin calls from the configured origins only
+/// (`FIELDNOTES_CORS_ORIGINS`): a preflight from one of them is answered
+/// with that exact origin, the methods and the request headers the API
+/// reads; `ETag` and `Location` are readable by its script. Another origin
+/// gets no CORS header (a preflight of it is refused), so its browser keeps
+/// the answer from it. No cookies are used, so no credentials are allowed.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut c = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::ACCEPT_LANGUAGE,
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .max_age(3600);
+    for o in origins {
+        c = c.allowed_origin(o);
+    }
+    c
 }
 
 /// The document served at `/api/v1/openapi.json`.
@@ -453,6 +528,7 @@ impl Application {
         let limit = BodyLimit(state.settings.max_body_bytes);
         let proxies =
             crate::http::caller::TrustedProxies(Arc::new(state.settings.trusted_proxies.clone()));
+        let origins = state.settings.cors_origins.clone();
         let data = web::Data::new(state);
         let server = HttpServer::new(move || {
             let (app, doc) = build_app_parts();
@@ -477,6 +553,11 @@ impl Application {
                 .default_service(web::to(not_found))
                 .wrap(actix_web::middleware::from_fn(
                     crate::http::extract::resolve_caller,
+                ))
+                // Outside the caller check, so a preflight needs no token.
+                .wrap(actix_web::middleware::Condition::new(
+                    !origins.is_empty(),
+                    cors(&origins),
                 ))
                 .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap(actix_web::middleware::Compress::default())

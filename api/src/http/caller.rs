@@ -99,12 +99,3 @@ pub fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
             .unwrap_or(peer),
     )
 }
-
-/// The version an `If-Match` names; `None` when the header is absent. A
-/// value that is no ETag of ours can match no version (`Some(-1)`, a 412).
-pub fn if_match(req: &HttpRequest) -> Option<i32> {
-    let v = req.headers().get(actix_web::http::header::IF_MATCH)?;
-    let s = v.to_str().unwrap_or_default().trim();
-    let s = s.strip_prefix("W/").unwrap_or(s);
-    Some(s.trim_matches('"').parse().unwrap_or(-1))
-}

@@ -3,6 +3,7 @@
 //! files and the health checks.
 pub mod assets;
 pub mod caller;
+pub mod conditional;
 pub mod extract;
 pub mod health;
 pub mod metrics;

@@ -31,6 +31,7 @@ use crate::{
         audit::Entry,
         ctx::{Change, Ctx},
         error::{check_len, check_line, clean, ApiError, ApiResult, FieldError},
+        precondition::IfMatch,
         scoped::{self, lock_participant},
     },
     participants::rules::ParticipantStatus,
@@ -468,8 +469,20 @@ async fn set_interviewers(db: &DatabaseTransaction, id: Uuid, users: &[Uuid]) ->
 /// Change an open interview's time (its interviewers or a coordinator), or
 /// its length, interviewers, place or note (a coordinator), with the same
 /// checks as booking it. A new time is a reschedule, not a postponement.
-pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Changed> {
+/// With an `If-Match`, only the interview as the caller saw it is changed
+/// (412 with the current one otherwise); a change that changes nothing
+/// gives the interview as it is, and neither audits nor mails.
+pub async fn patch(
+    cx: &Ctx<'_>,
+    id: Uuid,
+    if_match: IfMatch,
+    body: InterviewPatch,
+) -> ApiResult<Changed> {
     let m = load_to_act(cx, id).await?;
+    let current = one(cx.read, m.clone()).await?;
+    if !if_match.allows(&current.etag()) {
+        return Err(stale_interview(current));
+    }
     let more_than_time = body.duration_minutes.is_some()
         || body.interviewer_ids.is_some()
         || body.location.is_some()
@@ -513,6 +526,31 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Ch
             status
         }
     };
+    let same_people = |u: &Vec<Uuid>| {
+        let (mut a, mut b) = (u.clone(), current.interviewer_ids.clone());
+        a.sort();
+        b.sort();
+        a == b
+    };
+    if new_time.is_none()
+        && body
+            .duration_minutes
+            .is_none_or(|d| d == m.duration_minutes)
+        && users.as_ref().is_none_or(same_people)
+        && body
+            .location
+            .as_ref()
+            .is_none_or(|l| clean(Some(l.clone())) == m.location)
+        && body
+            .note
+            .as_ref()
+            .is_none_or(|n| clean(Some(n.clone())) == m.note)
+    {
+        return Ok(Changed {
+            interview: current,
+            created: false,
+        });
+    }
     let site = site_of(cx.read, m.site_id).await?;
     let duration = body.duration_minutes.unwrap_or(m.duration_minutes);
     let starts_at = new_time.unwrap_or(m.scheduled_at);
@@ -579,6 +617,17 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: InterviewPatch) -> ApiResult<Ch
     let e = entry("interview.reschedule", &updated)
         .detail(serde_json::json!({"previous_scheduled_at": previous, "new_scheduled_at": t}));
     announce(ch, updated, Notice::NewTime, previous, e, false).await
+}
+
+/// 412: the interview changed since the caller read it; `current` is it now.
+fn stale_interview(current: InterviewOut) -> ApiError {
+    let etag = current.etag();
+    ApiError::stale_current(
+        "version_mismatch",
+        "Someone changed this interview since you loaded it. Compare both and send your change again with the new ETag.",
+        serde_json::json!(current),
+        etag,
+    )
 }
 
 /// Moves an interview to `new` (or "to be agreed") with status `status`,

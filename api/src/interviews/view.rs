@@ -96,6 +96,14 @@ pub struct InterviewOut {
     pub updated_at: DateTime<Utc>,
 }
 
+impl InterviewOut {
+    /// The digest of what it shows: any change to it, its sessions,
+    /// postponements or reschedules gives a new tag.
+    pub fn etag(&self) -> String {
+        crate::kernel::precondition::of_json(self)
+    }
+}
+
 pub fn minutes(s: &entity::interview_session::Model) -> Option<i64> {
     s.ended_at.map(|e| (e - s.started_at).num_minutes())
 }

@@ -47,6 +47,10 @@ pub struct Settings {
     /// One JSON object a line, with a line per request
     /// (`FIELDNOTES_LOG_FORMAT=json`); plain text otherwise.
     pub log_json: bool,
+    /// Web origins of other apps that may call the API from a browser
+    /// (`FIELDNOTES_CORS_ORIGINS`, `https://app.example.org`, comma-separated;
+    /// none by default).
+    pub cors_origins: Vec<String>,
 }
 
 /// One line, naming the variable that is wrong.
@@ -62,6 +66,19 @@ fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
         var,
         message: message.into(),
     }
+}
+
+/// A web origin as browsers send it (`https://host[:port]`), or `None`
+/// when `s` is not one (a path, a query, another scheme, a wildcard).
+fn origin(s: &str) -> Option<String> {
+    let (scheme, rest) = s.split_once("://")?;
+    let host = rest.strip_suffix('/').unwrap_or(rest);
+    let ok = matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then(|| format!("{scheme}://{}", host.to_ascii_lowercase()))
 }
 
 /// Reads `FIELDNOTES_*` through a lookup function so tests can supply their own.
@@ -243,7 +260,23 @@ impl Settings {
                 ))
             }
         };
+        let cors_origins = src
+            .get("FIELDNOTES_CORS_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|o| {
+                origin(o).ok_or_else(|| {
+                    err(
+                        "FIELDNOTES_CORS_ORIGINS",
+                        format!("not a web origin (scheme://host[:port], no path): {o:?}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Settings {
+            cors_origins,
             metrics_bind,
             metrics_token,
             log_json,
@@ -359,6 +392,20 @@ mod tests {
     }
 
     #[test]
+    fn cors_origins_are_origins() {
+        assert!(with(&[]).expect("defaults").cors_origins.is_empty());
+        let s = with(&[(
+            "FIELDNOTES_CORS_ORIGINS",
+            " https://App.example.org/ , http://localhost:5173",
+        )])
+        .expect("origins");
+        assert_eq!(
+            s.cors_origins,
+            ["https://app.example.org", "http://localhost:5173"]
+        );
+    }
+
+    #[test]
     fn postgresql_needs_a_shared_jwt_secret() {
         let mut s = with(&[("FIELDNOTES_DATABASE_URL", "postgres://u@h/db")]).expect("settings");
         let e = s.ensure_jwt_secret().expect_err("no secret on PostgreSQL");
@@ -374,6 +421,9 @@ mod tests {
             ("FIELDNOTES_JWT_SECRET", "short"),
             ("FIELDNOTES_SQLITE_SYNCHRONOUS", "off"),
             ("FIELDNOTES_ACCESS_TOKEN_MINUTES", "-3"),
+            ("FIELDNOTES_CORS_ORIGINS", "https://a.example/app"),
+            ("FIELDNOTES_CORS_ORIGINS", "*"),
+            ("FIELDNOTES_CORS_ORIGINS", "ftp://a.example"),
         ] {
             let e = with(&[(var, value)]).expect_err(var);
             assert_eq!(e.var, var);

@@ -38,8 +38,57 @@ pub struct Problem {
     pub errors: Option<Vec<FieldError>>,
     /// Extra members of some problems (e.g. `current` on a 412, `reasons` on `not_ready`).
     #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = ProblemExtras)]
     pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The extra members a problem may carry, each present only on the
+/// problems named (for the documentation; a problem is built with
+/// `ApiError::with`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ProblemExtras {
+    /// On a 412 (`version_mismatch`): the object as it is now.
+    #[schema(value_type = Option<Object>)]
+    current: Option<serde_json::Value>,
+    /// On a 412: the current ETag (also the answer's `ETag` header).
+    etag: Option<String>,
+    /// On `missing_scope`: the scopes the API key lacks.
+    missing_scopes: Option<Vec<String>>,
+    /// On `withdraw_consent`: the consent whose withdrawal is needed.
+    consent_id: Option<uuid::Uuid>,
+    /// On `interview_exists`, `interview_open`: the interview meant.
+    interview_id: Option<uuid::Uuid>,
+    /// On `interviewer_busy`: who is busy.
+    interviewer_id: Option<uuid::Uuid>,
+    /// On `instrument_in_use`: the instrument meant.
+    instrument_id: Option<uuid::Uuid>,
+    /// On `note_id_conflict`: the note id sent.
+    id: Option<uuid::Uuid>,
+    /// The field a conflict is about, as a JSON pointer into the request.
+    pointer: Option<String>,
+    /// On `code_has_children`: how many child codes.
+    #[schema(minimum = 0)]
+    children: Option<u64>,
+    /// On `code_in_use`: how many notes and transcripts use the code.
+    #[schema(minimum = 0)]
+    count: Option<u64>,
+    /// On `has_open_interviews`: the interviews that would be stranded.
+    #[schema(value_type = Option<Vec<Object>>)]
+    interviews: Option<Vec<serde_json::Value>>,
+    /// On `not_ready`: the readiness outcome, its reasons and what to do.
+    outcome: Option<String>,
+    #[schema(value_type = Option<Vec<Object>>)]
+    reasons: Option<Vec<serde_json::Value>>,
+    next_step: Option<String>,
+    /// On `not_ready` and sessions refused for readiness: the postponement
+    /// reason to record.
+    postpone_reason: Option<String>,
+    /// On a session started on another day than planned.
+    scheduled_on: Option<chrono::NaiveDate>,
+    today: Option<chrono::NaiveDate>,
+    /// On a change to an instrument version in use: where its versions are.
+    versions_url: Option<String>,
 }
 
 /// Logged by the request logger: its `Debug` says which error, never the
@@ -180,9 +229,29 @@ impl ApiError {
         Self::status(StatusCode::FORBIDDEN, code, detail)
     }
 
+    /// 404 with its own words (a file by name, say, where "X not found"
+    /// would not tell the caller what there is).
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::status(StatusCode::NOT_FOUND, "not_found", detail)
+    }
+
     /// 412: the object changed since the caller loaded it.
     pub fn stale(code: &'static str, detail: impl Into<String>) -> Self {
         Self::status(StatusCode::PRECONDITION_FAILED, code, detail)
+    }
+
+    /// 412 with what is current: the caller's change was based on an older
+    /// version. `current` is the object now, `etag` its tag (also sent as
+    /// the answer's `ETag`, so the caller can retry against it).
+    pub fn stale_current(
+        code: &'static str,
+        detail: impl Into<String>,
+        current: serde_json::Value,
+        etag: String,
+    ) -> Self {
+        Self::stale(code, detail)
+            .with("current", current)
+            .with("etag", serde_json::Value::String(etag))
     }
 
     /// 428: the change needs a precondition (`If-Match`).
@@ -356,6 +425,15 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allow } => {
                 res.insert_header((header::ALLOW, allow.clone()));
+            }
+            ApiError::Status {
+                status: StatusCode::PRECONDITION_FAILED,
+                extensions,
+                ..
+            } => {
+                if let Some(tag) = extensions.get("etag").and_then(|t| t.as_str()) {
+                    res.insert_header((header::ETAG, tag.to_string()));
+                }
             }
             _ => {}
         }

@@ -16,6 +16,7 @@ pub mod mail;
 pub mod meters;
 pub mod names;
 pub mod outbox;
+pub mod precondition;
 pub mod scoped;
 pub mod settings;
 pub mod team;

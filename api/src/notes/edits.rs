@@ -13,6 +13,7 @@ use crate::{
         audit::Entry,
         ctx::Ctx,
         error::{ApiError, ApiResult},
+        precondition::IfMatch,
     },
     notes::{self as svc, reads::load, Location, NoteOut},
 };
@@ -32,57 +33,75 @@ pub struct NotePatch {
 }
 
 pub fn stale(current: &NoteOut) -> ApiError {
-    ApiError::stale(
+    ApiError::stale_current(
         "version_mismatch",
         format!(
             "Someone changed this note since you loaded it; it is now at version {}. Compare both and send your change again with If-Match: {}.",
             current.version,
             current.etag()
         ),
+        serde_json::json!(current),
+        current.etag(),
     )
-    .with("current", serde_json::json!(current))
 }
 
-/// Bumps the version only if it is still `expected`; false when someone else
-/// changed the note first.
+/// Bumps the version only if it is still `expected` (any version for
+/// `None`, an `If-Match: *`); false when someone else changed the note first.
 async fn bump(
     txn: &sea_orm::DatabaseTransaction,
     id: Uuid,
-    expected: i32,
+    expected: Option<i32>,
     now: DateTime<Utc>,
     set: Vec<(entity::note::Column, sea_orm::Value)>,
 ) -> ApiResult<bool> {
     use entity::note::{Column, Entity};
     let mut upd = Entity::update_many()
-        .col_expr(Column::Version, Expr::value(expected + 1))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .col_expr(Column::UpdatedAt, Expr::value(now));
     for (c, v) in set {
         upd = upd.col_expr(c, Expr::value(v));
     }
-    let res = upd
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(expected))
-        .exec(txn)
-        .await?;
-    Ok(res.rows_affected == 1)
+    let mut upd = upd.filter(Column::Id.eq(id));
+    if let Some(expected) = expected {
+        upd = upd.filter(Column::Version.eq(expected));
+    }
+    Ok(upd.exec(txn).await?.rows_affected == 1)
 }
 
-/// Change a note; `expected` is the version of the caller's `If-Match`
-/// (428 without it, 412 with the current note when someone changed it first).
+/// Whether `patch` would leave the note as it is.
+fn changes_nothing(
+    current: &NoteOut,
+    patch: &NotePatch,
+    observed_at: Option<DateTime<Utc>>,
+) -> bool {
+    let same_ids = |new: Option<&[Uuid]>, old: &[Uuid]| {
+        new.is_none_or(|n| svc::normalise(n) == svc::normalise(old))
+    };
+    observed_at.is_none_or(|t| t == current.observed_at)
+        && patch.location.is_none_or(|l| l == current.location)
+        && patch.body.as_ref().is_none_or(|b| *b == current.body)
+        && same_ids(patch.participant_ids.as_deref(), &current.participant_ids)
+        && same_ids(patch.code_ids.as_deref(), &current.code_ids)
+}
+
+/// Change a note, based on the caller's `If-Match` (428 without it, 412
+/// with the current note when someone changed it first). A change that
+/// changes nothing gives the note as it is: no new version, history entry
+/// or audit row.
 pub async fn patch(
     cx: &Ctx<'_>,
     id: Uuid,
-    expected: Option<i32>,
+    if_match: IfMatch,
     patch: NotePatch,
 ) -> ApiResult<NoteOut> {
     let (m, current) = load(cx.read, cx.p, id).await?;
     objects::may_edit_note(cx.p, m.author_id)?;
-    let Some(expected) = expected else {
+    if if_match.is_absent() {
         return Err(ApiError::precondition_required(
             "if_match_required",
             "Send If-Match with the note's ETag so a change by someone else is never overwritten.",
         ));
-    };
+    }
     let now = Utc::now().trunc_subsecs(6);
     let observed_at = patch.observed_at.map(|t| t.trunc_subsecs(6));
     let mut errors = Vec::new();
@@ -117,9 +136,14 @@ pub async fn patch(
             "This note is deleted; a coordinator can restore it first.",
         ));
     }
-    if expected != current.version {
+    if !if_match.allows(&current.etag()) {
         return Err(stale(&current));
     }
+    if changes_nothing(&current, &patch, observed_at) {
+        return Ok(current);
+    }
+    // `*` changes whatever is current; a tag, only the version it names.
+    let expected = (if_match != IfMatch::Any).then_some(current.version);
     use entity::note::Column;
     let mut set: Vec<(Column, sea_orm::Value)> = Vec::new();
     if let Some(t) = observed_at {
@@ -179,7 +203,7 @@ async fn set_deleted(cx: &Ctx<'_>, m: &entity::note::Model, deleted: bool) -> Ap
         ]
     };
     let ch = cx.begin().await?;
-    if !bump(ch.db(), m.id, m.version, now, set).await? {
+    if !bump(ch.db(), m.id, Some(m.version), now, set).await? {
         drop(ch);
         let (_, current) = load(cx.read, cx.p, m.id).await?;
         return Err(stale(&current));
@@ -206,14 +230,12 @@ async fn set_deleted(cx: &Ctx<'_>, m: &entity::note::Model, deleted: bool) -> Ap
 }
 
 /// Delete a note (its author, a coordinator or an admin); a deleted note
-/// stays deleted. With `expected`, only that version is deleted.
-pub async fn delete(cx: &Ctx<'_>, id: Uuid, expected: Option<i32>) -> ApiResult<()> {
+/// stays deleted. With an `If-Match`, only that version is deleted.
+pub async fn delete(cx: &Ctx<'_>, id: Uuid, if_match: IfMatch) -> ApiResult<()> {
     let (m, current) = load(cx.read, cx.p, id).await?;
     objects::may_edit_note(cx.p, m.author_id)?;
-    if let Some(expected) = expected {
-        if expected != current.version {
-            return Err(stale(&current));
-        }
+    if !if_match.allows(&current.etag()) {
+        return Err(stale(&current));
     }
     if m.deleted_at.is_none() {
         set_deleted(cx, &m, true).await?;

@@ -104,7 +104,7 @@ pub struct NoteOut {
 
 impl NoteOut {
     pub fn etag(&self) -> String {
-        format!("\"{}\"", self.version)
+        crate::kernel::precondition::of_version(self.version)
     }
     pub fn from_parts(
         m: entity::note::Model,

@@ -24,6 +24,7 @@ use crate::{
         audit::Entry,
         ctx::{Change, Ctx},
         error::{check_line, clean, ApiError, ApiResult, FieldError},
+        precondition::IfMatch,
         scoped,
         wire::parse_value,
     },
@@ -343,21 +344,58 @@ pub async fn get(cx: &Ctx<'_>, id: Uuid) -> ApiResult<ParticipantOut> {
     let m = load(cx, id).await?;
     cx.log(Entry::new("participant.read", "participant", m.id).site(Some(m.site_id)))
         .await?;
+    out(cx.read, m).await
+}
+
+/// A participant as the API shows them, with their next interview.
+async fn out(
+    db: &impl sea_orm::ConnectionTrait,
+    m: entity::participant::Model,
+) -> ApiResult<ParticipantOut> {
     let mut out = [ParticipantOut::try_from(m)?];
-    bookings(cx.read, &mut out).await?;
+    bookings(db, &mut out).await?;
     let [out] = out;
     Ok(out)
+}
+
+impl ParticipantOut {
+    /// The digest of what it shows, their next interview included.
+    pub fn etag(&self) -> String {
+        crate::kernel::precondition::of_json(self)
+    }
+}
+
+/// 412: the participant changed since the caller read them.
+fn stale(current: ParticipantOut) -> ApiError {
+    let etag = current.etag();
+    ApiError::stale_current(
+        "version_mismatch",
+        "Someone changed this participant (or their next interview) since you loaded them. Compare both and send your change again with the new ETag.",
+        serde_json::json!(current),
+        etag,
+    )
 }
 
 /// Change a participant (coordinator). Setting `status: withdrawn` is a
 /// withdrawal with all its consequences ([`withdraw_in`]); for someone whose
 /// consent is in force it is refused (409 `withdraw_consent`, naming the
 /// consent), because that consent's withdrawal must record what happens to
-/// the data already collected.
-pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult<ParticipantOut> {
+/// the data already collected. With an `If-Match`, only the participant as
+/// the caller saw them is changed (412 otherwise); a change that changes
+/// nothing gives them as they are, unaudited.
+pub async fn patch(
+    cx: &Ctx<'_>,
+    id: Uuid,
+    if_match: IfMatch,
+    body: serde_json::Value,
+) -> ApiResult<ParticipantOut> {
     let m = load(cx, id).await?;
     refuse_identifying(&body)?;
     let body: ParticipantPatch = parse_value(body)?;
+    let current = out(cx.read, m.clone()).await?;
+    if !if_match.allows(&current.etag()) {
+        return Err(stale(current));
+    }
     let mut errors = Vec::new();
     check_line(&mut errors, "/pseudonym", body.pseudonym.as_deref(), 1, 40);
     check_line(&mut errors, "/gender", body.gender.as_deref(), 0, 40);
@@ -365,8 +403,25 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
+    let same = |new: &Option<String>, old: &Option<String>| {
+        new.as_ref().is_none_or(|n| clean(Some(n.clone())) == *old)
+    };
+    let same_pseudonym = match &body.pseudonym {
+        None => true,
+        Some(ps) => pseudonym_of(ps, m.site_id)?.0 == m.pseudonym,
+    };
+    if same_pseudonym
+        && body
+            .treatment_started_on
+            .is_none_or(|d| d == m.treatment_started_on)
+        && body.status.is_none_or(|s| s == current.status)
+        && same(&body.gender, &m.gender)
+        && same(&body.age_band, &m.age_band)
+    {
+        return Ok(current);
+    }
     let mut am: entity::participant::ActiveModel = m.clone().into();
-    if let Some(ps) = body.pseudonym {
+    if let Some(ps) = body.pseudonym.filter(|_| !same_pseudonym) {
         let (ps, key) = pseudonym_of(&ps, m.site_id)?;
         if pseudonym_taken(cx.read, &key, Some(m.id)).await? {
             return Err(pseudonym_taken_error());
@@ -387,6 +442,10 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
     am.updated_at = Set(cx.now());
     let mut ch = cx.begin().await?;
     let locked = lock_participant(ch.db(), m.id).await?;
+    if !if_match.is_absent() && locked.updated_at != m.updated_at {
+        drop(ch);
+        return Err(stale(out(cx.read, load(cx, id).await?).await?));
+    }
     let change = match body.status {
         None => None,
         Some(to) => {
@@ -430,10 +489,7 @@ pub async fn patch(cx: &Ctx<'_>, id: Uuid, body: serde_json::Value) -> ApiResult
         .await?
         .ok_or(ApiError::NotFound("participant"))?;
     ch.commit().await?;
-    let mut out = [ParticipantOut::try_from(m)?];
-    bookings(cx.read, &mut out).await?;
-    let [out] = out;
-    Ok(out)
+    out(cx.read, m).await
 }
 
 /// A participant's withdrawal, inside a change (the participant's row

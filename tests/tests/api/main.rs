@@ -11,6 +11,7 @@ mod auth;
 mod backup;
 mod basics;
 mod calendar;
+mod contract;
 mod email;
 mod notes;
 mod nul;

@@ -507,11 +507,21 @@ db_test!(
                 .status,
             403
         );
-        let r = with_if_match(
+        // If-Match compares strongly (RFC 9110): a weak tag never matches.
+        let weak = with_if_match(
             &app,
             &path,
             &co,
             Some("W/\"2\""),
+            json!({"location": "outside"}),
+        )
+        .await;
+        assert_eq!(weak.status, 412, "{}", weak.body);
+        let r = with_if_match(
+            &app,
+            &path,
+            &co,
+            Some("\"2\""),
             json!({"location": "outside"}),
         )
         .await;

@@ -162,7 +162,9 @@ fn matrix() -> Vec<(String, String, Who)> {
 /// The security requirement the document must declare for `who`.
 fn declared(who: &Who) -> Value {
     match who {
-        Who::Public => Value::Null,
+        // Public: an explicit empty requirement, so generators and linters
+        // know no credentials are needed.
+        Who::Public => json!([]),
         Who::Any => json!([{ "bearer": [] }]),
         Who::Person(_) => json!([{ "person": [] }]),
         Who::Key(_, scope) => json!([{ "bearer": [scope] }]),

@@ -10,8 +10,10 @@ use crate::interviews::s;
 /// The scopes an operation accepts keys with: one list per way in (all of
 /// a list needed), none when it is for a signed-in person only. `None` for
 /// a public operation.
+/// The scope sets that let a key call `op` (none for a person's own); `None`
+/// for a public operation (`security: []`).
 fn ways(op: &Value) -> Option<Vec<Vec<String>>> {
-    let reqs = op["security"].as_array()?;
+    let reqs = op["security"].as_array().filter(|r| !r.is_empty())?;
     Some(
         reqs.iter()
             .filter_map(|r| r.get("bearer"))

@@ -68,6 +68,30 @@ pub enum CsvKind {
 }
 
 impl CsvKind {
+    pub const ALL: [CsvKind; 7] = [
+        CsvKind::Notes,
+        CsvKind::Participants,
+        CsvKind::Screenings,
+        CsvKind::Interviews,
+        CsvKind::Postponements,
+        CsvKind::Sessions,
+        CsvKind::Consents,
+    ];
+
+    /// The file a name in a path asks for; an unknown name is a file that
+    /// does not exist (404, naming the files there are).
+    pub fn named(name: &str) -> ApiResult<CsvKind> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == name)
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "There is no export {name}.csv. The CSV files are: {}.",
+                    Self::ALL.map(|k| format!("{}.csv", k.as_str())).join(", ")
+                ))
+            })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CsvKind::Notes => "notes",

@@ -62,6 +62,7 @@ pub async fn project_qdpx(
     ),
     responses(
         (status = 200, description = "The file, streamed", content_type = "text/csv", body = String),
+        (status = 404, description = "No such file (`not_found`)", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Other exports are running on this server (`export_busy`): try again after `Retry-After` seconds", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -70,9 +71,10 @@ pub async fn csv_export(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
-    kind: web::Path<CsvKind>,
+    kind: web::Path<String>,
     q: Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let d = exports::csv_file(&state.cx(&p, &meta), &state.exports, *kind, &q).await?;
+    let kind = CsvKind::named(&kind)?;
+    let d = exports::csv_file(&state.cx(&p, &meta), &state.exports, kind, &q).await?;
     Ok(download(d))
 }

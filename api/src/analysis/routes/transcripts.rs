@@ -12,7 +12,7 @@ use crate::{
     analysis::transcripts,
     app::state::AppState,
     http::{
-        caller::if_match,
+        conditional::{if_match, tagged},
         extract::{DocxBody, Json, DOCX},
     },
     kernel::{
@@ -86,34 +86,39 @@ pub async fn list_transcripts(
 #[utoipa::path(
     tag = "transcripts",
     params(("id" = Uuid, Path, description = "Transcript id")),
-    responses((status = 200, description = "The transcript", body = TranscriptOut, headers(("ETag" = String, description = "The transcript's version"))))
+    responses(
+        (status = 200, description = "The transcript", body = TranscriptOut, headers(("ETag" = String, description = "The transcript's version"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` tag", headers(("ETag" = String, description = "The transcript's version"))),
+    )
 )]
 #[get("/transcripts/{id}")]
 pub async fn get_transcript(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let t = transcripts::get(&state.cx(&p, &meta), *id).await?;
-    Ok(with_etag(HttpResponse::Ok(), &t))
+    Ok(tagged(&req, actix_web::http::StatusCode::OK, t.etag(), &t))
 }
 
 /// Replace a transcript's text (coordinator, or `transcripts:write`). The
 /// previous text is kept as a version. With `If-Match`, only that version is
-/// replaced (412 otherwise). Passage codings follow their words: each whose
+/// replaced (412 with the current transcript and its `ETag` otherwise; `*`
+/// replaces whatever is current). The same text again makes no new version. Passage codings follow their words: each whose
 /// words occur exactly once in the new text moves to them; the others stay,
 /// marked `anchored: false` (see `unanchored_codings`).
 #[utoipa::path(
     tag = "transcripts",
     params(
         ("id" = Uuid, Path, description = "Transcript id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the new text replaces"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the new text replaces, or `*`"),
     ),
     request_body = TranscriptIn,
     responses(
         (status = 200, description = "Replaced", body = TranscriptOut, headers(("ETag" = String, description = "The new version"))),
-        (status = 412, description = "Replaced by someone else first", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Replaced by someone else first; `current` holds their version", body = Problem, content_type = "application/problem+json", headers(("ETag" = String, description = "The current version"))),
     )
 )]
 #[put("/transcripts/{id}")]

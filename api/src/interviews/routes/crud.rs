@@ -1,10 +1,13 @@
 //! Booking, listing, reading and changing interviews.
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, http::StatusCode, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
     app::state::AppState,
-    http::extract::{Json, Query},
+    http::{
+        conditional::{if_match, tagged},
+        extract::{Json, Query},
+    },
     interviews::{
         lifecycle::{self, InterviewIn, InterviewPatch},
         view::{self, InterviewList, InterviewOut, InterviewQuery, MyQuery},
@@ -72,17 +75,21 @@ pub async fn my_interviews(
 #[utoipa::path(
     tag = "interviews",
     params(("id" = Uuid, Path, description = "Interview id")),
-    responses((status = 200, description = "The interview", body = InterviewOut))
+    responses(
+        (status = 200, description = "The interview", body = InterviewOut, headers(("ETag" = String, description = "Changes with any change to the interview"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` tag", headers(("ETag" = String, description = "The interview's tag"))),
+    )
 )]
 #[get("/interviews/{id}")]
 pub async fn get_interview(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let out: InterviewOut = view::get(&state.cx(&p, &meta), *id, "interview.read").await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(tagged(&req, StatusCode::OK, out.etag(), &out))
 }
 
 /// Change an open interview. Its interviewers or a coordinator may give it
@@ -92,13 +99,20 @@ pub async fn get_interview(
 /// postponement; when the interview could not happen as planned, use
 /// `POST /interviews/{id}/postponements` with its reason instead. Only a
 /// coordinator changes the length, interviewers, place or note. The same
-/// checks as booking apply.
+/// checks as booking apply. Send `If-Match` with the interview's ETag so
+/// that a change by someone else since is never overwritten (412 with the
+/// current interview and its ETag); `*` changes whatever is current. A
+/// change that changes nothing answers the interview as it is.
 #[utoipa::path(
     tag = "interviews",
-    params(("id" = Uuid, Path, description = "Interview id")),
+    params(
+        ("id" = Uuid, Path, description = "Interview id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on, or `*`"),
+    ),
     request_body = InterviewPatch,
     responses(
-        (status = 200, description = "Changed", body = InterviewOut),
+        (status = 200, description = "Changed", body = InterviewOut, headers(("ETag" = String, description = "The interview's new tag"))),
+        (status = 412, description = "Changed by someone else; `current` holds the interview now", body = crate::kernel::error::Problem, content_type = "application/problem+json", headers(("ETag" = String, description = "The current tag"))),
         (status = 403, description = "An interviewer asked to change more than the time (`coordinator_required`), or the caller is not one of its interviewers", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Interviewer busy, a session is running, or the interview is closed", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
     )
@@ -108,8 +122,9 @@ pub async fn patch_interview(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<InterviewPatch>,
 ) -> ApiResult<HttpResponse> {
-    super::answer(lifecycle::patch(&state.cx(&p, &meta), *id, body.0).await?)
+    super::answer(lifecycle::patch(&state.cx(&p, &meta), *id, if_match(&req), body.0).await?)
 }

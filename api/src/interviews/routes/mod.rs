@@ -23,9 +23,12 @@ use crate::{interviews::lifecycle::Changed, kernel::error::ApiResult};
 
 /// 201 with the interview when the change created something, else 200.
 fn answer(done: Changed) -> ApiResult<HttpResponse> {
+    let etag = done.interview.etag();
     Ok(if done.created {
-        HttpResponse::Created().json(done.interview)
+        HttpResponse::Created()
     } else {
-        HttpResponse::Ok().json(done.interview)
-    })
+        HttpResponse::Ok()
+    }
+    .insert_header((actix_web::http::header::ETAG, etag))
+    .json(done.interview))
 }

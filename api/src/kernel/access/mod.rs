@@ -77,6 +77,48 @@ pub enum Scope {
     Admin,
 }
 
+impl Scope {
+    /// Every scope, in the order the API documents them.
+    pub const ALL: [Scope; 11] = [
+        Scope::SitesRead,
+        Scope::NotesRead,
+        Scope::NotesWrite,
+        Scope::ParticipantsRead,
+        Scope::ParticipantsWrite,
+        Scope::ScheduleRead,
+        Scope::ScheduleWrite,
+        Scope::ReportsRead,
+        Scope::TranscriptsWrite,
+        Scope::ExportsRead,
+        Scope::Admin,
+    ];
+
+    /// Its name on the wire (`notes:read`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// What it allows, in a sentence for the API's documentation.
+    pub fn allows(self) -> &'static str {
+        match self {
+            Scope::SitesRead => "Read the clinics (sites) and their opening hours.",
+            Scope::NotesRead => "Read and search field notes, their history, codings and coded passages.",
+            Scope::NotesWrite => "Write, sync, change and delete field notes, and code them.",
+            Scope::ParticipantsRead => "Read participants (pseudonyms only), their screenings, readiness and consents, and the readiness settings and instruments.",
+            Scope::ParticipantsWrite => "Register and change participants, record screenings and consents.",
+            Scope::ScheduleRead => "Read interviews, postponements, sessions, who is due, the waves, and calendar feeds.",
+            Scope::ScheduleWrite => "Book, change, postpone, cancel and complete interviews, and run their sessions.",
+            Scope::ReportsRead => "Read the fieldwork report and the methods paragraph.",
+            Scope::TranscriptsWrite => "Upload and replace interview transcripts (a transcription pipeline).",
+            Scope::ExportsRead => "Download the REFI-QDA project and the CSV files.",
+            Scope::Admin => "Manage the team, sites, settings and instruments, and read the audit log (an admin's key).",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user_id: Uuid,

@@ -325,16 +325,64 @@ pub fn check(method: &str, path: Option<&str>, p: &Principal) -> Result<(), ApiE
     Ok(())
 }
 
-/// The operation's security requirement for the OpenAPI document: `None`
-/// for a public one; `bearer` with the scope a key needs; `person` where
-/// no key may.
-pub fn security(access: Access) -> Option<serde_json::Value> {
+/// The operation's security requirement for the OpenAPI document: none
+/// (`[]`) for a public one; `bearer` with the scope a key needs; `person`
+/// where no key may.
+pub fn security(access: Access) -> serde_json::Value {
     match access {
-        Public => None,
-        AnyCaller => Some(serde_json::json!([{ "bearer": [] }])),
-        Person(_) => Some(serde_json::json!([{ "person": [] }])),
-        Key(_, scope) => Some(serde_json::json!([{ "bearer": [scope] }])),
+        Public => serde_json::json!([]),
+        AnyCaller => serde_json::json!([{ "bearer": [] }]),
+        Person(_) => serde_json::json!([{ "person": [] }]),
+        Key(_, scope) => serde_json::json!([{ "bearer": [scope] }]),
     }
+}
+
+fn roles_from(least: Role) -> &'static str {
+    match least {
+        Role::Fieldworker => "anyone on the team (fieldworker, coordinator or admin)",
+        Role::Coordinator => "a coordinator or an admin",
+        Role::Admin => "an admin",
+    }
+}
+
+/// Who may call an operation, in a sentence for its description.
+pub fn who(access: Access) -> String {
+    match access {
+        Public => "**Access:** public; no credentials.".into(),
+        AnyCaller => "**Access:** any signed-in person, or an API key with any scope.".into(),
+        Person(least) => format!(
+            "**Access:** {}, signed in; API keys are refused.",
+            roles_from(least)
+        ),
+        Key(least, scope) => format!(
+            "**Access:** {}, signed in; or an API key with the scope `{}` whose person is {}.",
+            roles_from(least),
+            scope.name(),
+            roles_from(least)
+        ),
+    }
+}
+
+/// The scopes, each with what it allows and the operations that need it,
+/// for the description of the `bearer` security scheme.
+pub fn scopes_described() -> String {
+    let mut out = String::from(
+        "A signed-in person's access token, or an API key (`fnk_…`). A key holds scopes and never more than the role of the person who made it; an operation names the scope it needs in its description and in its `security` requirement.\n\n**Scopes**\n",
+    );
+    for scope in Scope::ALL {
+        let ops: Vec<String> = OPERATIONS
+            .iter()
+            .filter(|(_, _, a)| matches!(a, Key(_, s) if *s == scope))
+            .map(|(m, p, _)| format!("`{m} {}`", p.trim_start_matches("/api/v1")))
+            .collect();
+        out.push_str(&format!(
+            "\n- `{}`: {} Needed by {}.",
+            scope.name(),
+            scope.allows(),
+            ops.join(", ")
+        ));
+    }
+    out
 }
 
 /// The least role, for the operation's description in the document.

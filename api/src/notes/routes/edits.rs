@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::with_etag;
 use crate::{
     app::state::AppState,
-    http::{caller::if_match, extract::Json},
+    http::{conditional::if_match, extract::Json},
     kernel::{
         access::{Principal, RequestMeta},
         error::{ApiResult, Problem},
@@ -17,18 +17,20 @@ use crate::{
     },
 };
 
-/// Change a note. Requires `If-Match` with the ETag the change is based on:
-/// 428 without it, 412 (with the current note) when someone changed it first.
+/// Change a note. Requires `If-Match` with the ETag the change is based on
+/// (or `*` for whatever is current): 428 without it, 412 (with the current
+/// note and its `ETag`) when someone changed it first. A change that
+/// changes nothing answers the current note and makes no new version.
 #[utoipa::path(
     tag = "notes",
     params(
         ("id" = Uuid, Path, description = "Note id"),
-        ("If-Match" = String, Header, description = "The ETag the change is based on"),
+        ("If-Match" = String, Header, description = "The ETag the change is based on, or `*`"),
     ),
     request_body = NotePatch,
     responses(
         (status = 200, description = "Changed", body = NoteOut, headers(("ETag" = String, description = "The new version"))),
-        (status = 412, description = "Changed by someone else; `current` holds their version", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed by someone else; `current` holds their version", body = Problem, content_type = "application/problem+json", headers(("ETag" = String, description = "The current version"))),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -2,7 +2,7 @@
 use actix_web::{get, web, HttpResponse};
 use uuid::Uuid;
 
-use super::with_etag;
+use crate::http::conditional::tagged;
 use crate::{
     app::state::AppState,
     http::extract::Query,
@@ -15,6 +15,7 @@ use crate::{
         NoteOut,
     },
 };
+use actix_web::{http::StatusCode, HttpRequest};
 
 /// Notes at the caller's sites.
 #[utoipa::path(
@@ -37,17 +38,21 @@ pub async fn list_notes(
 #[utoipa::path(
     tag = "notes",
     params(("id" = Uuid, Path, description = "Note id")),
-    responses((status = 200, description = "The note", body = NoteOut, headers(("ETag" = String, description = "The note's version"))))
+    responses(
+        (status = 200, description = "The note", body = NoteOut, headers(("ETag" = String, description = "The note's version"))),
+        (status = 304, description = "The note is unchanged since the `If-None-Match` tag", headers(("ETag" = String, description = "The note's version"))),
+    )
 )]
 #[get("/notes/{id}")]
 pub async fn get_note(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let note = note_reads::get(&state.cx(&p, &meta), *id).await?;
-    Ok(with_etag(HttpResponse::Ok(), &note))
+    Ok(tagged(&req, StatusCode::OK, note.etag(), &note))
 }
 
 /// Every version of a note.

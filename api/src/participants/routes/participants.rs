@@ -1,10 +1,13 @@
 //! Participants: pseudonyms only, scoped to the caller's sites.
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, http::StatusCode, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use crate::{
     app::state::AppState,
-    http::extract::{Json, Query},
+    http::{
+        conditional::{if_match, tagged},
+        extract::{Json, Query},
+    },
     kernel::{
         access::{Principal, RequestMeta},
         error::ApiResult,
@@ -55,17 +58,21 @@ pub async fn list_participants(
 #[utoipa::path(
     tag = "participants",
     params(("id" = Uuid, Path, description = "Participant id")),
-    responses((status = 200, description = "The participant", body = ParticipantOut))
+    responses(
+        (status = 200, description = "The participant", body = ParticipantOut, headers(("ETag" = String, description = "Changes with any change to what is shown"))),
+        (status = 304, description = "Unchanged since the `If-None-Match` tag", headers(("ETag" = String, description = "The participant's tag"))),
+    )
 )]
 #[get("/participants/{id}")]
 pub async fn get_participant(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let out: ParticipantOut = participants::get(&state.cx(&p, &meta), *id).await?;
-    Ok(HttpResponse::Ok().json(out))
+    Ok(tagged(&req, StatusCode::OK, out.etag(), &out))
 }
 
 /// Change a participant (coordinator).
@@ -76,12 +83,21 @@ pub async fn get_participant(
 /// `consent_id`): withdraw that consent instead
 /// (`POST /api/v1/consents/{id}/withdraw`), which also records what happens
 /// to the data already collected.
+///
+/// Send `If-Match` with the participant's ETag so that a change by someone
+/// else since is never overwritten (412 with the current participant and
+/// its ETag); `*` changes whatever is current. A change that changes nothing
+/// answers the participant as they are.
 #[utoipa::path(
     tag = "participants",
-    params(("id" = Uuid, Path, description = "Participant id")),
+    params(
+        ("id" = Uuid, Path, description = "Participant id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on, or `*`"),
+    ),
     request_body = ParticipantPatch,
     responses(
-        (status = 200, description = "The changed participant", body = ParticipantOut),
+        (status = 200, description = "The changed participant", body = ParticipantOut, headers(("ETag" = String, description = "The participant's new tag"))),
+        (status = 412, description = "Changed by someone else; `current` holds the participant now", body = crate::kernel::error::Problem, content_type = "application/problem+json", headers(("ETag" = String, description = "The current tag"))),
         (status = 409, description = "Pseudonym in use, or a withdrawal that must go through the consent (`withdraw_consent`)", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -90,9 +106,13 @@ pub async fn patch_participant(
     state: web::Data<AppState>,
     p: Principal,
     meta: RequestMeta,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     body: Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let out: ParticipantOut = participants::patch(&state.cx(&p, &meta), *id, body.0).await?;
-    Ok(HttpResponse::Ok().json(out))
+    let out: ParticipantOut =
+        participants::patch(&state.cx(&p, &meta), *id, if_match(&req), body.0).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, out.etag()))
+        .json(out))
 }

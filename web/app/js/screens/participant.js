@@ -48,6 +48,9 @@ words({
     'reschedule.hint': 'A new time with no reason to report. If the interview could not happen as planned, postpone it instead: postponements and their reasons are counted in the report.',
     'reschedule.save': 'Save the new time',
     'reschedule.agree': 'Agree this time',
+    'reschedule.conflict': 'Someone else changed this interview while you had it open. It is now {status}: {theirs}. You chose {mine}.',
+    'reschedule.keep_mine': 'Use my time, {mine}',
+    'reschedule.keep_theirs': 'Keep theirs ({theirs})',
     'postpone.no_screening': 'Participant absent, or not willing today? Postpone without screening.',
     'postpone.note_other': 'Say why (needed for “Other”)',
     'screen.kept': 'The answers you gave a moment ago are filled in again.',
@@ -93,6 +96,9 @@ words({
     'reschedule.hint': 'Et nytt tidspunkt uten noen grunn å rapportere. Kunne intervjuet ikke skje som planlagt, utsett det i stedet: utsettelser og grunnene til dem telles i rapporten.',
     'reschedule.save': 'Lagre det nye tidspunktet',
     'reschedule.agree': 'Avtal dette tidspunktet',
+    'reschedule.conflict': 'Noen andre endret dette intervjuet mens du hadde det åpent. Det er nå {status}: {theirs}. Du valgte {mine}.',
+    'reschedule.keep_mine': 'Bruk mitt tidspunkt, {mine}',
+    'reschedule.keep_theirs': 'Behold deres ({theirs})',
     'postpone.no_screening': 'Kom ikke deltakeren, eller vil ikke i dag? Utsett uten screening.',
     'postpone.note_other': 'Skriv hvorfor (må fylles ut ved «Annet»)',
     'screen.kept': 'Svarene du ga for litt siden, er fylt inn igjen.',
@@ -469,23 +475,41 @@ export function rescheduleForm(interview, site, done) {
     fields, submit, out);
   const controls = { scheduled_at: when, allow_outside_opening_hours: outside };
   const explain = (p) => (p.code === 'interviewer_busy' ? { at: 'scheduled_at', text: t('code.interviewer_busy_time') } : null);
+  // The interview's tag as the form opens: a change by someone else before
+  // this one is saved is shown, never overwritten.
+  let tag = null;
+  api('GET', `/interviews/${interview.id}`, undefined, { full: true, quiet: true })
+    .then(({ res }) => { tag = res.headers.get('ETag'); })
+    .catch(() => {});
+  async function save(at, outsideHours) {
+    try {
+      const updated = await api('PATCH', `/interviews/${interview.id}`, {
+        scheduled_at: at,
+        allow_outside_opening_hours: outsideHours,
+      }, tag ? { headers: { 'If-Match': tag } } : {});
+      problemAt(null, controls, out);
+      done(updated);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412 && e.problem.current) conflict(at, outsideHours, e.problem);
+      else problemAt(e, controls, out, explain);
+    }
+  }
+  function conflict(at, outsideHours, p) {
+    const current = p.current;
+    const mine = fmtDateTime(at, tz);
+    const theirs = current.status === 'postponed' ? t('tba') : fmtDateTime(current.scheduled_at, tz);
+    clear(out, status('error',
+      h('p', {}, t('reschedule.conflict', { status: t(`status.${current.status}`).toLowerCase(), theirs, mine })),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'primary', onclick: (ev) => busy(ev.target, () => { tag = p.etag; return save(at, outsideHours); }) }, t('reschedule.keep_mine', { mine })),
+        h('button', { type: 'button', class: 'secondary', onclick: () => done(current) }, t('reschedule.keep_theirs', { theirs })))));
+  }
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!when.value) {
       return problemAt(new ApiError(422, { code: 'validation_failed', errors: [{ pointer: '/scheduled_at', text: t('form.required') }] }), controls, out);
     }
-    await busy(submit, async () => {
-      try {
-        const updated = await api('PATCH', `/interviews/${interview.id}`, {
-          scheduled_at: zonedToDate(when.value, tz).toISOString(),
-          allow_outside_opening_hours: outside.checked,
-        });
-        problemAt(null, controls, out);
-        done(updated);
-      } catch (e) {
-        problemAt(e, controls, out, explain);
-      }
-    });
+    await busy(submit, () => save(zonedToDate(when.value, tz).toISOString(), outside.checked));
   });
   return form;
 }
