@@ -479,10 +479,6 @@ pub async fn patch(
     body: InterviewPatch,
 ) -> ApiResult<Changed> {
     let m = load_to_act(cx, id).await?;
-    let current = one(cx.read, m.clone()).await?;
-    if !if_match.allows(&current.etag()) {
-        return Err(stale_interview(current));
-    }
     let more_than_time = body.duration_minutes.is_some()
         || body.interviewer_ids.is_some()
         || body.location.is_some()
@@ -511,6 +507,12 @@ pub async fn patch(
     };
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
+    }
+    // Validation first: a request that could never apply is a 422 whatever
+    // its If-Match.
+    let current = one(cx.read, m.clone()).await?;
+    if !if_match.allows(&current.etag()) {
+        return Err(stale_interview(current));
     }
     let status = InterviewStatus::parse(&m.status)?;
     // A reschedule when the time changes, or when a time is agreed for an

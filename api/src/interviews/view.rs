@@ -2,6 +2,7 @@
 //! sessions, minutes and due window. Reads only, on the read connections.
 use std::collections::HashMap;
 
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -15,6 +16,7 @@ use crate::{
         audit::Entry,
         ctx::Ctx,
         error::{ApiError, ApiResult},
+        field::FieldProblem,
     },
     sites::tz_of,
 };
@@ -295,27 +297,62 @@ pub struct InterviewQuery {
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InterviewList {
-    /// By scheduled time.
+    /// By scheduled time, then id.
     pub items: Vec<InterviewOut>,
+    /// Send it as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
-/// The interviews at the caller's sites that `q` asks for (with
+/// A page's end: the scheduled time and id of its last interview.
+fn encode(at: DateTime<Utc>, id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.timestamp_micros()))
+}
+
+fn decode(c: &str) -> ApiResult<(DateTime<Utc>, Uuid)> {
+    let bad = || ApiError::field("/cursor", FieldProblem::Cursor);
+    let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    let (at, id) = s.split_once('|').ok_or_else(bad)?;
+    let at = at
+        .parse()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    Ok((at, id.parse().map_err(|_| bad())?))
+}
+
+/// A page of the interviews at the caller's sites that `q` asks for (with
 /// `only_user`, only theirs), by time; the read is audited.
 pub async fn list(
     cx: &Ctx<'_>,
     q: &InterviewQuery,
     only_user: Option<Uuid>,
-) -> ApiResult<Vec<InterviewOut>> {
+) -> ApiResult<InterviewList> {
     let limit = crate::kernel::ctx::limit(q.limit)?;
+    let after = q.cursor.as_deref().map(decode).transpose()?;
     use entity::interview::{Column, Entity};
     let mut sel = Entity::find()
         .order_by_asc(Column::ScheduledAt)
         .order_by_asc(Column::Id)
-        .limit(limit);
+        .limit(limit + 1);
+    if let Some((at, id)) = after {
+        sel = sel.filter(
+            sea_orm::Condition::any()
+                .add(Column::ScheduledAt.gt(at))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(Column::ScheduledAt.eq(at))
+                        .add(Column::Id.gt(id)),
+                ),
+        );
+    }
     if let Some(ids) = cx.p.visible_sites() {
         sel = sel.filter(Column::SiteId.is_in(ids.to_vec()));
     }
@@ -348,7 +385,14 @@ pub async fn list(
             ),
         );
     }
-    let items = expand(cx.read, sel.all(cx.read).await?).await?;
+    let mut rows = sel.all(cx.read).await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| encode(r.scheduled_at, r.id))
+    } else {
+        None
+    };
+    let items = expand(cx.read, rows).await?;
     cx.log(Entry {
         action: "interview.list",
         object_type: "interview",
@@ -360,7 +404,7 @@ pub async fn list(
         })),
     })
     .await?;
-    Ok(items)
+    Ok(InterviewList { items, next_cursor })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -383,8 +427,9 @@ pub struct PostponementList {
 
 /// The caller's own interviews from `q.from` (default: the start of today in
 /// their sites' time zone; just after midnight in Oslo it is still yesterday
-/// in UTC) to `q.to` (default: the end of that day, or 24 hours after `from`).
-pub async fn mine(cx: &Ctx<'_>, q: &MyQuery) -> ApiResult<Vec<InterviewOut>> {
+/// in UTC) to `q.to` (default: the end of that day, or 24 hours after `from`):
+/// a day's list, at most 200.
+pub async fn mine(cx: &Ctx<'_>, q: &MyQuery) -> ApiResult<InterviewList> {
     let (from, day_end) = match q.from {
         Some(from) => (from, from + Duration::hours(24)),
         None => {
@@ -412,6 +457,7 @@ pub async fn mine(cx: &Ctx<'_>, q: &MyQuery) -> ApiResult<Vec<InterviewOut>> {
         status: None,
         wave: None,
         limit: Some(crate::kernel::ctx::MAX_LIMIT),
+        cursor: None,
     };
     list(cx, &query, Some(cx.p.user_id)).await
 }

@@ -392,16 +392,18 @@ pub async fn patch(
     let m = load(cx, id).await?;
     refuse_identifying(&body)?;
     let body: ParticipantPatch = parse_value(body)?;
-    let current = out(cx.read, m.clone()).await?;
-    if !if_match.allows(&current.etag()) {
-        return Err(stale(current));
-    }
     let mut errors = Vec::new();
     check_line(&mut errors, "/pseudonym", body.pseudonym.as_deref(), 1, 40);
     check_line(&mut errors, "/gender", body.gender.as_deref(), 0, 40);
     check_line(&mut errors, "/age_band", body.age_band.as_deref(), 0, 40);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
+    }
+    // Validation first: a request that could never apply is a 422 whatever
+    // its If-Match.
+    let current = out(cx.read, m.clone()).await?;
+    if !if_match.allows(&current.etag()) {
+        return Err(stale(current));
     }
     let same = |new: &Option<String>, old: &Option<String>| {
         new.as_ref().is_none_or(|n| clean(Some(n.clone())) == *old)

@@ -33,7 +33,8 @@ pub async fn create_site(
     Ok(HttpResponse::Created().json(out))
 }
 
-/// The sites the caller is assigned to (admins: all sites).
+/// The sites the caller is assigned to (admins: all sites). A small list (a
+/// study's clinics), not paged.
 #[utoipa::path(
     tag = "sites",
     responses((status = 200, description = "Sites", body = [SiteOut]))

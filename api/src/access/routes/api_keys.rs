@@ -30,7 +30,7 @@ pub async fn create_api_key(
     Ok(HttpResponse::Created().json(out))
 }
 
-/// The caller's API keys (admins: every key).
+/// The caller's API keys (admins: every key). A small list, not paged.
 #[utoipa::path(
     tag = "api-keys",
     responses((status = 200, description = "Keys, without secrets", body = [ApiKeyOut]))

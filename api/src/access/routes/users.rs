@@ -35,7 +35,8 @@ pub async fn create_user(
 }
 
 /// The team: admins see everyone, others the members of their own sites.
-/// Site lists are cut to the sites the caller can see.
+/// Site lists are cut to the sites the caller can see. A small list (a
+/// study team), not paged.
 #[utoipa::path(
     tag = "users",
     responses((status = 200, description = "Users", body = [UserOut]))

@@ -65,7 +65,7 @@ pub async fn create_transcript(
 }
 
 /// An interview's transcripts, without their text (the interview's
-/// interviewers and coordinators).
+/// interviewers and coordinators). A small list (one interview's), not paged.
 #[utoipa::path(
     tag = "transcripts",
     params(("id" = Uuid, Path, description = "Interview id")),

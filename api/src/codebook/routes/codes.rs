@@ -33,7 +33,8 @@ pub async fn create_code(
 }
 
 /// The codebook, siblings in the order the team gave them (`position`);
-/// with `tree=true` as a tree.
+/// with `tree=true` as a tree. A small list (a codebook has tens to a few
+/// hundred codes), not paged: every code in one answer.
 #[utoipa::path(
     tag = "codebook",
     params(CodeQuery),

@@ -38,7 +38,7 @@ pub async fn create_feed(
     Ok(HttpResponse::Created().json(out))
 }
 
-/// My calendar feeds.
+/// My calendar feeds. A small list, not paged.
 #[utoipa::path(
     tag = "calendar",
     responses((status = 200, description = "Feeds", body = FeedList))

@@ -37,7 +37,8 @@ pub async fn create_interview(
     super::answer(lifecycle::create(&state.cx(&p, &meta), body.0).await?)
 }
 
-/// Interviews at the caller's sites, by time.
+/// Interviews at the caller's sites, by time, a page at a time: follow
+/// `next_cursor` (as `cursor`, with the same filters) until it is `null`.
 #[utoipa::path(
     tag = "interviews",
     params(InterviewQuery),
@@ -50,11 +51,11 @@ pub async fn list_interviews(
     meta: RequestMeta,
     q: Query<InterviewQuery>,
 ) -> ApiResult<HttpResponse> {
-    let items = view::list(&state.cx(&p, &meta), &q, None).await?;
-    Ok(HttpResponse::Ok().json(InterviewList { items }))
+    let page: InterviewList = view::list(&state.cx(&p, &meta), &q, None).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
-/// My interviews ("my day" by default).
+/// My interviews ("my day" by default): a day's list, at most 200.
 #[utoipa::path(
     tag = "interviews",
     params(MyQuery),
@@ -67,8 +68,8 @@ pub async fn my_interviews(
     meta: RequestMeta,
     q: Query<MyQuery>,
 ) -> ApiResult<HttpResponse> {
-    let items = view::mine(&state.cx(&p, &meta), &q).await?;
-    Ok(HttpResponse::Ok().json(InterviewList { items }))
+    let page: InterviewList = view::mine(&state.cx(&p, &meta), &q).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One interview with its postponements, sessions, minutes and window.

@@ -15,7 +15,7 @@ use crate::{
     },
 };
 
-/// An interview's postponements.
+/// An interview's postponements. A small list (one interview's), not paged.
 #[utoipa::path(
     tag = "interviews",
     params(("id" = Uuid, Path, description = "Interview id")),

@@ -35,7 +35,8 @@ pub async fn create_consent(
     Ok(HttpResponse::Created().json(out))
 }
 
-/// A participant's consents, oldest first.
+/// A participant's consents, oldest first. A small list (one person's), not
+/// paged.
 #[utoipa::path(
     tag = "readiness",
     params(("id" = Uuid, Path, description = "Participant id")),

@@ -16,7 +16,7 @@ use crate::{
     readiness::{self, instruments, rules::instruments::InstrumentDef, ReadinessSettings},
 };
 
-/// Every instrument version, by key then version.
+/// Every instrument version, by key then version. A small list, not paged.
 #[utoipa::path(
     tag = "readiness",
     params(InstrumentQuery),
