@@ -118,6 +118,106 @@ fn add_default_problem(doc: &mut OpenApiDoc) {
     }
 }
 
+/// Every operation's own error answers, so a client meets no problem that
+/// only `default` announces: 401 and 403 as the permission table decides;
+/// 404 where the path names an object; 400, 413, 415 where a body is read;
+/// 422 where anything sent is validated; 429 where a sign-in or a second
+/// factor's code is counted; 500 and 503 everywhere. Each is a problem
+/// document whose description names its usual codes. What an operation
+/// declares itself (a 409 with its reasons, a 412) stays as written.
+fn add_problem_responses(doc: &mut OpenApiDoc) {
+    use crate::kernel::access::permissions::{self, Access};
+    use utoipa::openapi::path::ParameterIn;
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                            "Problem",
+                        ))))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    // Request bodies with a `code` member: a second factor's code.
+    let schemas = doc
+        .components
+        .as_ref()
+        .map(|c| c.schemas.clone())
+        .unwrap_or_default();
+    let takes_code = |op: &utoipa::openapi::path::Operation| {
+        let Some(body) = &op.request_body else {
+            return false;
+        };
+        body.content.values().any(|c| match &c.schema {
+            Some(RefOr::Ref(r)) => r
+                .ref_location
+                .rsplit('/')
+                .next()
+                .and_then(|name| schemas.get(name))
+                .and_then(|s| serde_json::to_value(s).ok())
+                .is_some_and(|v| v["properties"].get("code").is_some()),
+            _ => false,
+        })
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, op) in operations_mut(item) {
+            let access = permissions::access(method, path);
+            let body = op.request_body.is_some();
+            let params = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Path));
+            let throttled = takes_code(op) || path == "/api/v1/auth/login";
+            let mut answers: Vec<(&str, &str)> = Vec::new();
+            if body {
+                answers.push((
+                    "400",
+                    "The body is not JSON (`malformed_json`) or could not be read (`bad_payload`).",
+                ));
+            }
+            match access {
+                Some(Access::Public) | None => {}
+                Some(Access::AnyCaller) => {
+                    answers.push(("401", "No valid access token or API key (`unauthorized`)."));
+                }
+                Some(_) => {
+                    answers.push(("401", "No valid access token or API key (`unauthorized`)."));
+                    answers.push(("403", "The caller may not do this: a role below the operation's (`forbidden`), an API key without its scope (`missing_scope`, with `missing_scopes`) or where only a person may (`not_for_api_keys`), or a person who must first set up a second factor (`mfa_required`)."));
+                }
+            }
+            if path.contains('{') {
+                answers.push(("404", "No such object, or one at a site the caller does not see (`not_found`): the two are told apart by nobody."));
+            }
+            if body {
+                answers.push((
+                    "413",
+                    "The body is larger than the server takes (`payload_too_large`).",
+                ));
+                answers.push(("415", "The body is not of the media type the operation reads (`unsupported_media_type`)."));
+            }
+            if body || params {
+                answers.push(("422", "Something sent is invalid (`validation_failed`): `errors` names each field by JSON pointer, with a `code` and `params`."));
+            }
+            if throttled {
+                answers.push(("429", "Too many attempts for this account or address (`too_many_requests`): try again after `Retry-After` seconds."));
+            }
+            answers.push(("5XX", "The server failed (`internal_error`; the log has the request id) or cannot reach its database (`unavailable`)."));
+            for (status, description) in answers {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem(description));
+            }
+        }
+    }
+}
+
 fn build_app_parts() -> (
     App<
         impl actix_web::dev::ServiceFactory<
@@ -140,6 +240,7 @@ fn build_app_parts() -> (
         .service(crate::http::health::ready)
         .service(utoipa_actix_web::scope("/api/v1").configure(crate::http::routes::configure))
         .split_for_parts();
+    add_problem_responses(&mut doc);
     add_default_problem(&mut doc);
     apply_permissions(&mut doc);
     plain_types(&mut doc);
@@ -665,6 +766,36 @@ pub fn redacted_target(path: &str, query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::redacted_target;
+
+    /// Every operation lists its own error answers (issue 31): a 4XX for
+    /// anything a caller can get wrong, and 5XX.
+    #[test]
+    fn every_operation_lists_its_own_problems() {
+        let doc = super::api_doc();
+        let mut checked = 0;
+        for (path, item) in &doc.paths.paths {
+            for (method, op) in super::operations(item) {
+                let codes: Vec<&str> = op.responses.responses.keys().map(String::as_str).collect();
+                assert!(codes.contains(&"5XX"), "{method} {path}: {codes:?}");
+                if path.starts_with("/health") {
+                    continue;
+                }
+                assert!(
+                    codes.iter().any(|c| c.starts_with('4')),
+                    "{method} {path} declares no 4XX: {codes:?}"
+                );
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if secured {
+                    assert!(codes.contains(&"401"), "{method} {path}: {codes:?}");
+                }
+                if path.contains('{') {
+                    assert!(codes.contains(&"404"), "{method} {path}: {codes:?}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 90, "{checked}");
+    }
 
     #[test]
     fn the_log_never_shows_a_feed_secret_or_query_values() {
