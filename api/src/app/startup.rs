@@ -95,25 +95,31 @@ impl Modify for SecurityAddon {
     }
 }
 
+/// A response that is a problem document, described as `description`.
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                        "Problem",
+                    ))))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
 /// Every operation can fail with a problem document; say so in the contract.
 fn add_default_problem(doc: &mut OpenApiDoc) {
-    let problem = ResponseBuilder::new()
-        .description("A problem (RFC 9457); `code` says which")
-        .content(
-            PROBLEM_JSON,
-            ContentBuilder::new()
-                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                    "Problem",
-                ))))
-                .build(),
-        )
-        .build();
     for item in doc.paths.paths.values_mut() {
         for (_, op) in operations_mut(item) {
             op.responses
                 .responses
                 .entry("default".to_string())
-                .or_insert_with(|| RefOr::T(problem.clone()));
+                .or_insert_with(|| problem_response("A problem (RFC 9457); `code` says which"));
         }
     }
 }
@@ -128,21 +134,6 @@ fn add_default_problem(doc: &mut OpenApiDoc) {
 fn add_problem_responses(doc: &mut OpenApiDoc) {
     use crate::kernel::access::permissions::{self, Access};
     use utoipa::openapi::path::ParameterIn;
-    let problem = |description: &str| {
-        RefOr::T(
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    PROBLEM_JSON,
-                    ContentBuilder::new()
-                        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                            "Problem",
-                        ))))
-                        .build(),
-                )
-                .build(),
-        )
-    };
     // Request bodies with a `code` member: a second factor's code.
     let schemas = doc
         .components
@@ -212,7 +203,7 @@ fn add_problem_responses(doc: &mut OpenApiDoc) {
                 op.responses
                     .responses
                     .entry(status.to_string())
-                    .or_insert_with(|| problem(description));
+                    .or_insert_with(|| problem_response(description));
             }
         }
     }
