@@ -9,7 +9,6 @@
 //! opaque cursor.
 use std::collections::{HashMap, HashSet};
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,7 @@ use crate::{
     codebook::codes,
     kernel::{
         audit::Entry,
-        ctx::Ctx,
+        ctx::{bad_cursor, decode_cursor, encode_cursor, Ctx},
         error::{ApiError, ApiResult},
         field::{not_found, FieldProblem},
     },
@@ -115,22 +114,22 @@ fn key(p: &PassageOut) -> SortKey {
 }
 
 fn encode(k: &SortKey) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{}|{}|{}", k.0, k.1, k.2, k.3))
+    encode_cursor(&[
+        k.0.to_string(),
+        k.1.to_string(),
+        k.2.to_string(),
+        k.3.to_string(),
+    ])
 }
 
 fn decode(c: &str) -> ApiResult<SortKey> {
-    let bad = || ApiError::field("/cursor", FieldProblem::Cursor);
-    let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
-    let s = String::from_utf8(raw).map_err(|_| bad())?;
-    let mut it = s.split('|');
-    let mut next = || it.next().ok_or_else(bad);
-    let k = (
-        next()?.parse().map_err(|_| bad())?,
-        next()?.parse().map_err(|_| bad())?,
-        next()?.parse().map_err(|_| bad())?,
-        next()?.parse().map_err(|_| bad())?,
-    );
-    Ok(k)
+    let p = decode_cursor(c, 4)?;
+    Ok((
+        p[0].parse().map_err(|_| bad_cursor())?,
+        p[1].parse().map_err(|_| bad_cursor())?,
+        p[2].parse().map_err(|_| bad_cursor())?,
+        p[3].parse().map_err(|_| bad_cursor())?,
+    ))
 }
 
 /// The code and, with `children`, every code under it.
@@ -421,6 +420,6 @@ mod tests {
         let k = (1_700_000_000_000_000, Uuid::now_v7(), -1, Uuid::now_v7());
         assert_eq!(decode(&encode(&k)).expect("decoded"), k);
         assert!(decode("not a cursor").is_err());
-        assert!(decode(&URL_SAFE_NO_PAD.encode("1|2")).is_err());
+        assert!(decode(&encode_cursor(&["1".into(), "2".into()])).is_err());
     }
 }

@@ -2,7 +2,6 @@
 //! sessions, minutes and due window. Reads only, on the read connections.
 use std::collections::HashMap;
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -14,9 +13,8 @@ use crate::{
     interviews::rules::{schedule::WindowState, InterviewStatus, PostponeReason},
     kernel::{
         audit::Entry,
-        ctx::Ctx,
+        ctx::{bad_cursor, decode_cursor, encode_cursor, Ctx},
         error::{ApiError, ApiResult},
-        field::FieldProblem,
     },
     sites::tz_of,
 };
@@ -312,20 +310,17 @@ pub struct InterviewList {
 
 /// A page's end: the scheduled time and id of its last interview.
 fn encode(at: DateTime<Utc>, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.timestamp_micros()))
+    encode_cursor(&[at.timestamp_micros().to_string(), id.to_string()])
 }
 
 fn decode(c: &str) -> ApiResult<(DateTime<Utc>, Uuid)> {
-    let bad = || ApiError::field("/cursor", FieldProblem::Cursor);
-    let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
-    let s = String::from_utf8(raw).map_err(|_| bad())?;
-    let (at, id) = s.split_once('|').ok_or_else(bad)?;
-    let at = at
+    let p = decode_cursor(c, 2)?;
+    let at = p[0]
         .parse()
         .ok()
         .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    Ok((at, id.parse().map_err(|_| bad())?))
+        .ok_or_else(bad_cursor)?;
+    Ok((at, p[1].parse().map_err(|_| bad_cursor())?))
 }
 
 /// A page of the interviews at the caller's sites that `q` asks for (with

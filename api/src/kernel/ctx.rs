@@ -43,6 +43,31 @@ pub fn limit(requested: Option<u64>) -> Result<u64, crate::kernel::error::ApiErr
     }
 }
 
+/// An opaque cursor of a keyset page: the sort key of its last row, its
+/// parts joined by `|` and base64url-encoded.
+pub fn encode_cursor(parts: &[String]) -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    URL_SAFE_NO_PAD.encode(parts.join("|"))
+}
+
+/// The `n` parts of a cursor [`encode_cursor`] gave out; anything else is a
+/// 422 naming `/cursor`.
+pub fn decode_cursor(c: &str, n: usize) -> ApiResult<Vec<String>> {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad_cursor())?;
+    let s = String::from_utf8(raw).map_err(|_| bad_cursor())?;
+    let parts: Vec<String> = s.split('|').map(str::to_string).collect();
+    if parts.len() != n {
+        return Err(bad_cursor());
+    }
+    Ok(parts)
+}
+
+/// The error of a cursor part that does not parse.
+pub fn bad_cursor() -> crate::kernel::error::ApiError {
+    crate::kernel::error::ApiError::field("/cursor", FieldProblem::Cursor)
+}
+
 /// Cuts a list fetched with `limit + 1` rows to one page, and gives the
 /// cursor of the next page when there is one.
 pub fn page<T>(
