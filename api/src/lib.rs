@@ -11,6 +11,7 @@ pub mod kernel;
 pub mod access;
 pub mod analysis;
 pub mod codebook;
+pub mod integrations;
 pub mod interviews;
 pub mod notes;
 pub mod participants;

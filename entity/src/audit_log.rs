@@ -16,6 +16,12 @@ pub struct Model {
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<Json>,
+    /// What an external app sees of this entry in the change feed
+    /// (`note.created`), or none when it changed nothing they follow.
+    pub change_type: Option<String>,
+    /// The entry's place in the change feed, given after its transaction
+    /// committed; none until then, and for entries that are not changes.
+    pub feed_seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

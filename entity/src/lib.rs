@@ -32,3 +32,5 @@ pub mod transcript_version;
 pub mod user;
 pub mod user_site;
 pub mod user_token;
+pub mod webhook;
+pub mod webhook_delivery;

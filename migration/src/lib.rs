@@ -19,6 +19,8 @@ mod m20261207_000013_interview_reschedules;
 mod m20261207_000014_calendar_feed_scope;
 mod m20261207_000015_code_positions;
 mod m20261207_000016_site_closed_days;
+mod m20261208_000017_change_feed;
+mod m20261208_000018_webhooks;
 pub mod pseudonym;
 
 pub struct Migrator;
@@ -43,6 +45,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_calendar_feed_scope::Migration),
             Box::new(m20261207_000015_code_positions::Migration),
             Box::new(m20261207_000016_site_closed_days::Migration),
+            Box::new(m20261208_000017_change_feed::Migration),
+            Box::new(m20261208_000018_webhooks::Migration),
         ]
     }
 }

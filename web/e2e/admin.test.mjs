@@ -443,6 +443,84 @@ test('an admin makes an API key with scopes, sees its secret once, and revokes i
   assert.equal((await fetch(`${BASE}/api/v1/notes`, { headers: { authorization: `Bearer ${secret}` } })).status, 401, 'revoked at once');
 });
 
+test('an admin makes a webhook, sees its secret once, sends a test event and sees it delivered', async (t) => {
+  // The receiving app: records what it gets (the server runs with
+  // FIELDNOTES_WEBHOOKS_ALLOW_PRIVATE=true, as for an on-premise receiver).
+  const { createServer } = await import('node:http');
+  const got = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      got.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((ok) => receiver.listen(0, '127.0.0.1', ok));
+  t.after(() => receiver.close());
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/fieldnotes`;
+
+  const { page, api } = await adminPhone(t);
+  await open(page, 'Webhooks', 'Webhooks');
+  const add = page.locator('.hook-new');
+  await add.getByRole('heading', { level: 2, name: 'Make a webhook' }).waitFor();
+  await everywhere(page, 'webhooks');
+
+  // Not a web address and nothing ticked: refused at both fields, the words kept.
+  const what = `Booking ${unique('w')}`;
+  await add.getByLabel('Address of the receiving app').fill('ftp://booking.example.org');
+  await add.getByLabel('What it is for').fill(what);
+  await add.getByRole('button', { name: 'Make the webhook' }).click();
+  await add.locator('.field-error', { hasText: 'Give an address that starts with https://' }).waitFor();
+  await add.locator('fieldset .field-error').waitFor();
+  assert.equal(await add.getByLabel('What it is for').inputValue(), what);
+  await everywhere(page, 'webhooks-refused');
+  await add.getByLabel('Address of the receiving app').fill(hookUrl);
+  await add.getByLabel('A field note is written').check();
+  await add.getByLabel('An interview is postponed').check();
+  await add.getByRole('button', { name: 'Make the webhook' }).click();
+
+  // The signing secret, once.
+  const secretSec = page.locator('.key-secret');
+  await secretSec.getByRole('heading', { level: 2, name: `The signing secret of ${hookUrl}` }).waitFor();
+  const secret = await secretSec.getByLabel('Signing secret').inputValue();
+  assert.match(secret, /^whsec_[A-Za-z0-9+/]+=*$/);
+  await everywhere(page, 'webhooks-secret');
+  await secretSec.getByRole('button', { name: 'I have copied it' }).click();
+  assert.ok(!(await page.content()).includes(secret), 'the secret is gone from the page');
+
+  // The webhook, with its events; a test event goes out and shows as delivered.
+  const one = page.locator('.hook-one');
+  await one.getByRole('heading', { level: 2, name: what }).waitFor();
+  await one.getByText('An interview is postponed').waitFor();
+  await one.getByText('Nothing sent yet.').waitFor();
+  await one.getByRole('button', { name: 'Send a test event' }).click();
+  await one.getByText('A test event is on its way.', { exact: false }).waitFor();
+  await poll(async () => got.length > 0);
+  assert.match(got[0].headers['webhook-id'], /^msg_[0-9a-f]{32}$/);
+  assert.match(got[0].headers['webhook-signature'], /^v1,/);
+  assert.equal(JSON.parse(got[0].body).type, 'webhook.test');
+  await poll(async () => {
+    await one.getByRole('button', { name: 'Show the latest deliveries' }).click();
+    return (await one.locator('li[data-status="delivered"]').count()) === 1;
+  });
+  const item = await one.locator('li[data-status="delivered"]').innerText();
+  for (const x of ['Test event', 'Delivered', '1 attempt', 'answered 204']) assert.ok(item.includes(x), `${x} in ${item}`);
+  await everywhere(page, 'webhooks-one');
+
+  // Turned off, then deleted after a confirmation.
+  await one.getByRole('button', { name: 'Turn it off' }).click();
+  await one.getByText('It is off: nothing is sent to it.').waitFor();
+  const hook = (await api.get('/webhooks')).find((w) => w.description === what);
+  assert.equal(hook.active, false);
+  await one.getByRole('button', { name: 'Delete this webhook' }).click();
+  await one.getByText(`Delete the webhook to ${hookUrl}?`, { exact: false }).waitFor();
+  await everywhere(page, 'webhooks-confirm');
+  await one.getByRole('button', { name: 'Yes, delete it' }).click();
+  await page.getByText(`The webhook to ${hookUrl} is deleted.`).waitFor();
+  assert.equal((await api.get('/webhooks')).some((w) => w.id === hook.id), false);
+});
+
 test('an admin filters the audit log by person and action and pages to older entries', async (t) => {
   const { page, user, name, api } = await adminPhone(t);
   const s = await seed('audit', { interview: false });
@@ -528,6 +606,10 @@ test('in bokmål: a site refused and added, and the other desk screens in Norweg
   await page.getByLabel('Skrive feltnotater').waitFor();
   await everywhere(page, 'keys-nb');
 
+  await open(page, 'Webhooks', 'Webhooks');
+  await page.getByLabel('Et feltnotat skrives').waitFor();
+  await everywhere(page, 'webhooks-nb');
+
   await open(page, 'Revisjonslogg', 'Revisjonslogg');
   await page.getByRole('button', { name: 'Vis oppføringer' }).waitFor();
   await page.locator('.audit-log li.entry').first().waitFor();
@@ -551,10 +633,10 @@ test('a coordinator cannot open the admin’s desk', async (t) => {
   await signIn(page, email, PASSWORD);
   await page.goto(`${BASE}/#/more`);
   await page.getByRole('heading', { level: 1, name: 'More' }).waitFor();
-  for (const link of ['Sites', 'Screening instruments', 'Readiness and waves', 'API keys', 'Audit log']) {
+  for (const link of ['Sites', 'Screening instruments', 'Readiness and waves', 'API keys', 'Webhooks', 'Audit log']) {
     assert.equal(await page.getByRole('link', { name: link, exact: true }).count(), 0, `no ${link} for a coordinator`);
   }
-  for (const [path, h1] of [['sites', 'Sites'], ['instruments', 'Screening instruments'], ['study', 'Readiness and waves'], ['keys', 'API keys'], ['audit', 'Audit log']]) {
+  for (const [path, h1] of [['sites', 'Sites'], ['instruments', 'Screening instruments'], ['study', 'Readiness and waves'], ['keys', 'API keys'], ['webhooks', 'Webhooks'], ['audit', 'Audit log']]) {
     await page.goto(`${BASE}/#/more/${path}`);
     await page.getByRole('heading', { level: 1, name: h1 }).waitFor();
     await page.getByText('Your role cannot do this.').waitFor();

@@ -24,6 +24,8 @@ const LIST_WORDS = {
   FeedScope: ['cal.scope.', '/js/screens/calendar.js'],
   SourceKind: ['source.', '/js/screens/passages.js'],
   AuditAction: ['act.', '/js/screens/audit.js'],
+  ChangeType: ['change.', '/js/screens/webhooks.js'],
+  DeliveryStatus: ['dstatus.', '/js/screens/webhooks.js'],
 };
 
 test('every list value and every field error code has words in English and bokmål', async () => {

@@ -93,3 +93,21 @@ pub fn spawn_worker(
         }
     }))
 }
+
+/// How often each instance numbers the changes that have committed (the
+/// change feed and webhook deliveries follow the numbers).
+pub const SEQUENCE_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The background sequencer of the change feed
+/// ([`crate::integrations::feed::sequence`]). Every instance runs one; the
+/// passes take turns.
+pub fn spawn_sequencer(db: DatabaseConnection) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = crate::integrations::feed::sequence(&db).await {
+                tracing::warn!(error = %e, "numbering the change feed failed; will retry");
+            }
+            tokio::time::sleep(SEQUENCE_EVERY).await;
+        }
+    })
+}

@@ -54,6 +54,8 @@ use crate::{
         (name = "sites", description = "Clinics"),
         (name = "api-keys", description = "Keys for external apps"),
         (name = "audit", description = "The audit log"),
+        (name = "changes", description = "The change feed: what changed, for external apps to follow"),
+        (name = "webhooks", description = "Signed deliveries of changes to other apps (Standard Webhooks)"),
         (name = "participants", description = "Participants, by pseudonym only"),
         (name = "notes", description = "Field notes: idempotent offline sync, search, versioned edits"),
         (name = "codebook", description = "Hierarchical codes, and codings of passages of notes and transcripts"),
@@ -541,7 +543,8 @@ pub struct Application {
     metrics_server: Option<Server>,
     port: u16,
     pub state: AppState,
-    worker: Option<tokio::task::JoinHandle<()>>,
+    /// The background jobs: the outbox worker and the feed's sequencer.
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -573,14 +576,18 @@ impl Application {
             known_sites: Default::default(),
             exports: crate::analysis::exports::ExportSlots::new(settings.max_exports, exports_db),
         };
-        let worker = if settings.run_workers {
-            Some(crate::app::jobs::spawn_worker(
-                state.db.clone(),
-                settings.clone(),
-                state.outbox_wake.clone(),
-            )?)
+        let workers = if settings.run_workers {
+            vec![
+                crate::app::jobs::spawn_worker(
+                    state.db.clone(),
+                    settings.clone(),
+                    state.outbox_wake.clone(),
+                )?,
+                crate::app::jobs::spawn_sequencer(state.db.clone()),
+                crate::integrations::delivery::spawn_sender(state.db.clone(), settings.clone())?,
+            ]
         } else {
-            None
+            Vec::new()
         };
         crate::http::metrics::handle();
         let listener = TcpListener::bind(settings.bind)
@@ -612,7 +619,7 @@ impl Application {
             metrics_server,
             port,
             state,
-            worker,
+            workers,
         })
     }
 
@@ -692,7 +699,7 @@ impl Application {
             handle.stop(true).await;
             let _ = task.await;
         }
-        if let Some(w) = self.worker {
+        for w in self.workers {
             w.abort();
         }
         res

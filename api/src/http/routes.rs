@@ -5,6 +5,7 @@ use crate::{
     access::routes::{api_keys, audit, auth, me, security, users},
     analysis::routes::{exports, reports, transcripts},
     codebook::routes::{codes, codings},
+    integrations::routes as integrations,
     interviews::{routes as interviews, routes::calendar},
     notes::routes as notes,
     participants::routes::{consents, participants},
@@ -52,6 +53,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::list_api_keys)
         .service(api_keys::delete_api_key)
         .service(audit::list_audit)
+        .service(integrations::list_changes)
+        .service(integrations::create_webhook)
+        .service(integrations::list_webhooks)
+        .service(integrations::get_webhook)
+        .service(integrations::patch_webhook)
+        .service(integrations::delete_webhook)
+        .service(integrations::test_webhook)
+        .service(integrations::list_deliveries)
         .service(participants::create_participant)
         .service(participants::list_participants)
         // before /participants/{id}, which would otherwise take "due" for an id

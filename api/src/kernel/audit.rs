@@ -102,7 +102,87 @@ pub const ACTIONS: &[&str] = &[
     "user.sessions_ended",
     "user.update",
     "user.update_self",
+    "webhook.create",
+    "webhook.delete",
+    "webhook.test",
+    "webhook.turned_off",
+    "webhook.update",
 ];
+
+/// The actions that change what an external app follows, and the change
+/// type each is in the change feed and in webhook deliveries
+/// (`<object>.<verb>`, past tense). An entry of one of these actions is a
+/// change: [`row`] writes its type with it, so a change is in the feed if
+/// and only if it is in the audit log. A test holds this list to
+/// [`ACTIONS`].
+pub const CHANGES: &[(&str, &str)] = &[
+    ("note.create", "note.created"),
+    ("note.update", "note.updated"),
+    ("note.delete", "note.deleted"),
+    ("note.restore", "note.restored"),
+    ("note.redact", "note.redacted"),
+    ("participant.create", "participant.created"),
+    ("participant.update", "participant.updated"),
+    ("screening.create", "screening.recorded"),
+    ("consent.create", "consent.given"),
+    ("consent.withdraw", "consent.withdrawn"),
+    ("interview.create", "interview.created"),
+    ("interview.update", "interview.updated"),
+    ("interview.reschedule", "interview.updated"),
+    ("interview.hand_over", "interview.updated"),
+    ("interview.reopen", "interview.updated"),
+    ("interview.postpone", "interview.postponed"),
+    ("interview.cancel", "interview.cancelled"),
+    ("interview.complete", "interview.completed"),
+    ("session.start", "session.started"),
+    ("session.end", "session.ended"),
+    ("transcript.create", "transcript.created"),
+    ("transcript.update", "transcript.updated"),
+    ("coding.create", "coding.created"),
+    ("coding.place", "coding.updated"),
+    ("coding.delete", "coding.deleted"),
+];
+
+/// The event a webhook's "send a test event" delivers: in no feed.
+pub const TEST_EVENT: &str = "webhook.test";
+
+/// The change type of an audit action, if it is a change.
+pub fn change_of(action: &str) -> Option<&'static str> {
+    CHANGES.iter().find(|(a, _)| *a == action).map(|(_, c)| *c)
+}
+
+/// Every change type, each once, in the order of [`CHANGES`] (notes,
+/// participants, interviews, transcripts, codings).
+pub fn change_types() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = Vec::new();
+    for (_, c) in CHANGES {
+        if !all.contains(c) {
+            all.push(c);
+        }
+    }
+    all
+}
+
+/// One type of change: the schema `ChangeType`, from [`CHANGES`].
+pub struct ChangeType;
+
+impl utoipa::PartialSchema for ChangeType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(change_types()))
+            .description(Some(
+                "What happened: `<object>.<verb>`, e.g. `note.created`, `interview.postponed`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for ChangeType {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ChangeType".into()
+    }
+}
 
 /// One action of the audit log, one of [`ACTIONS`].
 pub struct AuditAction;
@@ -192,6 +272,8 @@ pub fn row(actor: &Actor, entry: Entry<'_>) -> entity::audit_log::ActiveModel {
         at: Set(Utc::now()),
         actor_user_id: Set(actor.user_id),
         actor_api_key_id: Set(actor.api_key_id),
+        change_type: Set(change_of(entry.action).map(str::to_string)),
+        feed_seq: Set(None),
         action: Set(entry.action.to_string()),
         object_type: Set(entry.object_type.to_string()),
         object_id: Set(entry.object_id),
@@ -373,5 +455,17 @@ mod actions_tests {
             unused.is_empty(),
             "in kernel::audit::ACTIONS but never written: {unused:?}"
         );
+    }
+
+    #[test]
+    fn every_change_is_an_action_once() {
+        let mut seen = BTreeSet::new();
+        for (action, change) in super::CHANGES {
+            assert!(ACTIONS.contains(action), "{action} is not an action");
+            assert!(seen.insert(*action), "{action} listed twice");
+            // a change is about the object its action is about
+            let object = change.split_once('.').map(|(o, _)| o);
+            assert_eq!(object, action.split_once('.').map(|(o, _)| o), "{change}");
+        }
     }
 }

@@ -51,6 +51,13 @@ pub struct Settings {
     /// (`FIELDNOTES_CORS_ORIGINS`, `https://app.example.org`, comma-separated;
     /// none by default).
     pub cors_origins: Vec<String>,
+    /// Webhooks may point at loopback, private and link-local addresses, and
+    /// at `http://` (`FIELDNOTES_WEBHOOKS_ALLOW_PRIVATE`; off by default:
+    /// for on-premise receivers and tests).
+    pub webhooks_allow_private: bool,
+    /// How long a webhook keeps failing before it is turned off and its
+    /// creator mailed (`FIELDNOTES_WEBHOOKS_GIVE_UP_SECS`, a day by default).
+    pub webhooks_give_up: chrono::Duration,
 }
 
 /// One line, naming the variable that is wrong.
@@ -275,8 +282,18 @@ impl Settings {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let webhooks_allow_private: bool = src.parse("FIELDNOTES_WEBHOOKS_ALLOW_PRIVATE", false)?;
+        let give_up_secs: i64 = src.parse("FIELDNOTES_WEBHOOKS_GIVE_UP_SECS", 86_400)?;
+        if !(10..=30 * 86_400).contains(&give_up_secs) {
+            return Err(err(
+                "FIELDNOTES_WEBHOOKS_GIVE_UP_SECS",
+                "must be between 10 and 2592000 (30 days)",
+            ));
+        }
         Ok(Settings {
             cors_origins,
+            webhooks_allow_private,
+            webhooks_give_up: chrono::Duration::seconds(give_up_secs),
             metrics_bind,
             metrics_token,
             log_json,
@@ -424,6 +441,8 @@ mod tests {
             ("FIELDNOTES_CORS_ORIGINS", "https://a.example/app"),
             ("FIELDNOTES_CORS_ORIGINS", "*"),
             ("FIELDNOTES_CORS_ORIGINS", "ftp://a.example"),
+            ("FIELDNOTES_WEBHOOKS_ALLOW_PRIVATE", "maybe"),
+            ("FIELDNOTES_WEBHOOKS_GIVE_UP_SECS", "5"),
         ] {
             let e = with(&[(var, value)]).expect_err(var);
             assert_eq!(e.var, var);

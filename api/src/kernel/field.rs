@@ -219,6 +219,13 @@ pub enum FieldProblem {
     OnlyWhenDisabling,
     /// A person's interviews cannot be handed to that same person.
     HandOverToSelf,
+    /// Not an `https` URL with a host, without a user name or password.
+    WebhookUrl,
+    /// The URL's host name does not resolve.
+    Unresolvable,
+    /// The URL's host is, or resolves to, a loopback, private, link-local
+    /// or metadata address.
+    PrivateTarget,
 }
 
 impl FieldProblem {
@@ -301,6 +308,9 @@ impl FieldProblem {
             InvalidLink => "This link is invalid, expired or already used. Ask for a new one.".into(),
             OnlyWhenDisabling => "only applies when disabling the person".into(),
             HandOverToSelf => "must be someone else than the person being disabled".into(),
+            WebhookUrl => "must be an https URL with a host name, and no user name or password".into(),
+            Unresolvable => "names a host that does not resolve".into(),
+            PrivateTarget => "points at a loopback, private, link-local or metadata address; webhooks go to public https receivers".into(),
         }
     }
 }

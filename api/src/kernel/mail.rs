@@ -90,6 +90,49 @@ pub fn second_factor_reset(lang: Lang, name: &str, admin: &str) -> (String, Stri
     }
 }
 
+/// A webhook was turned off after failing for `hours` hours.
+pub fn webhook_turned_off(
+    lang: Lang,
+    name: &str,
+    url: &str,
+    hours: i64,
+    error: &str,
+    link: &str,
+) -> (String, String) {
+    match lang {
+        Lang::En => (
+            "A Fieldnotes webhook was turned off".into(),
+            format!(
+                "Hello {name},
+
+The webhook to {url} was turned off: its deliveries failed for {hours} hour(s). The last error was:
+
+{error}
+
+Nothing more is sent to it until an admin turns it on again. The delivery log is at
+
+{link}
+"
+            ),
+        ),
+        Lang::Nb => (
+            "En webhook i Fieldnotes er slått av".into(),
+            format!(
+                "Hei {name},
+
+Webhooken til {url} er slått av: leveransene har feilet i {hours} time(r). Siste feil var:
+
+{error}
+
+Ingenting mer sendes dit før en administrator slår den på igjen. Leveranseloggen finner du her:
+
+{link}
+"
+            ),
+        ),
+    }
+}
+
 /// What happened to an interview, for its mail.
 #[derive(Debug, Clone, Copy)]
 pub enum InterviewNews {

@@ -698,6 +698,7 @@ impl<'a> GroupWrite<'a> {
             .bind(pg.audit_ip)
             .bind(pg.audit_detail)
             .bind(pg.audit_if_created)
+            .bind(pg.audit_change)
             .fetch_all(pool)
             .await
             .map_err(|e| ApiError::Internal(e.into()))?;
@@ -769,14 +770,14 @@ WITH input AS (
     JOIN ins ON ins.id = l.note_id
 ), audit AS (
     INSERT INTO audit_log (id, at, actor_user_id, actor_api_key_id, action, object_type,
-                           object_id, site_id, request_id, ip, detail)
+                           object_id, site_id, request_id, ip, detail, change_type)
     SELECT a.id, a.at, a.user_id, a.key_id, a.action, a.object_type, a.object_id, a.site_id,
-           a.request_id, a.ip, a.detail::json
+           a.request_id, a.ip, a.detail::json, a.change_type
     FROM unnest($16::uuid[], $17::timestamptz[], $18::uuid[], $19::uuid[], $20::text[],
                 $21::text[], $22::text[], $23::uuid[], $24::text[], $25::text[], $26::jsonb[],
-                $27::uuid[])
+                $27::uuid[], $28::text[])
         AS a(id, at, user_id, key_id, action, object_type, object_id, site_id, request_id, ip,
-             detail, if_created)
+             detail, if_created, change_type)
     WHERE a.if_created IS NULL OR a.if_created IN (SELECT id FROM ins)
 )
 SELECT id FROM ins";
@@ -810,6 +811,7 @@ struct PgRows<'a> {
     audit_ip: Vec<Option<String>>,
     audit_detail: Vec<Option<serde_json::Value>>,
     audit_if_created: Vec<Option<Uuid>>,
+    audit_change: Vec<Option<String>>,
 }
 
 impl PgRows<'_> {
@@ -836,6 +838,7 @@ impl PgRows<'_> {
         self.audit_ip.push(m.ip);
         self.audit_detail.push(m.detail);
         self.audit_if_created.push(if_created);
+        self.audit_change.push(m.change_type);
         Ok(())
     }
 }

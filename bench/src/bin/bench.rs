@@ -26,6 +26,10 @@
 //!     a second and asks again): p99 during ÷ p99 idle. The server runs at
 //!     most `FIELDNOTES_MAX_EXPORTS` (1) at once, and exports give way to
 //!     requests, so phones are not starved.
+//! (i) `POST /api/v1/notes` at 16 clients, then again with one webhook
+//!     subscribed to `note.created` whose receiver answers after 1 s:
+//!     throughput with ÷ without (issue 31 asks at least 0.9: deliveries
+//!     must not hold up writes), and how many deliveries arrived meanwhile.
 //!
 //! The server runs with synchronous=FULL, workers on, on a fresh temporary
 //! data directory (or a fresh PostgreSQL database with `--database postgres`),
@@ -121,6 +125,9 @@ struct Args {
     /// a large value shows (h) without the bound).
     #[arg(long)]
     max_exports: Option<usize>,
+    /// (i): how long the webhook receiver takes to answer, in ms.
+    #[arg(long, default_value_t = 1000)]
+    webhook_delay_ms: u64,
 }
 
 // ---------------------------------------------------------------- report --
@@ -151,6 +158,7 @@ struct Report {
     search: Vec<LoadResult>,
     exports: Vec<ExportResult>,
     exports_load: Option<ExportsLoad>,
+    webhook_load: Option<WebhookLoad>,
     rss: Rss,
     /// Phases that could not run to the end, with the reason.
     failures: Vec<String>,
@@ -246,6 +254,18 @@ struct ExportsLoad {
     export_errors: u64,
     /// `during.p99_ms ÷ idle.p99_ms` (issue 28 asks at most 2).
     p99_ratio: Option<f64>,
+}
+
+/// (i) The notes API with a slow webhook subscribed.
+#[derive(Serialize)]
+struct WebhookLoad {
+    receiver_delay_ms: u64,
+    without: LoadResult,
+    with: LoadResult,
+    /// Deliveries the receiver got while `with` was measured.
+    delivered: u64,
+    /// `with.per_sec ÷ without.per_sec` (issue 31 asks at least 0.9).
+    throughput_ratio: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -1036,6 +1056,71 @@ async fn exports_load(
     })
 }
 
+/// A webhook receiver that answers 204 after `delay`, counting what it got:
+/// its URL.
+async fn slow_receiver(delay: Duration, got: Arc<AtomicU64>) -> anyhow::Result<String> {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    let server = HttpServer::new(move || {
+        let got = got.clone();
+        App::new().default_service(web::to(move || {
+            let got = got.clone();
+            async move {
+                tokio::time::sleep(delay).await;
+                got.fetch_add(1, Ordering::Relaxed);
+                HttpResponse::NoContent().finish()
+            }
+        }))
+    })
+    .workers(2)
+    .max_connections(100_000)
+    .bind(("127.0.0.1", 0))?;
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    Ok(format!("http://127.0.0.1:{port}/fieldnotes"))
+}
+
+/// (i) `POST /notes` at 16 clients, without and then with a webhook on
+/// `note.created` whose receiver is slow.
+async fn webhook_load(
+    ctx: &Arc<Ctx>,
+    delay: Duration,
+    (warmup, measure): (Duration, Duration),
+) -> anyhow::Result<WebhookLoad> {
+    let without = closed_loop(ctx, Work::Create, 16, warmup, measure).await?;
+    let got = Arc::new(AtomicU64::new(0));
+    let url = slow_receiver(delay, got.clone()).await?;
+    let http = client::http_client(Duration::from_secs(30))?;
+    let r = http
+        .post(format!("{}/api/v1/webhooks", ctx.base))
+        .bearer_auth(&ctx.token)
+        .json(&serde_json::json!({"url": url, "events": ["note.created"], "description": "bench: a slow receiver"}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("making the webhook: {}", client::describe(r).await);
+    }
+    let hook: serde_json::Value = r.json().await?;
+    let before = got.load(Ordering::Relaxed);
+    let with = closed_loop(ctx, Work::Create, 16, warmup, measure).await;
+    let delivered = got.load(Ordering::Relaxed) - before;
+    // The backlog goes with the webhook: later phases run without it.
+    let id = hook["id"].as_str().unwrap_or_default();
+    http.delete(format!("{}/api/v1/webhooks/{id}", ctx.base))
+        .bearer_auth(&ctx.token)
+        .send()
+        .await?;
+    let with = with?;
+    let throughput_ratio =
+        (without.per_sec > 0.0).then(|| round(with.per_sec / without.per_sec, 3));
+    Ok(WebhookLoad {
+        receiver_delay_ms: delay.as_millis() as u64,
+        without,
+        with,
+        delivered,
+        throughput_ratio,
+    })
+}
+
 // ------------------------------------------------------------------- main --
 
 fn main() -> std::process::ExitCode {
@@ -1109,6 +1194,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         search: Vec::new(),
         exports: Vec::new(),
         exports_load: None,
+        webhook_load: None,
         rss: Rss::default(),
         failures: Vec::new(),
     };
@@ -1148,6 +1234,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let data_dir = tmp.path().join("data");
     std::fs::create_dir_all(&data_dir)?;
     let mut cfg = ServerConfig::new(server_bin, &data_dir, pg.as_ref().map(|p| p.url()), true)?;
+    // (i)'s receiver runs on this machine.
+    cfg.env
+        .push(("FIELDNOTES_WEBHOOKS_ALLOW_PRIVATE".into(), "true".into()));
     if let Some(n) = args.max_exports {
         cfg.env
             .push(("FIELDNOTES_MAX_EXPORTS".into(), n.to_string()));
@@ -1225,6 +1314,23 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             report.create_16_clients_cpu_bound_vs_raw_postgres =
                 Some(round(max / raw.commits_per_sec, 3));
         }
+    }
+
+    eprintln!(
+        "(i) POST /notes at 16 clients, without and with a webhook answering after {} ms …",
+        args.webhook_delay_ms
+    );
+    sampler.phase("POST /notes with a slow webhook");
+    let r = webhook_load(
+        &ctx,
+        Duration::from_millis(args.webhook_delay_ms),
+        (warmup, measure),
+    )
+    .await;
+    sampler.end_phase();
+    match r {
+        Ok(r) => report.webhook_load = Some(r),
+        Err(e) => report.failures.push(format!("notes with a webhook: {e:#}")),
     }
 
     eprintln!(
@@ -1339,6 +1445,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             .exports_load
             .as_ref()
             .map_or(0, |x| x.idle.errors + x.during.errors + x.export_errors)
+        + report
+            .webhook_load
+            .as_ref()
+            .map_or(0, |x| x.without.errors + x.with.errors)
         + report.sync.as_ref().map_or(0, |s| s.errors)
         + report.search.iter().map(|s| s.errors).sum::<u64>();
     Ok(report.failures.is_empty() && request_errors == 0)
@@ -1564,6 +1674,20 @@ fn print_report(r: &Report) {
                 println!("    no request was answered while the exports ran: the phones starved")
             }
             None => println!("    p99 ratio: not available"),
+        }
+    }
+    if let Some(x) = &r.webhook_load {
+        println!();
+        println!(
+            "(i) POST /api/v1/notes at 16 clients, without and with a webhook on note.created answering after {} ms\n    ({} deliveries arrived while measured):",
+            x.receiver_delay_ms, x.delivered
+        );
+        print_load_header();
+        print_load_row(&x.without);
+        print_load_row(&x.with);
+        print_errors(&x.with.error_samples);
+        if let Some(q) = x.throughput_ratio {
+            println!("    throughput with ÷ without: {q:.3} (at least 0.9 wanted)");
         }
     }
     if !r.failures.is_empty() {

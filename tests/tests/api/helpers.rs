@@ -97,6 +97,8 @@ pub struct TestApp {
     pub state: AppState,
     pub data_dir: PathBuf,
     pub admin_token: String,
+    /// The settings it was started with, for [`TestApp::another_instance`].
+    pub vars: Vec<(String, String)>,
 }
 
 pub async fn spawn_app(db: Db, extra: &[(&str, String)]) -> TestApp {
@@ -130,9 +132,7 @@ pub async fn spawn_app(db: Db, extra: &[(&str, String)]) -> TestApp {
         vars.retain(|(n, _)| n != k);
         vars.push((k.to_string(), v.clone()));
     }
-    let lookup = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let settings = Settings::from_source(&Source(&lookup)).expect("test settings");
-    let app = Application::build(settings).await.expect("build app");
+    let app = start(vars.clone()).await;
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
@@ -160,12 +160,31 @@ pub async fn spawn_app(db: Db, extra: &[(&str, String)]) -> TestApp {
         state,
         data_dir,
         admin_token: String::new(),
+        vars,
     };
     app.admin_token = app.login("admin@example.org", PASSWORD).await["access_token"]
         .as_str()
         .expect("token")
         .to_string();
     app
+}
+
+/// Builds a server from these settings (it serves once run).
+async fn start(vars: Vec<(String, String)>) -> Application {
+    let lookup = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let settings = Settings::from_source(&Source(&lookup)).expect("test settings");
+    Application::build(settings).await.expect("build app")
+}
+
+impl TestApp {
+    /// One more server on the same database, as a second instance behind a
+    /// load balancer would be: its base URL.
+    pub async fn another_instance(&self) -> String {
+        let app = start(self.vars.clone()).await;
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        base
+    }
 }
 
 pub struct Resp {

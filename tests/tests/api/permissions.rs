@@ -59,6 +59,14 @@ POST   /api/v1/sites                                  A admin
 GET    /api/v1/sites/{id}                             F sites:read
 PATCH  /api/v1/sites/{id}                             A admin
 GET    /api/v1/audit                                  A admin
+GET    /api/v1/changes                                F changes:read
+GET    /api/v1/webhooks                               A admin
+POST   /api/v1/webhooks                               A admin
+GET    /api/v1/webhooks/{id}                          A admin
+PATCH  /api/v1/webhooks/{id}                          A admin
+DELETE /api/v1/webhooks/{id}                          A admin
+POST   /api/v1/webhooks/{id}/test                     A admin
+GET    /api/v1/webhooks/{id}/deliveries               A admin
 GET    /api/v1/settings/security                      A admin
 PATCH  /api/v1/settings/security                     A admin
 GET    /api/v1/settings/readiness                     F participants:read

@@ -76,6 +76,9 @@ export const FIELD_WORDS = {
   invalid_link: () => ['code.invalid_token'],
   only_when_disabling: () => ['fe.only_when_disabling'],
   hand_over_to_self: () => ['fe.hand_over_to_self'],
+  webhook_url: () => ['fe.webhook_url'],
+  unresolvable: () => ['fe.unresolvable'],
+  private_target: () => ['fe.private_target'],
 };
 
 /**

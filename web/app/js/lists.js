@@ -85,7 +85,36 @@ export const LISTS = {
     "user.mfa_reset",
     "user.sessions_ended",
     "user.update",
-    "user.update_self"
+    "user.update_self",
+    "webhook.create",
+    "webhook.delete",
+    "webhook.test",
+    "webhook.turned_off",
+    "webhook.update"
+  ],
+  "ChangeType": [
+    "note.created",
+    "note.updated",
+    "note.deleted",
+    "note.restored",
+    "note.redacted",
+    "participant.created",
+    "participant.updated",
+    "screening.recorded",
+    "consent.given",
+    "consent.withdrawn",
+    "interview.created",
+    "interview.updated",
+    "interview.postponed",
+    "interview.cancelled",
+    "interview.completed",
+    "session.started",
+    "session.ended",
+    "transcript.created",
+    "transcript.updated",
+    "coding.created",
+    "coding.updated",
+    "coding.deleted"
   ],
   "Combine": [
     "sum",
@@ -116,6 +145,11 @@ export const LISTS = {
     "fri",
     "sat",
     "sun"
+  ],
+  "DeliveryStatus": [
+    "pending",
+    "delivered",
+    "given_up"
   ],
   "DueState": [
     "open",
@@ -184,7 +218,10 @@ export const LISTS = {
     "self_lockout",
     "invalid_link",
     "only_when_disabling",
-    "hand_over_to_self"
+    "hand_over_to_self",
+    "webhook_url",
+    "unresolvable",
+    "private_target"
   ],
   "InterviewStatus": [
     "scheduled",
@@ -249,6 +286,7 @@ export const LISTS = {
     "reports:read",
     "transcripts:write",
     "exports:read",
+    "changes:read",
     "admin"
   ],
   "SourceKind": [

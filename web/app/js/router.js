@@ -75,6 +75,7 @@ export const ROUTES = [
   { name: 'instruments', module: './screens/instruments.js', hash: '#/more/instruments/:id', tab: 'more', nav: 'admin', roles: ADMIN, ...titled('instruments.link', 'Screening instruments', 'Screeningskjemaer') },
   { name: 'study', module: './screens/study.js', hash: '#/more/study/:id', tab: 'more', nav: 'admin', roles: ADMIN, ...titled('study.link', 'Readiness and waves', 'Klarhet og bølger') },
   { name: 'keys', module: './screens/keys.js', hash: '#/more/keys/:id', tab: 'more', nav: 'admin', roles: ADMIN, ...titled('keys.link', 'API keys', 'API-nøkler') },
+  { name: 'webhooks', module: './screens/webhooks.js', hash: '#/more/webhooks/:id', tab: 'more', nav: 'admin', roles: ADMIN, ...titled('hooks.link', 'Webhooks', 'Webhooks') },
   { name: 'audit', module: './screens/audit.js', hash: '#/more/audit/:id', tab: 'more', nav: 'admin', roles: ADMIN, ...titled('audit.link', 'Audit log', 'Revisjonslogg') },
 ];
 

@@ -73,13 +73,16 @@ pub enum Scope {
     /// Download the project and CSV exports.
     #[serde(rename = "exports:read")]
     ExportsRead,
+    /// Follow the change feed.
+    #[serde(rename = "changes:read")]
+    ChangesRead,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
     /// Every scope, in the order the API documents them.
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 12] = [
         Scope::SitesRead,
         Scope::NotesRead,
         Scope::NotesWrite,
@@ -90,6 +93,7 @@ impl Scope {
         Scope::ReportsRead,
         Scope::TranscriptsWrite,
         Scope::ExportsRead,
+        Scope::ChangesRead,
         Scope::Admin,
     ];
 
@@ -114,6 +118,7 @@ impl Scope {
             Scope::ReportsRead => "Read the fieldwork report and the methods paragraph.",
             Scope::TranscriptsWrite => "Upload and replace interview transcripts (a transcription pipeline).",
             Scope::ExportsRead => "Download the REFI-QDA project and the CSV files.",
+            Scope::ChangesRead => "Follow the change feed: which objects changed on the key's sites, by id, in commit order.",
             Scope::Admin => "Manage the team, sites, settings and instruments, and read the audit log (an admin's key).",
         }
     }
