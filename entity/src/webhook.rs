@@ -13,6 +13,9 @@ pub struct Model {
     /// The signing secret (`whsec_…`), shown once when it is made.
     pub secret: String,
     pub active: bool,
+    /// The feed number up to which its changes have been queued as
+    /// deliveries.
+    pub feed_cursor: i64,
     /// The first failed delivery since the last one that worked.
     pub failing_since: Option<DateTimeUtc>,
     /// When it was turned off after a day of failures.

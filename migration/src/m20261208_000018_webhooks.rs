@@ -12,6 +12,7 @@ enum Webhooks {
     Description,
     Secret,
     Active,
+    FeedCursor,
     FailingSince,
     DisabledAt,
     CreatedBy,
@@ -51,9 +52,10 @@ fn ts_null(c: impl IntoIden) -> ColumnDef {
 }
 
 /// Webhooks (an admin's subscription of a URL to change types, with its
-/// signing secret) and their deliveries: one row per change and webhook,
-/// written by the feed's sequencer in the pass that numbers the change, and
-/// sent, retried and logged from there (the webhook outbox).
+/// signing secret, and how far along the change feed it has been queued)
+/// and their deliveries: one row per change and webhook, queued from the
+/// feed a window at a time and sent, retried and logged from there (the
+/// webhook outbox).
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -67,6 +69,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Webhooks::Description).text().not_null())
                     .col(ColumnDef::new(Webhooks::Secret).text().not_null())
                     .col(ColumnDef::new(Webhooks::Active).boolean().not_null())
+                    .col(
+                        ColumnDef::new(Webhooks::FeedCursor)
+                            .big_integer()
+                            .not_null()
+                            .default(0),
+                    )
                     .col(ts_null(Webhooks::FailingSince))
                     .col(ts_null(Webhooks::DisabledAt))
                     .col(ColumnDef::new(Webhooks::CreatedBy).uuid().not_null())
@@ -132,11 +140,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // What the senders look for: deliveries neither delivered nor given up.
+        // What the senders look for and count per webhook: deliveries
+        // neither delivered nor given up (a window's worth per webhook).
         manager
             .get_connection()
             .execute_unprepared(
-                "CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) \
+                "CREATE INDEX idx_webhook_deliveries_due ON webhook_deliveries (webhook_id, next_attempt_at) \
                  WHERE delivered_at IS NULL AND gave_up_at IS NULL",
             )
             .await?;

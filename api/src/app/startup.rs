@@ -211,6 +211,69 @@ fn add_problem_responses(doc: &mut OpenApiDoc) {
     }
 }
 
+/// Each problem response names the codes of its status: the schema
+/// `Problem<status>` (`Problem409`, `Problem4XX`, `ProblemDefault`) is the
+/// problem with `code` an enum of [`crate::kernel::error::CODES`] for that
+/// status, so a client can switch on the code and a test holds every
+/// answer to it.
+fn problem_codes(doc: &mut OpenApiDoc) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let Some(problem) = components
+        .schemas
+        .get("Problem")
+        .and_then(|s| serde_json::to_value(s).ok())
+    else {
+        return;
+    };
+    let mut made: std::collections::BTreeMap<String, RefOr<utoipa::openapi::schema::Schema>> =
+        Default::default();
+    for item in doc.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                let codes = crate::kernel::error::codes_for(status);
+                if codes.is_empty() {
+                    continue;
+                }
+                let name = match status.as_str() {
+                    "default" => "ProblemDefault".to_string(),
+                    s => format!("Problem{s}"),
+                };
+                let mut used = false;
+                for (media, content) in response.content.iter_mut() {
+                    let generic = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location == "#/components/schemas/Problem");
+                    if media.as_str() == "application/problem+json" && generic {
+                        content.schema =
+                            Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(&name)));
+                        used = true;
+                    }
+                }
+                if used && !made.contains_key(&name) {
+                    let mut schema = problem.clone();
+                    if let Some(parts) = schema["allOf"].as_array_mut() {
+                        for part in parts {
+                            if let Some(code) = part.pointer_mut("/properties/code") {
+                                code["enum"] = serde_json::json!(codes);
+                            }
+                        }
+                    }
+                    schema["description"] = serde_json::json!(format!(
+                        "An RFC 9457 problem document of status {status}: its `code` is one of these."
+                    ));
+                    if let Ok(s) = serde_json::from_value(schema) {
+                        made.insert(name, s);
+                    }
+                }
+            }
+        }
+    }
+    components.schemas.extend(made);
+}
+
 fn build_app_parts() -> (
     App<
         impl actix_web::dev::ServiceFactory<
@@ -235,6 +298,7 @@ fn build_app_parts() -> (
         .split_for_parts();
     add_problem_responses(&mut doc);
     add_default_problem(&mut doc);
+    problem_codes(&mut doc);
     apply_permissions(&mut doc);
     plain_types(&mut doc);
     (app, doc)
@@ -504,7 +568,7 @@ fn code_for(status: StatusCode) -> &'static str {
         415 => "unsupported_media_type",
         431 => "headers_too_large",
         s if s >= 500 => "internal_error",
-        _ => "error",
+        _ => "bad_request",
     }
 }
 

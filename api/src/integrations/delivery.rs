@@ -1,9 +1,10 @@
 //! Webhook deliveries: the webhook outbox.
 //!
-//! The feed's sequencer writes one delivery per change and subscribed
-//! webhook in the same transaction that numbers the change
-//! ([`fan_out`]), so every committed change is queued exactly once and
-//! no write ever waits for a receiver. Every instance sends: a delivery is
+//! Each webhook follows the change feed with its own cursor: its changes
+//! are queued as deliveries a window at a time ([`queue`]), the cursor
+//! moving in the same transaction, so every committed change is queued
+//! exactly once, no write ever waits for a receiver, and a slow receiver
+//! leaves its backlog in the feed rather than in new rows. Every instance sends: a delivery is
 //! claimed with a lease (a conditional UPDATE that one instance wins), sent
 //! with the Standard Webhooks headers and signature, and marked delivered
 //! on a 2xx. Anything else is retried with backoff (the first retry after
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
@@ -71,54 +72,87 @@ pub fn row(
     }
 }
 
-/// One change the sequencer just numbered.
-pub struct Numbered {
-    pub change_type: String,
-    pub object_type: String,
-    pub object_id: Option<String>,
-    pub site_id: Option<Uuid>,
-    pub at: DateTime<Utc>,
-}
+/// Deliveries one webhook may have waiting at once: more are queued from
+/// the feed as these go out, so a slow receiver costs the writers nothing
+/// (the feed holds the rest).
+pub const WINDOW: u64 = 64;
 
-/// Queues, in the sequencer's transaction, a delivery of each change to
-/// every active webhook subscribed to its type. Returns how many.
-pub async fn fan_out(
-    db: &impl ConnectionTrait,
-    changes: &[Numbered],
+/// Queues the webhook's next changes from the feed (after its cursor, of
+/// its events) as deliveries, up to [`WINDOW`] waiting, and moves its
+/// cursor past them in the same transaction. Instances race for a window
+/// with a conditional update of the cursor: one wins, so each change is
+/// queued once. Returns how many it queued.
+pub async fn queue(
+    db: &DatabaseConnection,
+    hook: &entity::webhook::Model,
 ) -> Result<usize, sea_orm::DbErr> {
-    if changes.is_empty() {
+    use entity::{audit_log as a, webhook as w, webhook_delivery as wd};
+    let waiting = wd::Entity::find()
+        .filter(wd::Column::WebhookId.eq(hook.id))
+        .filter(wd::Column::DeliveredAt.is_null())
+        .filter(wd::Column::GaveUpAt.is_null())
+        .count(db)
+        .await?;
+    let room = WINDOW.saturating_sub(waiting) as usize;
+    if room == 0 {
         return Ok(0);
     }
-    let hooks = entity::webhook::Entity::find()
-        .filter(entity::webhook::Column::Active.eq(true))
+    let events: Vec<String> = serde_json::from_value(hook.events.clone()).unwrap_or_default();
+    let scanned = a::Entity::find()
+        .filter(a::Column::FeedSeq.gt(hook.feed_cursor))
+        .order_by_asc(a::Column::FeedSeq)
+        // enough to fill the room when most changes are of its events,
+        // and to move on steadily when few are
+        .limit((room as u64 * 8).clamp(64, 1000))
         .all(db)
         .await?;
-    if hooks.is_empty() {
+    let Some(last) = scanned.last().and_then(|r| r.feed_seq) else {
         return Ok(0);
-    }
-    let subscribed: Vec<(Uuid, Vec<String>)> = hooks
-        .into_iter()
-        .map(|h| (h.id, serde_json::from_value(h.events).unwrap_or_default()))
-        .collect();
+    };
+    let mut cursor = last;
     let mut rows = Vec::new();
-    for c in changes {
-        for (id, events) in &subscribed {
-            if events.contains(&c.change_type) {
-                let data = serde_json::json!({
-                    "object_type": c.object_type,
-                    "object_id": c.object_id,
-                    "site_id": c.site_id,
-                });
-                rows.push(row(*id, &c.change_type, c.at, &data));
-            }
+    for r in &scanned {
+        let (Some(seq), Some(kind)) = (r.feed_seq, r.change_type.as_deref()) else {
+            continue;
+        };
+        if !events.iter().any(|e| e == kind) {
+            continue;
         }
+        if rows.len() == room {
+            // the window is full: the rest waits for the next pass
+            cursor = seq - 1;
+            break;
+        }
+        let data = serde_json::json!({
+            "object_type": r.object_type,
+            "object_id": r.object_id,
+            "site_id": r.site_id,
+        });
+        rows.push(row(hook.id, kind, r.at, &data));
+    }
+    let txn = db.begin().await?;
+    let won = w::Entity::update_many()
+        .col_expr(
+            w::Column::FeedCursor,
+            sea_orm::sea_query::Expr::value(cursor),
+        )
+        .filter(w::Column::Id.eq(hook.id))
+        .filter(w::Column::Active.eq(true))
+        .filter(w::Column::FeedCursor.eq(hook.feed_cursor))
+        .exec(&txn)
+        .await?
+        .rows_affected
+        == 1;
+    if !won {
+        return Ok(0); // another instance queued this window (rolled back)
     }
     let n = rows.len();
-    for chunk in rows.chunks(500) {
-        entity::webhook_delivery::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
+    if !rows.is_empty() {
+        wd::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
             .await?;
     }
+    txn.commit().await?;
     Ok(n)
 }
 
@@ -429,6 +463,20 @@ pub fn spawn_sender(
     let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     Ok(tokio::spawn(async move {
         loop {
+            let hooks = entity::webhook::Entity::find()
+                .filter(entity::webhook::Column::Active.eq(true))
+                .all(&db)
+                .await;
+            match hooks {
+                Ok(hooks) => {
+                    for hook in &hooks {
+                        if let Err(e) = queue(&db, hook).await {
+                            tracing::warn!(webhook_id = %hook.id, error = %e, "queueing webhook deliveries failed");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reading the webhooks failed"),
+            }
             let free = slots.available_permits();
             let claimed = if free == 0 {
                 Ok(Vec::new())

@@ -12,13 +12,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionTrait,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::delivery::{self, Numbered};
 use crate::kernel::{
     access::Principal,
     error::{ApiError, ApiResult},
@@ -33,8 +32,7 @@ const PASS: u64 = 2000;
 const LOCK_KEY: i64 = 0x0066_6e2d_6665_6564;
 
 /// Numbers the committed changes that have no feed number yet, oldest
-/// first, above every number given before, and queues their webhook
-/// deliveries in the same transaction. Returns how many it numbered.
+/// first, above every number given before. Returns how many it numbered.
 /// Safe to call from every instance at once.
 pub async fn sequence(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
     let mut total = 0;
@@ -48,37 +46,18 @@ pub async fn sequence(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
         }
         // One statement: the highest number so far and the pending entries
         // are read, and the entries numbered, in the same snapshot.
-        let rows = txn
-            .query_all(Statement::from_string(
-                db.get_database_backend(),
-                format!(
-                    "UPDATE audit_log SET feed_seq = pending.base + pending.rn \
-                     FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn, \
-                                  (SELECT COALESCE(MAX(feed_seq), 0) FROM audit_log) AS base \
-                           FROM audit_log \
-                           WHERE change_type IS NOT NULL AND feed_seq IS NULL \
-                           ORDER BY id LIMIT {PASS}) AS pending \
-                     WHERE audit_log.id = pending.id \
-                     RETURNING change_type, object_type, object_id, site_id, at"
-                ),
+        let n = txn
+            .execute_unprepared(&format!(
+                "UPDATE audit_log SET feed_seq = pending.base + pending.rn \
+                 FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn, \
+                              (SELECT COALESCE(MAX(feed_seq), 0) FROM audit_log) AS base \
+                       FROM audit_log \
+                       WHERE change_type IS NOT NULL AND feed_seq IS NULL \
+                       ORDER BY id LIMIT {PASS}) AS pending \
+                 WHERE audit_log.id = pending.id"
             ))
-            .await?;
-        let n = rows.len() as u64;
-        let numbered = rows
-            .iter()
-            .map(|r| {
-                Ok(Numbered {
-                    change_type: r.try_get("", "change_type")?,
-                    object_type: r.try_get("", "object_type")?,
-                    object_id: r.try_get("", "object_id")?,
-                    site_id: r.try_get("", "site_id")?,
-                    at: r.try_get("", "at")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-        // The webhooks' deliveries of these changes, in the same
-        // transaction: each committed change is queued once.
-        delivery::fan_out(&txn, &numbered).await?;
+            .await?
+            .rows_affected();
         txn.commit().await?;
         total += n;
         if n < PASS {
@@ -188,4 +167,17 @@ pub async fn list(
         next_cursor,
         has_more,
     })
+}
+
+/// The highest feed number given so far (0 when none).
+pub async fn last(db: &impl ConnectionTrait) -> Result<i64, sea_orm::DbErr> {
+    use entity::audit_log::{Column, Entity};
+    Ok(Entity::find()
+        .select_only()
+        .column_as(Column::FeedSeq.max(), "last")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten()
+        .unwrap_or(0))
 }

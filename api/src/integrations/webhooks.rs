@@ -259,7 +259,10 @@ pub async fn create(
     }
     let now = cx.now();
     let secret = new_secret();
+    // It tells of changes from now on: what the feed holds so far is past.
+    super::feed::sequence(&cx.writer.db).await?;
     let ch = cx.begin().await?;
+    let from = super::feed::last(ch.db()).await?;
     let m = entity::webhook::ActiveModel {
         id: Set(Uuid::now_v7()),
         url: Set(body.url.trim().to_string()),
@@ -267,6 +270,7 @@ pub async fn create(
         description: Set(body.description.trim().to_string()),
         secret: Set(secret.clone()),
         active: Set(true),
+        feed_cursor: Set(from),
         failing_since: Set(None),
         disabled_at: Set(None),
         created_by: Set(cx.p.user_id),
@@ -348,7 +352,14 @@ pub async fn patch(
         return Ok(m.into());
     }
     am.updated_at = Set(cx.now());
+    if body.active == Some(true) && !m.active {
+        // Turned on again: from now on, not what happened while it was off.
+        super::feed::sequence(&cx.writer.db).await?;
+    }
     let ch = cx.begin().await?;
+    if body.active == Some(true) && !m.active {
+        am.feed_cursor = Set(super::feed::last(ch.db()).await?);
+    }
     let updated = am.update(ch.db()).await?;
     if body.active == Some(false) {
         give_up_pending(ch.db(), id, cx.now()).await?;

@@ -91,6 +91,104 @@ pub struct ProblemExtras {
     versions_url: Option<String>,
 }
 
+/// Every problem `code` the service answers, with the HTTP status it comes
+/// with: the one list. The OpenAPI document gives each error response of
+/// each status the enum of its codes (`Problem409`, ...), schemathesis
+/// checks every answer against it, and a test reads the source for every
+/// code written and holds this list to it both ways.
+pub const CODES: &[(u16, &str)] = &[
+    (400, "bad_payload"),
+    (400, "bad_request"),
+    (400, "malformed_json"),
+    (400, "not_a_session"),
+    (401, "invalid_challenge"),
+    (401, "invalid_credentials"),
+    (401, "invalid_mfa_code"),
+    (401, "invalid_refresh_token"),
+    (401, "refresh_token_reused"),
+    (401, "session_revoked"),
+    (401, "unauthorized"),
+    (403, "coordinator_required"),
+    (403, "forbidden"),
+    (403, "mfa_required"),
+    (403, "missing_scope"),
+    (403, "not_for_api_keys"),
+    (403, "not_in_permission_table"),
+    (403, "second_factor_sign_in_required"),
+    (404, "not_found"),
+    (405, "method_not_allowed"),
+    (406, "not_acceptable"),
+    (408, "request_timeout"),
+    (409, "already_withdrawn"),
+    (409, "code_has_children"),
+    (409, "code_in_use"),
+    (409, "code_name_taken"),
+    (409, "code_used_elsewhere"),
+    (409, "email_taken"),
+    (409, "has_open_interviews"),
+    (409, "instrument_immutable"),
+    (409, "instrument_in_use"),
+    (409, "instrument_key_taken"),
+    (409, "instrument_outdated"),
+    (409, "instrument_version_taken"),
+    (409, "interview_changed"),
+    (409, "interview_exists"),
+    (409, "interviewer_busy"),
+    (409, "invitation_accepted"),
+    (409, "mfa_already_enabled"),
+    (409, "mfa_not_started"),
+    (409, "no_consent"),
+    (409, "not_ready"),
+    (409, "note_deleted"),
+    (409, "note_id_conflict"),
+    (409, "note_not_deleted"),
+    (409, "note_redacted"),
+    (409, "participant_not_active"),
+    (409, "participant_withdrawn"),
+    (409, "pseudonym_taken"),
+    (409, "session_ended"),
+    (409, "session_on_other_day"),
+    (409, "site_name_taken"),
+    (409, "user_disabled"),
+    (409, "withdraw_consent"),
+    (411, "length_required"),
+    (412, "version_mismatch"),
+    (413, "payload_too_large"),
+    (414, "uri_too_long"),
+    (415, "unsupported_media_type"),
+    (422, "docx_empty"),
+    (422, "docx_unreadable"),
+    (422, "invalid_token"),
+    (422, "validation_failed"),
+    (428, "if_match_required"),
+    (429, "export_busy"),
+    (429, "too_many_requests"),
+    (431, "headers_too_large"),
+    (500, "internal_error"),
+    (503, "unavailable"),
+];
+
+/// The codes that come with `status` (`4XX`-style ranges and `default`
+/// take every code of the range, or every code).
+pub fn codes_for(status: &str) -> Vec<&'static str> {
+    let range = |lo: u16, hi: u16| -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = CODES
+            .iter()
+            .filter(|(s, _)| (lo..=hi).contains(s))
+            .map(|(_, c)| *c)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    match status {
+        "default" => range(400, 599),
+        "4XX" => range(400, 499),
+        "5XX" => range(500, 599),
+        s => s.parse().map(|n| range(n, n)).unwrap_or_default(),
+    }
+}
+
 /// Logged by the request logger: its `Debug` says which error, never the
 /// values a client sent or the data an answer carries (see below).
 #[derive(thiserror::Error)]
@@ -464,4 +562,155 @@ pub fn clean(value: Option<String>) -> Option<String> {
 /// One JSON-pointer segment (RFC 6901): `~` and `/` escaped.
 pub fn pointer_segment(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod codes_tests {
+    use super::CODES;
+    use std::collections::BTreeSet;
+
+    /// The codes the source writes, with their status: each constructor
+    /// and struct literal of [`super::ApiError`] that takes a code literal.
+    fn written() -> BTreeSet<(u16, String)> {
+        const CALLS: &[(&str, u16)] = &[
+            ("ApiError::conflict(", 409),
+            ("ApiError::forbidden(", 403),
+            ("ApiError::stale(", 412),
+            ("ApiError::stale_current(", 412),
+            ("ApiError::precondition_required(", 428),
+            ("ApiError::unprocessable(", 422),
+            ("BadRequest {", 400),
+            ("Unauthorized {", 401),
+            ("TooManyRequests {", 429),
+        ];
+        let mut found = BTreeSet::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        let literal = |rest: &str| -> Option<String> {
+            let rest = rest.trim_start();
+            let rest = rest
+                .strip_prefix("code:")
+                .map(str::trim_start)
+                .unwrap_or(rest);
+            let rest = rest.strip_prefix('"')?;
+            let end = rest.find('"')?;
+            let code = &rest[..end];
+            code.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_')
+                .then(|| code.to_string())
+        };
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("source dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("source");
+                for (call, status) in CALLS {
+                    for (at, _) in text.match_indices(call) {
+                        if let Some(code) = literal(&text[at + call.len()..]) {
+                            found.insert((*status, code));
+                        }
+                    }
+                }
+                // ApiError::status(StatusCode::X, "code", ...)
+                for (at, _) in text.match_indices("ApiError::status(") {
+                    let rest = text[at + "ApiError::status(".len()..].trim_start();
+                    let Some(rest) = rest.strip_prefix("StatusCode::") else {
+                        continue;
+                    };
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                        .collect();
+                    let status = status_named(&name);
+                    let after = rest[name.len()..].trim_start().strip_prefix(',');
+                    if let (Some(status), Some(code)) = (status, after.and_then(literal)) {
+                        found.insert((status, code));
+                    }
+                }
+                // The safety net's status → code table (app::startup) and
+                // the fixed codes of kernel::error's own variants.
+                for line in text.lines() {
+                    let line = line.trim();
+                    if let Some((status, rest)) = line.split_once(" => \"") {
+                        if let (Ok(s), Some(code)) = (status.parse::<u16>(), rest.split('"').next())
+                        {
+                            found.insert((s, code.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    fn status_named(name: &str) -> Option<u16> {
+        Some(match name {
+            "BAD_REQUEST" => 400,
+            "NOT_FOUND" => 404,
+            "CONFLICT" => 409,
+            "PAYLOAD_TOO_LARGE" => 413,
+            "UNSUPPORTED_MEDIA_TYPE" => 415,
+            "UNPROCESSABLE_ENTITY" => 422,
+            "TOO_MANY_REQUESTS" => 429,
+            "SERVICE_UNAVAILABLE" => 503,
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn the_list_of_codes_is_the_codes_written() {
+        let listed: BTreeSet<(u16, String)> =
+            CODES.iter().map(|(s, c)| (*s, c.to_string())).collect();
+        assert_eq!(listed.len(), CODES.len(), "a code listed twice");
+        let written = written();
+        assert!(written.len() >= 50, "the scan found only {written:?}");
+        let missing: Vec<_> = written.difference(&listed).collect();
+        assert!(
+            missing.is_empty(),
+            "written but not in kernel::error::CODES: {missing:?}"
+        );
+        // The fixed codes of ApiError's own variants.
+        for fixed in [
+            (422, "validation_failed"),
+            (403, "forbidden"),
+            (404, "not_found"),
+            (405, "method_not_allowed"),
+            (503, "unavailable"),
+            (500, "internal_error"),
+            (429, "too_many_requests"),
+        ] {
+            assert!(
+                listed.contains(&(fixed.0, fixed.1.to_string())),
+                "{fixed:?}"
+            );
+        }
+        let unused: Vec<_> = listed
+            .iter()
+            .filter(|(_, c)| {
+                !written.iter().any(|(_, w)| w == c)
+                    && ![
+                        "validation_failed",
+                        "forbidden",
+                        "not_found",
+                        "method_not_allowed",
+                        "unavailable",
+                        "internal_error",
+                        "too_many_requests",
+                    ]
+                    .contains(&c.as_str())
+            })
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "in kernel::error::CODES but never written: {unused:?}"
+        );
+    }
 }
