@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -182,6 +182,8 @@ async fn claim(
             .is_null()
             .or(Column::LockedUntil.lt(now))
     };
+    // As the database keeps it (microseconds), so `record` can compare it.
+    let until = chrono::SubsecRound::trunc_subsecs(now + lease, 6);
     let candidates = Entity::find()
         .filter(Column::DeliveredAt.is_null())
         .filter(Column::GaveUpAt.is_null())
@@ -194,10 +196,7 @@ async fn claim(
     let mut claimed = Vec::new();
     for d in candidates {
         let won = Entity::update_many()
-            .col_expr(
-                Column::LockedUntil,
-                sea_orm::sea_query::Expr::value(now + lease),
-            )
+            .col_expr(Column::LockedUntil, sea_orm::sea_query::Expr::value(until))
             .filter(Column::Id.eq(d.id))
             .filter(Column::DeliveredAt.is_null())
             .filter(Column::GaveUpAt.is_null())
@@ -207,6 +206,9 @@ async fn claim(
             .rows_affected
             == 1;
         if won {
+            // its lease: what `record` checks it still holds
+            let mut d = d;
+            d.locked_until = Some(until);
             claimed.push(d);
         }
     }
@@ -290,84 +292,100 @@ fn describe(e: &reqwest::Error) -> String {
     s.chars().take(500).collect()
 }
 
-/// Records what an attempt came to; after a day of failures turns the
-/// webhook off (once, whichever instance sees it first) and mails its
-/// creator.
+/// Records what an attempt came to, if this instance still holds the
+/// delivery's lease (an attempt that outlived it leaves the row to the
+/// instance that claimed it since). After the give-up time of failures it
+/// turns the webhook off (once, whichever instance sees it first) and mails
+/// its creator. The webhook is read afresh inside the transaction: an admin
+/// may have turned it off or on meanwhile.
 async fn record(
     db: &DatabaseConnection,
     settings: &Settings,
-    hook: &entity::webhook::Model,
     d: &entity::webhook_delivery::Model,
     outcome: Outcome,
 ) -> Result<(), sea_orm::DbErr> {
     use entity::{webhook as w, webhook_delivery as wd};
+    use sea_orm::sea_query::Expr;
     let now = Utc::now();
     let txn = db.begin().await?;
-    match outcome {
-        Outcome::Skipped => {
-            wd::ActiveModel {
-                id: Set(d.id),
-                gave_up_at: Set(Some(now)),
-                locked_until: Set(None),
-                ..Default::default()
-            }
-            .update(&txn)
-            .await?;
-        }
+    let Some(hook) = w::Entity::find_by_id(d.webhook_id).one(&txn).await? else {
+        return Ok(()); // deleted with its deliveries
+    };
+    let mine = wd::Entity::update_many()
+        .col_expr(
+            wd::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(wd::Column::Id.eq(d.id))
+        .filter(wd::Column::LockedUntil.eq(d.locked_until))
+        .filter(wd::Column::DeliveredAt.is_null())
+        .filter(wd::Column::GaveUpAt.is_null());
+    let gave_up = |mine: sea_orm::UpdateMany<wd::Entity>| {
+        mine.col_expr(wd::Column::GaveUpAt, Expr::value(now))
+    };
+    let held = match outcome {
+        // The webhook was off: not sent.
+        Outcome::Skipped => gave_up(mine).exec(&txn).await?.rows_affected == 1,
         Outcome::Delivered(status) => {
-            wd::ActiveModel {
-                id: Set(d.id),
-                attempts: Set(d.attempts + 1),
-                delivered_at: Set(Some(now)),
-                locked_until: Set(None),
-                last_status: Set(Some(status)),
-                last_error: Set(None),
-                ..Default::default()
-            }
-            .update(&txn)
-            .await?;
-            w::Entity::update_many()
-                .col_expr(
-                    w::Column::FailingSince,
-                    sea_orm::sea_query::Expr::value(Option::<DateTime<Utc>>::None),
-                )
-                .filter(w::Column::Id.eq(hook.id))
-                .filter(w::Column::FailingSince.is_not_null())
+            let held = mine
+                .col_expr(wd::Column::Attempts, Expr::value(d.attempts + 1))
+                .col_expr(wd::Column::DeliveredAt, Expr::value(now))
+                .col_expr(wd::Column::LastStatus, Expr::value(status))
+                .col_expr(wd::Column::LastError, Expr::value(Option::<String>::None))
                 .exec(&txn)
-                .await?;
+                .await?
+                .rows_affected
+                == 1;
+            if held && hook.failing_since.is_some() {
+                w::Entity::update_many()
+                    .col_expr(
+                        w::Column::FailingSince,
+                        Expr::value(Option::<DateTime<Utc>>::None),
+                    )
+                    .filter(w::Column::Id.eq(hook.id))
+                    .exec(&txn)
+                    .await?;
+            }
+            held
         }
         Outcome::Failed(status, error) => {
             let failed = d.attempts + 1;
             let wait = BACKOFF[(failed as usize - 1).min(BACKOFF.len() - 1)];
-            wd::ActiveModel {
-                id: Set(d.id),
-                attempts: Set(failed),
-                next_attempt_at: Set(now + Duration::seconds(wait)),
-                locked_until: Set(None),
-                last_status: Set(status),
-                last_error: Set(Some(error.clone())),
-                ..Default::default()
+            let mut update = mine
+                .col_expr(wd::Column::Attempts, Expr::value(failed))
+                .col_expr(
+                    wd::Column::NextAttemptAt,
+                    Expr::value(now + Duration::seconds(wait)),
+                )
+                .col_expr(wd::Column::LastStatus, Expr::value(status))
+                .col_expr(wd::Column::LastError, Expr::value(Some(error.clone())));
+            if !hook.active {
+                // a test event to a webhook that is off: tried once
+                update = gave_up(update);
             }
-            .update(&txn)
-            .await?;
-            let since = hook.failing_since.unwrap_or(now);
-            if hook.failing_since.is_none() {
-                w::Entity::update_many()
-                    .col_expr(
-                        w::Column::FailingSince,
-                        sea_orm::sea_query::Expr::value(now),
-                    )
-                    .filter(w::Column::Id.eq(hook.id))
-                    .filter(w::Column::FailingSince.is_null())
-                    .exec(&txn)
-                    .await?;
+            let held = update.exec(&txn).await?.rows_affected == 1;
+            if held && hook.active {
+                let since = hook.failing_since.unwrap_or(now);
+                if hook.failing_since.is_none() {
+                    w::Entity::update_many()
+                        .col_expr(w::Column::FailingSince, Expr::value(now))
+                        .filter(w::Column::Id.eq(hook.id))
+                        .filter(w::Column::FailingSince.is_null())
+                        .exec(&txn)
+                        .await?;
+                }
+                if now - since >= settings.webhooks_give_up {
+                    turn_off(&txn, settings, &hook, since, &error, now).await?;
+                }
             }
-            if hook.active && now - since >= settings.webhooks_give_up {
-                turn_off(&txn, settings, hook, since, &error, now).await?;
-            }
+            held
         }
+    };
+    if held {
+        txn.commit().await
+    } else {
+        txn.rollback().await
     }
-    txn.commit().await
 }
 
 async fn turn_off(
@@ -407,7 +425,7 @@ async fn turn_off(
         let (subject, body) = crate::kernel::mail::webhook_turned_off(
             Lang::parse(&admin.language),
             &admin.display_name,
-            &hook.url,
+            &super::webhooks::logged(&hook.url),
             ((now - since).num_minutes() + 59) / 60,
             error,
             &format!("{}/#/more/webhooks/{}", settings.public_url, hook.id),
@@ -447,7 +465,7 @@ async fn deliver(
     if let Outcome::Failed(_, e) = &outcome {
         tracing::warn!(delivery_id = %d.id, webhook_id = %hook.id, error = %e, "webhook delivery failed; will retry");
     }
-    record(db, settings, &hook, &d, outcome).await
+    record(db, settings, &d, outcome).await
 }
 
 /// The sender every instance runs: keeps up to [`IN_FLIGHT`] deliveries

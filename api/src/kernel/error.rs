@@ -133,11 +133,14 @@ pub const CODES: &[(u16, &str)] = &[
     (409, "instrument_version_taken"),
     (409, "interview_changed"),
     (409, "interview_exists"),
+    (409, "interview_closed"),
+    (409, "interview_open"),
     (409, "interviewer_busy"),
     (409, "invitation_accepted"),
     (409, "mfa_already_enabled"),
     (409, "mfa_not_started"),
     (409, "no_consent"),
+    (409, "no_sessions"),
     (409, "not_ready"),
     (409, "note_deleted"),
     (409, "note_id_conflict"),
@@ -147,6 +150,7 @@ pub const CODES: &[(u16, &str)] = &[
     (409, "participant_withdrawn"),
     (409, "pseudonym_taken"),
     (409, "session_ended"),
+    (409, "session_open"),
     (409, "session_on_other_day"),
     (409, "site_name_taken"),
     (409, "user_disabled"),
@@ -582,6 +586,9 @@ mod codes_tests {
             ("BadRequest {", 400),
             ("Unauthorized {", 401),
             ("TooManyRequests {", 429),
+            // the interview rules' refusals, answered as conflicts
+            // (`From<interviews::rules::Refused>`)
+            ("refuse(", 409),
         ];
         let mut found = BTreeSet::new();
         let mut dirs = vec![std::path::PathBuf::from(concat!(
