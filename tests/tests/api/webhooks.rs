@@ -519,59 +519,59 @@ async fn a_delivery_in_flight_when_the_server_is_killed_is_sent_again() {
     rx.answer(&[], 200, Duration::from_secs(60));
     let hook_url = receiver(&rx).await;
     let http = reqwest::Client::new();
-    let url = |p: &str| format!("{}/api/v1{p}", cfg.base_url());
-    let login: Value = http
-        .post(url("/auth/login"))
-        .json(&json!({"email": server::ADMIN_EMAIL, "password": server::ADMIN_PASSWORD}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("tokens");
+    let base = cfg.base_url();
+    // One call of the API: its status and JSON body.
+    let call = |method: reqwest::Method, path: &str, token: Option<&str>, body: Value| {
+        let mut req = http.request(method, format!("{base}/api/v1{path}"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        async move {
+            let r = req.send().await.expect("request");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    use reqwest::Method;
+    let (_, login) = call(
+        Method::POST,
+        "/auth/login",
+        None,
+        json!({"email": server::ADMIN_EMAIL, "password": server::ADMIN_PASSWORD}),
+    )
+    .await;
     let token = s(&login["access_token"]);
-    let hook: Value = http
-        .post(url("/webhooks"))
-        .bearer_auth(&token)
-        .json(&json!({"url": hook_url, "events": ["site.created", "note.created"]}))
-        .send()
-        .await
-        .expect("webhook")
-        .json()
-        .await
-        .expect("body");
+    let t = Some(token.as_str());
     // site.created is no change type: refused
-    assert_eq!(hook["status"], 422, "{hook}");
-    let hook: Value = http
-        .post(url("/webhooks"))
-        .bearer_auth(&token)
-        .json(&json!({"url": hook_url, "events": ["note.created"]}))
-        .send()
-        .await
-        .expect("webhook")
-        .json()
-        .await
-        .expect("body");
+    let (status, refused) = call(
+        Method::POST,
+        "/webhooks",
+        t,
+        json!({"url": hook_url, "events": ["site.created", "note.created"]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    let (_, hook) = call(
+        Method::POST,
+        "/webhooks",
+        t,
+        json!({"url": hook_url, "events": ["note.created"]}),
+    )
+    .await;
     let secret = s(&hook["secret"]);
-    let site: Value = http
-        .post(url("/sites"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Clinic A", "timezone": "Europe/Oslo"}))
-        .send()
-        .await
-        .expect("site")
-        .json()
-        .await
-        .expect("site body");
+    let (_, site) = call(
+        Method::POST,
+        "/sites",
+        t,
+        json!({"name": "Clinic A", "timezone": "Europe/Oslo"}),
+    )
+    .await;
     let site_id: Uuid = s(&site["id"]).parse().expect("uuid");
-    let r = http
-        .post(url("/notes"))
-        .bearer_auth(&token)
-        .json(&note(site_id))
-        .send()
-        .await
-        .expect("note");
-    assert_eq!(r.status(), 201);
+    let (status, _) = call(Method::POST, "/notes", t, note(site_id)).await;
+    assert_eq!(status, 201);
     rx.wait_for(1, Duration::from_secs(20)).await;
     srv.kill().expect("SIGKILL");
     rx.answer(&[], 200, Duration::ZERO);
@@ -587,15 +587,8 @@ async fn a_delivery_in_flight_when_the_server_is_killed_is_sent_again() {
     assert_eq!(payloads[1]["type"], "note.created");
     let start = Instant::now();
     loop {
-        let log: Value = http
-            .get(url(&format!("/webhooks/{}/deliveries", s(&hook["id"]))))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("log")
-            .json()
-            .await
-            .expect("log body");
+        let path = format!("/webhooks/{}/deliveries", s(&hook["id"]));
+        let (_, log) = call(Method::GET, &path, t, Value::Null).await;
         if log["items"][0]["status"] == "delivered" {
             assert_eq!(log["items"].as_array().map(Vec::len), Some(1));
             break;
