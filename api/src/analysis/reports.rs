@@ -108,6 +108,39 @@ pub struct SiteInterviews {
     pub total: Count,
 }
 
+/// Retention in one wave: where the participants stand, over the whole
+/// study (the report's period does not apply; its site does). A
+/// participant is counted in a wave once its window, in days after their
+/// treatment start, has opened in their site's calendar; `eligible` is
+/// `interviewed + in_window_now + missed`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WaveRetention {
+    #[schema(minimum = 1)]
+    pub wave: i32,
+    /// Participants with a completed interview of this wave, and active
+    /// participants whose window for it has opened.
+    pub eligible: Count,
+    /// Participants with a completed interview of this wave (whatever their
+    /// status now).
+    pub interviewed: Count,
+    /// Active participants not yet interviewed whose window is open today.
+    pub in_window_now: Count,
+    /// Active participants whose window closed with no completed interview
+    /// of this wave.
+    pub missed: Count,
+    /// Participants who withdrew from the study without this wave's
+    /// interview, its window having opened.
+    pub withdrawn: Count,
+}
+
+/// One site's retention, wave by wave.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteWaves {
+    pub site_id: Uuid,
+    pub site_name: String,
+    pub waves: Vec<WaveRetention>,
+}
+
 /// Completed interviews whose time from booking to completion fell in
 /// `[min_days, max_days]` whole days (`max_days` null: no upper end).
 #[derive(Debug, Serialize, ToSchema)]
@@ -186,6 +219,11 @@ pub struct FieldworkReport {
     pub days_to_completion: Vec<DaysBucket>,
     /// Completed interviews by who conducted them.
     pub interviews_by_interviewer_kind: InterviewerKinds,
+    /// Retention per wave, every wave of the study in order (see
+    /// `WaveRetention` for what each count means).
+    pub waves: Vec<WaveRetention>,
+    /// The same per site, by site name.
+    pub waves_by_site: Vec<SiteWaves>,
     /// Screenings of the participants counted here, performed in the
     /// period (`from`, `to`), by instrument key and outcome.
     pub screenings_by_instrument: Vec<InstrumentScreenings>,
@@ -323,6 +361,86 @@ pub async fn due(cx: &Ctx<'_>, q: &DueQuery) -> ApiResult<DueList> {
     })
     .await?;
     Ok(DueList { items })
+}
+
+/// Retention per wave over `parts` (the report's participants), overall
+/// and per site in `sites`.
+async fn retention(
+    cx: &Ctx<'_>,
+    sites: &[entity::site::Model],
+    parts: &[entity::participant::Model],
+    suppress: bool,
+) -> ApiResult<(Vec<WaveRetention>, Vec<SiteWaves>)> {
+    use crate::interviews::rules::schedule::{standing, Standing};
+    let waves = svc::waves(cx.read).await?;
+    let done: std::collections::HashSet<(Uuid, i32)> = entity::interview::Entity::find()
+        .select_only()
+        .column(entity::interview::Column::ParticipantId)
+        .column(entity::interview::Column::Wave)
+        .filter(entity::interview::Column::Status.eq(InterviewStatus::Completed.as_str()))
+        .filter(
+            entity::interview::Column::ParticipantId
+                .is_in(parts.iter().map(|p| p.id).collect::<Vec<_>>()),
+        )
+        .into_tuple::<(Uuid, i32)>()
+        .all(cx.read)
+        .await?
+        .into_iter()
+        .collect();
+    let today: HashMap<Uuid, NaiveDate> = sites
+        .iter()
+        .map(|s| {
+            let tz = crate::sites::tz_of(s);
+            (s.id, Utc::now().with_timezone(&tz).date_naive())
+        })
+        .collect();
+    let k = |n: u64| Count::of(n, suppress);
+    let tally = |site: Option<Uuid>| -> Vec<WaveRetention> {
+        waves
+            .iter()
+            .map(|w| {
+                let mut n = [0u64; 5];
+                for p in parts.iter().filter(|p| site.is_none_or(|s| p.site_id == s)) {
+                    let on = today
+                        .get(&p.site_id)
+                        .copied()
+                        .unwrap_or_else(|| Utc::now().date_naive());
+                    let slot = match standing(
+                        w,
+                        p.treatment_started_on,
+                        on,
+                        &p.status,
+                        done.contains(&(p.id, w.wave)),
+                    ) {
+                        Standing::Outside => continue,
+                        Standing::Interviewed => 0,
+                        Standing::InWindow => 1,
+                        Standing::Missed => 2,
+                        Standing::Withdrawn => 3,
+                    };
+                    n[slot] += 1;
+                }
+                WaveRetention {
+                    wave: w.wave,
+                    eligible: k(n[0] + n[1] + n[2]),
+                    interviewed: k(n[0]),
+                    in_window_now: k(n[1]),
+                    missed: k(n[2]),
+                    withdrawn: k(n[3]),
+                }
+            })
+            .collect()
+    };
+    let mut by_site: Vec<SiteWaves> = sites
+        .iter()
+        .map(|s| SiteWaves {
+            site_id: s.id,
+            site_name: s.name.clone(),
+            waves: tally(Some(s.id)),
+        })
+        .collect();
+    by_site.sort_by(|a, b| a.site_name.cmp(&b.site_name));
+    Ok((tally(None), by_site))
 }
 
 /// The fieldwork in numbers, for the methods section (coordinators).
@@ -514,8 +632,13 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         .collect();
     let mut completed_by_site: Vec<u64> = by_site_done.into_values().collect();
     completed_by_site.sort_by(|a, b| b.cmp(a));
+    let mut by_wave_done: BTreeMap<i32, u64> = BTreeMap::new();
+    for i in &completed {
+        *by_wave_done.entry(i.wave).or_default() += 1;
+    }
     let numbers = methods::Numbers {
         completed_by_site,
+        completed_by_wave: by_wave_done.into_values().collect(),
         participants_interviewed: interviewed.len() as u64,
         interviews_postponed: postponed.len() as u64,
         postponements: posts.len() as u64,
@@ -536,7 +659,10 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         },
         minutes_median: median(minutes).map(f64::round),
     };
+    let (waves, waves_by_site) = retention(cx, &sites, &parts, suppress).await?;
     let report = FieldworkReport {
+        waves,
+        waves_by_site,
         participants_total: k(parts.len() as u64),
         participants_by_site: by_site,
         interviews_total: k(ivs.len() as u64),

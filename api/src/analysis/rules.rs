@@ -39,6 +39,9 @@ impl Count {
 pub struct Numbers {
     /// Completed interviews per site, largest first.
     pub completed_by_site: Vec<u64>,
+    /// Completed interviews per wave, in wave order (waves with none left
+    /// out): said when there is more than one.
+    pub completed_by_wave: Vec<u64>,
     /// Participants with at least one completed interview.
     pub participants_interviewed: u64,
     pub interviews_postponed: u64,
@@ -124,20 +127,21 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
     };
     let total: u64 = n.completed_by_site.iter().sum();
     let sites = n.completed_by_site.len() as u64;
-    let per_site = {
-        let parts: Vec<String> = n.completed_by_site.iter().map(|v| c(*v)).collect();
+    // " (27, 22 and 16)" for two or more counts; nothing for one.
+    let listed = |counts: &[u64]| -> String {
+        let parts: Vec<String> = counts.iter().map(|v| c(*v)).collect();
         let and = match lang {
             Lang::En => " and ",
             Lang::Nb => " og ",
         };
-        match parts.len() {
-            0 | 1 => String::new(),
-            _ => {
-                let (last, rest) = parts.split_last().expect("two or more");
+        match parts.split_last() {
+            Some((last, rest)) if !rest.is_empty() => {
                 format!(" ({}{and}{last})", rest.join(", "))
             }
+            _ => String::new(),
         }
     };
+    let per_site = listed(&n.completed_by_site);
     // The word form that goes with a count as shown ("1 interview", "2
     // interviews"; "fewer than 5" takes the plural).
     let w = |shown: &str, one: &'static str, other: &'static str| form(lang, shown, one, other);
@@ -162,6 +166,20 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
             per_site
         ),
     });
+    if n.completed_by_wave.len() > 1 {
+        let waves = n.completed_by_wave.len() as u64;
+        let per_wave = listed(&n.completed_by_wave);
+        out.push(match lang {
+            Lang::En => format!(
+                "The interviews were held over {} waves{per_wave}.",
+                small(waves, lang)
+            ),
+            Lang::Nb => format!(
+                "Intervjuene ble gjennomført i {} bølger{per_wave}.",
+                small(waves, lang)
+            ),
+        });
+    }
     if n.postponements > 0 {
         let (k, times) = (c(n.interviews_postponed), c(n.postponements));
         let mut s = match lang {
@@ -285,6 +303,33 @@ mod tests {
             text(&paper(), Lang::En, false),
             "We conducted 26 interviews with 26 participants at two sites (19 and 7). 14 interviews were postponed 31 times, most often because the participant was unwilling that day (12). 4 interviews were split into 9 sessions. Interviews lasted 41 minutes on average (median 39)."
         );
+    }
+
+    #[test]
+    fn the_follow_up_study_says_its_waves_in_both_languages() {
+        // 65 interviews with 27 participants at two sites over three waves.
+        let n = Numbers {
+            completed_by_site: vec![40, 25],
+            completed_by_wave: vec![27, 22, 16],
+            participants_interviewed: 27,
+            ..Numbers::default()
+        };
+        let en = text(&n, Lang::En, false);
+        assert!(
+            en.starts_with("We conducted 65 interviews with 27 participants at two sites (40 and 25). The interviews were held over three waves (27, 22 and 16). "),
+            "{en}"
+        );
+        let nb = text(&n, Lang::Nb, false);
+        assert!(
+            nb.contains(" Intervjuene ble gjennomført i tre bølger (27, 22 og 16). "),
+            "{nb}"
+        );
+        // one wave: nothing said of waves
+        let one = Numbers {
+            completed_by_wave: vec![65],
+            ..n
+        };
+        assert!(!text(&one, Lang::En, false).contains("wave"));
     }
 
     #[test]

@@ -875,3 +875,92 @@ db_test!(
         }
     }
 );
+
+db_test!(
+    the_report_counts_retention_wave_by_wave_at_the_callers_sites,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (fw, fw_t) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let r = app
+            .patch(
+                "/settings/waves",
+                &app.admin_token,
+                json!({"waves": [
+                    {"wave": 1, "opens_day": 0, "closes_day": 30},
+                    {"wave": 2, "opens_day": 60, "closes_day": 400},
+                    {"wave": 3, "opens_day": 500, "closes_day": 600},
+                ]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        app.patch(
+            "/settings/readiness",
+            &app.admin_token,
+            json!({"validity_minutes": {"poss": 120, "capacity": 120}}),
+        )
+        .await;
+        // Interviewed in wave 1, in wave 2's window now.
+        let done = participant(&app, &co, a, "W01", 100).await;
+        // Never interviewed: missed wave 1, in wave 2's window now.
+        participant(&app, &co, a, "W02", 100).await;
+        // Withdrew: counted as withdrawn in the waves whose window opened.
+        let gone = participant(&app, &co, a, "W03", 100).await;
+        let r = app
+            .patch(
+                &format!("/participants/{gone}"),
+                &co,
+                json!({"status": "withdrawn"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Started ten days ago: in wave 1's window, not yet in wave 2's.
+        participant(&app, &co, a, "W04", 10).await;
+        // Another site's participant stays out of the coordinator's counts.
+        participant(&app, &app.admin_token, b, "W05", 100).await;
+
+        let r = book(&app, &co, &done, oslo(2, 9, 0), &[fw]).await;
+        let id = s(&r.body["id"]);
+        consent(&app, &fw_t, &done, 100).await;
+        let r = app
+            .post(
+                &format!("/interviews/{id}/sessions"),
+                &fw_t,
+                json!({"allow_other_day": true}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        app.post(
+            &format!("/interviews/{id}/sessions/1/end"),
+            &fw_t,
+            json!({}),
+        )
+        .await;
+        let r = app
+            .post(&format!("/interviews/{id}/complete"), &fw_t, json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+
+        let wave = |w: i32, e: u64, i: u64, now: u64, m: u64, wd: u64| json!({"wave": w, "eligible": e, "interviewed": i, "in_window_now": now, "missed": m, "withdrawn": wd});
+        let r = app.get("/reports/fieldwork", &co).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mine = json!([
+            wave(1, 3, 1, 1, 1, 1),
+            wave(2, 2, 0, 2, 0, 1),
+            wave(3, 0, 0, 0, 0, 0),
+        ]);
+        assert_eq!(r.body["waves"], mine);
+        assert_eq!(r.body["waves_by_site"].as_array().map(Vec::len), Some(1));
+        assert_eq!(r.body["waves_by_site"][0]["site_id"], json!(a));
+        assert_eq!(r.body["waves_by_site"][0]["waves"], mine);
+        // The admin sees both sites; site B adds one who missed wave 1.
+        let r = app.get("/reports/fieldwork", &app.admin_token).await;
+        assert_eq!(r.body["waves"][0], wave(1, 4, 1, 1, 2, 1));
+        assert_eq!(r.body["waves"][1], wave(2, 3, 0, 3, 0, 1));
+        // Small counts suppressed on request.
+        let r = app.get("/reports/fieldwork?suppress_small=true", &co).await;
+        assert_eq!(r.body["waves"][0]["eligible"], "fewer than 5");
+        assert_eq!(r.body["waves"][2]["eligible"], 0);
+    }
+);

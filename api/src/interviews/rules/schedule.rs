@@ -85,6 +85,46 @@ pub fn due_state(wave: &Wave, start: NaiveDate, today: NaiveDate) -> Option<DueS
     }
 }
 
+/// Where one participant stands in one wave, for the retention counts of
+/// the fieldwork report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Not counted: the window has not opened, or they ended the study
+    /// without this wave's interview.
+    Outside,
+    /// A completed interview of this wave (whatever their status now).
+    Interviewed,
+    /// Active, not interviewed, the window open today.
+    InWindow,
+    /// Active, not interviewed, the window closed.
+    Missed,
+    /// Withdrew from the study without this wave's interview, its window
+    /// having opened.
+    Withdrawn,
+}
+
+/// A participant's standing in `wave`: `status` is theirs now
+/// (`active`, `withdrawn`, `ended`), `interviewed` whether an interview of
+/// this wave was completed.
+pub fn standing(
+    wave: &Wave,
+    start: NaiveDate,
+    today: NaiveDate,
+    status: &str,
+    interviewed: bool,
+) -> Standing {
+    if interviewed {
+        return Standing::Interviewed;
+    }
+    match (wave.state(start, today), status) {
+        (WindowState::Before, _) => Standing::Outside,
+        (_, "withdrawn") => Standing::Withdrawn,
+        (WindowState::Open, "active") => Standing::InWindow,
+        (WindowState::After, "active") => Standing::Missed,
+        _ => Standing::Outside,
+    }
+}
+
 /// Whether `start .. start + minutes` lies inside one opening window of the
 /// site open that weekday, on a day it is not closed, in the site's own
 /// time zone.
@@ -115,6 +155,31 @@ pub fn within_opening_hours(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_participant_stands_in_a_wave_by_window_status_and_interview() {
+        use super::{standing, Standing::*, Wave};
+        let w = Wave {
+            wave: 2,
+            opens_day: 100,
+            closes_day: 130,
+        };
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let day = |n: i64| start + chrono::Duration::days(n);
+        assert_eq!(standing(&w, start, day(99), "active", false), Outside);
+        assert_eq!(standing(&w, start, day(100), "active", false), InWindow);
+        assert_eq!(standing(&w, start, day(130), "active", false), InWindow);
+        assert_eq!(standing(&w, start, day(131), "active", false), Missed);
+        assert_eq!(standing(&w, start, day(131), "withdrawn", false), Withdrawn);
+        assert_eq!(standing(&w, start, day(99), "withdrawn", false), Outside);
+        assert_eq!(standing(&w, start, day(131), "ended", false), Outside);
+        // an interview counts whatever happened since
+        assert_eq!(
+            standing(&w, start, day(131), "withdrawn", true),
+            Interviewed
+        );
+        assert_eq!(standing(&w, start, day(50), "ended", true), Interviewed);
+    }
+
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
