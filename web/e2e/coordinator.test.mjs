@@ -524,6 +524,15 @@ test('the fieldwork report: numbers equal to the API’s, SVG charts with their 
   assert.deepEqual(days.map((x) => x[1]), r.days_to_completion.map((b) => n(b.interviews)));
   assert.equal(days.at(-1)[0], `${r.days_to_completion.at(-1).min_days} days or more`);
   assert.equal(await chart('Days from first booking to completion').locator('svg rect.bar').count(), r.days_to_completion.length);
+  // Retention by wave: a bar per site and wave (those interviewed), and a
+  // row per site and wave with every count.
+  const retention = chart('Retention by wave: interviewed in each wave, by site');
+  const waveRows = await rowsOf(retention.locator('table'));
+  const wantWaves = r.waves_by_site.flatMap((x) => x.waves.map((w) => [`${x.site_name}, Wave ${w.wave}`,
+    n(w.eligible), n(w.interviewed), n(w.in_window_now), n(w.missed), n(w.withdrawn)]));
+  assert.deepEqual(waveRows.map((row) => row.slice(0, 6)), wantWaves);
+  assert.equal(await retention.locator('svg rect').count() - 1, wantWaves.length, 'a bar per site and wave');
+  assert.ok(r.waves.some((w) => w.interviewed >= 1), `someone interviewed in a wave: ${JSON.stringify(r.waves)}`);
   // The methods paragraph, copied.
   const methods = page.locator('.methods');
   assert.equal(await methods.innerText(), r.methods_text);
@@ -555,6 +564,7 @@ test('the fieldwork report: numbers equal to the API’s, SVG charts with their 
   await utsatt.getByText('færre enn 5').first().waitFor();
   assert.equal(Object.fromEntries(await rowsOf(utsatt.locator('table')))['Deltakeren kom ikke'], 'færre enn 5');
   await page.locator('.methods', { hasText: 'færre enn 5' }).waitFor();
+  await page.getByRole('heading', { level: 2, name: 'Oppfølging per bølge: intervjuet i hver bølge, per klinikk' }).waitFor();
   await everywhere(page, 'report-small-nb');
 });
 
