@@ -12,6 +12,28 @@ use crate::db_test;
 use crate::helpers::TestApp;
 use crate::interviews::{book, consent, iso, oslo, outbox, participant, s, screen};
 
+/// Books wave 1 of `pid` with `who`, gives consent, runs one session and
+/// completes the interview (as the fieldworker `fw_t`).
+async fn complete_one(app: &TestApp, co: &str, fw_t: &str, pid: &str, who: &[uuid::Uuid]) {
+    let r = book(app, co, pid, oslo(2, 9, 0), who).await;
+    let id = s(&r.body["id"]);
+    consent(app, fw_t, pid, 100).await;
+    let r = app
+        .post(
+            &format!("/interviews/{id}/sessions"),
+            fw_t,
+            json!({"allow_other_day": true}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    app.post(&format!("/interviews/{id}/sessions/1/end"), fw_t, json!({}))
+        .await;
+    let r = app
+        .post(&format!("/interviews/{id}/complete"), fw_t, json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 fn at(v: &Value) -> DateTime<Utc> {
     v.as_str()
         .and_then(|t| t.parse().ok())
@@ -362,27 +384,7 @@ db_test!(
         // a researcher, one by a peer researcher with a researcher.
         for (ps, who) in [("R03", vec![fw]), ("R04", vec![fw, peer])] {
             let p = participant(&app, &co, a, ps, 30).await;
-            let r = book(&app, &co, &p, oslo(2, 9, 0), &who).await;
-            let id = s(&r.body["id"]);
-            consent(&app, &fw_t, &p, 100).await;
-            let r = app
-                .post(
-                    &format!("/interviews/{id}/sessions"),
-                    &fw_t,
-                    json!({"allow_other_day": true}),
-                )
-                .await;
-            assert_eq!(r.status, 201, "{}", r.body);
-            app.post(
-                &format!("/interviews/{id}/sessions/1/end"),
-                &fw_t,
-                json!({}),
-            )
-            .await;
-            let r = app
-                .post(&format!("/interviews/{id}/complete"), &fw_t, json!({}))
-                .await;
-            assert_eq!(r.status, 200, "{}", r.body);
+            complete_one(&app, &co, &fw_t, &p, &who).await;
         }
         let r = app.get("/reports/fieldwork", &co).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -920,27 +922,7 @@ db_test!(
         // Another site's participant stays out of the coordinator's counts.
         participant(&app, &app.admin_token, b, "W05", 100).await;
 
-        let r = book(&app, &co, &done, oslo(2, 9, 0), &[fw]).await;
-        let id = s(&r.body["id"]);
-        consent(&app, &fw_t, &done, 100).await;
-        let r = app
-            .post(
-                &format!("/interviews/{id}/sessions"),
-                &fw_t,
-                json!({"allow_other_day": true}),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-        app.post(
-            &format!("/interviews/{id}/sessions/1/end"),
-            &fw_t,
-            json!({}),
-        )
-        .await;
-        let r = app
-            .post(&format!("/interviews/{id}/complete"), &fw_t, json!({}))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
+        complete_one(&app, &co, &fw_t, &done, &[fw]).await;
 
         let wave = |w: i32, e: u64, i: u64, now: u64, m: u64, wd: u64| json!({"wave": w, "eligible": e, "interviewed": i, "in_window_now": now, "missed": m, "withdrawn": wd});
         let r = app.get("/reports/fieldwork", &co).await;
