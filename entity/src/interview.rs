@@ -19,6 +19,10 @@ pub struct Model {
     pub sequence: i32,
     pub cancel_reason: Option<String>,
     pub completed_at: Option<DateTimeUtc>,
+    /// Held before the study used Fieldnotes and entered afterwards.
+    pub entered_later: bool,
+    /// For an interview entered later: how readiness was checked then.
+    pub screening_note: Option<String>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

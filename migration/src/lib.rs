@@ -21,6 +21,7 @@ mod m20261207_000015_code_positions;
 mod m20261207_000016_site_closed_days;
 mod m20261208_000017_change_feed;
 mod m20261208_000018_webhooks;
+mod m20261209_000019_earlier_interviews;
 pub mod pseudonym;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_site_closed_days::Migration),
             Box::new(m20261208_000017_change_feed::Migration),
             Box::new(m20261208_000018_webhooks::Migration),
+            Box::new(m20261209_000019_earlier_interviews::Migration),
         ]
     }
 }

@@ -41,7 +41,10 @@ with tempfile.TemporaryDirectory() as tmp:
         got = {}
         for vv in items:
             name = out["variables"][vv.variable_ref.target_guid]["name"]
-            got[name] = vv.text_value if vv.text_value is not None else vv.integer_value
+            for v in (vv.text_value, vv.integer_value, vv.boolean_value, vv.date_value):
+                if v is not None:
+                    got[name] = v if isinstance(v, (str, int, bool)) else str(v)
+                    break
         return got
 
     def code(c, parent):

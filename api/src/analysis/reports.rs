@@ -371,29 +371,9 @@ async fn retention(
     parts: &[entity::participant::Model],
     suppress: bool,
 ) -> ApiResult<(Vec<WaveRetention>, Vec<SiteWaves>)> {
-    use crate::interviews::rules::schedule::{standing, Standing};
+    use crate::interviews::rules::schedule::Standing;
     let waves = svc::waves(cx.read).await?;
-    let done: std::collections::HashSet<(Uuid, i32)> = entity::interview::Entity::find()
-        .select_only()
-        .column(entity::interview::Column::ParticipantId)
-        .column(entity::interview::Column::Wave)
-        .filter(entity::interview::Column::Status.eq(InterviewStatus::Completed.as_str()))
-        .filter(
-            entity::interview::Column::ParticipantId
-                .is_in(parts.iter().map(|p| p.id).collect::<Vec<_>>()),
-        )
-        .into_tuple::<(Uuid, i32)>()
-        .all(cx.read)
-        .await?
-        .into_iter()
-        .collect();
-    let today: HashMap<Uuid, NaiveDate> = sites
-        .iter()
-        .map(|s| {
-            let tz = crate::sites::tz_of(s);
-            (s.id, Utc::now().with_timezone(&tz).date_naive())
-        })
-        .collect();
+    let standings = svc::standings::Standings::load(cx.read, parts, cx.now()).await?;
     let k = |n: u64| Count::of(n, suppress);
     let tally = |site: Option<Uuid>| -> Vec<WaveRetention> {
         waves
@@ -401,17 +381,7 @@ async fn retention(
             .map(|w| {
                 let mut n = [0u64; 5];
                 for p in parts.iter().filter(|p| site.is_none_or(|s| p.site_id == s)) {
-                    let on = today
-                        .get(&p.site_id)
-                        .copied()
-                        .unwrap_or_else(|| Utc::now().date_naive());
-                    let slot = match standing(
-                        w,
-                        p.treatment_started_on,
-                        on,
-                        &p.status,
-                        done.contains(&(p.id, w.wave)),
-                    ) {
+                    let slot = match standings.of(p, w) {
                         Standing::Outside => continue,
                         Standing::Interviewed => 0,
                         Standing::InWindow => 1,

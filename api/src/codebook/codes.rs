@@ -574,3 +574,182 @@ pub async fn delete(cx: &Ctx<'_>, id: Uuid, move_to: Option<Uuid>) -> ApiResult<
     ch.commit().await?;
     Ok(())
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CodeImportQuery {
+    /// Import under this code; without it, at the top of the codebook.
+    pub under: Option<Uuid>,
+    /// Check the file and say what would be created, writing nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// A code of an imported codebook file, and where it went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportedCode {
+    /// Its names from the top of the codebook, e.g. `Trust > Staff`.
+    pub path: String,
+    /// The code it is now: the one that already had its name there, or
+    /// the new one (`null` for a new one in a dry run).
+    pub id: Option<Uuid>,
+}
+
+/// What importing a codebook file did, or in a dry run would do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeImportReport {
+    pub dry_run: bool,
+    /// Codes created (or that would be), in the file's order.
+    pub created: Vec<ImportedCode>,
+    /// Codes whose name was already there under the same parent: not
+    /// duplicated; the codes under them go under the one that was there.
+    pub existing: Vec<ImportedCode>,
+    /// Every problem, by the code's place in the file (`/codes/{n}/name`,
+    /// from 0). Empty when the file can be imported.
+    #[schema(value_type = Vec<crate::kernel::field::FieldErrorDoc>)]
+    pub problems: Vec<FieldError>,
+}
+
+/// The codebook as a REFI-QDA codebook file (`.qdc`); audited as an export.
+pub async fn export_qdc(cx: &Ctx<'_>) -> ApiResult<Vec<u8>> {
+    let codes = all_codes(cx.read).await?;
+    if codes.is_empty() {
+        return Err(ApiError::conflict(
+            "codebook_empty",
+            "The codebook has no codes yet; a codebook file needs at least one.",
+        ));
+    }
+    let origin = format!("Fieldnotes {}", env!("CARGO_PKG_VERSION"));
+    let bytes = super::qdc::document(&codes, &origin).map_err(anyhow::Error::from)?;
+    cx.log(
+        Entry::new("export.download", "export", "codebook.qdc").detail(
+            serde_json::json!({"format": "codebook.qdc", "counts": {"codes": codes.len()}}),
+        ),
+    )
+    .await?;
+    Ok(bytes)
+}
+
+/// Import a codebook file (`.qdc`) into the codebook, at the top or under
+/// `under` (coordinator). A code whose name is already there under the
+/// same parent is reported and not duplicated; the file's GUIDs are kept
+/// as the new codes' ids where no code has them, so a codebook exported
+/// and imported elsewhere is the same codebook. All or nothing.
+pub async fn import(
+    cx: &Ctx<'_>,
+    bytes: &[u8],
+    q: &CodeImportQuery,
+) -> ApiResult<CodeImportReport> {
+    let (incoming, problems) = super::qdc::read(bytes).map_err(|_| {
+        ApiError::unprocessable(
+            "qdc_unreadable",
+            "This is not a REFI-QDA codebook file (.qdc) that can be read: its root must be <CodeBook>, in UTF-8.",
+        )
+    })?;
+    let mut codes = all_codes(cx.read).await?;
+    if let Some(u) = q.under {
+        if !codes.iter().any(|c| c.id == u) {
+            return Err(ApiError::field("/under", not_found("code")));
+        }
+    }
+    let report = |created, existing, problems| CodeImportReport {
+        dry_run: q.dry_run,
+        created,
+        existing,
+        problems,
+    };
+    if !problems.is_empty() {
+        if q.dry_run {
+            return Ok(report(Vec::new(), Vec::new(), problems));
+        }
+        return Err(ApiError::Validation(problems));
+    }
+    let path_of = |codes: &[entity::code::Model], id: Option<Uuid>| -> Vec<String> {
+        let mut names = Vec::new();
+        let mut at = id;
+        while let Some(c) = at.and_then(|i| codes.iter().find(|c| c.id == i)) {
+            names.push(c.name.clone());
+            at = c.parent_id;
+            if names.len() > 64 {
+                break;
+            }
+        }
+        names.reverse();
+        names
+    };
+    let now = cx.now();
+    let mut used: std::collections::HashSet<Uuid> = codes.iter().map(|c| c.id).collect();
+    let mut placed: Vec<Uuid> = Vec::with_capacity(incoming.len());
+    let (mut created, mut existing, mut new_codes) = (Vec::new(), Vec::new(), Vec::new());
+    for c in &incoming {
+        let parent = match c.parent {
+            Some(i) => placed.get(i).copied(),
+            None => q.under,
+        };
+        let mut path = path_of(&codes, parent);
+        path.push(c.name.clone());
+        let path = path.join(" > ");
+        if let Some(same) = codes
+            .iter()
+            .find(|o| o.parent_id == parent && o.name.to_lowercase() == c.name.to_lowercase())
+        {
+            placed.push(same.id);
+            existing.push(ImportedCode {
+                path,
+                id: Some(same.id),
+            });
+            continue;
+        }
+        let id = c
+            .guid
+            .filter(|g| !used.contains(g))
+            .unwrap_or_else(Uuid::now_v7);
+        used.insert(id);
+        let position = codes
+            .iter()
+            .filter(|o| o.parent_id == parent)
+            .map(|o| o.position)
+            .max()
+            .map_or(0, |p| p.saturating_add(1));
+        let m = entity::code::Model {
+            id,
+            parent_id: parent,
+            name: c.name.clone(),
+            description: c.description.clone(),
+            dimension: c.dimension.clone(),
+            position,
+            created_by: Some(cx.p.user_id),
+            created_at: now,
+            updated_at: now,
+        };
+        codes.push(m.clone());
+        new_codes.push(m);
+        placed.push(id);
+        created.push(ImportedCode {
+            path,
+            id: (!q.dry_run).then_some(id),
+        });
+    }
+    if q.dry_run {
+        return Ok(report(created, existing, Vec::new()));
+    }
+    let ch = cx.begin().await?;
+    for chunk in new_codes.chunks(200) {
+        entity::code::Entity::insert_many(
+            chunk.iter().cloned().map(entity::code::ActiveModel::from),
+        )
+        .exec_without_returning(ch.db())
+        .await?;
+    }
+    ch.audit(Entry {
+        action: "code.import",
+        object_type: "code",
+        object_id: q.under.map(|u| u.to_string()),
+        site_id: None,
+        detail: Some(serde_json::json!({"created": created.len(), "existing": existing.len()})),
+    })
+    .await?;
+    ch.commit().await?;
+    Ok(report(created, existing, Vec::new()))
+}

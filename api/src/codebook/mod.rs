@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod codings;
 pub mod passages;
+pub mod qdc;
 pub mod retrieval;
 pub mod routes;
 pub mod rules;

@@ -2,6 +2,7 @@
 //! names the field: bodies (`Json`), query strings (`Query`) and path ids.
 use crate::kernel::field::FieldProblem;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
@@ -118,12 +119,19 @@ async fn read_body(
 /// The media type of a Word document (`.docx`).
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
-/// A Word document (`.docx`) sent as the whole body, with its media type
-/// (or `application/octet-stream`), up to the server's body limit.
-#[derive(Debug)]
-pub struct DocxBody(pub web::Bytes);
+/// What a file sent as the whole body may be: its media types, and how to
+/// say what to send.
+pub trait FileKind {
+    const TYPES: &'static [&'static str];
+    const SEND: &'static str;
+}
 
-impl FromRequest for DocxBody {
+/// A file sent as the whole body, with one of its kind's media types (or
+/// `application/octet-stream`), up to the server's body limit.
+#[derive(Debug)]
+pub struct Upload<K: FileKind>(pub web::Bytes, PhantomData<K>);
+
+impl<K: FileKind + 'static> FromRequest for Upload<K> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -135,22 +143,66 @@ impl FromRequest for DocxBody {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
             .map(|v| v.trim().to_ascii_lowercase())
-            .is_some_and(|v| v == DOCX || v == "application/octet-stream");
+            .is_some_and(|v| K::TYPES.contains(&v.as_str()) || v == "application/octet-stream");
         let mut payload = payload.take();
         Box::pin(async move {
             if !ok {
                 return Err(ApiError::status(
                     actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
-                    format!("Send the Word document as the body, with `Content-Type: {DOCX}`."),
+                    K::SEND,
                 ));
             }
-            Ok(DocxBody(
+            Ok(Upload(
                 read_body(&mut payload, declared, limit).await?.freeze(),
+                PhantomData,
             ))
         })
     }
 }
+
+/// A Word document (`.docx`).
+#[derive(Debug)]
+pub struct Docx;
+
+impl FileKind for Docx {
+    const TYPES: &'static [&'static str] = &[DOCX];
+    const SEND: &'static str = "Send the Word document as the body, with `Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document`.";
+}
+
+/// A Word document (`.docx`) sent as the whole body.
+pub type DocxBody = Upload<Docx>;
+
+/// The media type of a CSV file.
+pub const CSV: &str = "text/csv";
+
+/// A CSV file.
+#[derive(Debug)]
+pub struct Csv;
+
+impl FileKind for Csv {
+    const TYPES: &'static [&'static str] = &[CSV, "application/csv", "text/plain"];
+    const SEND: &'static str = "Send the CSV file as the body, with `Content-Type: text/csv`.";
+}
+
+/// A CSV file sent as the whole body.
+pub type CsvBody = Upload<Csv>;
+
+/// The media type of an XML document.
+pub const XML: &str = "application/xml";
+
+/// An XML document (a REFI-QDA codebook, `.qdc`).
+#[derive(Debug)]
+pub struct Xml;
+
+impl FileKind for Xml {
+    const TYPES: &'static [&'static str] = &[XML, "text/xml"];
+    const SEND: &'static str =
+        "Send the codebook file (.qdc) as the body, with `Content-Type: application/xml`.";
+}
+
+/// An XML document sent as the whole body.
+pub type XmlBody = Upload<Xml>;
 
 impl<T: DeserializeOwned + 'static, const DATES: bool> FromRequest for Json<T, DATES> {
     type Error = ApiError;

@@ -62,6 +62,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(integrations::test_webhook)
         .service(integrations::list_deliveries)
         .service(participants::create_participant)
+        .service(participants::import_participants)
         .service(participants::list_participants)
         // before /participants/{id}, which would otherwise take "due" for an id
         .service(reports::participants_due)
@@ -90,6 +91,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(notes::redact_note)
         .service(notes::note_history)
         .service(codes::create_code)
+        .service(codes::import_codes)
         .service(codes::list_codes)
         .service(codes::patch_code)
         .service(codes::code_usage)
@@ -108,6 +110,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(codings::code_transcript)
         .service(codings::transcript_codings)
         .service(interviews::create_interview)
+        .service(interviews::enter_earlier_interview)
         .service(interviews::list_interviews)
         .service(interviews::my_interviews)
         .service(interviews::get_interview)
@@ -127,5 +130,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(calendar::feed)
         .service(reports::fieldwork)
         .service(exports::project_qdpx)
+        .service(codes::codebook_qdc)
         .service(exports::csv_export);
 }

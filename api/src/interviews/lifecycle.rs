@@ -183,7 +183,7 @@ pub async fn interviewer_ids(db: &impl ConnectionTrait, id: Uuid) -> ApiResult<V
 /// Someone the caller shares no site with is "no such team member at this
 /// site", word for word as an unknown id: a refusal never names another
 /// site's people.
-async fn check_interviewers(
+pub(super) async fn check_interviewers(
     db: &impl ConnectionTrait,
     p: &Principal,
     ids: &[Uuid],
@@ -347,7 +347,7 @@ async fn announce(
     })
 }
 
-fn entry(action: &'static str, m: &entity::interview::Model) -> Entry<'static> {
+pub(super) fn entry(action: &'static str, m: &entity::interview::Model) -> Entry<'static> {
     Entry::new(action, "interview", m.id).site(Some(m.site_id))
 }
 
@@ -439,6 +439,8 @@ pub async fn create(cx: &Ctx<'_>, body: InterviewIn) -> ApiResult<Changed> {
         sequence: Set(0),
         cancel_reason: Set(None),
         completed_at: Set(None),
+        entered_later: Set(false),
+        screening_note: Set(None),
         created_by: Set(Some(cx.p.user_id)),
         created_at: Set(now),
         updated_at: Set(now),
@@ -450,7 +452,11 @@ pub async fn create(cx: &Ctx<'_>, body: InterviewIn) -> ApiResult<Changed> {
     announce(ch, m, Notice::Scheduled, None, e, true).await
 }
 
-async fn set_interviewers(db: &DatabaseTransaction, id: Uuid, users: &[Uuid]) -> ApiResult<()> {
+pub(super) async fn set_interviewers(
+    db: &DatabaseTransaction,
+    id: Uuid,
+    users: &[Uuid],
+) -> ApiResult<()> {
     entity::interview_interviewer::Entity::delete_many()
         .filter(entity::interview_interviewer::Column::InterviewId.eq(id))
         .exec(db)

@@ -2,10 +2,12 @@
 //! shown (`view`), wave settings, interviewer locks and clashes, and the
 //! mail and reminders they cause, through the outbox.
 pub mod calendar;
+pub mod earlier;
 pub mod lifecycle;
 pub mod routes;
 pub mod rules;
 pub mod sessions;
+pub mod standings;
 pub mod view;
 
 use std::collections::HashMap;

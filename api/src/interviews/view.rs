@@ -80,6 +80,13 @@ pub struct InterviewOut {
     pub first_scheduled_at: DateTime<Utc>,
     pub cancel_reason: Option<String>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// Held before the study used Fieldnotes and entered afterwards (`POST
+    /// /interviews/earlier`): completed, with no screening of Fieldnotes'
+    /// behind its sessions.
+    pub entered_later: bool,
+    /// For an interview entered later: how readiness was checked at the
+    /// time, in the team's words; `null` otherwise.
+    pub screening_note: Option<String>,
     /// Grows with every change (the calendar SEQUENCE).
     pub sequence: i32,
     /// Times it could not happen as planned, with their reasons (counted
@@ -240,6 +247,8 @@ pub async fn expand(
                 first_scheduled_at: m.first_scheduled_at,
                 cancel_reason: m.cancel_reason,
                 completed_at: m.completed_at,
+                entered_later: m.entered_later,
+                screening_note: m.screening_note,
                 sequence: m.sequence,
                 postponements: postponements.remove(&m.id).unwrap_or_default(),
                 reschedules: reschedules.remove(&m.id).unwrap_or_default(),

@@ -36,6 +36,7 @@ pub const ACTIONS: &[&str] = &[
     "calendar_feed.revoke",
     "code.create",
     "code.delete",
+    "code.import",
     "code.update",
     "coding.create",
     "coding.delete",
@@ -52,6 +53,7 @@ pub const ACTIONS: &[&str] = &[
     "interview.cancel",
     "interview.complete",
     "interview.create",
+    "interview.enter_earlier",
     "interview.hand_over",
     "interview.list",
     "interview.postpone",
@@ -73,6 +75,7 @@ pub const ACTIONS: &[&str] = &[
     "note.restore",
     "note.update",
     "participant.create",
+    "participant.import",
     "participant.due",
     "participant.list",
     "participant.read",
@@ -127,6 +130,7 @@ pub const CHANGES: &[(&str, &str)] = &[
     ("consent.create", "consent.given"),
     ("consent.withdraw", "consent.withdrawn"),
     ("interview.create", "interview.created"),
+    ("interview.enter_earlier", "interview.created"),
     ("interview.update", "interview.updated"),
     ("interview.reschedule", "interview.updated"),
     ("interview.hand_over", "interview.updated"),
@@ -407,7 +411,7 @@ mod actions_tests {
     /// file, but file names.
     fn written() -> BTreeSet<String> {
         const FILES: &[&str] = &[
-            "db", "html", "js", "json", "qde", "qdpx", "csv", "ics", "txt", "xml", "rs",
+            "db", "html", "js", "json", "qde", "qdpx", "qdc", "csv", "ics", "txt", "xml", "rs",
         ];
         let mut found = BTreeSet::new();
         let mut dirs = vec![std::path::PathBuf::from(concat!(

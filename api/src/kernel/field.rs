@@ -80,6 +80,9 @@ pub struct FieldParams {
     waves: Option<Vec<i32>>,
     /// `past_end`: the text's length in code points.
     length: Option<i64>,
+    /// `not_before_fieldnotes`: when the participant's first interview in
+    /// Fieldnotes was (an earlier interview must end before it).
+    at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What is wrong with a field: `code`, and for some codes `params`. Its
@@ -226,6 +229,15 @@ pub enum FieldProblem {
     /// The URL's host is, or resolves to, a loopback, private, link-local
     /// or metadata address.
     PrivateTarget,
+    /// An interview entered later must lie before the participant's first
+    /// interview in Fieldnotes (`at`): what came after is recorded as it
+    /// happens, behind the readiness gate.
+    NotBeforeFieldnotes { at: chrono::DateTime<chrono::Utc> },
+    /// Not a date (`YYYY-MM-DD`).
+    NotADate,
+    /// Another participant at this site has this pseudonym, or one that
+    /// looks the same.
+    PseudonymTaken,
 }
 
 impl FieldProblem {
@@ -310,6 +322,12 @@ impl FieldProblem {
             HandOverToSelf => "must be someone else than the person being disabled".into(),
             WebhookUrl => "must be an https URL with a host name, and no user name or password".into(),
             Unresolvable => "names a host that does not resolve".into(),
+            NotBeforeFieldnotes { at } => format!(
+                "must be before {}, when this participant's first interview in Fieldnotes was; interviews since are recorded as they happen",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            NotADate => "must be a date as YYYY-MM-DD".into(),
+            PseudonymTaken => "is taken: another participant at this site has this pseudonym, or one that looks the same".into(),
             PrivateTarget => "points at a loopback, private, link-local or metadata address; webhooks go to public https receivers".into(),
         }
     }

@@ -23,3 +23,4 @@ pub mod team;
 pub mod tz;
 pub mod wire;
 pub mod writer;
+pub mod xml;

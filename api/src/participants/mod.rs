@@ -1,6 +1,7 @@
 //! Participants: pseudonyms only, scoped to the caller's sites; their
 //! registration, changes, and withdrawal with all its consequences.
 pub mod consents;
+pub mod import;
 pub mod routes;
 pub mod rules;
 
@@ -18,7 +19,11 @@ pub use crate::participants::rules::ParticipantStatus;
 use crate::{
     interviews::{
         lifecycle::cancel_in,
-        rules::{InterviewStatus, OPEN},
+        rules::{
+            schedule::{Wave, WaveState},
+            InterviewStatus, OPEN,
+        },
+        standings::Standings,
     },
     kernel::{
         audit::Entry,
@@ -153,7 +158,7 @@ impl TryFrom<entity::participant::Model> for ParticipantOut {
     }
 }
 
-const IDENTIFYING: &[&str] = &[
+pub(crate) const IDENTIFYING: &[&str] = &[
     "name",
     "real_name",
     "full_name",
@@ -224,7 +229,7 @@ fn pseudonym_of(raw: &str, site: Uuid) -> ApiResult<(String, String)> {
 }
 
 /// A unique-key violation on a participant is a pseudonym taken meanwhile.
-fn taken_on_conflict(e: sea_orm::DbErr) -> ApiError {
+pub(crate) fn taken_on_conflict(e: sea_orm::DbErr) -> ApiError {
     match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => pseudonym_taken_error(),
         _ => e.into(),
@@ -316,10 +321,42 @@ pub async fn list(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<ParticipantPa
         let prefix = pseudonym::folded(prefix).replace(['%', '_', '\\'], "");
         sel = sel.filter(Column::PseudonymFolded.starts_with(prefix));
     }
-    if let Some(c) = q.cursor {
-        sel = sel.filter(Column::Id.gt(c));
-    }
-    let (rows, next_cursor) = crate::kernel::ctx::page(sel.all(cx.read).await?, limit, |r| r.id);
+    let rows = match wave_filter(cx, q).await? {
+        None => {
+            if let Some(c) = q.cursor {
+                sel = sel.filter(Column::Id.gt(c));
+            }
+            sel.all(cx.read).await?
+        }
+        Some((wave, state)) => {
+            // The standing is worked out, not stored: read on in batches
+            // until the page is full.
+            let mut found = Vec::new();
+            let mut after = q.cursor;
+            loop {
+                let mut batch = sel.clone().limit(500);
+                if let Some(c) = after {
+                    batch = batch.filter(Column::Id.gt(c));
+                }
+                let batch = batch.all(cx.read).await?;
+                let Some(last) = batch.last().map(|r| r.id) else {
+                    break;
+                };
+                let standings = Standings::load(cx.read, &batch, cx.now()).await?;
+                found.extend(
+                    batch
+                        .into_iter()
+                        .filter(|p| state.holds(standings.of(p, &wave))),
+                );
+                if found.len() as u64 > limit {
+                    break;
+                }
+                after = Some(last);
+            }
+            found
+        }
+    };
+    let (rows, next_cursor) = crate::kernel::ctx::page(rows, limit, |r| r.id);
     cx.log(Entry {
         action: "participant.list",
         object_type: "participant",
@@ -337,6 +374,27 @@ pub async fn list(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<ParticipantPa
         .collect::<ApiResult<Vec<_>>>()?;
     bookings(cx.read, &mut items).await?;
     Ok(ParticipantPage { items, next_cursor })
+}
+
+/// The wave and standing a list is filtered by, checked: both or neither,
+/// and a wave the study has.
+async fn wave_filter(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<Option<(Wave, WaveState)>> {
+    let (wave, state) = match (q.wave, q.wave_state) {
+        (None, None) => return Ok(None),
+        (Some(w), Some(s)) => (w, s),
+        (Some(_), None) => return Err(ApiError::field("/wave_state", FieldProblem::Required)),
+        (None, Some(_)) => return Err(ApiError::field("/wave", FieldProblem::Required)),
+    };
+    let waves = crate::interviews::waves(cx.read).await?;
+    match waves.iter().find(|w| w.wave == wave) {
+        Some(w) => Ok(Some((w.clone(), state))),
+        None => Err(ApiError::field(
+            "/wave",
+            FieldProblem::NoSuchWave {
+                waves: waves.iter().map(|w| w.wave).collect(),
+            },
+        )),
+    }
 }
 
 /// One participant; the read is audited.
@@ -549,6 +607,17 @@ pub struct ParticipantQuery {
     pub status: Option<ParticipantStatus>,
     /// Pseudonym starts with this (case-insensitive).
     pub pseudonym_prefix: Option<String>,
+    /// With `wave_state`: the wave to look at.
+    #[param(minimum = 1, maximum = 20)]
+    pub wave: Option<i32>,
+    /// With `wave`: only participants who stand so in it today, each in
+    /// their site's calendar, counted as the report's retention counts:
+    /// `interviewed` (completed its interview), `due` (active, not
+    /// interviewed, its window open), `missed` (active, not interviewed,
+    /// the window closed), `withdrawn` (withdrew without it after its
+    /// window opened).
+    #[param(inline)]
+    pub wave_state: Option<WaveState>,
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,

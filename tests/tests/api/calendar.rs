@@ -33,6 +33,8 @@ async fn interview(app: &TestApp, site: Uuid, pid: &str, who: Uuid, at: DateTime
         sequence: Set(0),
         cancel_reason: Set(None),
         completed_at: Set(None),
+        entered_later: Set(false),
+        screening_note: Set(None),
         created_by: Set(None),
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),

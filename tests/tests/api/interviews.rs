@@ -713,6 +713,8 @@ db_test!(who_is_due, |app: TestApp| async move {
         sequence: Set(1),
         cancel_reason: Set(None),
         completed_at: Set(Some(now - Duration::days(2))),
+        entered_later: Set(false),
+        screening_note: Set(None),
         created_by: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -799,6 +801,8 @@ db_test!(the_fieldwork_report_adds_up, |app: TestApp| async move {
                 completed_at: Set(
                     (status == "completed").then(|| first + Duration::days(days_to_complete))
                 ),
+                entered_later: Set(false),
+                screening_note: Set(None),
                 created_by: Set(None),
                 created_at: Set(first),
                 updated_at: Set(first),

@@ -4,6 +4,7 @@
 mod helpers;
 mod interviews;
 mod lifecycle;
+mod longitudinal;
 mod operations;
 
 mod analysis;

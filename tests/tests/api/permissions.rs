@@ -80,6 +80,7 @@ PUT    /api/v1/instruments/{id}                       A admin
 POST   /api/v1/instruments/{id}/versions              A admin
 GET    /api/v1/participants                           F participants:read
 POST   /api/v1/participants                           C participants:write
+POST   /api/v1/participants/import                    C participants:write
 GET    /api/v1/participants/due                       C schedule:read
 GET    /api/v1/participants/{id}                      F participants:read
 PATCH  /api/v1/participants/{id}                      C participants:write
@@ -102,6 +103,7 @@ GET    /api/v1/notes/{id}/codings                     F notes:read
 POST   /api/v1/notes/{id}/codings                     F notes:write
 GET    /api/v1/codes                                  F notes:read
 POST   /api/v1/codes                                  C notes:write
+POST   /api/v1/codes/import                           C notes:write
 PATCH  /api/v1/codes/{id}                             C notes:write
 DELETE /api/v1/codes/{id}                             C notes:write
 GET    /api/v1/codes/{id}/usage                       C notes:read
@@ -111,6 +113,7 @@ DELETE /api/v1/codings/{id}                           F notes:write
 GET    /api/v1/passages                               C notes:read
 GET    /api/v1/interviews                             F schedule:read
 POST   /api/v1/interviews                             C schedule:write
+POST   /api/v1/interviews/earlier                     C schedule:write
 GET    /api/v1/interviews/{id}                        F schedule:read
 PATCH  /api/v1/interviews/{id}                        F schedule:write
 GET    /api/v1/interviews/{id}/postponements          F schedule:read
@@ -129,6 +132,7 @@ GET    /api/v1/transcripts/{id}/codings               F notes:read
 POST   /api/v1/transcripts/{id}/codings               C notes:write
 GET    /api/v1/reports/fieldwork                      C reports:read
 GET    /api/v1/exports/project.qdpx                   C exports:read
+GET    /api/v1/exports/codebook.qdc                   C exports:read
 GET    /api/v1/exports/{kind}.csv                     C exports:read
 ";
 

@@ -79,6 +79,9 @@ export const FIELD_WORDS = {
   webhook_url: () => ['fe.webhook_url'],
   unresolvable: () => ['fe.unresolvable'],
   private_target: () => ['fe.private_target'],
+  not_before_fieldnotes: (p) => ['fe.not_before_fieldnotes', { at: String(p.at || '').slice(0, 10) }],
+  not_a_date: () => ['fe.not_a_date'],
+  pseudonym_taken: () => ['code.pseudonym_taken'],
 };
 
 /**

@@ -20,6 +20,7 @@ export const LISTS = {
     "calendar_feed.revoke",
     "code.create",
     "code.delete",
+    "code.import",
     "code.update",
     "coding.create",
     "coding.delete",
@@ -36,6 +37,7 @@ export const LISTS = {
     "interview.cancel",
     "interview.complete",
     "interview.create",
+    "interview.enter_earlier",
     "interview.hand_over",
     "interview.list",
     "interview.postpone",
@@ -57,6 +59,7 @@ export const LISTS = {
     "note.restore",
     "note.update",
     "participant.create",
+    "participant.import",
     "participant.due",
     "participant.list",
     "participant.read",
@@ -221,7 +224,10 @@ export const LISTS = {
     "hand_over_to_self",
     "webhook_url",
     "unresolvable",
-    "private_target"
+    "private_target",
+    "not_before_fieldnotes",
+    "not_a_date",
+    "pseudonym_taken"
   ],
   "InterviewStatus": [
     "scheduled",

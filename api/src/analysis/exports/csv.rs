@@ -233,7 +233,11 @@ async fn participants<W: tokio::io::AsyncWrite + Unpin>(
             neutralise(&p.pseudonym),
             p.status.clone(),
             neutralise(p.gender.as_deref().unwrap_or("")),
-            waves.get(&p.id).map(|w| w.to_string()).unwrap_or_default(),
+            waves
+                .get(&p.id)
+                .and_then(|w| w.last())
+                .map(|w| w.to_string())
+                .unwrap_or_default(),
         ];
         if s.include.age_band {
             row.push(neutralise(p.age_band.as_deref().unwrap_or("")));
@@ -453,6 +457,8 @@ async fn interviews<W: tokio::io::AsyncWrite + Unpin>(
             "sessions",
             "session_minutes",
             "interviewers",
+            "entered_later",
+            "screening_note",
         ],
     );
     out.write_all(&rows_to_bytes(&[h])?).await?;
@@ -517,6 +523,8 @@ async fn interviews<W: tokio::io::AsyncWrite + Unpin>(
                         .map(|w| w.iter().cloned().collect::<Vec<_>>().join("; "))
                         .unwrap_or_default(),
                 ),
+                i.entered_later.to_string(),
+                neutralise(i.screening_note.as_deref().unwrap_or_default()),
             ];
             c.site(s, i.site_id, &mut row);
             rows.push(row);

@@ -420,16 +420,18 @@ pub async fn participants(
         .await?)
 }
 
-/// The latest wave each participant completed an interview in.
-pub async fn waves_done(db: &impl ConnectionTrait, s: &Scope) -> ApiResult<HashMap<Uuid, i32>> {
+/// The waves each participant completed an interview in.
+pub async fn waves_done(
+    db: &impl ConnectionTrait,
+    s: &Scope,
+) -> ApiResult<HashMap<Uuid, std::collections::BTreeSet<i32>>> {
     let sel = s.sites_filter(
         entity::interview::Entity::find().filter(entity::interview::Column::Status.eq("completed")),
         entity::interview::Column::SiteId,
     );
-    let mut out: HashMap<Uuid, i32> = HashMap::new();
+    let mut out: HashMap<Uuid, std::collections::BTreeSet<i32>> = HashMap::new();
     for i in sel.all(db).await? {
-        let e = out.entry(i.participant_id).or_insert(i.wave);
-        *e = (*e).max(i.wave);
+        out.entry(i.participant_id).or_default().insert(i.wave);
     }
     Ok(out)
 }

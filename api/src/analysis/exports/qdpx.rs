@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use async_zip::{base::write::ZipFileWriter, Compression, ZipEntryBuilder};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::io::AsyncWriteExt as _;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesDecl, Event};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
@@ -20,7 +20,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Codebook, Scope, Staff};
-use crate::{codebook::rules::Plain, notes::Location};
+use crate::{codebook::rules::Plain, kernel::xml::Xml, notes::Location};
 
 /// Derived GUIDs (selections and codings made for the export) are UUIDv5
 /// in this namespace, so the same export gives the same GUIDs.
@@ -34,68 +34,18 @@ fn dt(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Drops what XML 1.0 cannot hold (most control characters).
-fn xml_safe(s: &str) -> String {
-    s.chars()
-        .filter(|c| {
-            matches!(c, '\t' | '\n' | '\r') || (*c >= ' ' && *c != '\u{fffe}' && *c != '\u{ffff}')
-        })
-        .collect()
-}
-
-/// A small writer over quick-xml: escaping is quick-xml's.
-struct Xml {
-    w: quick_xml::Writer<Vec<u8>>,
-}
-
-impl Xml {
-    fn new() -> Self {
-        Xml {
-            w: quick_xml::Writer::new_with_indent(Vec::with_capacity(64 * 1024), b' ', 1),
-        }
-    }
-    fn start(name: &str, attrs: &[(&str, &str)]) -> BytesStart<'static> {
-        let mut e = BytesStart::new(name.to_string());
-        for (k, v) in attrs {
-            e.push_attribute((*k, xml_safe(v).as_str()));
-        }
-        e
-    }
-    fn open(&mut self, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
-        self.w.write_event(Event::Start(Self::start(name, attrs)))
-    }
-    fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) -> std::io::Result<()> {
-        self.w.write_event(Event::Empty(Self::start(name, attrs)))
-    }
-    fn close(&mut self, name: &str) -> std::io::Result<()> {
-        self.w
-            .write_event(Event::End(BytesEnd::new(name.to_string())))
-    }
-    fn text_element(&mut self, name: &str, text: &str) -> std::io::Result<()> {
-        self.open(name, &[])?;
-        self.w
-            .write_event(Event::Text(BytesText::new(&xml_safe(text))))?;
-        self.close(name)
-    }
-    fn take(&mut self) -> Vec<u8> {
-        std::mem::take(self.w.get_mut())
-    }
-    fn len(&mut self) -> usize {
-        self.w.get_mut().len()
-    }
-}
-
 /// A variable of cases or sources.
 struct Var {
     guid: Uuid,
-    name: &'static str,
+    name: String,
     kind: &'static str,
     description: &'static str,
 }
 
-fn var(name: &'static str, kind: &'static str, description: &'static str) -> Var {
+fn var(name: impl Into<String>, kind: &'static str, description: &'static str) -> Var {
+    let name = name.into();
     Var {
-        guid: derived(Uuid::nil(), name),
+        guid: derived(Uuid::nil(), &name),
         name,
         kind,
         description,
@@ -129,14 +79,21 @@ struct Frame {
     codebook: Codebook,
     participants: HashMap<Uuid, entity::participant::Model>,
     participant_order: Vec<Uuid>,
-    waves: HashMap<Uuid, i32>,
+    waves: HashMap<Uuid, std::collections::BTreeSet<i32>>,
+    /// Every wave of the study, and any other wave an interview was done in.
+    study_waves: Vec<i32>,
     sites: HashMap<Uuid, entity::site::Model>,
     vars: Vars,
 }
 
 struct Vars {
     status: Var,
+    latest_wave: Var,
+    /// Per wave of `study_waves`: whether its interview was done.
+    wave_done: Vec<(i32, Var)>,
     wave: Var,
+    interview_date: Var,
+    entered_later: Var,
     gender: Var,
     age_band: Var,
     site: Var,
@@ -216,6 +173,14 @@ async fn frame(db: &DatabaseConnection, scope: Scope) -> crate::kernel::error::A
     let participant_order = parts.iter().map(|p| p.id).collect();
     let participants = parts.into_iter().map(|p| (p.id, p)).collect();
     let waves = super::waves_done(db, &scope).await?;
+    let mut study_waves: Vec<i32> = crate::interviews::waves(db)
+        .await?
+        .iter()
+        .map(|w| w.wave)
+        .chain(waves.values().flatten().copied())
+        .collect();
+    study_waves.sort_unstable();
+    study_waves.dedup();
     let sites = super::site_names(db).await?;
     let vars = Vars {
         status: var(
@@ -223,10 +188,36 @@ async fn frame(db: &DatabaseConnection, scope: Scope) -> crate::kernel::error::A
             "Text",
             "The participant's status in the study: active, withdrawn or ended.",
         ),
+        latest_wave: var(
+            "Latest wave",
+            "Integer",
+            "The latest interview wave the participant completed.",
+        ),
+        wave_done: study_waves
+            .iter()
+            .map(|w| {
+                let done = var(
+                    format!("Wave {w} done"),
+                    "Boolean",
+                    "Whether the participant's interview of this wave was done.",
+                );
+                (*w, done)
+            })
+            .collect(),
         wave: var(
             "Wave",
             "Integer",
-            "The latest interview wave the participant completed.",
+            "The interview wave a transcript belongs to.",
+        ),
+        interview_date: var(
+            "Interview date",
+            "Date",
+            "The day the interview was held (its first session), in the site's own calendar.",
+        ),
+        entered_later: var(
+            "Entered later",
+            "Boolean",
+            "The interview was held before the study used Fieldnotes and entered afterwards; readiness was checked as its screening note says, not in Fieldnotes.",
         ),
         gender: var("Gender", "Text", "As the participant describes it."),
         age_band: var("Age band", "Text", "The participant's age band."),
@@ -251,6 +242,7 @@ async fn frame(db: &DatabaseConnection, scope: Scope) -> crate::kernel::error::A
         participants,
         participant_order,
         waves,
+        study_waves,
         sites,
         vars,
     })
@@ -373,64 +365,34 @@ fn head(x: &mut Xml, f: &Frame) -> std::io::Result<()> {
     x.close("Users")?;
     if !f.codebook.codes.is_empty() {
         x.open("CodeBook", &[])?;
-        x.open("Codes", &[])?;
-        let mut children: HashMap<Option<Uuid>, Vec<&entity::code::Model>> = HashMap::new();
-        for c in &f.codebook.codes {
-            children.entry(c.parent_id).or_default().push(c);
-        }
-        fn code(
-            x: &mut Xml,
-            c: &entity::code::Model,
-            children: &HashMap<Option<Uuid>, Vec<&entity::code::Model>>,
-            depth: usize,
-        ) -> std::io::Result<()> {
-            x.open(
-                "Code",
-                &[
-                    ("guid", &c.id.to_string()),
-                    ("name", &c.name),
-                    ("isCodable", "true"),
-                ],
-            )?;
-            let mut desc = c.description.clone().unwrap_or_default();
-            if let Some(d) = &c.dimension {
-                if !desc.is_empty() {
-                    desc.push_str("\n\n");
-                }
-                desc.push_str(&format!("Dimension: {d}"));
-            }
-            if !desc.is_empty() {
-                x.text_element("Description", &desc)?;
-            }
-            if depth < 64 {
-                for k in children.get(&Some(c.id)).into_iter().flatten() {
-                    code(x, k, children, depth + 1)?;
-                }
-            }
-            x.close("Code")
-        }
-        for c in children.get(&None).into_iter().flatten() {
-            code(x, c, &children, 0)?;
-        }
-        x.close("Codes")?;
+        crate::codebook::qdc::write_codes(x, &f.codebook.codes)?;
         x.close("CodeBook")?;
     }
     x.open("Variables", &[])?;
     let v = &f.vars;
-    let mut vars = vec![&v.status, &v.wave, &v.gender];
+    let mut vars = vec![&v.status, &v.latest_wave];
+    vars.extend(v.wave_done.iter().map(|(_, d)| d));
+    vars.push(&v.gender);
     if f.scope.include.age_band {
         vars.push(&v.age_band);
     }
     if f.scope.include.site {
         vars.push(&v.site);
     }
-    vars.extend([&v.kind, &v.location, &v.participants]);
+    vars.extend([
+        &v.kind,
+        &v.location,
+        &v.participants,
+        &v.wave,
+        &v.interview_date,
+        &v.entered_later,
+    ]);
     for var in vars {
         x.open(
             "Variable",
             &[
                 ("guid", &var.guid.to_string()),
-                ("name", var.name),
+                ("name", &var.name),
                 ("typeOfVariable", var.kind),
             ],
         )?;
@@ -441,9 +403,15 @@ fn head(x: &mut Xml, f: &Frame) -> std::io::Result<()> {
 }
 
 fn text_value(x: &mut Xml, var: &Var, value: &str) -> std::io::Result<()> {
+    typed_value(x, var, "TextValue", value)
+}
+
+/// A value of `var` as the element `kind` (`TextValue`, `IntegerValue`,
+/// `BooleanValue`, `DateValue`).
+fn typed_value(x: &mut Xml, var: &Var, kind: &str, value: &str) -> std::io::Result<()> {
     x.open("VariableValue", &[])?;
     x.empty("VariableRef", &[("targetGUID", &var.guid.to_string())])?;
-    x.text_element("TextValue", value)?;
+    x.text_element(kind, value)?;
     x.close("VariableValue")
 }
 
@@ -505,11 +473,13 @@ where
             )?;
             let v = &f.vars;
             text_value(x, &v.status, &status_label(&p.status))?;
-            if let Some(w) = f.waves.get(&p.id) {
-                x.open("VariableValue", &[])?;
-                x.empty("VariableRef", &[("targetGUID", &v.wave.guid.to_string())])?;
-                x.text_element("IntegerValue", &w.to_string())?;
-                x.close("VariableValue")?;
+            let done = f.waves.get(&p.id);
+            if let Some(w) = done.and_then(|d| d.last()) {
+                typed_value(x, &v.latest_wave, "IntegerValue", &w.to_string())?;
+            }
+            for (w, var) in &v.wave_done {
+                let yes = done.is_some_and(|d| d.contains(w));
+                typed_value(x, var, "BooleanValue", if yes { "true" } else { "false" })?;
             }
             if let Some(g) = &p.gender {
                 text_value(x, &v.gender, g)?;
@@ -524,7 +494,7 @@ where
                 x.empty("SourceRef", &[("targetGUID", &src.to_string())])?;
             }
             x.close("Case")?;
-            if x.len() > 256 * 1024 {
+            if x.buffered() > 256 * 1024 {
                 qde.write_all(&x.take()).await?;
             }
         }
@@ -739,7 +709,26 @@ where
             .into_iter()
             .map(|i| (i.id, i))
             .collect();
+        let mut held: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+        for x in entity::interview_session::Entity::find()
+            .filter(
+                entity::interview_session::Column::InterviewId
+                    .is_in(ivs.keys().copied().collect::<Vec<_>>()),
+            )
+            .all(db)
+            .await?
+        {
+            let e = held.entry(x.interview_id).or_insert(x.started_at);
+            *e = (*e).min(x.started_at);
+        }
         let codings = super::passage_codings(db, &[], &ids).await?;
+        // Padded when the study has ten waves or more, so that a
+        // participant's sources sort by wave.
+        let width = if f.study_waves.iter().any(|w| *w >= 10) {
+            2
+        } else {
+            1
+        };
         for t in &page {
             let plain = Plain::new(&t.body);
             let pseudonym = f
@@ -753,15 +742,21 @@ where
                 .get(&t.site_id)
                 .map(crate::sites::tz_of)
                 .unwrap_or(chrono_tz::Tz::UTC);
-            let mut base = format!("Interview {pseudonym}, wave {}", iv.map_or(0, |i| i.wave));
+            // The day it was held: its first session, else its time.
+            let day = iv.map(|i| {
+                held.get(&i.id)
+                    .copied()
+                    .unwrap_or(i.scheduled_at)
+                    .with_timezone(&tz)
+                    .date_naive()
+            });
+            let wave = iv.map_or(0, |i| i.wave);
+            let mut base = format!("Interview {pseudonym}, wave {wave:0width$}");
             if let Some(n) = t.session_number {
                 base.push_str(&format!(", session {n}"));
             }
-            if let Some(i) = iv {
-                base.push_str(&format!(
-                    " ({})",
-                    i.scheduled_at.with_timezone(&tz).format("%Y-%m-%d")
-                ));
+            if let Some(d) = day {
+                base.push_str(&format!(" ({})", d.format("%Y-%m-%d")));
             }
             let n = seen.entry(base.clone()).or_default();
             *n += 1;
@@ -793,6 +788,19 @@ where
             text_value(x, &v.kind, "Interview transcript")?;
             if !pseudonym.is_empty() {
                 text_value(x, &v.participants, pseudonym)?;
+            }
+            if let Some(i) = iv {
+                typed_value(x, &v.wave, "IntegerValue", &i.wave.to_string())?;
+                let later = if i.entered_later { "true" } else { "false" };
+                typed_value(x, &v.entered_later, "BooleanValue", later)?;
+            }
+            if let Some(d) = day {
+                typed_value(
+                    x,
+                    &v.interview_date,
+                    "DateValue",
+                    &d.format("%Y-%m-%d").to_string(),
+                )?;
             }
             site_value(x, f, t.site_id)?;
             x.close("TextSource")?;

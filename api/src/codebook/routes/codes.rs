@@ -3,12 +3,13 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 pub use crate::codebook::codes::{
-    CodeDeleteQuery, CodeIn, CodeList, CodeOut, CodePatch, CodeQuery, CodeUsage,
+    CodeDeleteQuery, CodeImportQuery, CodeImportReport, CodeIn, CodeList, CodeOut, CodePatch,
+    CodeQuery, CodeUsage,
 };
 use crate::{
     app::state::AppState,
     codebook::codes,
-    http::extract::{Json, Query},
+    http::extract::{Json, Query, XmlBody},
     kernel::{
         access::{Principal, RequestMeta},
         error::ApiResult,
@@ -113,4 +114,74 @@ pub async fn delete_code(
 ) -> ApiResult<HttpResponse> {
     codes::delete(&state.cx(&p, &meta), *id, q.move_to).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A REFI-QDA codebook file (`.qdc`, QDA-XML codebook 1.0), as NVivo,
+/// ATLAS.ti, MAXQDA and QualCoder export it.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct QdcUpload(#[allow(dead_code)] Vec<u8>);
+
+/// Import a codebook file (`.qdc`) at the top of the codebook or under the
+/// code `under` (coordinator), with its hierarchy, descriptions and order.
+/// A name that is already there under the same parent is reported in
+/// `existing`, not duplicated. With `dry_run=true` nothing is written: the
+/// answer says what would be created, or lists the file's problems. Without
+/// it, all of the file is imported or none (422). Audited as `code.import`.
+#[utoipa::path(
+    tag = "codebook",
+    params(CodeImportQuery),
+    request_body(content = QdcUpload, content_type = "application/xml"),
+    responses(
+        (status = 200, description = "Dry run: what would happen", body = CodeImportReport),
+        (status = 201, description = "Imported", body = CodeImportReport),
+    )
+)]
+#[post("/codes/import")]
+pub async fn import_codes(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    q: Query<CodeImportQuery>,
+    body: XmlBody,
+) -> ApiResult<HttpResponse> {
+    let report = codes::import(&state.cx(&p, &meta), &body.0, &q).await?;
+    Ok(if report.dry_run {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    }
+    .json(report))
+}
+
+/// The codebook as a REFI-QDA codebook file (`.qdc`, QDA-XML codebook 1.0)
+/// that NVivo, ATLAS.ti, MAXQDA and QualCoder import: every code with its
+/// hierarchy, description and the team's order (a dimension is the
+/// description's last paragraph, `Dimension: ...`). Coordinators; keys need
+/// `exports:read`.
+#[utoipa::path(
+    tag = "exports",
+    responses(
+        (status = 200, description = "The codebook file", content_type = "application/xml", body = String),
+        (status = 409, description = "The codebook has no codes yet (`codebook_empty`)", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/exports/codebook.qdc")]
+pub async fn codebook_qdc(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+) -> ApiResult<HttpResponse> {
+    let bytes = codes::export_qdc(&state.cx(&p, &meta)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_TYPE,
+            "application/xml; charset=utf-8",
+        ))
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"codebook.qdc\"",
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
 }

@@ -9,6 +9,7 @@ use crate::{
         extract::{Json, Query},
     },
     interviews::{
+        earlier::{self, EarlierIn},
         lifecycle::{self, InterviewIn, InterviewPatch},
         view::{self, InterviewList, InterviewOut, InterviewQuery, MyQuery},
     },
@@ -35,6 +36,32 @@ pub async fn create_interview(
     body: Json<InterviewIn>,
 ) -> ApiResult<HttpResponse> {
     super::answer(lifecycle::create(&state.cx(&p, &meta), body.0).await?)
+}
+
+/// Enter an interview held before the study used Fieldnotes (coordinator):
+/// its participant, wave, interviewers and sittings, all in the past and
+/// before the participant's first interview in Fieldnotes, with how
+/// readiness was checked then (`screening_note`). It is completed at once
+/// and marked `entered_later` in the API, the participant's timeline, the
+/// exports and the `.qdpx`. No screening is recorded for it and no one is
+/// mailed; it is audited as `interview.enter_earlier`. Transcripts attach to
+/// it as to any interview.
+#[utoipa::path(
+    tag = "interviews",
+    request_body = EarlierIn,
+    responses(
+        (status = 201, description = "Entered, completed", body = InterviewOut),
+        (status = 409, description = "The participant withdrew, or already has an interview for this wave", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/interviews/earlier")]
+pub async fn enter_earlier_interview(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    body: Json<EarlierIn>,
+) -> ApiResult<HttpResponse> {
+    super::answer(earlier::enter(&state.cx(&p, &meta), body.0).await?)
 }
 
 /// Interviews at the caller's sites, by time, a page at a time: follow

@@ -8,6 +8,7 @@
 //!      │  └──────── reopen ◀── cancelled ◀── cancel (any open state)
 //!      └─start session──▶ in_progress ──complete──▶ completed ──reopen──▶ in_progress
 //! ```
+pub mod earlier;
 pub mod schedule;
 
 use serde::{Deserialize, Serialize};

@@ -103,6 +103,32 @@ pub enum Standing {
     Withdrawn,
 }
 
+/// The standings a list of participants can be filtered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaveState {
+    /// Completed that wave's interview.
+    Interviewed,
+    /// Active, not interviewed, the wave's window open today.
+    Due,
+    /// Active, not interviewed, the window closed.
+    Missed,
+    /// Withdrew without that wave's interview, after its window opened.
+    Withdrawn,
+}
+
+impl WaveState {
+    pub fn holds(self, s: Standing) -> bool {
+        matches!(
+            (self, s),
+            (WaveState::Interviewed, Standing::Interviewed)
+                | (WaveState::Due, Standing::InWindow)
+                | (WaveState::Missed, Standing::Missed)
+                | (WaveState::Withdrawn, Standing::Withdrawn)
+        )
+    }
+}
+
 /// A participant's standing in `wave`: `status` is theirs now
 /// (`active`, `withdrawn`, `ended`), `interviewed` whether an interview of
 /// this wave was completed.

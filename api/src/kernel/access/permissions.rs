@@ -112,6 +112,11 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     // Participants, screening, readiness and consent.
     ("GET", "/api/v1/participants", Key(F, ParticipantsRead)),
     ("POST", "/api/v1/participants", Key(C, ParticipantsWrite)),
+    (
+        "POST",
+        "/api/v1/participants/import",
+        Key(C, ParticipantsWrite),
+    ),
     ("GET", "/api/v1/participants/due", Key(C, ScheduleRead)),
     ("GET", "/api/v1/participants/{id}", Key(F, ParticipantsRead)),
     (
@@ -163,6 +168,7 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/notes/{id}/codings", Key(F, NotesWrite)),
     ("GET", "/api/v1/codes", Key(F, NotesRead)),
     ("POST", "/api/v1/codes", Key(C, NotesWrite)),
+    ("POST", "/api/v1/codes/import", Key(C, NotesWrite)),
     ("PATCH", "/api/v1/codes/{id}", Key(C, NotesWrite)),
     ("DELETE", "/api/v1/codes/{id}", Key(C, NotesWrite)),
     ("GET", "/api/v1/codes/{id}/usage", Key(C, NotesRead)),
@@ -173,6 +179,7 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     // Interviews, their sessions and transcripts.
     ("GET", "/api/v1/interviews", Key(F, ScheduleRead)),
     ("POST", "/api/v1/interviews", Key(C, ScheduleWrite)),
+    ("POST", "/api/v1/interviews/earlier", Key(C, ScheduleWrite)),
     ("GET", "/api/v1/interviews/{id}", Key(F, ScheduleRead)),
     ("PATCH", "/api/v1/interviews/{id}", Key(F, ScheduleWrite)),
     (
@@ -236,6 +243,7 @@ pub const OPERATIONS: &[(&str, &str, Access)] = &[
     // Reports and exports.
     ("GET", "/api/v1/reports/fieldwork", Key(C, ReportsRead)),
     ("GET", "/api/v1/exports/project.qdpx", Key(C, ExportsRead)),
+    ("GET", "/api/v1/exports/codebook.qdc", Key(C, ExportsRead)),
     ("GET", "/api/v1/exports/{kind}.csv", Key(C, ExportsRead)),
 ];
 

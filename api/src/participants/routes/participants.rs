@@ -6,13 +6,17 @@ use crate::{
     app::state::AppState,
     http::{
         conditional::{if_match, tagged},
-        extract::{Json, Query},
+        extract::{CsvBody, Json, Query},
     },
     kernel::{
         access::{Principal, RequestMeta},
         error::ApiResult,
     },
-    participants::{self, ParticipantOut, ParticipantPage, ParticipantQuery},
+    participants::{
+        self,
+        import::{self, CsvUpload, ImportQuery, ImportReport},
+        ParticipantOut, ParticipantPage, ParticipantQuery,
+    },
 };
 
 pub use crate::participants::{ParticipantIn, ParticipantPatch, ParticipantStatus};
@@ -35,6 +39,41 @@ pub async fn create_participant(
 ) -> ApiResult<HttpResponse> {
     let out: ParticipantOut = participants::create(&state.cx(&p, &meta), body.0).await?;
     Ok(HttpResponse::Created().json(out))
+}
+
+/// Register participants in bulk from a CSV file (coordinator). With
+/// `dry_run=true` nothing is written: the answer lists every problem by
+/// line and column (`/lines/7/pseudonym`), or the participants that would
+/// be registered. Without it, either every line is registered, in one
+/// transaction, or none is (422 with the same problems). The pseudonym
+/// rules and uniqueness are those of one participant, within the file too;
+/// a column that would identify someone (`name`, `phone`, ...) refuses the
+/// whole file. Each participant is audited as `participant.create`.
+#[utoipa::path(
+    tag = "participants",
+    params(ImportQuery),
+    request_body(content = CsvUpload, content_type = "text/csv"),
+    responses(
+        (status = 200, description = "Dry run: what would happen", body = ImportReport),
+        (status = 201, description = "Registered, every line", body = ImportReport),
+        (status = 409, description = "A pseudonym was taken meanwhile (`pseudonym_taken`); nothing was written", body = crate::kernel::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/participants/import")]
+pub async fn import_participants(
+    state: web::Data<AppState>,
+    p: Principal,
+    meta: RequestMeta,
+    q: Query<ImportQuery>,
+    body: CsvBody,
+) -> ApiResult<HttpResponse> {
+    let report = import::run(&state.cx(&p, &meta), &body.0, &q).await?;
+    Ok(if report.dry_run {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    }
+    .json(report))
 }
 
 /// Participants at the caller's sites.

@@ -1,4 +1,5 @@
 //! A participant's place in the study, and what each place allows.
+pub mod import;
 pub mod pseudonym;
 
 use serde::{Deserialize, Serialize};
