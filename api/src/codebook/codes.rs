@@ -687,20 +687,20 @@ pub async fn import(
             Some(i) => placed.get(i).copied(),
             None => q.under,
         };
-        let mut path = path_of(&codes, parent);
-        path.push(c.name.clone());
-        let path = path.join(" > ");
         if let Some(same) = codes
             .iter()
             .find(|o| o.parent_id == parent && o.name.to_lowercase() == c.name.to_lowercase())
         {
             placed.push(same.id);
             existing.push(ImportedCode {
-                path,
+                path: path_of(&codes, Some(same.id)).join(" > "),
                 id: Some(same.id),
             });
             continue;
         }
+        let mut path = path_of(&codes, parent);
+        path.push(c.name.clone());
+        let path = path.join(" > ");
         let id = c
             .guid
             .filter(|g| !used.contains(g))

@@ -202,3 +202,558 @@ db_test!(
         );
     }
 );
+
+/// Sends `bytes` as the whole body with `content_type`.
+async fn upload(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> crate::helpers::Resp {
+    let req = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(bytes.to_vec());
+    app.send(req).await
+}
+
+fn pointers_and_codes(body: &Value, key: &str) -> Vec<(String, String)> {
+    body[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} in {body}"))
+        .iter()
+        .map(|e| (s(&e["pointer"]), s(&e["code"])))
+        .collect()
+}
+
+fn pairs(want: &[(&str, &str)]) -> Vec<(String, String)> {
+    want.iter()
+        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .collect()
+}
+
+async fn participant_count(app: &TestApp) -> usize {
+    entity::participant::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("participants")
+        .len()
+}
+
+db_test!(
+    participants_are_registered_from_a_csv_all_or_nothing,
+    |app: TestApp| async move {
+        let a = app.create_site("Oslo clinic").await;
+        let _b = app.create_site("Bergen clinic").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (_, fw_t) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        participant(&app, &co, a, "P01", 30).await;
+        let before = participant_count(&app).await;
+
+        // Every line's problem, with its line number; nothing written.
+        let bad = "pseudonym,site,treatment_started_on,gender,age_band\n\
+                   P02,Oslo clinic,2022-03-01,woman,30-39\n\
+                   p01,Oslo clinic,2022-01-01,,\n\
+                   P03,Bergen clinic,2022-01-01,,\n\
+                   P04,oslo clinic,01/02/2022,,\n\
+                   \n\
+                   P02,Oslo clinic,2022-03-01,,\n\
+                   P05 ☺,Oslo clinic,2022-03-01,,\n";
+        let want = pairs(&[
+            ("/lines/3/pseudonym", "pseudonym_taken"),
+            // Another site's name reads as no site at all.
+            ("/lines/4/site", "not_found"),
+            ("/lines/5/treatment_started_on", "not_a_date"),
+            ("/lines/7/pseudonym", "duplicate"),
+            ("/lines/8/pseudonym", "pseudonym_characters"),
+        ]);
+        let r = upload(
+            &app,
+            "/participants/import?dry_run=true",
+            &co,
+            "text/csv",
+            bad.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["dry_run"], true);
+        assert_eq!(r.body["lines"], 6);
+        assert_eq!(pointers_and_codes(&r.body, "problems"), want);
+        assert_eq!(r.body["participants"], json!([]));
+        let r = upload(
+            &app,
+            "/participants/import",
+            &co,
+            "text/csv",
+            bad.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(pointers_and_codes(&r.body, "errors"), want);
+        assert_eq!(participant_count(&app).await, before, "nothing written");
+
+        // A column that would say who someone is refuses the whole file.
+        let named = "pseudonym,site,treatment_started_on,name\nP09,Oslo clinic,2022-01-01,Kari\n";
+        let r = upload(
+            &app,
+            "/participants/import?dry_run=true",
+            &co,
+            "text/csv",
+            named.as_bytes(),
+        )
+        .await;
+        assert_eq!(
+            pointers_and_codes(&r.body, "problems"),
+            pairs(&[("/header/3", "identifying")])
+        );
+        // Only coordinators; only CSV.
+        let r = upload(
+            &app,
+            "/participants/import",
+            &fw_t,
+            "text/csv",
+            named.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        let r = upload(&app, "/participants/import", &co, "application/json", b"{}").await;
+        assert_eq!(
+            (r.status, s(&r.body["code"])),
+            (415, "unsupported_media_type".into())
+        );
+
+        // As a Norwegian spreadsheet saves it: BOM, semicolons, CRLF, dates
+        // as 15.04.2022. The dry run shows what would be registered.
+        let good = "\u{feff}Pseudonym;Site;Treatment start;Gender;Age band\r\nP02;Oslo clinic;2022-03-01;woman;30-39\r\nP03;oslo clinic;15.04.2022;;\r\n";
+        let r = upload(
+            &app,
+            "/participants/import?dry_run=true",
+            &co,
+            "text/csv",
+            good.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["problems"], json!([]));
+        let rows = r.body["participants"].as_array().expect("rows");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (
+                rows[1]["line"].as_u64(),
+                rows[1]["treatment_started_on"].as_str()
+            ),
+            (Some(3), Some("2022-04-15"))
+        );
+        assert!(rows.iter().all(|p| p["id"].is_null()));
+        assert_eq!(
+            participant_count(&app).await,
+            before,
+            "a dry run writes nothing"
+        );
+
+        let r = upload(
+            &app,
+            "/participants/import",
+            &co,
+            "text/csv; charset=utf-8",
+            good.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let ids: Vec<String> = r.body["participants"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|p| s(&p["id"]))
+            .collect();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(participant_count(&app).await, before + 2);
+        let p = app
+            .get(&format!("/participants/{}", ids[0]), &co)
+            .await
+            .body;
+        assert_eq!(
+            (s(&p["pseudonym"]), s(&p["gender"]), s(&p["age_band"])),
+            ("P02".into(), "woman".into(), "30-39".into())
+        );
+        // Each is audited as registered (and so in the change feed).
+        let created = entity::audit_log::Entity::find()
+            .filter(entity::audit_log::Column::Action.eq("participant.create"))
+            .filter(entity::audit_log::Column::ObjectId.is_in(ids.clone()))
+            .all(&app.state.db)
+            .await
+            .expect("audit");
+        assert_eq!(created.len(), 2);
+        let feed = app.get("/changes?limit=100", &co).await.body;
+        let in_feed = feed["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|i| i["type"] == "participant.created" && ids.contains(&s(&i["object_id"])))
+            .count();
+        assert_eq!(in_feed, 2, "{feed}");
+
+        // Sent again (a retry), every line is taken: nothing doubles.
+        let r = upload(
+            &app,
+            "/participants/import",
+            &co,
+            "text/csv",
+            good.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(
+            pointers_and_codes(&r.body, "errors"),
+            pairs(&[
+                ("/lines/2/pseudonym", "pseudonym_taken"),
+                ("/lines/3/pseudonym", "pseudonym_taken")
+            ])
+        );
+        assert_eq!(participant_count(&app).await, before + 2);
+    }
+);
+
+db_test!(
+    the_participants_list_filters_by_wave_state,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let b = app.create_site("Clinic B").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (fw, _) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        // Wave 1 is due from day 28 to day 56 of treatment.
+        let due = participant(&app, &co, a, "Due", 40).await;
+        let missed = participant(&app, &co, a, "Missed", 100).await;
+        let missed_too = participant(&app, &co, a, "Missed too", 120).await;
+        let done = participant(&app, &co, a, "Done", 100).await;
+        let gone = participant(&app, &co, a, "Gone", 100).await;
+        participant(&app, &co, a, "Early", 10).await;
+        participant(&app, &app.admin_token, b, "Elsewhere", 100).await;
+        let r = earlier(&app, &co, &done, 1, &[fw], json!([sitting(50, 9, 60)])).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app
+            .patch(
+                &format!("/participants/{gone}"),
+                &co,
+                json!({"status": "withdrawn"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+
+        let list = |q: &'static str| {
+            let app = &app;
+            let co = co.clone();
+            async move {
+                let r = app.get(&format!("/participants?wave=1&{q}"), &co).await;
+                assert_eq!(r.status, 200, "{q}: {}", r.body);
+                let mut ids: Vec<String> = r.body["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .map(|p| s(&p["id"]))
+                    .collect();
+                ids.sort();
+                ids
+            }
+        };
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        assert_eq!(list("wave_state=due").await, vec![due.clone()]);
+        assert_eq!(
+            list("wave_state=missed").await,
+            sorted(vec![missed.clone(), missed_too.clone()])
+        );
+        assert_eq!(list("wave_state=interviewed").await, vec![done.clone()]);
+        assert_eq!(list("wave_state=withdrawn").await, vec![gone.clone()]);
+        // With the other filters, and a page at a time.
+        assert_eq!(
+            list("wave_state=missed&pseudonym_prefix=missed%20t").await,
+            vec![missed_too.clone()]
+        );
+        let r = app
+            .get("/participants?wave=1&wave_state=missed&limit=1", &co)
+            .await;
+        assert_eq!(r.body["items"].as_array().map(Vec::len), Some(1));
+        let next = s(&r.body["next_cursor"]);
+        let r2 = app
+            .get(
+                &format!("/participants?wave=1&wave_state=missed&limit=1&cursor={next}"),
+                &co,
+            )
+            .await;
+        assert_eq!(r2.body["items"].as_array().map(Vec::len), Some(1));
+        assert_ne!(r.body["items"][0]["id"], r2.body["items"][0]["id"]);
+        assert_eq!(r2.body["next_cursor"], Value::Null);
+        // An admin sees the other site's participant too.
+        let r = app
+            .get("/participants?wave=1&wave_state=missed", &app.admin_token)
+            .await;
+        assert_eq!(
+            r.body["items"].as_array().map(Vec::len),
+            Some(3),
+            "{}",
+            r.body
+        );
+
+        // Both or neither, and a wave the study has.
+        let r = app.get("/participants?wave=1", &co).await;
+        assert_eq!(
+            (r.status, r.errors_pointer()),
+            (422, "/wave_state".to_string())
+        );
+        let r = app.get("/participants?wave=7&wave_state=due", &co).await;
+        assert_eq!((r.status, r.errors_pointer()), (422, "/wave".to_string()));
+        assert_eq!(r.body["errors"][0]["code"], "no_such_wave");
+    }
+);
+
+/// A second server on a new database of the same kind as `app`'s.
+async fn second_database(app: &TestApp) -> TestApp {
+    let url = app
+        .vars
+        .iter()
+        .find(|(k, _)| k == "FIELDNOTES_DATABASE_URL")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let db = if url.starts_with("sqlite") {
+        crate::helpers::Db::Sqlite
+    } else {
+        crate::helpers::Db::postgres().await.expect("PostgreSQL")
+    };
+    crate::helpers::spawn_app(db, &[]).await
+}
+
+/// Adds a code; its id.
+async fn code(app: &TestApp, token: &str, body: Value) -> String {
+    let r = app.post("/codes", token, body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    s(&r.body["id"])
+}
+
+/// The codebook as names, descriptions and dimensions, depth first.
+async fn tree(app: &TestApp, token: &str) -> Vec<(usize, String, Value, Value)> {
+    fn walk(nodes: &Value, depth: usize, out: &mut Vec<(usize, String, Value, Value)>) {
+        for n in nodes.as_array().into_iter().flatten() {
+            out.push((
+                depth,
+                s(&n["name"]),
+                n["description"].clone(),
+                n["dimension"].clone(),
+            ));
+            walk(&n["children"], depth + 1, out);
+        }
+    }
+    let r = app.get("/codes?tree=true", token).await;
+    let mut out = Vec::new();
+    walk(&r.body["items"], 0, &mut out);
+    out
+}
+
+db_test!(
+    a_codebook_goes_out_as_qdc_and_comes_back_the_same_tree,
+    |app: TestApp| async move {
+        let a = app.create_site("Clinic A").await;
+        let (_, co) = app.user("co@example.org", "coordinator", &[a]).await;
+        let (_, fw_t) = app.user("fw@example.org", "fieldworker", &[a]).await;
+        let r = app.get("/exports/codebook.qdc", &co).await;
+        assert_eq!(
+            (r.status, s(&r.body["code"])),
+            (409, "codebook_empty".into())
+        );
+
+        // Table 1 of the source study, in part: dimensions, codes under
+        // them, descriptions, and an order the team chose.
+        let medical = code(
+            &app,
+            &co,
+            json!({"name": "Medical", "description": "The treatment itself."}),
+        )
+        .await;
+        let relational = code(&app, &co, json!({"name": "Relational & social"})).await;
+        code(&app, &co, json!({"name": "Dose \"stability\"", "parent_id": medical, "dimension": "medical", "description": "Being on the same dose.\n\nAcross weeks."})).await;
+        let craving = code(
+            &app,
+            &co,
+            json!({"name": "Craving", "parent_id": medical, "dimension": "medical"}),
+        )
+        .await;
+        let trust = code(
+            &app,
+            &co,
+            json!({"name": "Trust in staff", "parent_id": relational, "dimension": "relational"}),
+        )
+        .await;
+        code(
+            &app,
+            &co,
+            json!({"name": "Being seen <as a person>", "parent_id": trust}),
+        )
+        .await;
+        let r = app
+            .patch(&format!("/codes/{craving}"), &co, json!({"position": 0}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let want = tree(&app, &co).await;
+        assert_eq!(want[1].1, "Craving", "the team's order: {want:?}");
+
+        let (status, ct, first) = download(&app, "/exports/codebook.qdc", &co).await;
+        assert_eq!(status, 200);
+        assert!(ct.starts_with("application/xml"), "{ct}");
+        // Read back by the official schema and a plain XML reader.
+        let read = crate::helpers::read_with("qdc.py", &first, ".qdc");
+        assert_eq!(read["root"], "{urn:QDA-XML:codebook:1.0}CodeBook");
+        let names: Vec<String> = read["codes"][0]["children"]
+            .as_array()
+            .expect("codes")
+            .iter()
+            .map(|c| s(&c["name"]))
+            .collect();
+        assert_eq!(names, vec!["Craving", "Dose \"stability\""]);
+        assert_eq!(
+            read["codes"][0]["children"][1]["description"],
+            "Being on the same dose.\n\nAcross weeks.\n\nDimension: medical"
+        );
+        assert_eq!(
+            read["codes"][1]["children"][0]["children"][0]["name"],
+            "Being seen <as a person>"
+        );
+        assert_eq!(app.get("/exports/codebook.qdc", &fw_t).await.status, 403);
+
+        // Into a second database: a dry run says what would come, then the
+        // import makes the same tree, and its export is the same file.
+        let other = second_database(&app).await;
+        let b = other.create_site("Clinic B").await;
+        let (_, co2) = other.user("co2@example.org", "coordinator", &[b]).await;
+        let r = upload(
+            &other,
+            "/codes/import?dry_run=true",
+            &co2,
+            "application/xml",
+            &first,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["created"].as_array().map(Vec::len), Some(6));
+        assert_eq!(
+            r.body["created"][4]["path"],
+            "Relational & social > Trust in staff"
+        );
+        assert!(
+            tree(&other, &co2).await.is_empty(),
+            "a dry run writes nothing"
+        );
+        let r = upload(&other, "/codes/import", &co2, "application/xml", &first).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(tree(&other, &co2).await, want);
+        let (_, _, second) = download(&other, "/exports/codebook.qdc", &co2).await;
+        assert_eq!(
+            String::from_utf8_lossy(&second),
+            String::from_utf8_lossy(&first),
+            "byte for byte"
+        );
+        let logged = entity::audit_log::Entity::find()
+            .filter(entity::audit_log::Column::Action.eq("code.import"))
+            .all(&other.state.db)
+            .await
+            .expect("audit");
+        assert_eq!(logged.len(), 1);
+
+        // Again: every name is there already; nothing doubles.
+        let r = upload(&other, "/codes/import", &co2, "application/xml", &first).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(
+            (
+                r.body["created"].as_array().map(Vec::len),
+                r.body["existing"].as_array().map(Vec::len)
+            ),
+            (Some(0), Some(6))
+        );
+        assert_eq!(tree(&other, &co2).await, want);
+
+        // Another tool's codebook, under a chosen code: what is there is
+        // reported, the rest goes under it.
+        let under = s(&other.get("/codes", &co2).await.body["items"]
+            .as_array()
+            .expect("codes")
+            .iter()
+            .find(|c| c["name"] == "Trust in staff")
+            .expect("code")["id"]);
+        let theirs = br#"<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="QualCoder">
+ <Codes>
+  <Code guid="{0D62985D-B147-5D01-A9B5-CAE5DCD98342}" name="being seen &lt;as a person&gt;" isCodable="true"/>
+  <Code guid="DFE5C38E-9449-5959-A1F7-E3D895CFA87F" name="Broken promises" isCodable="true"><Description>When staff did not do what they said.</Description></Code>
+ </Codes>
+</CodeBook>"#;
+        let r = upload(
+            &other,
+            &format!("/codes/import?under={under}"),
+            &co2,
+            "text/xml",
+            theirs,
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(
+            r.body["existing"][0]["path"],
+            "Relational & social > Trust in staff > Being seen <as a person>"
+        );
+        assert_eq!(
+            r.body["created"][0]["path"],
+            "Relational & social > Trust in staff > Broken promises"
+        );
+        assert_eq!(
+            s(&r.body["created"][0]["id"]),
+            "dfe5c38e-9449-5959-a1f7-e3d895cfa87f",
+            "its GUID is kept"
+        );
+
+        // A file that is no codebook, or a code with no name: said, and
+        // nothing written.
+        let r = upload(&other, "/codes/import", &co2, "application/xml", b"<html/>").await;
+        assert_eq!(
+            (r.status, s(&r.body["code"])),
+            (422, "qdc_unreadable".into())
+        );
+        let nameless = br#"<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes><Code guid="9e2f1c4e-0000-4000-8000-000000000001" name="Fine" isCodable="true"><Code guid="9e2f1c4e-0000-4000-8000-000000000002" name=" " isCodable="true"/></Code></Codes></CodeBook>"#;
+        let r = upload(
+            &other,
+            "/codes/import?dry_run=true",
+            &co2,
+            "application/xml",
+            nameless,
+        )
+        .await;
+        assert_eq!(
+            pointers_and_codes(&r.body, "problems"),
+            pairs(&[("/codes/1/name", "required")])
+        );
+        let r = upload(&other, "/codes/import", &co2, "application/xml", nameless).await;
+        assert_eq!(
+            (r.status, r.errors_pointer()),
+            (422, "/codes/1/name".to_string())
+        );
+        assert!(!tree(&other, &co2).await.iter().any(|c| c.1 == "Fine"));
+        let r = upload(
+            &other,
+            &format!("/codes/import?under={}", uuid::Uuid::now_v7()),
+            &co2,
+            "application/xml",
+            &first,
+        )
+        .await;
+        assert_eq!((r.status, r.errors_pointer()), (422, "/under".to_string()));
+        let (_, fw2) = other.user("fw2@example.org", "fieldworker", &[b]).await;
+        assert_eq!(
+            upload(&other, "/codes/import", &fw2, "application/xml", &first)
+                .await
+                .status,
+            403
+        );
+    }
+);
