@@ -211,8 +211,12 @@ pub struct FieldworkReport {
     /// (rounded once, here; `methods_text` says the same numbers).
     pub minutes_mean: Option<f64>,
     pub minutes_median: Option<f64>,
-    /// Over completed interviews: days from when the interview was first
-    /// booked to its completion, to one decimal; never negative.
+    /// Completed interviews held before the study used Fieldnotes and
+    /// entered afterwards (`entered_later`).
+    pub interviews_entered_later: Count,
+    /// Over completed interviews booked in Fieldnotes (not those entered
+    /// later): days from when the interview was first booked to its
+    /// completion, to one decimal; never negative.
     pub days_to_completion_median: Option<f64>,
     /// Completed interviews by whole days from booking to completion, in
     /// fixed buckets (every bucket is listed, empty or not).
@@ -531,9 +535,10 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
         .map(|i| per.get(&i.id).map_or(0, |x| x.1) as f64)
         .collect();
     // From when it was booked, never from its (later) scheduled time, and
-    // never below zero.
+    // never below zero. An interview entered later was never booked here.
     let days: Vec<f64> = completed
         .iter()
+        .filter(|i| !i.entered_later)
         .filter_map(|i| {
             i.completed_at
                 .map(|c| ((c - i.created_at).num_seconds() as f64 / 86_400.0).max(0.0))
@@ -620,6 +625,7 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
             .map(|(r, n)| PostponeReason::parse(r).map(|r| (r, *n)))
             .transpose()?,
+        entered_later: completed.iter().filter(|i| i.entered_later).count() as u64,
         interviews_split: per.values().filter(|(n, _)| *n > 1).count() as u64,
         sessions_of_split: per.values().filter(|(n, _)| *n > 1).map(|(n, _)| *n).sum(),
         minutes_mean: if minutes.is_empty() {
@@ -631,6 +637,7 @@ pub async fn fieldwork(cx: &Ctx<'_>, q: &ReportQuery) -> ApiResult<FieldworkRepo
     };
     let (waves, waves_by_site) = retention(cx, &sites, &parts, suppress).await?;
     let report = FieldworkReport {
+        interviews_entered_later: k(numbers.entered_later),
         waves,
         waves_by_site,
         participants_total: k(parts.len() as u64),

@@ -42,6 +42,9 @@ pub struct Numbers {
     /// Completed interviews per wave, in wave order (waves with none left
     /// out): said when there is more than one.
     pub completed_by_wave: Vec<u64>,
+    /// Completed interviews held before the study used Fieldnotes and
+    /// entered afterwards: said, with how readiness was checked for them.
+    pub entered_later: u64,
     /// Participants with at least one completed interview.
     pub participants_interviewed: u64,
     pub interviews_postponed: u64,
@@ -177,6 +180,19 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
             Lang::Nb => format!(
                 "Intervjuene ble gjennomført i {} bølger{per_wave}.",
                 small(waves, lang)
+            ),
+        });
+    }
+    if n.entered_later > 0 {
+        let e = c(n.entered_later);
+        out.push(match lang {
+            Lang::En => format!(
+                "{e} of the interviews {} held before the study used Fieldnotes and entered afterwards from the team's records; readiness for {} was assessed at the time as recorded with each.",
+                w(&e, "was", "were"),
+                w(&e, "it", "them"),
+            ),
+            Lang::Nb => format!(
+                "{e} av intervjuene ble holdt før studien tok i bruk Fieldnotes og registrert i etterkant fra teamets egne notater; beredskapen ble da vurdert slik det er notert ved hvert intervju."
             ),
         });
     }
@@ -324,6 +340,23 @@ mod tests {
             nb.contains(" Intervjuene ble gjennomført i tre bølger (27, 22 og 16). "),
             "{nb}"
         );
+        // The waves brought in from before Fieldnotes are said as such.
+        let later = Numbers {
+            entered_later: 49,
+            ..n.clone()
+        };
+        assert!(
+            text(&later, Lang::En, false).contains(" 49 of the interviews were held before the study used Fieldnotes and entered afterwards from the team's records; readiness for them was assessed at the time as recorded with each. "),
+            "{}",
+            text(&later, Lang::En, false)
+        );
+        assert!(text(&later, Lang::Nb, false)
+            .contains(" 49 av intervjuene ble holdt før studien tok i bruk Fieldnotes"));
+        let one_later = Numbers {
+            entered_later: 1,
+            ..n.clone()
+        };
+        assert!(text(&one_later, Lang::En, false).contains(" 1 of the interviews was held before"));
         // one wave: nothing said of waves
         let one = Numbers {
             completed_by_wave: vec![65],

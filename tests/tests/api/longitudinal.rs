@@ -757,3 +757,254 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_longitudinal_study_replays_through_the_api,
+    |app: TestApp| async move {
+        // Two clinics; three waves over two and a half years of treatment.
+        let oslo = app.create_site("Oslo").await;
+        let bergen = app.create_site("Bergen").await;
+        let (_, co) = app
+            .user("co@example.org", "coordinator", &[oslo, bergen])
+            .await;
+        let (fw_o, fw_o_t) = app.user("fwo@example.org", "fieldworker", &[oslo]).await;
+        let (fw_b, fw_b_t) = app.user("fwb@example.org", "fieldworker", &[bergen]).await;
+        let waves = json!({"waves": [
+            {"wave": 1, "opens_day": 28, "closes_day": 120},
+            {"wave": 2, "opens_day": 365, "closes_day": 450},
+            {"wave": 3, "opens_day": 730, "closes_day": 900},
+        ]});
+        let r = app.patch("/settings/waves", &app.admin_token, waves).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+
+        // The 27 participants, registered from the team's spreadsheet: 15
+        // in Oslo, 12 in Bergen, in treatment for 795 to 821 days.
+        let started = |i: usize| 795 + i as i64;
+        let mut csv = String::from("pseudonym,site,treatment_started_on\n");
+        for i in 0..27 {
+            let site = if i < 15 { "Oslo" } else { "Bergen" };
+            let day = (Utc::now() - Duration::days(started(i))).date_naive();
+            csv.push_str(&format!("S{:02},{site},{day}\n", i + 1));
+        }
+        let r = upload(
+            &app,
+            "/participants/import",
+            &co,
+            "text/csv",
+            csv.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let people: Vec<String> = r.body["participants"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|p| s(&p["id"]))
+            .collect();
+        assert_eq!(people.len(), 27);
+        let who = |i: usize| {
+            if i < 15 {
+                (fw_o, fw_o_t.as_str())
+            } else {
+                (fw_b, fw_b_t.as_str())
+            }
+        };
+
+        // Waves 1 and 2 were held on paper before the study adopted
+        // Fieldnotes: entered later. 22 came back for wave 2 (three of
+        // them over two sittings); 2 withdrew and 3 were missed.
+        let mut interviews: Vec<(usize, i32, String)> = Vec::new();
+        for (i, p) in people.iter().enumerate() {
+            let r = earlier(
+                &app,
+                &co,
+                p,
+                1,
+                &[who(i).0],
+                json!([sitting(started(i) - 60, 10, 55)]),
+            )
+            .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            interviews.push((i, 1, s(&r.body["id"])));
+        }
+        for (i, p) in people.iter().enumerate().take(22) {
+            let at = started(i) - 400;
+            let sittings = if i % 7 == 0 {
+                json!([sitting(at, 10, 40), sitting(at - 1, 10, 35)])
+            } else {
+                json!([sitting(at, 10, 50)])
+            };
+            let r = earlier(&app, &co, p, 2, &[who(i).0], sittings).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            interviews.push((i, 2, s(&r.body["id"])));
+        }
+        for p in &people[22..24] {
+            let r = app
+                .patch(
+                    &format!("/participants/{p}"),
+                    &co,
+                    json!({"status": "withdrawn"}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+
+        // Wave 3 is booked and held in Fieldnotes, behind the readiness
+        // gate: 16 of those interviewed in wave 2.
+        for (n, i) in (0..22).filter(|i| i % 4 != 3).take(16).enumerate() {
+            let (interviewer, token) = who(i);
+            let r = app
+                .post(
+                    "/interviews",
+                    &co,
+                    json!({"participant_id": people[i], "wave": 3, "scheduled_at": iso(crate::interviews::oslo(1 + n as i64, 10, 0)),
+                           "duration_minutes": 60, "interviewer_ids": [interviewer]}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            let id = s(&r.body["id"]);
+            let start = format!("/interviews/{id}/sessions");
+            if n == 0 {
+                // No consent recorded in Fieldnotes yet: the gate says so.
+                let r = app
+                    .post(&start, token, json!({"allow_other_day": true}))
+                    .await;
+                assert_eq!(
+                    (r.status, s(&r.body["code"])),
+                    (409, "no_consent".into()),
+                    "{}",
+                    r.body
+                );
+            }
+            crate::interviews::consent(&app, token, &people[i], 5).await;
+            let r = app
+                .post(&start, token, json!({"allow_other_day": true}))
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            assert!(!r.body["screening_ids"].as_array().expect("ids").is_empty());
+            let r = app
+                .post(&format!("{start}/1/end"), token, json!({"recorded": true}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let r = app
+                .post(&format!("/interviews/{id}/complete"), token, json!({}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["entered_later"], false);
+            interviews.push((i, 3, id));
+        }
+        assert_eq!(interviews.len(), 65);
+
+        // Every interview has its transcript.
+        for (i, wave, id) in &interviews {
+            let r = app
+                .post(
+                    &format!("/interviews/{id}/transcripts"),
+                    &co,
+                    json!({"language": "nb", "body": format!("S{:02} i bølge {wave}: om å komme tilbake.", i + 1)}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+
+        // Retention per wave, and the methods paragraph.
+        let r = app.get("/reports/fieldwork", &co).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let row = |w: &Value| {
+            (
+                w["wave"].as_i64(),
+                w["eligible"].as_u64(),
+                w["interviewed"].as_u64(),
+                w["in_window_now"].as_u64(),
+                w["missed"].as_u64(),
+                w["withdrawn"].as_u64(),
+            )
+        };
+        let got: Vec<_> = r.body["waves"]
+            .as_array()
+            .expect("waves")
+            .iter()
+            .map(row)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(1), Some(27), Some(27), Some(0), Some(0), Some(0)),
+                (Some(2), Some(25), Some(22), Some(0), Some(3), Some(2)),
+                (Some(3), Some(25), Some(16), Some(9), Some(0), Some(2)),
+            ]
+        );
+        assert_eq!(r.body["interviews_entered_later"], 49);
+        let text = s(&r.body["methods_text"]);
+        for want in [
+            "We conducted 65 interviews with 27 participants at two sites",
+            "The interviews were held over three waves (27, 22 and 16).",
+            "49 of the interviews were held before the study used Fieldnotes",
+        ] {
+            assert!(text.contains(want), "{want:?} in {text}");
+        }
+
+        // The analysis tool's view, read by an independent reader: one case
+        // per participant, with their sources across the waves.
+        let (status, _, zip) = download(&app, "/exports/project.qdpx", &co).await;
+        assert_eq!(status, 200);
+        let project = crate::helpers::read_with("qdpx.py", &zip, ".qdpx");
+        let cases = project["cases"].as_array().expect("cases");
+        assert_eq!(cases.len(), 27);
+        let sources: std::collections::HashMap<String, &Value> = project["sources"]
+            .as_array()
+            .expect("sources")
+            .iter()
+            .map(|x| (s(&x["guid"]), x))
+            .collect();
+        assert_eq!(sources.len(), 65);
+        for case in cases {
+            let i: usize = s(&case["name"])[1..].parse::<usize>().expect("S01") - 1;
+            let mine: Vec<i32> = interviews
+                .iter()
+                .filter(|(j, _, _)| *j == i)
+                .map(|(_, w, _)| *w)
+                .collect();
+            for w in 1..=3 {
+                assert_eq!(
+                    case["values"][format!("Wave {w} done")],
+                    json!(mine.contains(&w)),
+                    "{case}"
+                );
+            }
+            assert_eq!(
+                case["values"]["Latest wave"],
+                json!(mine.iter().max()),
+                "{case}"
+            );
+            let mut theirs: Vec<&Value> = case["sources"]
+                .as_array()
+                .expect("refs")
+                .iter()
+                .map(|g| sources[&s(g)])
+                .collect();
+            assert_eq!(theirs.len(), mine.len(), "{case}");
+            // Named so that they sort by wave.
+            theirs.sort_by_key(|x| s(&x["name"]));
+            let by_name: Vec<i64> = theirs
+                .iter()
+                .map(|x| x["values"]["Wave"].as_i64().expect("wave"))
+                .collect();
+            assert_eq!(
+                by_name,
+                mine.iter().map(|w| *w as i64).collect::<Vec<_>>(),
+                "{case}"
+            );
+            for x in theirs {
+                let wave = x["values"]["Wave"].as_i64().expect("wave");
+                assert_eq!(x["values"]["Entered later"], json!(wave < 3), "{x}");
+                let date = s(&x["values"]["Interview date"]);
+                assert!(s(&x["name"]).ends_with(&format!("({date})")), "{x}");
+                if wave == 1 {
+                    let held = (Utc::now() - Duration::days(started(i) - 60)).date_naive();
+                    assert_eq!(date, held.to_string(), "{x}");
+                }
+            }
+        }
+    }
+);
