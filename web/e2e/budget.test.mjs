@@ -20,8 +20,11 @@ const all = files(APP).map((p) => relative(APP, p).split('\\').join('/')).sort()
 // The whole app: what the service worker keeps after the first visit (the
 // first visit itself has its own budget below). Raised from 150 to 170 KB
 // with the analysis screens of issue 30 (transcripts, passage coding,
-// retrieval: about 9 KB), which load only when a coordinator opens them.
-test('the whole app is under 170 KB compressed', () => {
+// retrieval: about 9 KB), and to 185 KB with the longitudinal desk of issue
+// 32 (importing participants, entering earlier interviews, codebook files,
+// the waves on the participants screen: about 10 KB), screens a coordinator
+// opens on a desk. The first visit's budget below is unchanged.
+test('the whole app is under 185 KB compressed', () => {
   let raw = 0;
   let gz = 0;
   for (const f of all) {
@@ -29,8 +32,8 @@ test('the whole app is under 170 KB compressed', () => {
     raw += bytes.length;
     gz += gzipSync(bytes, { level: 6 }).length;
   }
-  console.log(`app size: ${all.length} files, ${(raw / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzip (budget 170 KB)`);
-  assert.ok(gz < 170 * 1024, `${gz} bytes gzip`);
+  console.log(`app size: ${all.length} files, ${(raw / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzip (budget 185 KB)`);
+  assert.ok(gz < 185 * 1024, `${gz} bytes gzip`);
 });
 
 test('the service worker caches every file of the app and its version matches their content', () => {

@@ -92,7 +92,7 @@ test('the participant list shows status, wave and due window, and a participantâ
   const { page } = await openPhone(t);
   await signIn(page, coordinator, PASSWORD);
   await page.goto(`${BASE}/#/more`);
-  await page.getByRole('link', { name: 'Participants' }).click();
+  await page.getByRole('link', { name: 'Participants', exact: true }).click();
   await page.getByRole('heading', { level: 1, name: 'Participants' }).waitFor();
   const list = page.locator('.desk-list');
   await list.getByText('5 shown').waitFor();

@@ -66,6 +66,9 @@ export const ROUTES = [
   // ?interview= (its transcripts); :id one transcript, ?place= (a coding to place again)
   { name: 'transcripts', module: './screens/transcripts.js', hash: '#/more/transcripts/:id', tab: 'more', roles: COORD },
   { name: 'people', module: './screens/people.js', hash: '#/more/people/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('people.link', 'Participants', 'Deltakere') },
+  { name: 'import', module: './screens/import.js', hash: '#/more/import/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('import.link', 'Import participants', 'Importer deltakere') },
+  // :id the participant (linked from their timeline).
+  { name: 'earlier', module: './screens/earlier.js', hash: '#/more/earlier/:id', tab: 'more', roles: COORD },
   { name: 'codebook', module: './screens/codebook.js', hash: '#/more/codebook/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('codebook.link', 'Codebook', 'Kodebok') },
   { name: 'report', module: './screens/report.js', hash: '#/more/report/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('report.link', 'Fieldwork report', 'Feltarbeidsrapport') },
   { name: 'export', module: './screens/export.js', hash: '#/more/export/:id', tab: 'more', nav: 'coord', roles: COORD, ...titled('export.link', 'Export for analysis', 'Eksport til analyse') },

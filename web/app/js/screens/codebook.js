@@ -4,12 +4,14 @@
 // delete it. Typing a codebook is fast: the field to add codes keeps its focus,
 // Enter adds a code and stays for the next, Shift+Enter adds one and goes on
 // under it, Escape goes up a level. The tree beside the chosen code from
-// 1024 px (CSS only); on a phone the tree, then the code.
-import { post, api, del, ApiError } from '../api.js';
+// 1024 px (CSS only); on a phone the tree, then the code. Below, the codebook
+// as a REFI-QDA file (.qdc): exported, or imported at the top level or under
+// the chosen code after a dry run says what it would add.
+import { post, api, del, qs, ApiError } from '../api.js';
 import { t, lang, words } from '../i18n.js';
 import { h, clear, field, status, busy, uid } from '../ui.js';
 import { cache } from '../store.js';
-import { problem, problemAt } from '../errors.js';
+import { problem, problemAt, fieldWords } from '../errors.js';
 import { deskTitle } from '../desk.js';
 import '../vocab.js';
 
@@ -74,6 +76,24 @@ words({
     'codebook.err.under_itself': 'A code cannot go under itself or under a code below it. Choose another place.',
     'codebook.err.merge_self': 'Choose another code: a code cannot be merged into itself, and the chosen code may have been deleted.',
     'codebook.err.name_length': 'A name has 1 to 120 characters.',
+    'codebook.file_title': 'Codebook files (REFI-QDA)',
+    'codebook.file_hint': 'Exchange the codebook with NVivo, ATLAS.ti, MAXQDA or QualCoder.',
+    'codebook.export': 'Export codebook (.qdc)',
+    'codebook.exported': 'Downloaded {file}.',
+    'codebook.import_title': 'Import a codebook file',
+    'codebook.import_file': 'Codebook file (.qdc)',
+    'codebook.import_under': 'Import under',
+    'codebook.under_hint': 'To import under a code, choose it in the codebook first.',
+    'codebook.would_add': { one: 'To be added: {n} code', other: 'To be added: {n} codes' },
+    'codebook.there': 'Already there, not added again: {n}',
+    'codebook.problems': 'The file cannot be imported as it is:',
+    'codebook.problem_at': 'Code {n} in the file: {text}',
+    'codebook.nothing_new': 'Nothing to add: every code in the file is already there.',
+    'codebook.import': { one: 'Import {n} code', other: 'Import {n} codes' },
+    'codebook.cancel': 'Cancel',
+    'codebook.imported': { one: 'Imported {n} code.', other: 'Imported {n} codes.' },
+    'code.codebook_empty': 'The codebook has no codes yet, so there is nothing to export.',
+    'code.qdc_unreadable': 'This is not a codebook file that can be read. Choose a REFI-QDA codebook (.qdc) saved as UTF-8.',
   },
   nb: {
     'codebook.title': 'Kodebok',
@@ -135,6 +155,24 @@ words({
     'codebook.err.under_itself': 'En kode kan ikke ligge under seg selv eller under en kode som ligger under den. Velg et annet sted.',
     'codebook.err.merge_self': 'Velg en annen kode: en kode kan ikke slås sammen med seg selv, og koden du valgte kan være slettet.',
     'codebook.err.name_length': 'Et navn har 1 til 120 tegn.',
+    'codebook.file_title': 'Kodebokfiler (REFI-QDA)',
+    'codebook.file_hint': 'Utveksle kodeboken med NVivo, ATLAS.ti, MAXQDA eller QualCoder.',
+    'codebook.export': 'Eksporter kodeboken (.qdc)',
+    'codebook.exported': 'Lastet ned {file}.',
+    'codebook.import_title': 'Importer en kodebokfil',
+    'codebook.import_file': 'Kodebokfil (.qdc)',
+    'codebook.import_under': 'Importer under',
+    'codebook.under_hint': 'For å importere under en kode, velg den i kodeboken først.',
+    'codebook.would_add': { one: 'Blir lagt til: {n} kode', other: 'Blir lagt til: {n} koder' },
+    'codebook.there': 'Finnes allerede, legges ikke til på nytt: {n}',
+    'codebook.problems': 'Filen kan ikke importeres slik den er:',
+    'codebook.problem_at': 'Kode {n} i filen: {text}',
+    'codebook.nothing_new': 'Ingenting å legge til: alle kodene i filen finnes allerede.',
+    'codebook.import': { one: 'Importer {n} kode', other: 'Importer {n} koder' },
+    'codebook.cancel': 'Avbryt',
+    'codebook.imported': { one: 'Importerte {n} kode.', other: 'Importerte {n} koder.' },
+    'code.codebook_empty': 'Kodeboken har ingen koder ennå, så det er ingenting å eksportere.',
+    'code.qdc_unreadable': 'Dette er ikke en kodebokfil som kan leses. Velg en REFI-QDA-kodebok (.qdc) lagret som UTF-8.',
   },
 });
 
@@ -159,7 +197,8 @@ export async function render(main, { app, signal, live }) {
   main.append(h('p', { class: 'hint' }, t('codebook.intro')));
   const treeSec = h('section', { class: 'card desk-list', 'aria-labelledby': 'cb-h' });
   const itemSec = h('section', { class: 'card desk-item', 'aria-labelledby': 'cb-item-h' });
-  main.append(h('div', { class: 'desk codebook' }, treeSec, itemSec));
+  const fileSec = h('section', { class: 'card', 'aria-labelledby': 'cb-file-h' });
+  main.append(h('div', { class: 'desk codebook' }, treeSec, itemSec), fileSec);
 
   /** Every code by id: { id, name, parent_id, description, dimension }. */
   const codes = new Map();
@@ -206,6 +245,7 @@ export async function render(main, { app, signal, live }) {
     count.textContent = t('codebook.count', { n: codes.size });
     top.setAttribute('aria-current', place === null ? 'true' : 'false');
     clear(tree, branch(null) || h('p', { class: 'empty' }, t('codebook.empty')));
+    showUnder();
   }
 
   // ---- the chosen place -----------------------------------------------
@@ -558,17 +598,124 @@ export async function render(main, { app, signal, live }) {
     };
   }
 
+  // ---- the codebook as a file (REFI-QDA .qdc) -----------------------
+  const said = h('div', { 'aria-live': 'polite' });
+  const exportBtn = h('button', { type: 'button', class: 'secondary' }, t('codebook.export'));
+  exportBtn.addEventListener('click', () => busy(exportBtn, async () => {
+    clear(said);
+    try {
+      const { blob } = await api('GET', '/exports/codebook.qdc', undefined, {
+        blob: true, signal, headers: { Accept: 'application/xml, application/problem+json' },
+      });
+      if (!live()) return;
+      // Fetched with the sign-in, handed to the browser as a file.
+      const a = h('a', { href: URL.createObjectURL(blob), download: 'codebook.qdc', hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 30000);
+      said.append(status('ok', h('p', {}, t('codebook.exported', { file: 'codebook.qdc' }))));
+    } catch (e) {
+      if (live()) said.append(problem(e));
+    }
+  }));
+  const file = h('input', { type: 'file', name: 'file', accept: '.qdc,.xml,application/xml,text/xml' });
+  const under = h('select', { name: 'under' });
+  const plan = h('div');
+  const result = h('div', { 'aria-live': 'polite' });
+  clear(fileSec, h('h2', { id: 'cb-file-h' }, t('codebook.file_title')), h('p', { class: 'hint' }, t('codebook.file_hint')),
+    exportBtn, said, h('h3', {}, t('codebook.import_title')),
+    field(t('codebook.import_file'), file), field(t('codebook.import_under'), under, t('codebook.under_hint')), plan, result);
+
+  /** The choices of where to import: the top level, or the chosen code (kept as the choice while codes are chosen). */
+  function showUnder() {
+    const was = under.value;
+    clear(under, h('option', { value: '' }, t('codebook.top')), place ? h('option', { value: place }, path(place)) : null);
+    under.value = was && place ? place : '';
+    if (under.value !== was) check();
+  }
+
+  /** Sends the file to the server: a dry run, or (`real`) the import. */
+  const send = (real) => api('POST', `/codes/import${qs({ dry_run: !real || null, under: under.value })}`, file.files[0], {
+    signal, headers: { 'Content-Type': 'application/xml' },
+  });
+  const paths = (items) => h('ul', {}, items.map((x) => h('li', {}, x.path)));
+  /** A problem of the file by the code's place in it (`/codes/2/name`: the third). */
+  const problemLine = (x) => {
+    const n = /^\/codes\/(\d+)/.exec(x.pointer || '')?.[1];
+    return h('li', {}, n ? t('codebook.problem_at', { n: Number(n) + 1, text: fieldWords(x) }) : fieldWords(x));
+  };
+  const reset = () => {
+    file.value = '';
+    problemAt(null, { under }, plan);
+  };
+  let asked = 0;
+
+  /** What importing the chosen file would do, with the button to do it. */
+  async function check() {
+    const n = ++asked;
+    problemAt(null, { under }, plan);
+    if (!file.files?.length) return;
+    clear(result);
+    try {
+      show(await send(false));
+    } catch (e) {
+      if (live() && n === asked) fail(e);
+    }
+
+    function show(r) {
+      if (!live() || n !== asked) return;
+      const go = h('button', { type: 'button', class: 'primary' }, t('codebook.import', { n: r.created.length }));
+      const no = h('button', { type: 'button', class: 'secondary', onclick: () => { reset(); file.focus(); } }, t('codebook.cancel'));
+      const ok = !r.problems.length;
+      clear(plan, ok ? status('info',
+        r.created.length ? [h('p', {}, t('codebook.would_add', { n: r.created.length })), paths(r.created)] : h('p', {}, t('codebook.nothing_new')),
+        r.existing.length ? [h('p', {}, t('codebook.there', { n: r.existing.length })), paths(r.existing)] : null)
+        : status('error', h('p', {}, t('codebook.problems')), h('ul', {}, r.problems.map(problemLine))),
+      h('div', { class: 'row' }, ok && r.created.length ? go : null, no));
+      go.addEventListener('click', () => busy(go, async () => {
+        try {
+          const done = await send(true);
+          if (!live()) return;
+          reset();
+          clear(result, status('ok', h('p', {}, t('codebook.imported', { n: done.created.length })),
+            done.existing.length ? h('p', {}, t('codebook.there', { n: done.existing.length })) : null));
+          file.focus();
+          await load();
+          if (live()) open(place);
+        } catch (e) {
+          if (live()) fail(e);
+        }
+      }));
+    }
+
+    function fail(e) {
+      const errs = (e instanceof ApiError && e.problem.errors) || [];
+      if (errs.length && errs.every((x) => x.pointer?.startsWith('/codes'))) show({ created: [], existing: [], problems: errs });
+      else problemAt(e, { under }, plan);
+    }
+  }
+  file.addEventListener('change', check);
+  under.addEventListener('change', check);
+
+  /** The codebook from the server, as a tree. */
+  async function load() {
+    const { items } = await api('GET', '/codes?tree=true', undefined, { signal });
+    if (!live()) return;
+    codes.clear();
+    for (const c of items) put({ ...c, parent_id: c.parent_id || null });
+    keep();
+  }
+
   // ---- start ----------------------------------------------------------
   const loading = h('p', { class: 'loading', role: 'status' }, t('loading'));
   tree.append(loading);
   try {
-    const { items } = await api('GET', '/codes?tree=true', undefined, { signal });
-    for (const c of items) put({ ...c, parent_id: c.parent_id || null });
+    await load();
   } catch (e) {
     if (live()) clear(tree, problem(e));
     return;
   }
   if (!live()) return;
-  keep();
   open(null);
 }

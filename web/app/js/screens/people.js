@@ -75,6 +75,23 @@ words({
     'people.ev.open_interview': 'Open the interview',
     'people.ev.transcripts': 'Transcripts and coding',
     'people.ev.open_note': 'Open the note',
+    'people.in_wave': 'Wave',
+    'people.wave_state': 'Standing in that wave',
+    'people.ws.any': 'Any',
+    'people.ws.due': 'Due in wave {n}',
+    'people.ws.missed': 'Missed wave {n}',
+    'people.ws.interviewed': 'Interviewed in wave {n}',
+    'people.ws.withdrawn': 'Withdrew before wave {n}',
+    'people.waves': 'Waves',
+    'people.w.due': 'Due',
+    'people.w.missed': 'Missed',
+    'people.w.later': 'Not yet open',
+    'people.w.opens': 'opens {date}',
+    'people.w.none': 'Not held',
+    'people.earlier': 'Enter an earlier interview',
+    'people.ev.earlier': 'Interview (wave {n})',
+    'people.ev.entered_later': 'Entered later',
+    'people.ev.readiness': 'Readiness then: {note}',
   },
   nb: {
     'people.title': 'Deltakere',
@@ -133,10 +150,28 @@ words({
     'people.ev.open_interview': 'Åpne intervjuet',
     'people.ev.transcripts': 'Transkripsjoner og koding',
     'people.ev.open_note': 'Åpne notatet',
+    'people.in_wave': 'Bølge',
+    'people.wave_state': 'Status i den bølgen',
+    'people.ws.any': 'Alle',
+    'people.ws.due': 'Skal intervjues i bølge {n}',
+    'people.ws.missed': 'Gikk glipp av bølge {n}',
+    'people.ws.interviewed': 'Intervjuet i bølge {n}',
+    'people.ws.withdrawn': 'Trakk seg før bølge {n}',
+    'people.waves': 'Bølger',
+    'people.w.due': 'Skal intervjues',
+    'people.w.missed': 'Gått glipp av',
+    'people.w.later': 'Ikke åpnet ennå',
+    'people.w.opens': 'åpner {date}',
+    'people.w.none': 'Ikke holdt',
+    'people.earlier': 'Legg inn et tidligere intervju',
+    'people.ev.earlier': 'Intervju (bølge {n})',
+    'people.ev.entered_later': 'Lagt inn i ettertid',
+    'people.ev.readiness': 'Klarhet den gang: {note}',
   },
 });
 
 const STATUSES = LISTS.ParticipantStatus;
+const WAVE_STATES = ['due', 'missed', 'interviewed', 'withdrawn'];
 const PAGE = 50;
 
 // The list as last shown, so that opening a participant keeps the pages
@@ -147,6 +182,8 @@ const FRESH_MS = 60e3;
 export async function render(main, { app, params, query, signal, live }) {
   if (!deskTitle(main, app, 'people.title')) return;
   const f = { q: query.get('q') || '', site: query.get('site') || '', status: query.get('status') || '' };
+  // A wave filter is both or neither (the API refuses one alone).
+  if (query.get('wave') && query.get('wave_state')) Object.assign(f, { wave: query.get('wave'), wave_state: query.get('wave_state') });
   const here = qs(f);
   const id = params.id;
   const listSec = h('section', { class: 'card desk-list', 'aria-labelledby': 'pl-h' });
@@ -164,15 +201,26 @@ export async function render(main, { app, params, query, signal, live }) {
   const state = h('select', { name: 'status' },
     h('option', { value: '' }, t('people.any_status')),
     STATUSES.map((s) => h('option', { value: s, selected: s === f.status }, t(`pstatus.${s}`))));
+  const wave = h('select', { name: 'wave' });
+  const waveState = h('select', { name: 'wave_state' });
+  // The standings name the wave chosen.
+  const stateWords = () => {
+    const was = waveState.options.length ? waveState.value : f.wave_state || '';
+    clear(waveState, ['', ...WAVE_STATES].map((s) => h('option', { value: s, selected: s === was }, t(`people.ws.${s || 'any'}`, { n: wave.value }))));
+  };
+  wave.addEventListener('change', stateWords);
+  const waveRow = h('div', { class: 'row', hidden: true }, field(t('people.in_wave'), wave), field(t('people.wave_state'), waveState));
   const filters = h('form', { class: 'filters', role: 'search' },
     field(t('people.search'), search),
     h('div', { class: 'row' },
       app.sites.length > 1 ? field(t('export.site'), site) : null,
       field(t('people.status'), state)),
+    waveRow,
     h('button', { type: 'submit', class: 'primary' }, t('people.show')));
   filters.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    location.hash = `#/more/people${qs({ q: search.value.trim(), site: site.value, status: state.value })}`;
+    const ws = waveState.value;
+    location.hash = `#/more/people${qs({ q: search.value.trim(), site: site.value, status: state.value, wave: ws && wave.value, wave_state: ws })}`;
   });
   const count = h('small', {});
   const list = h('ul', { class: 'cards' });
@@ -235,7 +283,7 @@ export async function render(main, { app, params, query, signal, live }) {
   }
 
   const page = (cursor) => get(`/participants${qs({
-    site_id: f.site, status: f.status, pseudonym_prefix: f.q, limit: PAGE, cursor,
+    site_id: f.site, status: f.status, pseudonym_prefix: f.q, wave: f.wave, wave_state: f.wave_state, limit: PAGE, cursor,
   })}`, { signal });
 
   more.addEventListener('click', () => busy(more, async () => {
@@ -257,6 +305,11 @@ export async function render(main, { app, params, query, signal, live }) {
   list.before(loading);
   try {
     waves = (await load('waves', '/settings/waves', signal)).waves || [];
+    if (waves.length) {
+      clear(wave, waves.map((w) => h('option', { value: w.wave, selected: String(w.wave) === f.wave }, t('people.wave', { n: w.wave }))));
+      stateWords();
+      waveRow.hidden = false;
+    }
     if (!kept || kept.key !== here || Date.now() - kept.at > FRESH_MS || kept.user !== app.me.id) {
       const [first, due] = await Promise.all([page(), dueByParticipant()]);
       kept = { key: here, user: app.me.id, at: Date.now(), items: first.items, next: first.next_cursor, due };
@@ -349,8 +402,12 @@ async function showParticipant(sec, id, ctx) {
   for (const i of interviews.items) {
     const n = i.wave;
     const link = { href: `#/participant/${p.id}?interview=${i.id}`, label: t('people.ev.open_interview') };
-    add(i.created_at, 'booked', t('people.ev.booked', { n }), [
-      para(t('people.ev.booked_for', { when: when(i.first_scheduled_at) })),
+    // One held before Fieldnotes: dated by its first sitting, not by its entry.
+    const later = i.entered_later;
+    add(later ? i.first_scheduled_at : i.created_at, later ? 'earlier' : 'booked', t(later ? 'people.ev.earlier' : 'people.ev.booked', { n }), [
+      later
+        ? para(h('span', { class: 'state' }, t('people.ev.entered_later')), ' ', i.screening_note ? t('people.ev.readiness', { note: i.screening_note }) : null)
+        : para(t('people.ev.booked_for', { when: when(i.first_scheduled_at) })),
       para(t('people.ev.now'), ' ', statusBadge(i.status), ' ', i.status === 'postponed' ? t('tba') : when(i.scheduled_at)),
       i.status === 'cancelled' ? null : para(h('a', { class: 'tap', href: `#/more/transcripts?interview=${i.id}` }, t('people.ev.transcripts'))),
       interviewActions(i, { site, team, done }),
@@ -392,6 +449,24 @@ async function showParticipant(sec, id, ctx) {
 
   const headId = 'pp-h';
   const bookable = dues.filter((d) => !d.interview);
+  // Each wave: done, booked, due, missed or not yet open (days in the site's calendar).
+  const today = dateToZoned(new Date(), tz).slice(0, 10);
+  const day = (iso) => dayWords(dateToZoned(new Date(iso), tz).slice(0, 10), true);
+  const waveItem = (w) => {
+    const ivs = interviews.items.filter((i) => i.wave === w.wave && i.status !== 'cancelled');
+    const held = ivs.find((i) => i.status === 'completed');
+    const booked = ivs.find((i) => i.status !== 'completed');
+    const opens = addDays(p.treatment_started_on, w.opens_day);
+    const closes = addDays(p.treatment_started_on, w.closes_day);
+    const span = t('people.window', { from: dayWords(opens, true), to: dayWords(closes, true) });
+    const [cls, word, what] = held ? ['st-completed', t('status.completed'), day(held.completed_at)]
+      : booked ? ['', t('due.booked'), booked.status === 'postponed' ? t('people.tba') : when(booked.scheduled_at)]
+        : p.status !== 'active' ? ['', t('people.w.none'), '']
+          : today < opens ? ['', t('people.w.later'), t('people.w.opens', { date: dayWords(opens, true) })]
+            : today <= closes ? ['due-open', t('people.w.due'), span] : ['st-cancelled', t('people.w.missed'), span];
+    return h('li', { class: 'card', 'data-wave': w.wave }, h('strong', {}, t('people.wave', { n: w.wave })), ' ',
+      h('span', { class: `state ${cls}` }, word), ' ', what);
+  };
   clear(sec,
     h('p', { class: 'desk-back' }, h('a', { class: 'tap', href: `#/more/people${here}` }, `← ${t('people.back')}`)),
     h('h2', { id: headId, tabindex: -1 }, p.pseudonym),
@@ -400,11 +475,14 @@ async function showParticipant(sec, id, ctx) {
     h('p', {}, t('people.started', { date: dayWords(p.treatment_started_on, true) }),
       p.age_band ? ` · ${t('people.age_band', { band: p.age_band })}` : ''),
     p.status === 'active' ? h('p', {}, dueLine(p, dues)) : null,
+    waves.length ? [h('h3', { id: 'pw-h' }, t('people.waves')),
+      h('ol', { class: 'cards row', 'aria-labelledby': 'pw-h' }, waves.map(waveItem))] : null,
     h('p', {}, h('a', { class: 'button primary big', href: `#/participant/${p.id}` }, t('people.actions'))),
     participantActions(p, consents.items.find((c) => !c.withdrawn_at), { done }),
     bookable.map((d) => h('p', {}, h('a', {
       class: 'button secondary big', href: `#/schedule/book${qs({ site: p.site_id, participant: p.id, wave: d.wave })}`,
     }, t('people.book', { n: d.wave })))),
+    p.status === 'active' ? h('p', {}, h('a', { class: 'button secondary big', href: `#/more/earlier/${p.id}` }, t('people.earlier'))) : null,
     h('h3', { id: 'tl-h' }, t('people.timeline')),
     h('p', { class: 'hint', id: 'tl-order' }, t('people.newest')),
     events.length
