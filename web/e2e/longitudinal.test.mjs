@@ -142,6 +142,6 @@ test('the earlier-interview form speaks bokmål', async (t) => {
   await signIn(page, d.coordinator, PASSWORD);
   await page.goto(`${lib.BASE}/#/more/earlier/${p.id}`);
   await page.getByRole('heading', { level: 1, name: 'Registrer et tidligere intervju' }).waitFor();
-  await page.getByLabel('Hvordan beredskapen ble vurdert da').waitFor();
+  await page.getByLabel('Hvordan klarheten ble vurdert da').waitFor();
   await lib.everywhere(page, 'earlier-nb');
 });

@@ -192,7 +192,7 @@ pub fn text(n: &Numbers, lang: Lang, suppress: bool) -> String {
                 w(&e, "it", "them"),
             ),
             Lang::Nb => format!(
-                "{e} av intervjuene ble holdt før studien tok i bruk Fieldnotes og registrert i etterkant fra teamets egne notater; beredskapen ble da vurdert slik det er notert ved hvert intervju."
+                "{e} av intervjuene ble holdt før studien tok i bruk Fieldnotes og registrert i etterkant fra teamets egne notater; klarheten ble da vurdert slik det er notert ved hvert intervju."
             ),
         });
     }

@@ -611,6 +611,9 @@ pub struct CodeImportReport {
     pub problems: Vec<FieldError>,
 }
 
+/// The advisory lock that serialises codebook imports on PostgreSQL.
+const CODEBOOK_LOCK: i64 = 7_746_032;
+
 /// The codebook as a REFI-QDA codebook file (`.qdc`); audited as an export.
 pub async fn export_qdc(cx: &Ctx<'_>) -> ApiResult<Vec<u8>> {
     let codes = all_codes(cx.read).await?;
@@ -647,7 +650,7 @@ pub async fn import(
             "This is not a REFI-QDA codebook file (.qdc) that can be read: its root must be <CodeBook>, in UTF-8.",
         )
     })?;
-    let mut codes = all_codes(cx.read).await?;
+    let codes = all_codes(cx.read).await?;
     if let Some(u) = q.under {
         if !codes.iter().any(|c| c.id == u) {
             return Err(ApiError::field("/under", not_found("code")));
@@ -665,76 +668,35 @@ pub async fn import(
         }
         return Err(ApiError::Validation(problems));
     }
-    let path_of = |codes: &[entity::code::Model], id: Option<Uuid>| -> Vec<String> {
-        let mut names = Vec::new();
-        let mut at = id;
-        while let Some(c) = at.and_then(|i| codes.iter().find(|c| c.id == i)) {
-            names.push(c.name.clone());
-            at = c.parent_id;
-            if names.len() > 64 {
-                break;
-            }
-        }
-        names.reverse();
-        names
+    let shown = |plan: super::qdc::Plan, dry_run: bool| {
+        // A code this import makes has no id until it is made.
+        let id = |id: Uuid| (!dry_run || !plan.new_ids.contains(&id)).then_some(id);
+        let list = |v: Vec<(String, Uuid)>| -> Vec<ImportedCode> {
+            v.into_iter()
+                .map(|(path, i)| ImportedCode { path, id: id(i) })
+                .collect()
+        };
+        (list(plan.created), list(plan.existing), plan.new_codes)
     };
-    let now = cx.now();
-    let mut used: std::collections::HashSet<Uuid> = codes.iter().map(|c| c.id).collect();
-    let mut placed: Vec<Uuid> = Vec::with_capacity(incoming.len());
-    let (mut created, mut existing, mut new_codes) = (Vec::new(), Vec::new(), Vec::new());
-    for c in &incoming {
-        let parent = match c.parent {
-            Some(i) => placed.get(i).copied(),
-            None => q.under,
-        };
-        if let Some(same) = codes
-            .iter()
-            .find(|o| o.parent_id == parent && o.name.to_lowercase() == c.name.to_lowercase())
-        {
-            placed.push(same.id);
-            existing.push(ImportedCode {
-                path: path_of(&codes, Some(same.id)).join(" > "),
-                id: Some(same.id),
-            });
-            continue;
-        }
-        let mut path = path_of(&codes, parent);
-        path.push(c.name.clone());
-        let path = path.join(" > ");
-        let id = c
-            .guid
-            .filter(|g| !used.contains(g))
-            .unwrap_or_else(Uuid::now_v7);
-        used.insert(id);
-        let position = codes
-            .iter()
-            .filter(|o| o.parent_id == parent)
-            .map(|o| o.position)
-            .max()
-            .map_or(0, |p| p.saturating_add(1));
-        let m = entity::code::Model {
-            id,
-            parent_id: parent,
-            name: c.name.clone(),
-            description: c.description.clone(),
-            dimension: c.dimension.clone(),
-            position,
-            created_by: Some(cx.p.user_id),
-            created_at: now,
-            updated_at: now,
-        };
-        codes.push(m.clone());
-        new_codes.push(m);
-        placed.push(id);
-        created.push(ImportedCode {
-            path,
-            id: (!q.dry_run).then_some(id),
-        });
-    }
     if q.dry_run {
+        let plan = super::qdc::plan(&codes, &incoming, q.under, cx.now(), cx.p.user_id);
+        let (created, existing, _) = shown(plan, true);
         return Ok(report(created, existing, Vec::new()));
     }
     let ch = cx.begin().await?;
+    // One import at a time across instances, planned on the codebook as it
+    // is inside this transaction (SQLite has one writer).
+    if ch.db().get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        ch.db()
+            .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CODEBOOK_LOCK})"))
+            .await?;
+    }
+    let codes = all_codes(ch.db()).await?;
+    if q.under.is_some_and(|u| !codes.iter().any(|c| c.id == u)) {
+        return Err(ApiError::field("/under", not_found("code")));
+    }
+    let plan = super::qdc::plan(&codes, &incoming, q.under, cx.now(), cx.p.user_id);
+    let (created, existing, new_codes) = shown(plan, false);
     for chunk in new_codes.chunks(200) {
         entity::code::Entity::insert_many(
             chunk.iter().cloned().map(entity::code::ActiveModel::from),

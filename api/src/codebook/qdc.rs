@@ -122,8 +122,16 @@ pub struct Incoming {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable;
 
+/// The most attributes one element may carry (a code has four).
+const MAX_ATTRIBUTES: usize = 64;
+
 fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> Result<Option<String>, Unreadable> {
-    for a in e.attributes() {
+    // quick-xml's duplicate check compares every attribute with every one
+    // before it: off, with the count bounded instead.
+    for (i, a) in e.attributes().with_checks(false).enumerate() {
+        if i >= MAX_ATTRIBUTES {
+            return Err(Unreadable);
+        }
         let a = a.map_err(|_| Unreadable)?;
         if a.key.local_name().as_ref() == name {
             return Ok(Some(
@@ -253,6 +261,97 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<Incoming>, Vec<FieldError>), Unreadable
     Ok((codes, errors))
 }
 
+/// What importing a file's codes into a codebook does: the codes it makes
+/// (in the file's order, each with its path) and those whose name was
+/// already there under the same parent. The file's GUIDs become the new
+/// codes' ids where no code has them; a new code goes last among its
+/// siblings.
+pub struct Plan {
+    pub created: Vec<(String, Uuid)>,
+    pub existing: Vec<(String, Uuid)>,
+    pub new_codes: Vec<entity::code::Model>,
+    /// The ids of `new_codes`.
+    pub new_ids: std::collections::HashSet<Uuid>,
+}
+
+/// Plans importing `incoming` into `codes`, at the top or `under` a code.
+pub fn plan(
+    codes: &[entity::code::Model],
+    incoming: &[Incoming],
+    under: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+    by: Uuid,
+) -> Plan {
+    let mut codes = codes.to_vec();
+    let path_of = |codes: &[entity::code::Model], id: Option<Uuid>| -> Vec<String> {
+        let mut names = Vec::new();
+        let mut at = id;
+        while let Some(c) = at.and_then(|i| codes.iter().find(|c| c.id == i)) {
+            names.push(c.name.clone());
+            at = c.parent_id;
+            if names.len() > 64 {
+                break;
+            }
+        }
+        names.reverse();
+        names
+    };
+    let mut used: std::collections::HashSet<Uuid> = codes.iter().map(|c| c.id).collect();
+    let mut placed: Vec<Uuid> = Vec::with_capacity(incoming.len());
+    let mut out = Plan {
+        created: Vec::new(),
+        existing: Vec::new(),
+        new_codes: Vec::new(),
+        new_ids: std::collections::HashSet::new(),
+    };
+    for c in incoming {
+        let parent = match c.parent {
+            Some(i) => placed.get(i).copied(),
+            None => under,
+        };
+        let key = c.name.to_lowercase();
+        if let Some(same) = codes
+            .iter()
+            .find(|o| o.parent_id == parent && o.name.to_lowercase() == key)
+        {
+            placed.push(same.id);
+            out.existing
+                .push((path_of(&codes, Some(same.id)).join(" > "), same.id));
+            continue;
+        }
+        let mut path = path_of(&codes, parent);
+        path.push(c.name.clone());
+        let id = c
+            .guid
+            .filter(|g| !used.contains(g))
+            .unwrap_or_else(Uuid::now_v7);
+        used.insert(id);
+        let position = codes
+            .iter()
+            .filter(|o| o.parent_id == parent)
+            .map(|o| o.position)
+            .max()
+            .map_or(0, |p| p.saturating_add(1));
+        let m = entity::code::Model {
+            id,
+            parent_id: parent,
+            name: c.name.clone(),
+            description: c.description.clone(),
+            dimension: c.dimension.clone(),
+            position,
+            created_by: Some(by),
+            created_at: now,
+            updated_at: now,
+        };
+        codes.push(m.clone());
+        out.new_codes.push(m);
+        out.new_ids.insert(id);
+        placed.push(id);
+        out.created.push((path.join(" > "), id));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +422,55 @@ mod tests {
                 (Some(other.id), "Staff", Some("Who works there"), None, None),
             ]
         );
+    }
+
+    #[test]
+    fn an_import_merges_by_name_keeps_guids_and_goes_last() {
+        let root = code("Trust", None, None, None);
+        let kid = code("Staff", Some(root.id), None, None);
+        let incoming = vec![
+            Incoming {
+                guid: Some(root.id),
+                name: "trust".into(),
+                description: None,
+                dimension: None,
+                parent: None,
+            },
+            Incoming {
+                guid: Some(kid.id),
+                name: "Promises".into(),
+                description: None,
+                dimension: None,
+                parent: Some(0),
+            },
+            Incoming {
+                guid: None,
+                name: "Promises".into(),
+                description: None,
+                dimension: None,
+                parent: Some(0),
+            },
+        ];
+        let p = plan(
+            &[root.clone(), kid.clone()],
+            &incoming,
+            None,
+            Utc::now(),
+            Uuid::nil(),
+        );
+        assert_eq!(
+            p.existing,
+            vec![
+                ("Trust".to_string(), root.id),
+                ("Trust > Promises".to_string(), p.created[0].1)
+            ]
+        );
+        assert_eq!(p.created.len(), 1);
+        assert_eq!(p.created[0].0, "Trust > Promises");
+        // The file's GUID is taken by Staff here: a new id, placed after it.
+        assert_ne!(p.created[0].1, kid.id);
+        assert_eq!(p.new_codes[0].position, 1);
+        assert!(p.new_ids.contains(&p.created[0].1));
     }
 
     #[test]

@@ -8,3 +8,13 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod routes;
+
+/// The answer to an operation that can be a dry run: 200 with what would
+/// happen, else 201 with what did.
+pub fn dry_run_or_created(dry_run: bool, body: &impl serde::Serialize) -> actix_web::HttpResponse {
+    if dry_run {
+        actix_web::HttpResponse::Ok().json(body)
+    } else {
+        actix_web::HttpResponse::Created().json(body)
+    }
+}

@@ -225,8 +225,10 @@ pub async fn feed(db: &DatabaseConnection, public_url: &str, token: &str) -> Api
         .into_iter()
         .map(|l| l.site_id)
         .collect();
+    // An interview entered later was never on anyone's calendar.
     let mut q = entity::interview::Entity::find()
         .filter(entity::interview::Column::ScheduledAt.gte(Utc::now() - Duration::days(90)))
+        .filter(entity::interview::Column::EnteredLater.eq(false))
         .order_by_asc(entity::interview::Column::ScheduledAt);
     if !whole_sites {
         let mine: Vec<Uuid> = entity::interview_interviewer::Entity::find()

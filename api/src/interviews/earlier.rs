@@ -37,7 +37,8 @@ pub struct EarlierIn {
     #[schema(min_items = 1, max_items = 5)]
     pub interviewer_ids: Vec<Uuid>,
     /// Its sittings, in order, each in the past. All of them must end before
-    /// the participant's first interview in Fieldnotes.
+    /// the participant came into Fieldnotes: before they were registered
+    /// there and before their first interview there.
     #[schema(min_items = 1, max_items = 10)]
     pub sessions: Vec<EarlierSessionIn>,
     /// How readiness was checked at the time, in the team's words, e.g.
@@ -66,14 +67,14 @@ pub struct EarlierSessionIn {
     pub note: Option<String>,
 }
 
-/// When the participant's first interview in Fieldnotes was, if any.
-async fn first_in_fieldnotes(
+/// When the participant came into Fieldnotes (`rules::earlier::came_in`).
+async fn came_in(
     db: &impl ConnectionTrait,
-    participant: Uuid,
-) -> ApiResult<Option<DateTime<Utc>>> {
+    participant: &entity::participant::Model,
+) -> ApiResult<DateTime<Utc>> {
     use entity::interview::Column;
     let booked = entity::interview::Entity::find()
-        .filter(Column::ParticipantId.eq(participant))
+        .filter(Column::ParticipantId.eq(participant.id))
         .filter(Column::EnteredLater.eq(false))
         .all(db)
         .await?;
@@ -84,18 +85,22 @@ async fn first_in_fieldnotes(
         )
         .all(db)
         .await?;
-    Ok(earlier::first_in_fieldnotes(booked.iter().map(|i| {
-        let first_session = sessions
-            .iter()
-            .filter(|s| s.interview_id == i.id)
-            .map(|s| s.started_at)
-            .min();
-        (
-            i.first_scheduled_at,
-            first_session,
-            i.status == InterviewStatus::Cancelled.as_str(),
-        )
-    })))
+    Ok(earlier::came_in(
+        participant.created_at,
+        booked.iter().map(|i| {
+            let first_session = sessions
+                .iter()
+                .filter(|s| s.interview_id == i.id)
+                .map(|s| s.started_at)
+                .min();
+            (
+                i.first_scheduled_at,
+                i.scheduled_at,
+                first_session,
+                i.status == InterviewStatus::Cancelled.as_str(),
+            )
+        }),
+    ))
 }
 
 /// Enter an interview that happened before the study used Fieldnotes
@@ -163,7 +168,7 @@ pub async fn enter(cx: &Ctx<'_>, body: EarlierIn) -> ApiResult<Changed> {
     errors.extend(earlier::check(
         &sittings,
         cx.now(),
-        first_in_fieldnotes(cx.read, participant.id).await?,
+        came_in(cx.read, &participant).await?,
     ));
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -178,11 +183,7 @@ pub async fn enter(cx: &Ctx<'_>, body: EarlierIn) -> ApiResult<Changed> {
     }
     // Read again under the participant's lock: an interview booked a moment
     // ago moves the line.
-    let errors = earlier::check(
-        &sittings,
-        cx.now(),
-        first_in_fieldnotes(ch.db(), participant.id).await?,
-    );
+    let errors = earlier::check(&sittings, cx.now(), came_in(ch.db(), &participant).await?);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

@@ -856,6 +856,7 @@ pub async fn reopen(cx: &Ctx<'_>, id: Uuid, body: ReopenIn) -> ApiResult<Changed
     let next = rules::reopen(
         InterviewStatus::parse(&m.status)?,
         body.scheduled_at.is_some(),
+        m.entered_later,
     )?;
     let ch = cx.begin().await?;
     lock_participant(ch.db(), m.participant_id).await?;

@@ -80,8 +80,8 @@ pub struct FieldParams {
     waves: Option<Vec<i32>>,
     /// `past_end`: the text's length in code points.
     length: Option<i64>,
-    /// `not_before_fieldnotes`: when the participant's first interview in
-    /// Fieldnotes was (an earlier interview must end before it).
+    /// `not_before_fieldnotes`: when the participant came into Fieldnotes,
+    /// registered or first interviewed (an earlier interview ends before).
     at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -229,9 +229,9 @@ pub enum FieldProblem {
     /// The URL's host is, or resolves to, a loopback, private, link-local
     /// or metadata address.
     PrivateTarget,
-    /// An interview entered later must lie before the participant's first
-    /// interview in Fieldnotes (`at`): what came after is recorded as it
-    /// happens, behind the readiness gate.
+    /// An interview entered later must lie before the participant came into
+    /// Fieldnotes (`at`: registered there, or first interviewed there): what
+    /// came after is recorded as it happens, behind the readiness gate.
     NotBeforeFieldnotes { at: chrono::DateTime<chrono::Utc> },
     /// Not a date (`YYYY-MM-DD`).
     NotADate,
@@ -323,7 +323,7 @@ impl FieldProblem {
             WebhookUrl => "must be an https URL with a host name, and no user name or password".into(),
             Unresolvable => "names a host that does not resolve".into(),
             NotBeforeFieldnotes { at } => format!(
-                "must be before {}, when this participant's first interview in Fieldnotes was; interviews since are recorded as they happen",
+                "must be before {}, when this participant was registered or first interviewed in Fieldnotes; interviews since are recorded as they happen",
                 at.format("%Y-%m-%d %H:%M UTC")
             ),
             NotADate => "must be a date as YYYY-MM-DD".into(),

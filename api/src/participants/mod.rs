@@ -321,20 +321,26 @@ pub async fn list(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<ParticipantPa
         let prefix = pseudonym::folded(prefix).replace(['%', '_', '\\'], "");
         sel = sel.filter(Column::PseudonymFolded.starts_with(prefix));
     }
-    let rows = match wave_filter(cx, q).await? {
+    let (rows, next_cursor) = match wave_filter(cx, q).await? {
         None => {
             if let Some(c) = q.cursor {
                 sel = sel.filter(Column::Id.gt(c));
             }
-            sel.all(cx.read).await?
+            crate::kernel::ctx::page(sel.all(cx.read).await?, limit, |r| r.id)
         }
         Some((wave, state)) => {
             // The standing is worked out, not stored: read on in batches
-            // until the page is full.
+            // until the page is full, or until SCAN participants were read
+            // (then the page may be short, and `next_cursor` goes on from
+            // the last one read).
+            const BATCH: u64 = 500;
+            const SCAN: u64 = 5000;
             let mut found = Vec::new();
             let mut after = q.cursor;
+            let mut read = 0;
+            let mut stopped = None;
             loop {
-                let mut batch = sel.clone().limit(500);
+                let mut batch = sel.clone().limit(BATCH);
                 if let Some(c) = after {
                     batch = batch.filter(Column::Id.gt(c));
                 }
@@ -342,6 +348,7 @@ pub async fn list(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<ParticipantPa
                 let Some(last) = batch.last().map(|r| r.id) else {
                     break;
                 };
+                read += batch.len() as u64;
                 let standings = Standings::load(cx.read, &batch, cx.now()).await?;
                 found.extend(
                     batch
@@ -352,11 +359,17 @@ pub async fn list(cx: &Ctx<'_>, q: &ParticipantQuery) -> ApiResult<ParticipantPa
                     break;
                 }
                 after = Some(last);
+                if read >= SCAN {
+                    stopped = Some(last);
+                    break;
+                }
             }
-            found
+            match stopped {
+                Some(last) if found.len() as u64 <= limit => (found, Some(last)),
+                _ => crate::kernel::ctx::page(found, limit, |r| r.id),
+            }
         }
     };
-    let (rows, next_cursor) = crate::kernel::ctx::page(rows, limit, |r| r.id);
     cx.log(Entry {
         action: "participant.list",
         object_type: "participant",
@@ -611,7 +624,8 @@ pub struct ParticipantQuery {
     #[param(minimum = 1, maximum = 20)]
     pub wave: Option<i32>,
     /// With `wave`: only participants who stand so in it today, each in
-    /// their site's calendar, counted as the report's retention counts:
+    /// their site's calendar, counted as the report's retention counts (a
+    /// page may then come short of `limit` with a `next_cursor`: follow it):
     /// `interviewed` (completed its interview), `due` (active, not
     /// interviewed, its window open), `missed` (active, not interviewed,
     /// the window closed), `withdrawn` (withdrew without it after its

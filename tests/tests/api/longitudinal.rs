@@ -566,40 +566,93 @@ db_test!(
             (409, "codebook_empty".into())
         );
 
-        // Table 1 of the source study, in part: dimensions, codes under
-        // them, descriptions, and an order the team chose.
-        let medical = code(
-            &app,
-            &co,
-            json!({"name": "Medical", "description": "The treatment itself."}),
-        )
-        .await;
-        let relational = code(&app, &co, json!({"name": "Relational & social"})).await;
-        code(&app, &co, json!({"name": "Dose \"stability\"", "parent_id": medical, "dimension": "medical", "description": "Being on the same dose.\n\nAcross weeks."})).await;
-        let craving = code(
-            &app,
-            &co,
-            json!({"name": "Craving", "parent_id": medical, "dimension": "medical"}),
-        )
-        .await;
-        let trust = code(
-            &app,
-            &co,
-            json!({"name": "Trust in staff", "parent_id": relational, "dimension": "relational"}),
-        )
-        .await;
-        code(
-            &app,
-            &co,
-            json!({"name": "Being seen <as a person>", "parent_id": trust}),
-        )
-        .await;
+        // Table 1 of the source study: benefits and challenges, each theme
+        // tied to a dimension of the treatment, with its sub-codes; then an
+        // order the team chose rather than the order typed.
+        type Theme = (&'static str, &'static str, [&'static str; 2]);
+        let table: [(&str, &str, [Theme; 3]); 2] = [
+            (
+                "Benefits",
+                "Experienced benefits of being in heroin-assisted treatment.",
+                [
+                    (
+                        "Access to medical heroin",
+                        "medical",
+                        [
+                            "Reduced stress and financial pressure",
+                            "New routines and hope",
+                        ],
+                    ),
+                    (
+                        "Patient–clinician relations",
+                        "relational",
+                        ["Respectful engagements", "Being heard"],
+                    ),
+                    (
+                        "Supporting environment",
+                        "configurational",
+                        [
+                            "Opportunities for psychosocial assistance",
+                            "Safer usage setting",
+                        ],
+                    ),
+                ],
+            ),
+            (
+                "Challenges",
+                "Experienced challenges of being in heroin-assisted treatment.",
+                [
+                    (
+                        "Treatment scheme",
+                        "configurational",
+                        ["Lack of medications", "Too intense"],
+                    ),
+                    (
+                        "Clinic rules",
+                        "configurational",
+                        [
+                            "Unfounded rules",
+                            "Negative influence on relation with clinicians",
+                        ],
+                    ),
+                    (
+                        "Downtime and uncertainties",
+                        "configurational and relational",
+                        ["Too much downtime", "Uncertainties about project's future"],
+                    ),
+                ],
+            ),
+        ];
+        let mut heard = String::new();
+        for (root, about, themes) in table {
+            let root = code(&app, &co, json!({"name": root, "description": about})).await;
+            for (theme, dimension, subs) in themes {
+                let theme = code(
+                    &app,
+                    &co,
+                    json!({"name": theme, "parent_id": root, "dimension": dimension}),
+                )
+                .await;
+                for sub in subs {
+                    let id = code(
+                        &app,
+                        &co,
+                        json!({"name": sub, "parent_id": theme, "dimension": dimension}),
+                    )
+                    .await;
+                    if sub == "Being heard" {
+                        heard = id;
+                    }
+                }
+            }
+        }
         let r = app
-            .patch(&format!("/codes/{craving}"), &co, json!({"position": 0}))
+            .patch(&format!("/codes/{heard}"), &co, json!({"position": 0}))
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         let want = tree(&app, &co).await;
-        assert_eq!(want[1].1, "Craving", "the team's order: {want:?}");
+        assert_eq!(want.len(), 20);
+        assert_eq!(want[5].1, "Being heard", "the team's order: {want:?}");
 
         let (status, ct, first) = download(&app, "/exports/codebook.qdc", &co).await;
         assert_eq!(status, 200);
@@ -607,20 +660,23 @@ db_test!(
         // Read back by the official schema and a plain XML reader.
         let read = crate::helpers::read_with("qdc.py", &first, ".qdc");
         assert_eq!(read["root"], "{urn:QDA-XML:codebook:1.0}CodeBook");
-        let names: Vec<String> = read["codes"][0]["children"]
-            .as_array()
-            .expect("codes")
-            .iter()
-            .map(|c| s(&c["name"]))
-            .collect();
-        assert_eq!(names, vec!["Craving", "Dose \"stability\""]);
+        let names = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .expect("codes")
+                .iter()
+                .map(|c| s(&c["name"]))
+                .collect()
+        };
+        assert_eq!(names(&read["codes"]), vec!["Benefits", "Challenges"]);
+        let relations = &read["codes"][0]["children"][1];
         assert_eq!(
-            read["codes"][0]["children"][1]["description"],
-            "Being on the same dose.\n\nAcross weeks.\n\nDimension: medical"
+            names(&relations["children"]),
+            vec!["Being heard", "Respectful engagements"]
         );
+        assert_eq!(relations["description"], "Dimension: relational");
         assert_eq!(
-            read["codes"][1]["children"][0]["children"][0]["name"],
-            "Being seen <as a person>"
+            read["codes"][0]["description"],
+            "Experienced benefits of being in heroin-assisted treatment."
         );
         assert_eq!(app.get("/exports/codebook.qdc", &fw_t).await.status, 403);
 
@@ -638,10 +694,10 @@ db_test!(
         )
         .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.body["created"].as_array().map(Vec::len), Some(6));
+        assert_eq!(r.body["created"].as_array().map(Vec::len), Some(20));
         assert_eq!(
-            r.body["created"][4]["path"],
-            "Relational & social > Trust in staff"
+            r.body["created"][5]["path"],
+            "Benefits > Patient–clinician relations > Being heard"
         );
         assert!(
             tree(&other, &co2).await.is_empty(),
@@ -671,7 +727,7 @@ db_test!(
                 r.body["created"].as_array().map(Vec::len),
                 r.body["existing"].as_array().map(Vec::len)
             ),
-            (Some(0), Some(6))
+            (Some(0), Some(20))
         );
         assert_eq!(tree(&other, &co2).await, want);
 
@@ -681,12 +737,12 @@ db_test!(
             .as_array()
             .expect("codes")
             .iter()
-            .find(|c| c["name"] == "Trust in staff")
+            .find(|c| c["name"] == "Patient–clinician relations")
             .expect("code")["id"]);
         let theirs = br#"<?xml version="1.0" encoding="utf-8"?>
 <CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="QualCoder">
  <Codes>
-  <Code guid="{0D62985D-B147-5D01-A9B5-CAE5DCD98342}" name="being seen &lt;as a person&gt;" isCodable="true"/>
+  <Code guid="{0D62985D-B147-5D01-A9B5-CAE5DCD98342}" name="being heard" isCodable="true"/>
   <Code guid="DFE5C38E-9449-5959-A1F7-E3D895CFA87F" name="Broken promises" isCodable="true"><Description>When staff did not do what they said.</Description></Code>
  </Codes>
 </CodeBook>"#;
@@ -701,11 +757,11 @@ db_test!(
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(
             r.body["existing"][0]["path"],
-            "Relational & social > Trust in staff > Being seen <as a person>"
+            "Benefits > Patient–clinician relations > Being heard"
         );
         assert_eq!(
             r.body["created"][0]["path"],
-            "Relational & social > Trust in staff > Broken promises"
+            "Benefits > Patient–clinician relations > Broken promises"
         );
         assert_eq!(
             s(&r.body["created"][0]["id"]),

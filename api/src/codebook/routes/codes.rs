@@ -146,12 +146,7 @@ pub async fn import_codes(
     body: XmlBody,
 ) -> ApiResult<HttpResponse> {
     let report = codes::import(&state.cx(&p, &meta), &body.0, &q).await?;
-    Ok(if report.dry_run {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::Created()
-    }
-    .json(report))
+    Ok(crate::http::dry_run_or_created(report.dry_run, &report))
 }
 
 /// The codebook as a REFI-QDA codebook file (`.qdc`, QDA-XML codebook 1.0)

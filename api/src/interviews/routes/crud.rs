@@ -40,8 +40,9 @@ pub async fn create_interview(
 
 /// Enter an interview held before the study used Fieldnotes (coordinator):
 /// its participant, wave, interviewers and sittings, all in the past and
-/// before the participant's first interview in Fieldnotes, with how
-/// readiness was checked then (`screening_note`). It is completed at once
+/// before the participant came into Fieldnotes (registered, or first
+/// interviewed there), with how readiness was checked then
+/// (`screening_note`). It is completed at once
 /// and marked `entered_later` in the API, the participant's timeline, the
 /// exports and the `.qdpx`. No screening is recorded for it and no one is
 /// mailed; it is audited as `interview.enter_earlier`. Transcripts attach to

@@ -1,10 +1,11 @@
 //! When an interview held before the study used Fieldnotes may be entered
 //! afterwards (`POST /interviews/earlier`): its sittings lie in the past,
 //! each ends after it began and lasts at most eight hours, each begins after
-//! the one before ended, and all of them end before the participant's first
-//! interview in Fieldnotes. After that moment, interviews are recorded as
-//! they happen, behind the readiness gate, so a later entry cannot be used
-//! to step round it.
+//! the one before ended, and all of them end before the participant came
+//! into Fieldnotes: before they were registered there, and before their
+//! first interview there. From that moment, interviews are recorded as they
+//! happen, behind the readiness gate, so a later entry cannot be used to
+//! step round it.
 use chrono::{DateTime, Utc};
 
 use crate::kernel::field::{FieldError, FieldProblem};
@@ -19,30 +20,27 @@ pub struct Sitting {
     pub ended_at: DateTime<Utc>,
 }
 
-/// The participant's first interview in Fieldnotes: the earliest time of an
-/// interview booked there that has not been cancelled unheld, given as
-/// (its first time, its first session's start), each of them if any.
-pub fn first_in_fieldnotes(
-    interviews: impl IntoIterator<Item = (DateTime<Utc>, Option<DateTime<Utc>>, bool)>,
-) -> Option<DateTime<Utc>> {
+/// When the participant came into Fieldnotes: when they were registered
+/// there, or the earliest time of an interview booked there (its first
+/// time, its time now, its first session's start), whichever came first.
+/// An interview cancelled without a session never happened and does not
+/// count. Each interview is (first time, time now, first session, cancelled).
+pub fn came_in(
+    registered: DateTime<Utc>,
+    interviews: impl IntoIterator<Item = (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, bool)>,
+) -> DateTime<Utc> {
     interviews
         .into_iter()
-        .filter_map(
-            |(first_time, first_session, cancelled)| match first_session {
-                Some(s) => Some(first_time.min(s)),
-                None if cancelled => None,
-                None => Some(first_time),
-            },
-        )
-        .min()
+        .filter_map(|(first, now, session, cancelled)| match session {
+            Some(s) => Some(first.min(now).min(s)),
+            None if cancelled => None,
+            None => Some(first.min(now)),
+        })
+        .fold(registered, DateTime::min)
 }
 
 /// What is wrong with `sittings` (pointers under `/sessions`), or nothing.
-pub fn check(
-    sittings: &[Sitting],
-    now: DateTime<Utc>,
-    first_in_fieldnotes: Option<DateTime<Utc>>,
-) -> Vec<FieldError> {
+pub fn check(sittings: &[Sitting], now: DateTime<Utc>, came_in: DateTime<Utc>) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for (i, s) in sittings.iter().enumerate() {
         let at = |f: &str| format!("/sessions/{i}/{f}");
@@ -79,13 +77,12 @@ pub fn check(
                 ));
             }
         }
-        if let Some(first) = first_in_fieldnotes {
-            if s.ended_at > first {
-                errors.push(FieldError::new(
-                    at("ended_at"),
-                    FieldProblem::NotBeforeFieldnotes { at: first },
-                ));
-            }
+        // A sitting in the future is said to be that, once.
+        if s.ended_at > came_in && s.ended_at <= now {
+            errors.push(FieldError::new(
+                at("ended_at"),
+                FieldProblem::NotBeforeFieldnotes { at: came_in },
+            ));
         }
     }
     errors
@@ -117,8 +114,7 @@ mod tests {
     fn sittings_in_order_in_the_past_and_before_fieldnotes_pass() {
         let now = t(20, 12);
         let s = [sit(1, 10, 11), sit(3, 10, 12)];
-        assert!(check(&s, now, Some(t(10, 9))).is_empty());
-        assert!(check(&s, now, None).is_empty());
+        assert!(check(&s, now, t(10, 9)).is_empty());
     }
 
     #[test]
@@ -139,7 +135,7 @@ mod tests {
             sit(21, 10, 11),
         ];
         assert_eq!(
-            codes(&check(&s, now, None)),
+            codes(&check(&s, now, now)),
             vec![
                 (
                     "/sessions/1/started_at".into(),
@@ -164,9 +160,9 @@ mod tests {
     }
 
     #[test]
-    fn nothing_may_end_after_the_first_interview_in_fieldnotes() {
+    fn nothing_may_end_after_the_participant_came_into_fieldnotes() {
         let first = t(5, 10);
-        let e = check(&[sit(4, 9, 10), sit(5, 9, 11)], t(20, 0), Some(first));
+        let e = check(&[sit(4, 9, 10), sit(5, 9, 11)], t(20, 0), first);
         assert_eq!(
             codes(&e),
             vec![(
@@ -177,16 +173,19 @@ mod tests {
     }
 
     #[test]
-    fn the_first_interview_in_fieldnotes_skips_cancellations_never_held() {
-        // Booked for the 9th, held from the 8th (moved earlier).
-        let held = (t(9, 10), Some(t(8, 10)), false);
-        let cancelled_unheld = (t(2, 10), None, true);
-        let booked = (t(12, 10), None, false);
+    fn coming_in_is_registration_or_the_first_interview_never_a_cancellation_unheld() {
+        let registered = t(15, 8);
+        // Booked for the 9th, moved to the 7th, held from the 8th.
+        let held = (t(9, 10), t(7, 10), Some(t(8, 10)), false);
+        let cancelled_unheld = (t(2, 10), t(2, 10), None, true);
+        let booked = (t(12, 10), t(12, 10), None, false);
         assert_eq!(
-            first_in_fieldnotes([cancelled_unheld, booked, held]),
-            Some(t(8, 10))
+            came_in(registered, [cancelled_unheld, booked, held]),
+            t(7, 10)
         );
-        assert_eq!(first_in_fieldnotes([cancelled_unheld]), None);
-        assert_eq!(first_in_fieldnotes([]), None);
+        assert_eq!(came_in(registered, [cancelled_unheld]), registered);
+        assert_eq!(came_in(registered, []), registered);
+        // Registered before anything was booked: registration is the line.
+        assert_eq!(came_in(t(1, 8), [booked]), t(1, 8));
     }
 }

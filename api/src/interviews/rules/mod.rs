@@ -208,7 +208,19 @@ pub fn cancel(status: InterviewStatus, session_running: bool) -> Result<Intervie
 /// Reopening a cancelled or completed interview, with or without a new
 /// time. A completed one goes back to its sessions; a cancelled one is
 /// scheduled again, or postponed while its time is to be agreed.
-pub fn reopen(status: InterviewStatus, new_time: bool) -> Result<InterviewStatus, Refused> {
+/// An interview entered later (held before the study used Fieldnotes) is
+/// history: it cannot be reopened.
+pub fn reopen(
+    status: InterviewStatus,
+    new_time: bool,
+    entered_later: bool,
+) -> Result<InterviewStatus, Refused> {
+    if entered_later {
+        return Err(refuse(
+            "interview_closed",
+            "This interview was held before the study used Fieldnotes and entered later: it is history and cannot be reopened.".into(),
+        ));
+    }
     match status {
         InterviewStatus::Completed => Ok(InterviewStatus::InProgress),
         InterviewStatus::Cancelled if new_time => Ok(InterviewStatus::Scheduled),
@@ -297,7 +309,7 @@ mod tests {
             assert_eq!(postpone(s, true, false).is_ok(), open);
             assert_eq!(cancel(s, false).is_ok(), open);
             assert_eq!(start_session(s, false).is_ok(), open);
-            assert_eq!(reopen(s, false).is_ok(), !open);
+            assert_eq!(reopen(s, false, false).is_ok(), !open);
             if !open {
                 assert_eq!(edit(s).map_err(|e| e.code), Err("interview_closed"));
             }
@@ -368,12 +380,17 @@ mod tests {
 
     #[test]
     fn reopening_goes_back_to_where_the_interview_was() {
-        assert_eq!(reopen(Completed, false), Ok(InProgress));
-        assert_eq!(reopen(Completed, true), Ok(InProgress));
-        assert_eq!(reopen(Cancelled, true), Ok(Scheduled));
-        assert_eq!(reopen(Cancelled, false), Ok(Postponed));
+        assert_eq!(reopen(Completed, false, false), Ok(InProgress));
+        assert_eq!(reopen(Completed, true, false), Ok(InProgress));
+        assert_eq!(reopen(Cancelled, true, false), Ok(Scheduled));
+        assert_eq!(reopen(Cancelled, false, false), Ok(Postponed));
+        // An interview entered later is history.
         assert_eq!(
-            reopen(Scheduled, true).map_err(|e| e.code),
+            reopen(Completed, true, true).map_err(|e| e.code),
+            Err("interview_closed")
+        );
+        assert_eq!(
+            reopen(Scheduled, true, false).map_err(|e| e.code),
             Err("interview_open")
         );
     }

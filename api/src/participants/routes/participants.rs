@@ -68,12 +68,7 @@ pub async fn import_participants(
     body: CsvBody,
 ) -> ApiResult<HttpResponse> {
     let report = import::run(&state.cx(&p, &meta), &body.0, &q).await?;
-    Ok(if report.dry_run {
-        HttpResponse::Ok()
-    } else {
-        HttpResponse::Created()
-    }
-    .json(report))
+    Ok(crate::http::dry_run_or_created(report.dry_run, &report))
 }
 
 /// Participants at the caller's sites.

@@ -11,6 +11,12 @@ use crate::kernel::field::{check_line, FieldError, FieldProblem};
 /// The most lines one file may register.
 pub const MAX_LINES: usize = 5000;
 
+/// The most columns a file may have (it needs five at most).
+pub const MAX_COLUMNS: usize = 32;
+
+/// The most problems said of one file: enough to mend it by.
+pub const MAX_PROBLEMS: usize = 500;
+
 /// The columns a file may have; the first three are required.
 pub const COLUMNS: [&str; 5] = [
     "pseudonym",
@@ -87,6 +93,18 @@ pub fn read(bytes: &[u8], identifying: &[&str]) -> (Vec<Line>, Vec<FieldError>) 
             .collect(),
         Err(_) => Vec::new(),
     };
+    if header.len() > MAX_COLUMNS {
+        // No spreadsheet of participants is this wide: said once, not per
+        // column.
+        errors.push(FieldError::new(
+            "/header",
+            FieldProblem::TooMany {
+                max: MAX_COLUMNS as u64,
+            },
+        ));
+        return (Vec::new(), errors);
+    }
+    let mut seen = std::collections::HashSet::new();
     for (i, name) in header.iter().enumerate() {
         let at = format!("/header/{i}");
         if identifying.contains(&name.as_str()) {
@@ -98,7 +116,7 @@ pub fn read(bytes: &[u8], identifying: &[&str]) -> (Vec<Line>, Vec<FieldError>) 
                     allowed: COLUMNS.iter().map(|c| c.to_string()).collect(),
                 },
             ));
-        } else if header[..i].contains(name) {
+        } else if !seen.insert(name.as_str()) {
             errors.push(FieldError::new(at, FieldProblem::Duplicate));
         }
     }
@@ -148,6 +166,9 @@ pub fn read(bytes: &[u8], identifying: &[&str]) -> (Vec<Line>, Vec<FieldError>) 
         let line = record.position().map_or(0, |p| line_at(p.byte()));
         if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
             continue;
+        }
+        if errors.len() >= MAX_PROBLEMS {
+            break;
         }
         if lines.len() >= MAX_LINES {
             errors.push(FieldError::new(
@@ -204,6 +225,7 @@ pub fn read(bytes: &[u8], identifying: &[&str]) -> (Vec<Line>, Vec<FieldError>) 
             age_band,
         });
     }
+    errors.truncate(MAX_PROBLEMS);
     if lines.is_empty() && errors.is_empty() {
         errors.push(FieldError::new(
             "/lines",
@@ -292,5 +314,15 @@ mod tests {
         );
         let (_, errors) = read(b"pseudonym,site,treatment_started_on\n", &[]);
         assert_eq!(errors[0].pointer, "/lines");
+        // A hostile header is said once.
+        let wide = format!(
+            "pseudonym,site,treatment_started_on{}\n",
+            ",x".repeat(100_000)
+        );
+        let (_, errors) = read(wide.as_bytes(), &[]);
+        assert_eq!(
+            problems(&errors),
+            vec![("/header".into(), FieldProblem::TooMany { max: 32 })]
+        );
     }
 }

@@ -6,14 +6,14 @@
 import { get, post, ApiError } from '../api.js';
 import { t, words } from '../i18n.js';
 import { h, clear, field, status, busy, checkboxes } from '../ui.js';
-import { zonedToDate } from '../time.js';
+import { zonedToDate, dateToZoned } from '../time.js';
 import { problem, problemAt } from '../errors.js';
 import { deskTitle } from '../desk.js';
 
 words({
   en: {
     'early.title': 'Enter an earlier interview',
-    'early.intro': 'For an interview with {p} held before the study used Fieldnotes, from the team’s records. It is saved as completed and marked “entered later” in the timeline, the report and the exports. No one is emailed.',
+    'early.intro': 'For an interview with {p} held before the study used Fieldnotes, from the team’s records. It is saved as completed and marked “Entered later” in the timeline, the report and the exports. No one is emailed.',
     'early.wave': 'Wave',
     'early.interviewers': 'Interviewers',
     'early.sittings': 'Sittings',
@@ -34,7 +34,7 @@ words({
   },
   nb: {
     'early.title': 'Registrer et tidligere intervju',
-    'early.intro': 'For et intervju med {p} holdt før studien tok i bruk Fieldnotes, fra teamets egne notater. Det lagres som gjennomført og merkes «registrert i etterkant» i tidslinjen, rapporten og eksportene. Ingen får e-post.',
+    'early.intro': 'For et intervju med {p} holdt før studien tok i bruk Fieldnotes, fra teamets egne notater. Det lagres som gjennomført og merkes «Registrert i etterkant» i tidslinjen, rapporten og eksportene. Ingen får e-post.',
     'early.wave': 'Bølge',
     'early.interviewers': 'Intervjuere',
     'early.sittings': 'Økter',
@@ -44,7 +44,7 @@ words({
     'early.to': 'Til ({tz})',
     'early.add': 'Legg til en økt',
     'early.remove': 'Fjern økt {n}',
-    'early.screening_note': 'Hvordan beredskapen ble vurdert da',
+    'early.screening_note': 'Hvordan klarheten ble vurdert da',
     'early.screening_hint': 'Med teamets ord, f.eks. «POSS på papir, 1». Ingen screening registreres for det i Fieldnotes.',
     'early.location': 'Sted (valgfritt)',
     'early.note': 'Notat (valgfritt)',
@@ -86,7 +86,7 @@ export async function render(main, { app, params, route }) {
   const rows = [];
   const list = h('div');
   const add = h('button', { type: 'button' }, t('early.add'));
-  const today = new Date().toISOString().slice(0, 10);
+  const today = dateToZoned(new Date(), tz).slice(0, 10);
   function renumber() {
     rows.forEach((r, i) => {
       r.legend.textContent = t('early.sitting', { n: i + 1 });

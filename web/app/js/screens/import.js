@@ -100,6 +100,8 @@ export async function render(main, { app }) {
   file.addEventListener('change', async () => {
     const f = file.files[0];
     if (!f) return clear(out);
+    // Cleared, so that the same file, mended, can be chosen again.
+    file.value = '';
     clear(out, status('info', h('p', {}, t('imp.checking'))));
     let report;
     try {
