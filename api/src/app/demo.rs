@@ -613,64 +613,69 @@ async fn screen(
     Ok(())
 }
 
+/// A theme of Table 1: its name, its dimension and its two sub-codes.
+pub type Theme = (&'static str, &'static str, [&'static str; 2]);
+
+/// The paper's Table 1: each root with its description and its themes.
+pub const TABLE_1: [(&str, &str, [Theme; 3]); 2] = [
+    (
+        "Benefits",
+        "Experienced benefits of being in heroin-assisted treatment.",
+        [
+            (
+                "Access to medical heroin",
+                "medical",
+                [
+                    "Reduced stress and financial pressure",
+                    "New routines and hope",
+                ],
+            ),
+            (
+                "Patient–clinician relations",
+                "relational",
+                ["Respectful engagements", "Being heard"],
+            ),
+            (
+                "Supporting environment",
+                "configurational",
+                [
+                    "Opportunities for psychosocial assistance",
+                    "Safer usage setting",
+                ],
+            ),
+        ],
+    ),
+    (
+        "Challenges",
+        "Experienced challenges of being in heroin-assisted treatment.",
+        [
+            (
+                "Treatment scheme",
+                "configurational",
+                ["Lack of medications", "Too intense"],
+            ),
+            (
+                "Clinic rules",
+                "configurational",
+                [
+                    "Unfounded rules",
+                    "Negative influence on relation with clinicians",
+                ],
+            ),
+            (
+                "Downtime and uncertainties",
+                "configurational and relational",
+                ["Too much downtime", "Uncertainties about project's future"],
+            ),
+        ],
+    ),
+];
+
 /// The codebook of the paper's Table 1: benefits and challenges, each tied
 /// to a dimension of the treatment, with their sub-codes. Returns
 /// (name, id) of every code.
 async fn codebook(cx: &Ctx<'_>) -> anyhow::Result<Vec<(String, Uuid)>> {
-    type Theme = (&'static str, &'static str, [&'static str; 2]);
-    let table: [(&str, &str, [Theme; 3]); 2] = [
-        (
-            "Benefits",
-            "Experienced benefits of being in heroin-assisted treatment.",
-            [
-                (
-                    "Access to medical heroin",
-                    "medical",
-                    [
-                        "Reduced stress and financial pressure",
-                        "New routines and hope",
-                    ],
-                ),
-                (
-                    "Patient–clinician relations",
-                    "relational",
-                    ["Respectful engagements", "Being heard"],
-                ),
-                (
-                    "Supporting environment",
-                    "configurational",
-                    [
-                        "Opportunities for psychosocial assistance",
-                        "Safer usage setting",
-                    ],
-                ),
-            ],
-        ),
-        (
-            "Challenges",
-            "Experienced challenges of being in heroin-assisted treatment.",
-            [
-                (
-                    "Treatment scheme",
-                    "configurational",
-                    ["Lack of medications", "Too intense"],
-                ),
-                (
-                    "Clinic rules",
-                    "configurational",
-                    [
-                        "Unfounded rules",
-                        "Negative influence on relation with clinicians",
-                    ],
-                ),
-                (
-                    "Downtime and uncertainties",
-                    "configurational and relational",
-                    ["Too much downtime", "Uncertainties about project's future"],
-                ),
-            ],
-        ),
-    ];
+    let table = TABLE_1;
     let mut out = Vec::new();
     let add =
         |name: &str, parent: Option<Uuid>, dimension: Option<&str>, description: Option<&str>| {

@@ -569,60 +569,7 @@ db_test!(
         // Table 1 of the source study: benefits and challenges, each theme
         // tied to a dimension of the treatment, with its sub-codes; then an
         // order the team chose rather than the order typed.
-        type Theme = (&'static str, &'static str, [&'static str; 2]);
-        let table: [(&str, &str, [Theme; 3]); 2] = [
-            (
-                "Benefits",
-                "Experienced benefits of being in heroin-assisted treatment.",
-                [
-                    (
-                        "Access to medical heroin",
-                        "medical",
-                        [
-                            "Reduced stress and financial pressure",
-                            "New routines and hope",
-                        ],
-                    ),
-                    (
-                        "Patient–clinician relations",
-                        "relational",
-                        ["Respectful engagements", "Being heard"],
-                    ),
-                    (
-                        "Supporting environment",
-                        "configurational",
-                        [
-                            "Opportunities for psychosocial assistance",
-                            "Safer usage setting",
-                        ],
-                    ),
-                ],
-            ),
-            (
-                "Challenges",
-                "Experienced challenges of being in heroin-assisted treatment.",
-                [
-                    (
-                        "Treatment scheme",
-                        "configurational",
-                        ["Lack of medications", "Too intense"],
-                    ),
-                    (
-                        "Clinic rules",
-                        "configurational",
-                        [
-                            "Unfounded rules",
-                            "Negative influence on relation with clinicians",
-                        ],
-                    ),
-                    (
-                        "Downtime and uncertainties",
-                        "configurational and relational",
-                        ["Too much downtime", "Uncertainties about project's future"],
-                    ),
-                ],
-            ),
-        ];
+        let table = fieldnotes::app::demo::TABLE_1;
         let mut heard = String::new();
         for (root, about, themes) in table {
             let root = code(&app, &co, json!({"name": root, "description": about})).await;
